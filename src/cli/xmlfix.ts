@@ -1,0 +1,2 @@
+// Placeholder until the xmlfix engine lands (issue 3).
+process.stdout.write('');

@@ -1,0 +1,2 @@
+// Placeholder until the hook lands (issue 5).
+export {};

@@ -1,0 +1,33 @@
+// Where things live in the kernel's and the distribution's file layout, relative to the host root.
+// The only module that spells these paths; everything else asks it.
+import { formatPciAddress, type PciAddress } from '../pci/address.js';
+
+const dev = (a: PciAddress | string): string => (typeof a === 'string' ? a : formatPciAddress(a));
+
+export const layout = {
+  pciDevices: 'sys/bus/pci/devices',
+  pciDevice: (a: PciAddress | string) => `sys/bus/pci/devices/${dev(a)}`,
+  pciAttr: (a: PciAddress | string, attr: string) => `sys/bus/pci/devices/${dev(a)}/${attr}`,
+  pciDrivers: 'sys/bus/pci/drivers',
+  pciDriver: (name: string) => `sys/bus/pci/drivers/${name}`,
+  driversProbe: 'sys/bus/pci/drivers_probe',
+  iommuGroups: 'sys/kernel/iommu_groups',
+  iommuGroupDevices: (group: number) => `sys/kernel/iommu_groups/${group}/devices`,
+  mdevBus: 'sys/class/mdev_bus',
+  mdevTypes: (parent: string) => `sys/class/mdev_bus/${parent}/mdev_supported_types`,
+  mdevType: (parent: string, type: string) => `sys/class/mdev_bus/${parent}/mdev_supported_types/${type}`,
+  mdevDevices: 'sys/bus/mdev/devices',
+  mdevDevice: (uuid: string) => `sys/bus/mdev/devices/${uuid}`,
+  netClass: 'sys/class/net',
+  vfioDevDir: 'dev/vfio',
+  cmdline: 'proc/cmdline',
+  modules: 'proc/modules',
+  kernelRelease: 'proc/sys/kernel/osrelease',
+  modprobeDir: 'etc/modprobe.d',
+  modulesLoadDir: 'etc/modules-load.d',
+  qemuConf: 'etc/libvirt/qemu.conf',
+  mdevctlDir: 'etc/mdevctl.d',
+  passthruConfig: 'etc/passthru/config.json',
+  stateDir: 'run/passthru',
+  hooksDir: 'etc/libvirt/hooks',
+} as const;

@@ -1,0 +1,58 @@
+// The host as the planner sees it: plain data, read from sysfs (src/host/reader) for just the
+// devices one domain touches, or for the whole bus by `passthru list`. Keys are canonical PCI
+// addresses ('0000:01:00.0').
+
+export interface SriovInfo {
+  totalVfs: number;
+  numVfs: number;
+  offset: number;
+  stride: number;
+  vfDevice?: string;
+  /** VF index K -> VF address, from the PF's virtfnK links (only the existing VFs). */
+  vfs: string[];
+}
+
+export interface MdevTypeInfo {
+  id: string; // directory name, e.g. 'i915-GVTg_V5_4' or 'nvidia-63'
+  name?: string;
+  description?: string;
+  deviceApi?: string;
+  availableInstances: number;
+}
+
+export interface PciDeviceInfo {
+  address: string;
+  vendor: string; // '10de'
+  device: string; // '1b80'
+  class: string; // '030000'
+  subsystemVendor?: string;
+  subsystemDevice?: string;
+  driver?: string; // bound driver name, absent when unbound
+  driverOverride?: string; // absent when '(null)'
+  iommuGroup?: number; // absent when the IOMMU is off
+  physfn?: string; // set on a VF: its PF's address
+  vfIndex?: number; // set on a VF: K in the PF's virtfnK
+  sriov?: SriovInfo; // set on a PF
+  netdevs: string[]; // names under D/net/
+  bootVga?: boolean;
+  mdevTypes?: MdevTypeInfo[]; // set on an mdev parent
+  /** Header type says bridge (class 0604) or the device is a PCIe port: never detached. */
+  isBridge: boolean;
+}
+
+export interface MdevInfo {
+  uuid: string;
+  parent: string; // parent device name (PCI address for PCI parents)
+  type: string; // type id
+}
+
+export interface HostSnapshot {
+  kernel?: string;
+  devices: Record<string, PciDeviceInfo>;
+  /** IOMMU group -> member addresses (every member, read from iommu_groups/N/devices). */
+  groups: Record<number, string[]>;
+  /** Existing mdevs by UUID (only those asked about, or all for `list`). */
+  mdevs: Record<string, MdevInfo>;
+  /** netdev name -> PCI address, for the netdevs asked about. */
+  netdevs: Record<string, string>;
+}
