@@ -1,0 +1,139 @@
+// Carries out one plan operation on the host. Each reads the host first and writes only when it
+// differs from the wanted state, so replaying an operation (recover after a crash, a second recover)
+// is harmless. Every host access is bounded by a timeout: a sysfs write can block in the kernel and
+// libvirt puts no timeout on hooks, so an unbounded wait would hang the domain.
+import { layout } from '../host/layout.js';
+import { isErrno, type Sysfs } from '../host/sysfs.js';
+import type { NetLink, VfSettings } from '../host/netlink.js';
+import type { Op } from '../plan/types.js';
+
+export interface HostAccess {
+  sysfs: Sysfs;
+  netlink: NetLink;
+  /** Upper bound of each host access, ms. */
+  timeoutMs: number;
+  /** Whether another running domain's journal still holds this PF (for sriov-release). */
+  pfHeldByOthers(pf: string): boolean;
+}
+
+export class OpTimeout extends Error {
+  readonly code = 'ETIMEDOUT';
+}
+
+export function bounded<T>(what: string, ms: number, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new OpTimeout(`timed out after ${ms} ms: ${what}`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+const read = (h: HostAccess, path: string): Promise<string> => bounded(`reading ${path}`, h.timeoutMs, h.sysfs.read(path));
+const write = (h: HostAccess, path: string, data: string): Promise<void> => bounded(`writing '${data.trim()}' to ${path}`, h.timeoutMs, h.sysfs.write(path, data));
+
+/** The driver D is bound to, or undefined. */
+export async function currentDriver(h: HostAccess, device: string): Promise<string | undefined> {
+  try {
+    const target = await bounded(`reading ${device}/driver`, h.timeoutMs, h.sysfs.readlink(layout.pciAttr(device, 'driver')));
+    return target.split('/').pop() || undefined;
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return undefined;
+    throw err;
+  }
+}
+
+async function numVfs(h: HostAccess, pf: string): Promise<number> {
+  return parseInt((await read(h, layout.pciAttr(pf, 'sriov_numvfs'))).trim(), 10);
+}
+
+async function setNumVfs(h: HostAccess, pf: string, count: number): Promise<boolean> {
+  const cur = await numVfs(h, pf);
+  if (cur === count) return false;
+  // the kernel changes a non-zero count only through 0
+  if (cur > 0 && count > 0) await write(h, layout.pciAttr(pf, 'sriov_numvfs'), '0');
+  await write(h, layout.pciAttr(pf, 'sriov_numvfs'), String(count));
+  return true;
+}
+
+async function vfDiffers(h: HostAccess, pfNetdev: string, index: number, settings: VfSettings): Promise<boolean> {
+  const vfs = await bounded(`reading VFs of ${pfNetdev}`, h.timeoutMs, h.netlink.listVfs(pfNetdev));
+  const cur = vfs.find((v) => v.index === index);
+  if (!cur) return true;
+  return Object.entries(settings).some(([k, v]) => (cur as unknown as Record<string, unknown>)[k] !== v);
+}
+
+/**
+ * Performs one operation; returns whether it changed anything. `checkFirst` (undo) also compares VF
+ * settings before writing them, so a second recover writes nothing at all.
+ */
+export async function applyOp(h: HostAccess, o: Op, checkFirst = false): Promise<boolean> {
+  switch (o.op) {
+    case 'driver-override': {
+      const cur = (await read(h, layout.pciAttr(o.device, 'driver_override'))).trim();
+      const now = cur === '' || cur === '(null)' ? null : cur;
+      if (now === o.value) return false;
+      // writing a bare newline clears the override
+      await write(h, layout.pciAttr(o.device, 'driver_override'), o.value ?? '\n');
+      return true;
+    }
+    case 'unbind': {
+      const drv = await currentDriver(h, o.device);
+      if (!drv || drv === o.keep) return false;
+      await write(h, `${layout.pciDriver(drv)}/unbind`, o.device);
+      return true;
+    }
+    case 'probe': {
+      if (o.unless && (await currentDriver(h, o.device)) === o.unless) return false;
+      await write(h, layout.driversProbe, o.device);
+      return true;
+    }
+    case 'expect-driver': {
+      const drv = await currentDriver(h, o.device);
+      if (drv !== o.driver) throw new Error(`bound to ${drv ?? 'no driver'} after drivers_probe, expected ${o.driver}${o.driver === 'vfio-pci' ? ' (is the vfio-pci module loaded?)' : ''}`);
+      return false;
+    }
+    case 'sriov-numvfs':
+      return setNumVfs(h, o.pf, o.count);
+    case 'sriov-release':
+      if (h.pfHeldByOthers(o.pf)) return false; // the last domain that needs the VFs restores the count
+      return setNumVfs(h, o.pf, o.count);
+    case 'mdev-create': {
+      if (await bounded(`checking mdev ${o.uuid}`, h.timeoutMs, h.sysfs.exists(layout.mdevDevice(o.uuid)))) return false;
+      await write(h, `${layout.mdevType(o.parent, o.type)}/create`, o.uuid);
+      return true;
+    }
+    case 'mdev-remove': {
+      if (!(await bounded(`checking mdev ${o.uuid}`, h.timeoutMs, h.sysfs.exists(layout.mdevDevice(o.uuid))))) return false;
+      await write(h, `${layout.mdevDevice(o.uuid)}/remove`, '1');
+      return true;
+    }
+    case 'vf-set': {
+      if (checkFirst && !(await vfDiffers(h, o.pfNetdev, o.index, o.settings))) return false;
+      await bounded(`setting VF ${o.index} of ${o.pfNetdev}`, h.timeoutMs, h.netlink.setVf(o.pfNetdev, o.index, o.settings));
+      return true;
+    }
+  }
+}
+
+/** A short name of the step for error lines: 'driver_override', 'unbind', 'sriov_numvfs', … */
+export function stepName(o: Op): string {
+  switch (o.op) {
+    case 'driver-override':
+      return 'driver_override';
+    case 'probe':
+      return 'drivers_probe';
+    case 'expect-driver':
+      return 'driver check';
+    case 'sriov-numvfs':
+    case 'sriov-release':
+      return 'sriov_numvfs';
+    case 'mdev-create':
+      return 'mdev create';
+    case 'mdev-remove':
+      return 'mdev remove';
+    case 'vf-set':
+      return `ip link set vf ${o.index}`;
+    case 'unbind':
+      return 'unbind';
+  }
+}

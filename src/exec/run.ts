@@ -1,0 +1,173 @@
+// The executor: carries out a plan with the journal written before every change, and undoes what a
+// journal records. Prepare stops at the first failure and undoes what it did, in reverse; release
+// and recover keep going past failures (each reported) so one stuck device never strands the rest.
+import { PassthruError, oneLine } from '../errors.js';
+import type { NetLink } from '../host/netlink.js';
+import type { Sysfs } from '../host/sysfs.js';
+import type { Action, Holds, Op, Plan } from '../plan/types.js';
+import { applyOp, stepName, type HostAccess } from './ops.js';
+import { ensureStateDir, JOURNAL_SCHEMA, listJournals, removeJournal, writeJournal, type Journal } from './journal.js';
+
+export interface ExecEnv {
+  sysfs: Sysfs;
+  netlink: NetLink;
+  stateDir: string;
+  /** Upper bound of each host access (PASSTHRU_WRITE_TIMEOUT_MS / config writeTimeoutMs). */
+  timeoutMs: number;
+  /** One line per problem met while undoing (stderr in the hook and the CLI). */
+  report(line: string): void;
+}
+
+/** A prepare that failed at one step; the host was put back (or `leftover` says what was not). */
+export class PrepareFailed extends PassthruError {
+  constructor(
+    message: string,
+    readonly leftover: number,
+  ) {
+    super(message, 1);
+  }
+}
+
+export interface UndoResult {
+  /** Operations that changed the host. */
+  changed: number;
+  /** Operations that failed (each reported). */
+  failed: number;
+}
+
+function hostAccess(env: ExecEnv, ownUuid: string): HostAccess {
+  let others: Holds[] | undefined;
+  return {
+    sysfs: env.sysfs,
+    netlink: env.netlink,
+    timeoutMs: env.timeoutMs,
+    pfHeldByOthers(pf) {
+      if (!others) {
+        others = [];
+        for (const e of listJournals(env.stateDir)) {
+          if (e.uuid === ownUuid) continue;
+          // an unreadable journal may hold the PF: keep its VFs rather than pull them from under a guest
+          if (!e.journal) others.push({ groups: [], devices: [], mdevs: [], pfs: [{ pf, vfs: 0, original: 0 }] });
+          else others.push(e.journal.holds);
+        }
+      }
+      return others.some((h) => h.pfs.some((p) => p.pf === pf));
+    },
+  };
+}
+
+export function newJournal(plan: Plan): Journal {
+  return { schema: JOURNAL_SCHEMA, domain: { ...plan.domain }, state: 'preparing', pid: process.pid, updated: '', holds: plan.holds, actions: [] };
+}
+
+function mergeHolds(a: Holds, b: Holds): Holds {
+  const uniq = <T>(xs: T[]): T[] => [...new Set(xs)];
+  const pfs = new Map(a.pfs.map((p) => [p.pf, p]));
+  for (const p of b.pfs) if (!pfs.has(p.pf)) pfs.set(p.pf, p);
+  return {
+    groups: uniq([...a.groups, ...b.groups]).sort((x, y) => x - y),
+    devices: uniq([...a.devices, ...b.devices]).sort(),
+    mdevs: uniq([...a.mdevs, ...b.mdevs]).sort(),
+    pfs: [...pfs.values()].sort((x, y) => x.pf.localeCompare(y.pf)),
+  };
+}
+
+class StepFailed extends Error {
+  constructor(
+    readonly action: Action,
+    readonly op: Op,
+    readonly failure: unknown,
+  ) {
+    super(`${action.device}: ${stepName(op)} failed: ${oneLine(failure)}`);
+  }
+}
+
+/** Journals and performs each action of `plan` in order; throws StepFailed at the first failing step. */
+async function applyActions(env: ExecEnv, h: HostAccess, j: Journal, plan: Plan): Promise<void> {
+  j.holds = mergeHolds(j.holds, plan.holds);
+  if (plan.actions.length === 0) writeJournal(env.stateDir, j);
+  for (const action of plan.actions) {
+    for (const prev of j.actions) prev.status = 'done';
+    j.actions.push({ ...action, status: 'pending' });
+    writeJournal(env.stateDir, j); // before the change: a crash from here on is recoverable
+    for (const o of action.do) {
+      try {
+        await applyOp(h, o);
+      } catch (err) {
+        throw new StepFailed(action, o, err);
+      }
+    }
+  }
+  for (const prev of j.actions) prev.status = 'done';
+}
+
+/**
+ * prepare: runs `plan` for its domain, then (when it raised VF counts for devices that did not exist
+ * yet) asks `replan` for the rest and runs that too. On failure undoes everything in reverse and
+ * throws PrepareFailed naming the device and the step.
+ */
+export async function executePrepare(env: ExecEnv, plan: Plan, replan?: (done: Action[]) => Promise<Plan>): Promise<Journal> {
+  ensureStateDir(env.stateDir);
+  const j = newJournal(plan);
+  const h = hostAccess(env, j.domain.uuid);
+  try {
+    await applyActions(env, h, j, plan);
+    if (plan.deferred.length && replan) await applyActions(env, h, j, await replan(j.actions));
+    j.state = 'running';
+    writeJournal(env.stateDir, j);
+    return j;
+  } catch (err) {
+    const what = err instanceof StepFailed ? err.message : oneLine(err);
+    const r = await undoJournal(env, j);
+    const tail = r.failed ? `; ${r.failed} undo step(s) failed, journal kept for 'passthru recover'` : '; host restored';
+    if (err instanceof PassthruError && !(err instanceof StepFailed)) throw new PrepareFailed(`${oneLine(err)}${tail}`, r.failed);
+    throw new PrepareFailed(`prepare of '${j.domain.name}' failed: ${what}${tail}`, r.failed);
+  }
+}
+
+/** Adds the actions of a later plan (pool VFs at `start begin`) to a running domain's journal. */
+export async function executeMore(env: ExecEnv, j: Journal, plan: Plan): Promise<Journal> {
+  const h = hostAccess(env, j.domain.uuid);
+  const before = j.actions.length;
+  try {
+    await applyActions(env, h, j, plan);
+    writeJournal(env.stateDir, j);
+    return j;
+  } catch (err) {
+    // undo only this step's actions; the rest belongs to release
+    const mine: Journal = { ...j, actions: j.actions.slice(before) };
+    const r = await undoActions(env, h, mine);
+    j.actions = j.actions.slice(0, before);
+    writeJournal(env.stateDir, j);
+    const what = err instanceof StepFailed ? err.message : oneLine(err);
+    throw new PrepareFailed(`start of '${j.domain.name}' failed: ${what}${r.failed ? `; ${r.failed} undo step(s) failed` : ''}`, r.failed);
+  }
+}
+
+async function undoActions(env: ExecEnv, h: HostAccess, j: Journal): Promise<UndoResult> {
+  const result: UndoResult = { changed: 0, failed: 0 };
+  for (const action of [...j.actions].reverse()) {
+    for (const o of action.undo) {
+      try {
+        if (await applyOp(h, o, true)) result.changed++;
+      } catch (err) {
+        result.failed++;
+        env.report(`passthru: undo for '${j.domain.name}': ${action.device}: ${stepName(o)} failed: ${oneLine(err)}`);
+      }
+    }
+  }
+  return result;
+}
+
+/**
+ * release / recover: undoes every action the journal records, newest first, past failures. The
+ * journal is removed when everything was undone, else kept (state 'releasing') for a later recover.
+ */
+export async function undoJournal(env: ExecEnv, j: Journal): Promise<UndoResult> {
+  ensureStateDir(env.stateDir);
+  j.state = 'releasing';
+  writeJournal(env.stateDir, j);
+  const result = await undoActions(env, hostAccess(env, j.domain.uuid), j);
+  if (result.failed === 0) removeJournal(env.stateDir, j.domain.uuid);
+  return result;
+}

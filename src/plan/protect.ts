@@ -1,0 +1,47 @@
+// Which devices the hook must never take from the host, and why (pure: host facts come as data).
+import { isPciAddress, parsePciAddress, parsePciSelector, formatPciAddress } from '../pci/address.js';
+import { matchesPciFilter, parsePciFilter, type PciFilterTerm } from '../pci/filter.js';
+import type { PciDeviceInfo } from '../host/types.js';
+import type { EffectiveConfig } from '../config/types.js';
+import type { HostFacts } from './types.js';
+
+type Matcher = (d: PciDeviceInfo) => boolean;
+
+/** Turns one config `protected` entry into a matcher; throws InputError on a malformed entry. */
+export function protectedMatcher(entry: string): Matcher {
+  if (isPciAddress(entry)) {
+    const a = formatPciAddress(parsePciAddress(entry));
+    return (d) => d.address === a;
+  }
+  if (/^(?:[0-9a-f]{4}:)?[0-9a-f]{2}:[0-9a-f]{2}$/i.test(entry)) {
+    const s = parsePciSelector(entry);
+    if (s.kind === 'slot') {
+      const prefix = formatPciAddress({ domain: s.domain, bus: s.bus, slot: s.slot, function: 0 }).slice(0, -1);
+      return (d) => d.address.startsWith(prefix);
+    }
+  }
+  const terms: PciFilterTerm[] = parsePciFilter(entry);
+  return (d) => matchesPciFilter(d, terms);
+}
+
+export interface ProtectContext {
+  config: EffectiveConfig;
+  facts: HostFacts;
+  /** Every device the domain takes (assigned + peers): a display among them is no console for the host. */
+  taken: Set<string>;
+}
+
+/** The reason `dev` is protected, or undefined when the hook may detach it. */
+export function protectionReason(dev: PciDeviceInfo, ctx: ProtectContext): string | undefined {
+  const { config, facts } = ctx;
+  for (const entry of config.protected) {
+    if (protectedMatcher(entry)(dev)) return `is protected by the configuration ('${entry}')`;
+  }
+  if (config.autoProtect.rootDisk && facts.rootDiskDevices.includes(dev.address)) return `is protected: the root file system's disk depends on it`;
+  if (config.autoProtect.defaultRoute && facts.defaultRouteDevices.includes(dev.address)) return `is protected: it carries the host's default route`;
+  if (config.autoProtect.bootVga && dev.bootVga && !facts.serialConsole) {
+    const other = facts.displayDevices.some((a) => a !== dev.address && !ctx.taken.has(a));
+    if (!other) return `is protected: it is the boot VGA and the host has no other console`;
+  }
+  return undefined;
+}
