@@ -1,0 +1,55 @@
+// Small builders for planner tests: a host snapshot from a few device lines, a domain request.
+import type { HostSnapshot, PciDeviceInfo } from '../../src/host/types.js';
+import type { DomainPassthrough } from '../../src/xml/model.js';
+import { parsePciAddress } from '../../src/pci/address.js';
+import { withDefaults } from '../../src/config/types.js';
+import type { PrepareInput } from '../../src/plan/prepare.js';
+import type { HostFacts } from '../../src/plan/types.js';
+import type { VfInfo } from '../../src/host/netlink.js';
+
+export function dev(address: string, cls: string, extra: Partial<PciDeviceInfo> = {}): PciDeviceInfo {
+  return { address, vendor: '8086', device: '1234', class: cls, netdevs: [], isBridge: cls.startsWith('0604'), ...extra };
+}
+
+export function snapshot(devices: PciDeviceInfo[], extra: Partial<HostSnapshot> = {}): HostSnapshot {
+  const snap: HostSnapshot = { devices: {}, groups: {}, mdevs: {}, netdevs: {}, ...extra };
+  for (const d of devices) {
+    snap.devices[d.address] = d;
+    if (d.iommuGroup !== undefined) (snap.groups[d.iommuGroup] ??= []).push(d.address);
+    for (const n of d.netdevs) snap.netdevs[n] = d.address;
+  }
+  for (const g of Object.values(snap.groups)) g.sort();
+  return snap;
+}
+
+export const UUID = '11111111-2222-4333-8444-555555555555';
+
+export function domain(parts: {
+  hostdevs?: [string, boolean][];
+  ifaces?: [string, boolean][];
+  mdevs?: string[];
+  networks?: { network: string; mac?: string }[];
+  metadata?: Partial<DomainPassthrough['metadata']>;
+  name?: string;
+  uuid?: string;
+}): DomainPassthrough {
+  return {
+    name: parts.name ?? 'guest',
+    uuid: parts.uuid ?? UUID,
+    pciHostdevs: (parts.hostdevs ?? []).map(([a, managed]) => ({ address: parsePciAddress(a), managed })),
+    hostdevInterfaces: (parts.ifaces ?? []).map(([a, managed]) => ({ address: parsePciAddress(a), managed })),
+    mdevHostdevs: (parts.mdevs ?? []).map((uuid) => ({ uuid, model: 'vfio-pci' })),
+    networkInterfaces: parts.networks ?? [],
+    metadata: { mdevs: [], vfs: [], pfs: [], ...parts.metadata },
+  };
+}
+
+export const noFacts: HostFacts = { rootDiskDevices: [], defaultRouteDevices: [], displayDevices: [], serialConsole: false };
+
+export function input(d: DomainPassthrough, s: HostSnapshot, more: Partial<PrepareInput> = {}): PrepareInput {
+  return { domain: d, snapshot: s, config: withDefaults({}), facts: noFacts, others: [], links: {}, ...more };
+}
+
+export function vfInfo(index: number, mac: string, extra: Partial<VfInfo> = {}): VfInfo {
+  return { index, mac, vlan: 0, spoofchk: true, trust: false, state: 'auto', minRate: 0, maxRate: 0, ...extra };
+}
