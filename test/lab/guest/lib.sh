@@ -1,0 +1,60 @@
+# Shared by the guest phases (sourced by main.sh): TAP results, device discovery by id, sysfs moves.
+# Every result line goes to $LAB_RESULTS/results.tap (judged by run.mjs) and to the serial console.
+: "${LAB_RESULTS:?}" "${LAB_REPO:?}"
+SYS=/sys/bus/pci
+tap_n=0
+tap_failed=0
+phase=""
+
+tap() {
+  echo "$*" >> "$LAB_RESULTS/results.tap"
+  echo "$*"
+  echo "LAB-TAP $*" > /dev/console 2>/dev/null
+}
+pass() { tap_n=$((tap_n + 1)); tap "ok $tap_n - $phase: $1"; }
+fail() {
+  tap_n=$((tap_n + 1)); tap_failed=$((tap_failed + 1))
+  tap "not ok $tap_n - $phase: $1"
+  [ -z "${2:-}" ] || printf '%s\n' "$2" | head -n 20 | while IFS= read -r l; do tap "# $l"; done
+}
+# eq DESC EXPECTED ACTUAL
+eq() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "expected '$2', got '$3'"; fi; }
+# check DESC CMD...: passes when CMD exits 0; its output is shown on failure.
+check() {
+  d=$1; shift
+  if o=$("$@" 2>&1); then pass "$d"; else fail "$d" "exit $?: $o"; fi
+}
+# check_fails DESC CMD...: passes when CMD exits non-zero.
+check_fails() {
+  d=$1; shift
+  if o=$("$@" 2>&1); then fail "$d" "expected failure, exit 0: $o"; else pass "$d"; fi
+}
+begin_phase() {
+  phase=$1
+  echo "LAB-PHASE $phase $(cut -d' ' -f1 /proc/uptime)" > /dev/console 2>/dev/null
+  echo "### phase $phase"
+}
+wanted() { [ -z "$LAB_ONLY" ] || echo ",$LAB_ONLY," | grep -q ",$1,"; }
+
+# --- devices ---
+# devs VENDOR DEVICE: addresses of the PCI devices with that id, sorted.
+devs() { for d in $SYS/devices/*; do [ "$(cat "$d/vendor")" = "$1" ] && [ "$(cat "$d/device")" = "$2" ] && basename "$d"; done; }
+drv() { [ -e "$SYS/devices/$1/driver" ] && basename "$(readlink "$SYS/devices/$1/driver")" || echo none; }
+grp() { basename "$(readlink "$SYS/devices/$1/iommu_group")"; }
+grp_members() { ls "/sys/kernel/iommu_groups/$1/devices"; }
+is_bridge() { case "$(cat "$SYS/devices/$1/class")" in 0x0604*) return 0 ;; esac; return 1; }
+# Rebind the kernel's way: override, unbind from the current driver, ask the bus to probe.
+to_driver() {
+  echo "$2" > "$SYS/devices/$1/driver_override" || return 1
+  if [ -e "$SYS/devices/$1/driver" ]; then echo "$1" > "$SYS/devices/$1/driver/unbind" || return 1; fi
+  echo "$1" > "$SYS/drivers_probe"
+}
+# Back to the driver the kernel picks: clear the override, unbind, probe.
+to_default() {
+  echo > "$SYS/devices/$1/driver_override" || return 1
+  if [ -e "$SYS/devices/$1/driver" ]; then echo "$1" > "$SYS/devices/$1/driver/unbind" || return 1; fi
+  echo "$1" > "$SYS/drivers_probe"
+}
+probe() { node "$LAB_REPO/test/lab/guest/sysfs-probe.mjs" "$@"; }
+# snapshot: one line per PCI device, address driver override; for before/after comparisons.
+snapshot() { for d in $SYS/devices/*; do a=$(basename "$d"); echo "$a $(drv "$a") $(cat "$d/driver_override")"; done; }
