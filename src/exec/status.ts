@@ -1,0 +1,38 @@
+// What is held by which domain, read from the journals (no host access), for `passthru status`.
+import { listJournals, type JournalState } from './journal.js';
+import type { Holds } from '../plan/types.js';
+
+export interface StatusReport {
+  stateDir: string;
+  domains: { name: string; uuid: string; state: JournalState; pid: number; updated: string; holds: Holds; actions: { id: string; status: string; why: string }[] }[];
+  problems: { file: string; error: string }[];
+}
+
+export function statusReport(stateDir: string): StatusReport {
+  const report: StatusReport = { stateDir, domains: [], problems: [] };
+  for (const e of listJournals(stateDir)) {
+    if (!e.journal) {
+      report.problems.push({ file: e.file, error: e.error?.message ?? 'unreadable' });
+      continue;
+    }
+    const j = e.journal;
+    report.domains.push({ name: j.domain.name, uuid: j.domain.uuid, state: j.state, pid: j.pid, updated: j.updated, holds: j.holds, actions: j.actions.map((a) => ({ id: a.id, status: a.status, why: a.why })) });
+  }
+  report.domains.sort((a, b) => a.name.localeCompare(b.name) || a.uuid.localeCompare(b.uuid));
+  return report;
+}
+
+export function formatStatus(r: StatusReport): string {
+  const lines: string[] = [];
+  if (r.domains.length === 0 && r.problems.length === 0) lines.push(`no domain holds passthrough resources (${r.stateDir})`);
+  for (const d of r.domains) {
+    lines.push(`${d.name} (${d.uuid}): ${d.state}${d.state === 'running' ? '' : ' — interrupted or being released; `passthru recover` can restore it'}`);
+    if (d.holds.groups.length) lines.push(`  IOMMU groups: ${d.holds.groups.join(', ')}`);
+    if (d.holds.devices.length) lines.push(`  devices:      ${d.holds.devices.join(', ')}`);
+    if (d.holds.mdevs.length) lines.push(`  mdevs:        ${d.holds.mdevs.join(', ')}`);
+    if (d.holds.pfs.length) lines.push(`  VFs:          ${d.holds.pfs.map((p) => `${p.pf} needs ${p.vfs} (originally ${p.original})`).join(', ')}`);
+    for (const a of d.actions) lines.push(`  ${a.status === 'done' ? 'done   ' : 'pending'} ${a.id}: ${a.why}`);
+  }
+  for (const p of r.problems) lines.push(`problem: ${p.error}`);
+  return lines.join('\n') + '\n';
+}
