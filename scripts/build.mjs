@@ -2,6 +2,8 @@
 // pipeline tool and a libvirt hook. Rarely used parts are split into lazily imported chunks.
 import { build } from 'esbuild';
 
+(await import('../src/config/generate-validators.mjs')).writeValidators(); // schemas -> standalone validators
+
 await build({
   entryPoints: {
     xmlfix: 'src/cli/xmlfix.ts',

@@ -1,0 +1,3 @@
+export const generatedPath: string;
+export function generateValidators(): string;
+export function writeValidators(): void;
