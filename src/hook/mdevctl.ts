@@ -4,8 +4,7 @@
 import { layout } from '../host/layout.js';
 import type { Sysfs } from '../host/sysfs.js';
 import type { MdevRequest } from '../xml/model.js';
-import { checkMdevType } from '../plan/names.js';
-import { isPciAddress } from '../pci/address.js';
+import { checkMdevParent, checkMdevType } from '../plan/names.js';
 
 async function list(s: Sysfs, p: string): Promise<string[]> {
   try {
@@ -20,7 +19,11 @@ export async function readMdevctlDefinitions(s: Sysfs, uuids: string[]): Promise
   const want = new Set(uuids);
   const out: MdevRequest[] = [];
   for (const parent of await list(s, layout.mdevctlDir)) {
-    if (!isPciAddress(parent)) continue; // PCI parents only: the planner works with PCI devices
+    try {
+      checkMdevParent(parent);
+    } catch {
+      continue; // not a device name mdevctl would write
+    }
     for (const entry of await list(s, `${layout.mdevctlDir}/${parent}`)) {
       if (want.has(entry)) {
         try {

@@ -51,6 +51,8 @@ export interface HostSnapshot {
   devices: Record<string, PciDeviceInfo>;
   /** IOMMU group -> member addresses (every member, read from iommu_groups/N/devices). */
   groups: Record<number, string[]>;
+  /** mdev parents that are not PCI devices (e.g. 'mtty'), by device name -> their types. */
+  mdevParents?: Record<string, MdevTypeInfo[]>;
   /** Existing mdevs by UUID (only those asked about, or all for `list`). */
   mdevs: Record<string, MdevInfo>;
   /** netdev name -> PCI address, for the netdevs asked about. */

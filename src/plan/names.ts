@@ -20,6 +20,14 @@ export function checkMdevType(text: string): string {
   return text;
 }
 
+// an mdev parent: a PCI address, or a device name under mdev_bus such as 'mtty'
+const PARENT = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
+
+export function checkMdevParent(text: string): string {
+  if (!PARENT.test(text) || text.includes('..')) throw new InputError(`invalid mdev parent '${printable(text)}'`);
+  return text;
+}
+
 export function checkNetdev(text: string): string {
   if (!NETDEV.test(text) || text === '.' || text === '..') throw new InputError(`invalid network interface name '${printable(text)}'`);
   return text;

@@ -10,13 +10,13 @@
 import { formatPciAddress } from '../pci/address.js';
 import { InputError } from '../errors.js';
 import type { DomainPassthrough, MdevRequest, VfRequest } from '../xml/model.js';
-import type { HostSnapshot, PciDeviceInfo } from '../host/types.js';
+import type { HostSnapshot, MdevTypeInfo, PciDeviceInfo } from '../host/types.js';
 import type { VfInfo, VfSettings } from '../host/netlink.js';
 import type { EffectiveConfig } from '../config/types.js';
 import type { Action, HostFacts, Holds, OtherDomain, Plan } from './types.js';
 import { PlanRefusal } from './refusal.js';
 import { protectionReason, type ProtectContext } from './protect.js';
-import { checkMdevType, checkNetdev, checkUuid } from './names.js';
+import { checkMdevParent, checkMdevType, checkNetdev, checkUuid } from './names.js';
 import { bindVfioAction, vfSettingsAction } from './actions.js';
 
 export interface PrepareInput {
@@ -185,10 +185,10 @@ export function planPrepare(input: PrepareInput): Plan {
     const req = domain.metadata.mdevs.find((m) => m.uuid.toLowerCase() === id) ?? input.mdevDefinitions?.find((m) => m.uuid.toLowerCase() === id);
     if (!req) refuse(`mdev ${id}`, 'does not exist and neither <passthru:mdev> nor an mdevctl definition gives its type');
     const type = checkMdevType(req!.type);
-    const parent = req!.parent ?? findParent(snap, type, used);
+    const parent = req!.parent !== undefined ? checkMdevParent(req!.parent) : findParent(snap, type, used);
     if (!parent) refuse(`mdev ${id}`, `has no parent: no device offers mdev type '${type}' with instances left`);
-    const pdev = snap.devices[parent!] ?? refuse(`mdev ${id}`, `parent ${parent} not found on this host`);
-    const t = pdev.mdevTypes?.find((x) => x.id === type);
+    const types = mdevTypesOf(snap, parent!) ?? refuse(`mdev ${id}`, `parent ${parent} not found on this host`);
+    const t = types.find((x) => x.id === type);
     if (!t) refuse(`mdev ${id}`, `parent ${parent} does not offer mdev type '${type}'`);
     const key = `${parent}/${type}`;
     const n = (used.get(key) ?? 0) + 1;
@@ -227,9 +227,15 @@ export function planPrepare(input: PrepareInput): Plan {
   };
 }
 
+/** The mdev types a parent offers: a PCI device's, or a non-PCI parent's (mtty); undefined if unknown. */
+function mdevTypesOf(snap: HostSnapshot, parent: string): MdevTypeInfo[] | undefined {
+  return snap.devices[parent]?.mdevTypes ?? snap.mdevParents?.[parent];
+}
+
 function findParent(snap: HostSnapshot, type: string, used: Map<string, number>): string | undefined {
-  for (const addr of Object.keys(snap.devices).sort()) {
-    const t = snap.devices[addr]!.mdevTypes?.find((x) => x.id === type);
+  const parents = [...Object.keys(snap.devices), ...Object.keys(snap.mdevParents ?? {})].sort();
+  for (const addr of parents) {
+    const t = mdevTypesOf(snap, addr)?.find((x) => x.id === type);
     if (t && t.availableInstances > (used.get(`${addr}/${type}`) ?? 0)) return addr;
   }
   return undefined;

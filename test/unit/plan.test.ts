@@ -246,6 +246,14 @@ describe('mdevs', () => {
     expect(() => planPrepare(input(domain({ mdevs: [MDEV], metadata: { mdevs: [{ uuid: MDEV, type: '../../x', parent: IGPU }] } }), host()))).toThrow(InputError);
   });
 
+  it('creates an mdev on a parent that is no PCI device (mtty), found by its type', () => {
+    const s = host();
+    s.mdevParents = { mtty: [{ id: 'mtty-2', availableInstances: 2 }] };
+    const plan = planPrepare(input(domain({ mdevs: [MDEV], metadata: { mdevs: [{ uuid: MDEV, type: 'mtty-2' }] } }), s));
+    expect(plan.actions[0]!.do).toEqual([{ op: 'mdev-create', parent: 'mtty', type: 'mtty-2', uuid: MDEV }]);
+    expect(() => planPrepare(input(domain({ mdevs: [MDEV], metadata: { mdevs: [{ uuid: MDEV, type: 'mtty-2', parent: '../mtty' }] } }), s))).toThrow(InputError);
+  });
+
   it('refuses an mdev another running domain uses', () => {
     const other: OtherDomain = { name: 'vdi', uuid: '99999999-2222-4333-8444-555555555555', holds: { groups: [], devices: [], mdevs: [MDEV], pfs: [] } };
     expect(refusal(() => planPrepare(input(domain({ mdevs: [MDEV] }), host(), { others: [other] }))).message).toContain("used by running domain 'vdi'");
