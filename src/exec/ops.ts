@@ -12,6 +12,8 @@ export interface HostAccess {
   netlink: NetLink;
   /** Upper bound of each host access, ms. */
   timeoutMs: number;
+  /** Loads a kernel module (real host only; absent for a simulated or re-rooted host). */
+  loadModule?(name: string): Promise<void>;
   /** Whether another running domain's journal still holds this PF (for sriov-release). */
   pfHeldByOthers(pf: string): boolean;
 }
@@ -68,6 +70,11 @@ async function vfDiffers(h: HostAccess, pfNetdev: string, index: number, setting
  */
 export async function applyOp(h: HostAccess, o: Op, checkFirst = false): Promise<boolean> {
   switch (o.op) {
+    case 'load-driver': {
+      if (!h.loadModule || (await bounded(`checking driver ${o.driver}`, h.timeoutMs, h.sysfs.exists(layout.pciDriver(o.driver))))) return false;
+      await bounded(`loading module ${o.driver}`, h.timeoutMs, h.loadModule(o.driver));
+      return true;
+    }
     case 'driver-override': {
       const cur = (await read(h, layout.pciAttr(o.device, 'driver_override'))).trim();
       const now = cur === '' || cur === '(null)' ? null : cur;
@@ -118,6 +125,8 @@ export async function applyOp(h: HostAccess, o: Op, checkFirst = false): Promise
 /** A short name of the step for error lines: 'driver_override', 'unbind', 'sriov_numvfs', … */
 export function stepName(o: Op): string {
   switch (o.op) {
+    case 'load-driver':
+      return 'modprobe';
     case 'driver-override':
       return 'driver_override';
     case 'probe':

@@ -20,6 +20,7 @@ export function bindVfioAction(dev: PciDeviceInfo, why: string): Action {
     device: d,
     why: `${why}; was ${dev.driver ? `on ${dev.driver}` : 'unbound'}`,
     do: [
+      { op: 'load-driver', driver: VFIO },
       { op: 'driver-override', device: d, value: VFIO },
       { op: 'unbind', device: d, keep: VFIO },
       { op: 'probe', device: d, unless: VFIO },

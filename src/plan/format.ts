@@ -4,6 +4,8 @@ import type { Action, Op, Plan } from './types.js';
 
 export function describeOp(o: Op): string {
   switch (o.op) {
+    case 'load-driver':
+      return `load module ${o.driver} unless loaded`;
     case 'driver-override':
       return `${o.device}: driver_override = ${o.value ?? '(clear)'}`;
     case 'unbind':

@@ -6,6 +6,8 @@
 import type { VfSettings } from '../host/netlink.js';
 
 export type Op =
+  /** Make sure a PCI driver is registered: on a real host, modprobe it when drivers/NAME is absent. */
+  | { op: 'load-driver'; driver: string }
   /** Write `value` to D/driver_override, or clear it (null); skipped when it already reads so. */
   | { op: 'driver-override'; device: string; value: string | null }
   /** Unbind D from its driver; skipped when unbound or when bound to `keep`. */

@@ -55,6 +55,7 @@ describe('IOMMU group peers', () => {
     expect(ids(plan)).toEqual([`bind-vfio ${AUDIO}`]);
     const a = plan.actions[0]!;
     expect(a.do).toEqual([
+      { op: 'load-driver', driver: 'vfio-pci' },
       { op: 'driver-override', device: AUDIO, value: 'vfio-pci' },
       { op: 'unbind', device: AUDIO, keep: 'vfio-pci' },
       { op: 'probe', device: AUDIO, unless: 'vfio-pci' },
