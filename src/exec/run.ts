@@ -14,6 +14,8 @@ export interface ExecEnv {
   stateDir: string;
   /** Upper bound of each host access (PASSTHRU_WRITE_TIMEOUT_MS / config writeTimeoutMs). */
   timeoutMs: number;
+  /** Kernel module loader (real host at root '/' only). */
+  loadModule?(name: string): Promise<void>;
   /** One line per problem met while undoing (stderr in the hook and the CLI). */
   report(line: string): void;
 }
@@ -41,6 +43,7 @@ function hostAccess(env: ExecEnv, ownUuid: string): HostAccess {
     sysfs: env.sysfs,
     netlink: env.netlink,
     timeoutMs: env.timeoutMs,
+    ...(env.loadModule ? { loadModule: env.loadModule } : {}),
     pfHeldByOthers(pf) {
       if (!others) {
         others = [];
