@@ -3,7 +3,8 @@
 // devices, runs a guest test script against real sysfs, brings the results back and judges them.
 //
 //   node test/lab/run.mjs [--topology full|bare] [--test test/lab/guest/main.sh] [--only p1,p2]
-//                         [--timeout 300] [--verbose]
+//                         [--timeout 300] [--verbose] [--strict]
+// --strict: a skipped check (a project command not in the tree yet) fails the run.
 //
 // The guest sees the host's / read-only (virtio-9p, readonly=on, under a tmpfs overlay in guest RAM), so
 // it runs this checkout and the host's node without being able to change either. Results come back
@@ -33,6 +34,7 @@ const { values: opt } = parseArgs({
     only: { type: 'string', default: '' },
     timeout: { type: 'string', default: '300' },
     verbose: { type: 'boolean', short: 'v', default: false },
+    strict: { type: 'boolean', default: false },
   },
 });
 
@@ -167,6 +169,7 @@ const status = read('exit-status')?.trim();
 const lines = tap.split('\n');
 const oks = lines.filter((l) => /^ok \d+/.test(l));
 const notOks = lines.filter((l) => /^not ok \d+/.test(l));
+const skips = oks.filter((l) => / # SKIP /.test(l));
 const plan = lines.find((l) => /^1\.\.\d+$/.test(l));
 const problems = [];
 if (timedOut) problems.push(`the guest did not finish within ${timeoutSec} s`);
@@ -179,6 +182,7 @@ if (!plan) problems.push('no TAP plan line: the guest test did not run to its en
 else if (Number(plan.slice(3)) !== oks.length + notOks.length) problems.push(`plan says ${plan.slice(3)} checks, ${oks.length + notOks.length} ran`);
 if (oks.length + notOks.length === 0) problems.push('no checks ran');
 if (notOks.length) problems.push(`${notOks.length} check(s) failed`);
+if (opt.strict && skips.length) problems.push(`${skips.length} check(s) skipped, and --strict allows none`);
 
 const uptimeOf = (mark) => Number(/LAB-[A-Z-]+ (?:rc=\d+ )?([\d.]+)/.exec(marks[mark]?.line ?? '')?.[1]);
 const figures = {
@@ -189,7 +193,7 @@ const figures = {
   guestUptimeAtTestEndSec: uptimeOf('LAB-GUEST-TEST-END'),
   qemuWallSec: Number(secs(bootWall)),
   totalWallSec: Number(secs(Date.now() - t0)),
-  checks: oks.length + notOks.length, failed: notOks.length,
+  checks: oks.length + notOks.length, failed: notOks.length, skipped: skips.length,
 };
 writeFileSync(join(runDir, 'figures.json'), `${JSON.stringify(figures, null, 2)}\n`);
 
@@ -198,7 +202,8 @@ for (const l of notOks) {
   process.stderr.write(`  ${l}\n`);
   for (let j = i + 1; j < lines.length && lines[j].startsWith('#'); j++) process.stderr.write(`    ${lines[j]}\n`);
 }
-log(`${oks.length + notOks.length} checks, ${notOks.length} failed; set-up ${setupSec} s, guest init at ${figures.guestUptimeAtInitSec} s, `
+for (const l of skips) process.stderr.write(`  ${l}\n`);
+log(`${oks.length + notOks.length} checks, ${notOks.length} failed, ${skips.length} skipped; set-up ${setupSec} s, guest init at ${figures.guestUptimeAtInitSec} s, `
   + `tests ${(figures.guestUptimeAtTestEndSec - figures.guestUptimeAtTestStartSec).toFixed(1)} s, qemu ${secs(bootWall)} s, total ${figures.totalWallSec} s`);
 if (problems.length) {
   for (const p of problems) log(`FAIL: ${p}`);

@@ -58,3 +58,73 @@ to_default() {
 probe() { node "$LAB_REPO/test/lab/guest/sysfs-probe.mjs" "$@"; }
 # snapshot: one line per PCI device, address driver override; for before/after comparisons.
 snapshot() { for d in $SYS/devices/*; do a=$(basename "$d"); echo "$a $(drv "$a") $(cat "$d/driver_override")"; done; }
+
+# --- the project's own commands, as a user runs them (real sysfs: no PASSTHRU_SIM) ---
+skip() { tap_n=$((tap_n + 1)); tap "ok $tap_n - $phase: $1 # SKIP $2"; }
+passthru() { node "$LAB_REPO/dist/passthru.js" "$@"; }
+hook() { node "$LAB_REPO/dist/hook.js" "$@"; }
+# has_subcommand NAME: the passthru CLI registers NAME (listed under Commands in its --help).
+has_subcommand() { passthru --help 2>/dev/null | grep -Eq "^  $1( |\$)"; }
+STATE=/run/passthru
+journal_of() { echo "$STATE/$1.json"; }
+# pciattrs 0000:03:01.0 -> domain='0x0000' bus='0x03' slot='0x01' function='0x0'
+pciattrs() {
+  echo "$1" | sed "s/^\([0-9a-f]*\):\([0-9a-f]*\):\([0-9a-f]*\)\.\([0-7]\)$/domain='0x\1' bus='0x\2' slot='0x\3' function='0x\4'/"
+}
+# domain_xml NAME UUID [hostdev:ADDR:yes|no]... [mdev:UUID]... [meta:XML]...: a domain as libvirt writes it.
+domain_xml() {
+  name=$1; uuid=$2; shift 2
+  meta=""; devices=""
+  for item in "$@"; do
+    case "$item" in
+      hostdev:*)
+        a=$(echo "$item" | cut -d: -f2-4); m=$(echo "$item" | cut -d: -f5)
+        devices="$devices    <hostdev mode='subsystem' type='pci' managed='$m'>
+      <source>
+        <address $(pciattrs "$a")/>
+      </source>
+    </hostdev>
+" ;;
+      mdev:*)
+        devices="$devices    <hostdev mode='subsystem' type='mdev' managed='no' model='vfio-pci'>
+      <source>
+        <address uuid='${item#mdev:}'/>
+      </source>
+    </hostdev>
+" ;;
+      meta:*) meta="$meta      ${item#meta:}
+" ;;
+    esac
+  done
+  echo "<domain type='kvm'>"
+  echo "  <name>$name</name>"
+  echo "  <uuid>$uuid</uuid>"
+  if [ -n "$meta" ]; then
+    echo "  <metadata>"
+    echo "    <passthru:devices xmlns:passthru='https://passthru.dev/xmlns/domain/1'>"
+    printf '%s' "$meta"
+    echo "    </passthru:devices>"
+    echo "  </metadata>"
+  fi
+  echo "  <memory unit='KiB'>65536</memory>"
+  echo "  <vcpu placement='static'>1</vcpu>"
+  echo "  <os>"
+  echo "    <type arch='x86_64' machine='q35'>hvm</type>"
+  echo "  </os>"
+  echo "  <devices>"
+  echo "    <emulator>/usr/bin/qemu-system-x86_64</emulator>"
+  printf '%s' "$devices"
+  echo "  </devices>"
+  echo "</domain>"
+}
+# run_hook XMLFILE NAME OP SUBOP: runs the hook as libvirt does (minimal env, XML on stdin); sets
+# hook_rc and hook_err (stderr), and logs both.
+run_hook() {
+  env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C \
+    node "$LAB_REPO/dist/hook.js" "$2" "$3" "$4" - < "$1" > /tmp/hook.out 2> /tmp/hook.err
+  hook_rc=$?
+  hook_err=$(cat /tmp/hook.err)
+  echo "# hook $2 $3 $4 -> exit $hook_rc${hook_err:+: $hook_err}"
+}
+# The hook has landed once its bundle knows the prepare operation (until then it is a placeholder).
+hook_landed() { grep -q prepare "$LAB_REPO/dist/hook.js"; }

@@ -13,13 +13,19 @@ for e in $e1000es; do eq "e1000e $e is alone in its group" "$e" "$(grp_members "
 eq "e1000 peers start on e1000, edu and the bridge on no driver" "e1000 e1000 none none" "$(drv "$ea") $(drv "$eb") $(drv "$edu") $(drv "$bridge")"
 before=$(snapshot)
 
+# driver_override names a driver that is not loaded: drivers_probe succeeds and binds nothing.
+modprobe -r vfio-pci 2>/dev/null
+probe groups-vfio-not-loaded "write:$SYS/devices/$edu/driver_override=vfio-pci" "write:$SYS/drivers_probe=$edu" \
+  "readlink:$SYS/devices/$edu/driver" "write:$SYS/devices/$edu/driver_override=\\n" "read:$SYS/devices/$edu/driver_override" >/dev/null
+eq "override to an unloaded vfio-pci + drivers_probe leaves edu driverless" none "$(drv "$edu")"
 check "modprobe vfio-pci" modprobe vfio-pci
 check "/dev/vfio/vfio exists once vfio is loaded" test -c /dev/vfio/vfio
 probe groups-initial "read:$SYS/devices/$ea/driver_override" "readlink:$SYS/devices/$ea/driver" \
   "readlink:$SYS/devices/$ea/iommu_group" "list:/sys/kernel/iommu_groups/$g/devices" \
   "readlink:/sys/kernel/iommu_groups/$g/devices/$ea" "list:$SYS/drivers/vfio-pci" "read:$SYS/devices/$ea/class" \
   "read:$SYS/devices/$ea/vendor" "read:$SYS/devices/$ea/modalias" "exists:/dev/vfio/$g" "list:/dev/vfio" \
-  "read:/sys/kernel/iommu_groups/$g/type" "read:$SYS/devices/$ea/reset_method" >/dev/null
+  "read:/sys/kernel/iommu_groups/$g/type" "read:$SYS/devices/$ea/reset_method" \
+  $(for e in $e1000es; do echo "readlink:$SYS/devices/$e/driver" "readlink:$SYS/devices/$e/iommu_group" "readlink:$SYS/devices/$e"; done) >/dev/null
 
 # One peer on vfio-pci, the other still on e1000: the group exists for vfio but is not viable.
 check "move $ea to vfio-pci (driver_override + unbind + drivers_probe)" to_driver "$ea" vfio-pci
