@@ -203,8 +203,10 @@ for (const l of notOks) {
   for (let j = i + 1; j < lines.length && lines[j].startsWith('#'); j++) process.stderr.write(`    ${lines[j]}\n`);
 }
 for (const l of skips) process.stderr.write(`  ${l}\n`);
-log(`${oks.length + notOks.length} checks, ${notOks.length} failed, ${skips.length} skipped; set-up ${setupSec} s, guest init at ${figures.guestUptimeAtInitSec} s, `
-  + `tests ${(figures.guestUptimeAtTestEndSec - figures.guestUptimeAtTestStartSec).toFixed(1)} s, qemu ${secs(bootWall)} s, total ${figures.totalWallSec} s`);
+const testsSec = figures.guestUptimeAtTestEndSec - figures.guestUptimeAtTestStartSec;
+const fmt = (n) => (Number.isFinite(n) ? n.toFixed(1) : '-');
+log(`${oks.length + notOks.length} checks, ${notOks.length} failed, ${skips.length} skipped; set-up ${setupSec} s, `
+  + `guest init at ${fmt(figures.guestUptimeAtInitSec)} s (guest uptime), tests ${fmt(testsSec)} s, qemu ${secs(bootWall)} s, total ${figures.totalWallSec} s`);
 if (problems.length) {
   for (const p of problems) log(`FAIL: ${p}`);
   log(`logs: ${relative(repo, runDir)}/{console.log,share/test.log,share/results.tap,share/dmesg.txt}`);
