@@ -60,7 +60,8 @@ async function setNumVfs(h: HostAccess, pf: string, count: number): Promise<bool
 async function vfDiffers(h: HostAccess, pfNetdev: string, index: number, settings: VfSettings): Promise<boolean> {
   const vfs = await bounded(`reading VFs of ${pfNetdev}`, h.timeoutMs, h.netlink.listVfs(pfNetdev));
   const cur = vfs.find((v) => v.index === index);
-  if (!cur) return true;
+  // a VF that no longer exists (its PF's count went back) took its settings with it: nothing to restore
+  if (!cur) return false;
   return Object.entries(settings).some(([k, v]) => (cur as unknown as Record<string, unknown>)[k] !== v);
 }
 
