@@ -1,0 +1,151 @@
+// A simulated host in a temp dir, shared by real processes through its JSON file (PASSTHRU_SIM):
+// made from a fixture with the real `passthru sim init`, copied per run, compared canonically, and
+// asked which writes a run made (the simulator's write log). The few facts about the sim file's
+// format (where the write log and the faults live) are kept in SIM_FORMAT below, nowhere else.
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run, hookEnv, type RunResult } from './proc.js';
+import { dist, nodeBin } from './paths.js';
+
+/** One host write as the simulator logged it. */
+export interface SimWrite {
+  path: string;
+  data: string;
+}
+
+/** Faults as the simulator takes them (file field `faults` or env PASSTHRU_SIM_FAULTS). */
+export interface SimFaults {
+  failWrite?: { n: number; errno: string };
+  failPath?: { pattern: string; errno: string };
+  killAfterWrite?: number;
+  hangOnWrite?: number;
+}
+
+const SIM_FORMAT = {
+  /** Fields of the sim file that are not host state (compared separately or not at all). */
+  nonState: ['writeLog', 'faults', 'log', 'writes', 'counters'],
+  writeLog(doc: Record<string, unknown>): SimWrite[] {
+    const log = (doc.writeLog ?? doc.log ?? doc.writes ?? []) as { path: string; data?: string; value?: string }[];
+    return log.map((w) => ({ path: w.path, data: w.data ?? w.value ?? '' }));
+  },
+  faultsEnv(f: SimFaults): string {
+    return JSON.stringify(f);
+  },
+};
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, x]) => [k, sortKeys(x)]));
+  return v;
+}
+
+export class SimHost {
+  private constructor(
+    readonly dir: string,
+    readonly file: string,
+    readonly stateDir: string,
+  ) {}
+
+  /** A fresh host from a fixture, through the real CLI (`passthru sim init`). */
+  static async create(fixture: string): Promise<SimHost> {
+    const dir = mkdtempSync(join(tmpdir(), `passthru-rel-${fixture}-`));
+    const file = join(dir, 'host.json');
+    const r = await run(nodeBin, [dist.passthru, 'sim', 'init', '--fixture', fixture, '-o', file], { limitMs: 30_000 });
+    if (r.code !== 0) throw new Error(`passthru sim init --fixture ${fixture} failed (${r.code}): ${r.stderr.trim()}`);
+    return new SimHost(dir, file, join(dir, 'state'));
+  }
+
+  /** An independent copy (own dir, own state dir) of this host as it is now. */
+  copy(): SimHost {
+    const dir = mkdtempSync(join(tmpdir(), 'passthru-rel-copy-'));
+    const file = join(dir, 'host.json');
+    cpSync(this.file, file);
+    if (existsSync(this.stateDir)) cpSync(this.stateDir, join(dir, 'state'), { recursive: true });
+    return new SimHost(dir, file, join(dir, 'state'));
+  }
+
+  doc(): Record<string, unknown> {
+    return JSON.parse(readFileSync(this.file, 'utf8')) as Record<string, unknown>;
+  }
+
+  /** The host itself (no write log, no faults) as canonical JSON: equal strings = identical hosts. */
+  state(): string {
+    const doc = this.doc();
+    for (const k of SIM_FORMAT.nonState) delete doc[k];
+    return JSON.stringify(sortKeys(doc), null, 1);
+  }
+
+  writes(): SimWrite[] {
+    return SIM_FORMAT.writeLog(this.doc());
+  }
+
+  /** Drops the write log (so the next run's writes are all the log holds). */
+  clearLog(): void {
+    const doc = this.doc();
+    for (const k of ['writeLog', 'log', 'writes']) if (Array.isArray(doc[k])) doc[k] = [];
+    writeFileSync(this.file, JSON.stringify(doc));
+  }
+
+  /** Journals (and anything else) in the state dir, lock file excepted. */
+  journals(): string[] {
+    return existsSync(this.stateDir) ? readdirSync(this.stateDir).filter((n) => n !== 'lock').sort() : [];
+  }
+
+  env(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+    return hookEnv({ PASSTHRU_SIM: this.file, PASSTHRU_STATE_DIR: this.stateDir, PASSTHRU_LOCK_WAIT_S: '30', ...extra });
+  }
+
+  faultsEnv(f: SimFaults): Record<string, string> {
+    return { PASSTHRU_SIM_FAULTS: SIM_FORMAT.faultsEnv(f) };
+  }
+
+  /**
+   * `node dist/hook.js DOMAIN OP SUBOP -` with the XML on stdin, as hooks/qemu runs the node side.
+   * Runs on one copy are sequential, so by default the host-wide lock is marked as held
+   * (PASSTHRU_LOCKED=1, as hooks/qemu does) instead of re-running under flock: one process per run.
+   * Suites about concurrency go through the sh entry instead.
+   */
+  hook(domain: string, op: 'prepare' | 'start' | 'release', xml: string | Buffer, opts: { faults?: SimFaults; env?: Record<string, string | undefined>; limitMs?: number; args?: string[] } = {}): Promise<RunResult> {
+    const sub = op === 'release' ? 'end' : 'begin';
+    return run(nodeBin, [dist.hook, ...(opts.args ?? [domain, op, sub, '-'])], {
+      input: xml,
+      env: this.env({ PASSTHRU_LOCKED: '1', ...(opts.faults ? this.faultsEnv(opts.faults) : {}), ...opts.env }),
+      limitMs: opts.limitMs ?? 30_000,
+    });
+  }
+
+  /** `passthru ARGS…` against this host. */
+  passthru(args: string[], opts: { env?: Record<string, string | undefined>; limitMs?: number } = {}): Promise<RunResult> {
+    return run(nodeBin, [dist.passthru, ...args], { env: this.env(opts.env), limitMs: opts.limitMs ?? 30_000 });
+  }
+
+  cleanup(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** PCI addresses, UUIDs and the last path component of a write: what an error about it should name. */
+export function describeWrite(w: SimWrite): { devices: string[]; step: string } {
+  const pci = /[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]/g;
+  const uuid = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
+  const devices = [...new Set([...(w.path.match(pci) ?? []), ...(w.data.match(pci) ?? []), ...(w.path.match(uuid) ?? []), ...(w.data.match(uuid) ?? [])])];
+  const step = w.path.split('/').pop() ?? w.path;
+  return { devices, step };
+}
+
+/** The errno a write to this path plausibly fails with on a real kernel. */
+export function errnoFor(w: SimWrite, k: number): string {
+  const step = w.path.split('/').pop() ?? '';
+  const choices: Record<string, string[]> = {
+    driver_override: ['EACCES', 'EIO'],
+    unbind: ['EBUSY', 'ENODEV'],
+    drivers_probe: ['ENODEV', 'EBUSY'],
+    bind: ['EBUSY', 'ENODEV'],
+    sriov_numvfs: ['EBUSY', 'EIO'],
+    create: ['EBUSY', 'EIO'],
+    remove: ['EBUSY', 'EIO'],
+  };
+  const list = choices[step] ?? ['EIO', 'EBUSY', 'ENODEV', 'EACCES'];
+  return list[k % list.length]!;
+}
