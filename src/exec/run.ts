@@ -20,7 +20,7 @@ export interface ExecEnv {
   report(line: string): void;
 }
 
-/** A prepare that failed at one step; the host was put back (or `leftover` says what was not). */
+/** A prepare that failed at one step ('DEVICE: STEP failed: WHY; host restored'); `leftover` = undo steps that failed. */
 export class PrepareFailed extends PassthruError {
   constructor(
     message: string,
@@ -124,7 +124,7 @@ export async function executePrepare(env: ExecEnv, plan: Plan, replan?: (done: A
     const r = await undoJournal(env, j);
     const tail = r.failed ? `; ${r.failed} undo step(s) failed, journal kept for 'passthru recover'` : '; host restored';
     if (err instanceof PassthruError && !(err instanceof StepFailed)) throw new PrepareFailed(`${oneLine(err)}${tail}`, r.failed);
-    throw new PrepareFailed(`prepare of '${j.domain.name}' failed: ${what}${tail}`, r.failed);
+    throw new PrepareFailed(`${what}${tail}`, r.failed);
   }
 }
 
@@ -143,7 +143,7 @@ export async function executeMore(env: ExecEnv, j: Journal, plan: Plan): Promise
     j.actions = j.actions.slice(0, before);
     writeJournal(env.stateDir, j);
     const what = err instanceof StepFailed ? err.message : oneLine(err);
-    throw new PrepareFailed(`start of '${j.domain.name}' failed: ${what}${r.failed ? `; ${r.failed} undo step(s) failed` : ''}`, r.failed);
+    throw new PrepareFailed(`${what}${r.failed ? `; ${r.failed} undo step(s) failed` : '; its VF settings undone'}`, r.failed);
   }
 }
 

@@ -103,7 +103,7 @@ describe('prepare and release', () => {
       const err = await prepare(h).catch((e: unknown) => e);
       expect(err, `write ${k}`).toBeInstanceOf(PrepareFailed);
       const msg = (err as Error).message;
-      expect(msg, `write ${k}`).toMatch(/^prepare of 'big' failed: (0000:[0-9a-f:.]+|[0-9a-f-]{36}): [a-z_ 0-9]+ failed: E(IO|BUSY): injected fault.*; host restored$/);
+      expect(msg, `write ${k}`).toMatch(/^(0000:[0-9a-f:.]+|[0-9a-f-]{36}): [a-z_ 0-9]+ failed: E(IO|BUSY): injected fault.*; host restored$/);
       expect(msg).not.toContain('\n');
       expect(h.dump(), `write ${k}`).toBe(before);
       expect(listJournals(dir), `write ${k}`).toEqual([]);
