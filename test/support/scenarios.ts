@@ -171,3 +171,28 @@ export const expectScenarios: Record<string, string[]> = {
   workstation: ['gpu-peers', 'mdev', 'vf-create', 'several'],
   server: ['mdev', 'vf-create', 'two-pfs'],
 };
+
+/** One domain asking for everything a scenario's domains ask for (the most undo steps in one release). */
+export function mergedDomain(sc: Scenario, name = `${sc.fixture}-${sc.name}-merged`): DomainSpec {
+  // PF requests on one PF: the largest count
+  const pfs = new Map<string, { dev?: string; address?: string; vfs: number }>();
+  for (const p of sc.domains.flatMap((d) => d.pfs ?? [])) {
+    const key = p.dev ?? p.address!;
+    if ((pfs.get(key)?.vfs ?? -1) < p.vfs) pfs.set(key, p);
+  }
+  return {
+    name,
+    hostdevs: sc.domains.flatMap((d) => d.hostdevs ?? []),
+    hostdevInterfaces: sc.domains.flatMap((d) => d.hostdevInterfaces ?? []),
+    mdevs: sc.domains.flatMap((d) => d.mdevs ?? []),
+    vfs: sc.domains.flatMap((d) => d.vfs ?? []),
+    pfs: [...pfs.values()],
+  };
+}
+
+/** The scenario with the most devices of a fixture, as one domain. */
+export function largestDomain(fixture: string): DomainSpec {
+  const list = scenarios(fixture);
+  const sc = list.find((s) => s.name === 'several') ?? list.find((s) => s.name === 'two-pfs') ?? list[0]!;
+  return mergedDomain(sc);
+}

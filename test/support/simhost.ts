@@ -149,3 +149,18 @@ export function errnoFor(w: SimWrite, k: number): string {
   const list = choices[step] ?? ['EIO', 'EBUSY', 'ENODEV', 'EACCES'];
   return list[k % list.length]!;
 }
+
+/** What the race suite reads of a device while a domain holds it (format-specific, kept here). */
+export interface SimDeviceView {
+  driver?: string;
+  numVfs?: number;
+}
+
+export function simDevice(doc: Record<string, unknown>, address: string): SimDeviceView | undefined {
+  const devices = doc.devices as unknown;
+  const list = Array.isArray(devices) ? (devices as Record<string, unknown>[]) : Object.values((devices ?? {}) as Record<string, Record<string, unknown>>);
+  const d = list.find((x) => x.address === address);
+  if (!d) return undefined;
+  const sriov = d.sriov as { numVfs?: number } | undefined;
+  return { driver: d.driver as string | undefined, numVfs: sriov?.numVfs };
+}

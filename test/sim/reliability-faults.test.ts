@@ -1,0 +1,81 @@
+// Fault at every step: for each scenario, every host write prepare makes is made to fail in turn
+// (real hook processes on a simulated host). Prepare must fail with one line naming the device and
+// the step, release must then exit 0, and the host must be byte-identical (canonical JSON) to its
+// start. Figures go to .cache/guarantees/reliability-faults.json.
+import { afterAll, describe, expect, it } from 'vitest';
+import { figures } from '../support/figures.js';
+import { domainXml } from '../support/domains.js';
+import { expectScenarios, scenarios } from '../support/scenarios.js';
+import { SimHost, describeWrite, errnoFor } from '../support/simhost.js';
+import { enumerateWrites, prepareFirst, releaseFirst } from '../support/cycle.js';
+
+const fig = figures('reliability-faults');
+fig.add('leftovers', 0);
+fig.add('badErrors', 0);
+afterAll(() => fig.write());
+
+for (const fixture of ['workstation', 'server']) {
+  describe(`fault at every write of prepare (${fixture})`, () => {
+    const all = scenarios(fixture);
+
+    it('the fixture yields the expected scenarios', () => {
+      expect(all.map((s) => s.name)).toEqual(expect.arrayContaining(expectScenarios[fixture]!));
+    });
+
+    for (const sc of all) {
+      it(`${sc.name}: every failing write is undone and reported`, async () => {
+        const host = await SimHost.create(fixture);
+        try {
+          const start = host.state();
+          const perDomain = await enumerateWrites(host, sc);
+          const total = perDomain.reduce((n, w) => n + w.length, 0);
+          expect(total, 'prepare makes host writes').toBeGreaterThan(0);
+          fig.add('scenarios');
+          fig.add('steps', total);
+          const failures: string[] = [];
+          for (let di = 0; di < sc.domains.length; di++) {
+            const writes = perDomain[di]!;
+            for (let k = 1; k <= writes.length; k++) {
+              const w = writes[k - 1]!;
+              const errno = errnoFor(w, k);
+              const h = host.copy();
+              try {
+                // the domains before this one prepare cleanly; this one meets the fault at its write k
+                await prepareFirst(h, sc, di);
+                const d = sc.domains[di]!;
+                const r = await h.hook(d.name, 'prepare', domainXml(d), { faults: { failWrite: { n: k, errno } } });
+                fig.add('runs');
+                const where = `${sc.name} ${d.name} write ${k}/${writes.length} (${w.path} <- ${JSON.stringify(w.data)}, ${errno})`;
+                const line = r.stderr.trimEnd();
+                const { devices, step } = describeWrite(w);
+                const namesDevice = devices.length === 0 || devices.some((x) => line.includes(x));
+                const namesStep = line.includes(step) || (step === 'create' && line.includes('mdev create')) || (step === 'remove' && line.includes('mdev remove'));
+                if (r.code === 0) failures.push(`${where}: prepare succeeded despite the fault`);
+                else if (line.includes('\n') || !line) {
+                  fig.add('badErrors');
+                  failures.push(`${where}: error is not one line: ${JSON.stringify(line)}`);
+                } else if (!namesDevice || !namesStep || !line.includes(errno)) {
+                  fig.add('badErrors');
+                  failures.push(`${where}: error does not name ${!namesDevice ? `the device (${devices.join('|')})` : !namesStep ? `the step (${step})` : `the errno`}: ${line}`);
+                }
+                failures.push(...(await releaseFirst(h, sc, di + 1)).map((p) => `${where}: ${p}`));
+                const end = h.state();
+                const left = h.journals();
+                if (end !== start || left.length) {
+                  fig.add('leftovers');
+                  failures.push(`${where}: host differs from its start${left.length ? ` (journals left: ${left.join(', ')})` : ''}`);
+                }
+              } finally {
+                h.cleanup();
+              }
+            }
+          }
+          for (const f of failures.slice(0, 3)) fig.note(f);
+          expect(failures).toEqual([]);
+        } finally {
+          host.cleanup();
+        }
+      }, 300_000);
+    }
+  });
+}
