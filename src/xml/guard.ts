@@ -1,0 +1,61 @@
+// Hostile input is refused before any work: libvirt XML never needs a DTD, so DOCTYPE/ENTITY
+// declarations (XXE, entity bombs) are rejected outright; so are invalid UTF-8, XML that is not
+// well-formed (truncated), absurd sizes and nesting. saxes does the well-formedness check.
+import { SaxesParser } from 'saxes';
+import { InputError } from '../errors.js';
+import { printable } from '../pci/address.js';
+
+export const MAX_XML_BYTES = 4 * 1024 * 1024;
+export const MAX_XML_DEPTH = 64;
+export const MAX_ATTRIBUTE_LENGTH = 64 * 1024;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** Decodes and checks input; returns the text (BOM kept, so byte-exact editing can keep it). */
+export function checkXmlInput(input: Buffer | Uint8Array | string, what = 'XML'): string {
+  let text: string;
+  if (typeof input === 'string') {
+    if (Buffer.byteLength(input) > MAX_XML_BYTES) throw new InputError(`${what} is too large (over ${MAX_XML_BYTES} bytes)`);
+    text = input;
+  } else {
+    if (input.byteLength > MAX_XML_BYTES) throw new InputError(`${what} is too large (${input.byteLength} bytes, limit ${MAX_XML_BYTES})`);
+    try {
+      text = utf8.decode(input);
+    } catch {
+      throw new InputError(`${what} is not valid UTF-8`);
+    }
+  }
+  if (/<!DOCTYPE/i.test(text)) throw new InputError(`${what} has a DOCTYPE declaration, which libvirt XML never needs (refused: XXE/entity expansion)`);
+  if (/<!ENTITY/i.test(text)) throw new InputError(`${what} has an ENTITY declaration (refused: entity expansion)`);
+  checkWellFormed(text, what);
+  return text;
+}
+
+function checkWellFormed(text: string, what: string): void {
+  const parser = new SaxesParser({ xmlns: false, position: true });
+  let depth = 0;
+  let roots = 0;
+  let failure: string | undefined;
+  parser.on('error', (err) => {
+    failure ??= err.message.replace(/^undefined:/, '');
+  });
+  parser.on('opentag', (tag) => {
+    depth++;
+    if (depth === 1) roots++;
+    if (depth > MAX_XML_DEPTH) failure ??= `nesting deeper than ${MAX_XML_DEPTH} levels at <${printable(tag.name, 40)}>`;
+    for (const [name, value] of Object.entries(tag.attributes)) {
+      const v = String(value);
+      if (v.length > MAX_ATTRIBUTE_LENGTH) failure ??= `attribute '${printable(name, 40)}' of <${printable(tag.name, 40)}> is over ${MAX_ATTRIBUTE_LENGTH} characters`;
+    }
+  });
+  parser.on('closetag', () => {
+    depth--;
+  });
+  try {
+    parser.write(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text).close();
+  } catch (err) {
+    failure ??= (err as Error).message;
+  }
+  if (!failure && roots !== 1) failure = 'no root element';
+  if (failure) throw new InputError(`${what} is not well-formed: ${printable(failure, 160)}`);
+}

@@ -1,0 +1,59 @@
+// Validators for values that come from XML or the command line and later become sysfs paths or
+// `ip` arguments. Each throws an InputError naming what and the offending value.
+import { InputError } from '../errors.js';
+import { printable } from '../pci/address.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const MAC = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/i;
+// Kernel netdev names: up to 15 bytes, no '/', whitespace, ':' is allowed only for aliases (refused here).
+const NETDEV = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/;
+// mdev type ids and parent names are sysfs directory names: no separators, no dot-dot.
+const SYSFS_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.:+-]{0,127}$/;
+
+export function parseUuid(text: string, what = 'UUID'): string {
+  if (!UUID.test(text)) throw new InputError(`invalid ${what} '${printable(text)}' (expected 8-4-4-4-12 hex digits)`);
+  return text.toLowerCase();
+}
+
+export function parseMac(text: string, what = 'MAC address'): string {
+  if (!MAC.test(text)) throw new InputError(`invalid ${what} '${printable(text)}' (expected aa:bb:cc:dd:ee:ff)`);
+  const mac = text.toLowerCase();
+  if (parseInt(mac.slice(0, 2), 16) & 1) throw new InputError(`invalid ${what} '${mac}': a multicast address cannot be a NIC's address`);
+  return mac;
+}
+
+export function parseVlan(text: string, what = 'VLAN id'): number {
+  if (!/^[0-9]{1,4}$/.test(text) || Number(text) > 4095) throw new InputError(`invalid ${what} '${printable(text)}' (expected 0-4095)`);
+  return Number(text);
+}
+
+export function parseRate(text: string, what = 'rate'): number {
+  if (!/^[0-9]{1,7}$/.test(text)) throw new InputError(`invalid ${what} '${printable(text)}' (expected Mbps, 0-9999999)`);
+  return Number(text);
+}
+
+export function parseVfCount(text: string, what = 'VF count'): number {
+  if (!/^[0-9]{1,4}$/.test(text) || Number(text) < 1) throw new InputError(`invalid ${what} '${printable(text)}' (expected 1-9999)`);
+  return Number(text);
+}
+
+export function parseOnOff(text: string, what: string): boolean {
+  if (text === 'on' || text === 'yes') return true;
+  if (text === 'off' || text === 'no') return false;
+  throw new InputError(`invalid ${what} '${printable(text)}' (expected on or off)`);
+}
+
+export function parseVfState(text: string, what = 'VF link state'): 'auto' | 'enable' | 'disable' {
+  if (text === 'auto' || text === 'enable' || text === 'disable') return text;
+  throw new InputError(`invalid ${what} '${printable(text)}' (expected auto, enable or disable)`);
+}
+
+export function parseNetdevName(text: string, what = 'interface name'): string {
+  if (!NETDEV.test(text)) throw new InputError(`invalid ${what} '${printable(text)}' (a kernel interface name: up to 15 letters, digits, '_', '.', '-')`);
+  return text;
+}
+
+export function parseMdevTypeName(text: string, what = 'mdev type'): string {
+  if (!SYSFS_NAME.test(text) || text.includes('..')) throw new InputError(`invalid ${what} '${printable(text)}' (letters, digits and _.:+- only)`);
+  return text;
+}
