@@ -1,2 +1,85 @@
-// Placeholder until the xmlfix engine lands (issue 3).
-process.stdout.write('');
+// `xmlfix`: libvirt XML in, libvirt XML out, changing only what the edits ask for.
+import { readFileSync } from 'node:fs';
+import { oneLine, PassthruError } from '../errors.js';
+import { checkXmlInput } from '../xml/guard.js';
+import { parseXmlfixArgs, USAGE, type XmlfixArgs } from './xmlfix/args.js';
+import { applyEdits, rootName } from './xmlfix/apply.js';
+import type { HostLookup } from './xmlfix/host-lookup.js';
+
+interface Result {
+  file: string;
+  input: string;
+  output: string;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const args = parseXmlfixArgs(argv);
+  if (args.mode === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  let hostPromise: Promise<HostLookup> | undefined;
+  const host = () => (hostPromise ??= import('./xmlfix/host-lookup-impl.js').then((m) => m.openHostLookup()));
+  if (args.mode === 'pool') {
+    const { buildPool } = await import('./xmlfix/pool.js');
+    const text = await buildPool(args.pool!, host);
+    return emit(args, [{ file: '-', input: '', output: text }], true);
+  }
+  // Everything is read, checked and edited before anything is written.
+  const results: Result[] = [];
+  for (const file of args.files) {
+    const bytes = readInput(file);
+    const input = checkXmlInput(bytes, file === '-' ? 'input' : `'${file}'`);
+    const output = await applyEdits(input, args.edits, { all: args.all, host });
+    results.push({ file, input, output });
+  }
+  if (args.list) {
+    const { listDevices, formatListing } = await import('./xmlfix/listing.js');
+    for (const r of results) {
+      const items = listDevices(r.output, rootName(r.output));
+      process.stdout.write(args.json ? `${JSON.stringify(items, null, 2)}\n` : formatListing(items));
+    }
+    return 0;
+  }
+  return emit(args, results, false);
+}
+
+async function emit(args: XmlfixArgs, results: Result[], created: boolean): Promise<number> {
+  const changed = created || results.some((r) => r.output !== r.input);
+  if (args.check) return changed ? 1 : 0;
+  if (args.validate) {
+    const { validateXml } = await import('./xmlfix/validate.js');
+    for (const r of results) await validateXml(r.output, rootName(r.output), r.file);
+  }
+  if (args.diff) {
+    const { unifiedDiff } = await import('./xmlfix/diff.js');
+    for (const r of results) process.stdout.write(unifiedDiff(r.file, r.input, r.output));
+    return 0;
+  }
+  if (args.inPlace || args.output !== undefined) {
+    const { writeResults } = await import('./xmlfix/write.js');
+    await writeResults(args, results);
+    return 0;
+  }
+  process.stdout.write(results[0]!.output);
+  return 0;
+}
+
+function readInput(file: string): Buffer {
+  try {
+    return readFileSync(file === '-' ? 0 : file);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new PassthruError(`cannot read '${file}': ${e.code ?? ''} ${e.message.replace(/^[A-Z]+: /, '').replace(/, open.*$/, '')}`.replace(/\s+/g, ' '), 2);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`xmlfix: ${oneLine(err)}\n`);
+    process.exitCode = err instanceof PassthruError ? err.exitCode : 2;
+  },
+);

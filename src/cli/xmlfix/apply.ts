@@ -1,0 +1,90 @@
+// Applies xmlfix's edits, in order, to one document. Plain addresses never touch the host; slots,
+// filters and PF names are resolved against the host (real or PASSTHRU_SIM) only when given.
+import { InputError } from '../../errors.js';
+import { isPciAddress, parsePciAddress, parsePciSelector, printable, type PciAddress } from '../../pci/address.js';
+import { isPciFilter, parsePciFilter } from '../../pci/filter.js';
+import { addMdev, addPciHostdevs, addVf, assignedAddresses, freeGuestSlot, openDomain, removeHostdevs, removeVf, type GuestAddress, type RemoveTarget } from '../../xml/domain-edits.js';
+import { HOSTDEV_KEYS, MDEV_KEYS, VF_KEYS, hostdevOptions, mdevOptions, splitOptions, vfOptions } from '../../xml/edit-options.js';
+import { addPf, addVfAddress, removeVfAddress } from '../../xml/network-edits.js';
+import { parseMac, parseUuid } from '../../xml/values.js';
+import { DOMAIN_EDITS, NETWORK_EDITS, type Edit } from './args.js';
+import type { HostLookup } from './host-lookup.js';
+
+export interface ApplyContext {
+  all: boolean;
+  /** Loaded on first need: most edits never look at the host. */
+  host: () => Promise<HostLookup>;
+}
+
+export function rootName(text: string): string {
+  const m = /<([A-Za-z_][\w.:-]*)[\s/>]/.exec(text.replace(/<\?[\s\S]*?\?>|<!--[\s\S]*?-->/g, ''));
+  return m?.[1] ?? '';
+}
+
+export async function applyEdits(text: string, edits: Edit[], ctx: ApplyContext): Promise<string> {
+  const root = rootName(text);
+  if (root !== 'domain' && root !== 'network') throw new InputError(`not libvirt domain or network XML: the root element is <${printable(root, 40)}>`);
+  for (const e of edits) {
+    const forDomain = DOMAIN_EDITS.includes(e.flag);
+    if (forDomain && root !== 'domain') throw new InputError(`--${e.flag} edits domain XML, but the input is a <${root}>`);
+    if (NETWORK_EDITS.includes(e.flag) && root !== 'network') throw new InputError(`--${e.flag} edits network XML, but the input is a <${root}>`);
+    text = await applyOne(text, e, ctx);
+  }
+  return text;
+}
+
+async function applyOne(text: string, e: Edit, ctx: ApplyContext): Promise<string> {
+  const flag = `--${e.flag}`;
+  switch (e.flag) {
+    case 'add-hostdev': {
+      const p = splitOptions(flag, e.value, HOSTDEV_KEYS);
+      const opts = hostdevOptions(flag, p.options);
+      if (isPciAddress(p.selector)) return addPciHostdevs(text, [parsePciAddress(p.selector)], opts);
+      if (isPciFilter(p.selector)) {
+        const taken = assignedAddresses(openDomain(text));
+        const picked = await (await ctx.host()).pickByFilter(parsePciFilter(p.selector), taken, ctx.all);
+        return addPciHostdevs(text, picked, opts);
+      }
+      const sel = parsePciSelector(p.selector); // a slot: every function, kept together in the guest
+      if (sel.kind === 'function') return addPciHostdevs(text, [sel.address], opts);
+      const functions = await (await ctx.host()).slotFunctions(sel.domain, sel.bus, sel.slot);
+      const fresh = functions.filter((f) => !assignedAddresses(openDomain(text)).some((a) => sameAddr(a, f)));
+      if (fresh.length === 0) return text;
+      const slot = functions.length > 1 ? freeGuestSlot(text) : undefined;
+      const guest: GuestAddress[] | undefined = slot === undefined ? undefined : fresh.map((f) => ({ bus: 0, slot, function: f.function, multifunction: f.function === 0 }));
+      return addPciHostdevs(text, fresh, opts, guest);
+    }
+    case 'add-mdev':
+      return addMdev(text, mdevOptions(flag, splitOptions(flag, e.value, MDEV_KEYS)));
+    case 'add-vf': {
+      const p = splitOptions(flag, e.value, VF_KEYS);
+      const opts = vfOptions(flag, p.options);
+      let address: PciAddress;
+      if (isPciAddress(p.selector)) address = parsePciAddress(p.selector);
+      else address = await (await ctx.host()).freeVf(p.selector, assignedAddresses(openDomain(text)));
+      return addVf(text, address, opts);
+    }
+    case 'remove-hostdev':
+      return removeHostdevs(text, removeTarget(flag, e.value, true));
+    case 'remove-vf':
+      return removeVf(text, removeTarget(flag, e.value, false));
+    case 'add-pf':
+      return addPf(text, e.value);
+    case 'add-vf-address':
+      return addVfAddress(text, parsePciAddress(e.value));
+    case 'remove-vf-address':
+      return removeVfAddress(text, parsePciAddress(e.value));
+  }
+}
+
+function removeTarget(flag: string, value: string, hostdev: boolean): RemoveTarget {
+  if (hostdev && value === 'all') return { kind: 'all' };
+  if (isPciAddress(value)) return { kind: 'address', address: parsePciAddress(value) };
+  if (hostdev && /^[0-9a-f-]{36}$/i.test(value)) return { kind: 'uuid', uuid: parseUuid(value, `${flag} UUID`) };
+  if (!hostdev && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(value)) return { kind: 'mac', mac: parseMac(value, `${flag} MAC`) };
+  throw new InputError(`${flag}: '${printable(value)}' is not ${hostdev ? 'a PCI address, an mdev UUID or all' : 'a PCI address or a MAC address'}`);
+}
+
+function sameAddr(a: PciAddress, b: PciAddress): boolean {
+  return a.domain === b.domain && a.bus === b.bus && a.slot === b.slot && a.function === b.function;
+}

@@ -1,0 +1,130 @@
+// xmlfix's command line. node:util parseArgs rather than commander here: edits apply in the order
+// given (`--add-hostdev A --remove-hostdev B`), which parseArgs' ordered tokens keep and commander's
+// per-option collection loses; and it costs nothing at start-up.
+import { parseArgs } from 'node:util';
+import { InputError } from '../../errors.js';
+import { printable } from '../../pci/address.js';
+
+export type EditFlag = 'add-hostdev' | 'add-mdev' | 'add-vf' | 'remove-hostdev' | 'remove-vf' | 'add-pf' | 'add-vf-address' | 'remove-vf-address';
+export const DOMAIN_EDITS: EditFlag[] = ['add-hostdev', 'add-mdev', 'add-vf', 'remove-hostdev', 'remove-vf'];
+export const NETWORK_EDITS: EditFlag[] = ['add-pf', 'add-vf-address', 'remove-vf-address'];
+
+export interface Edit {
+  flag: EditFlag;
+  value: string;
+}
+
+export interface XmlfixArgs {
+  mode: 'edit' | 'pool' | 'help';
+  files: string[]; // '-' = stdin
+  edits: Edit[];
+  output?: string;
+  inPlace: boolean;
+  backup?: string;
+  check: boolean;
+  diff: boolean;
+  validate: boolean;
+  list: boolean;
+  json: boolean;
+  all: boolean;
+  pool?: { name: string; pfs: string[]; vfs: string[]; vlan?: string };
+}
+
+const options = {
+  'add-hostdev': { type: 'string', multiple: true },
+  'add-mdev': { type: 'string', multiple: true },
+  'add-vf': { type: 'string', multiple: true },
+  'remove-hostdev': { type: 'string', multiple: true },
+  'remove-vf': { type: 'string', multiple: true },
+  'add-pf': { type: 'string', multiple: true },
+  'add-vf-address': { type: 'string', multiple: true },
+  'remove-vf-address': { type: 'string', multiple: true },
+  output: { type: 'string', short: 'o' },
+  'in-place': { type: 'boolean', short: 'i' },
+  backup: { type: 'string' },
+  check: { type: 'boolean' },
+  diff: { type: 'boolean' },
+  validate: { type: 'boolean' },
+  list: { type: 'boolean' },
+  json: { type: 'boolean' },
+  all: { type: 'boolean' },
+  pf: { type: 'string', multiple: true },
+  vf: { type: 'string', multiple: true },
+  vlan: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export function parseXmlfixArgs(argv: string[]): XmlfixArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true, tokens: true });
+  } catch (err) {
+    throw new InputError((err as Error).message.split('\n')[0]!.replace(/\. To specify a positional.*$/, ''));
+  }
+  const { values, tokens } = parsed;
+  const edits: Edit[] = [];
+  const files: string[] = [];
+  const poolVfs: string[] = [];
+  let lastOption: string | undefined;
+  const positionals: string[] = [];
+  for (const t of tokens) {
+    if (t.kind === 'option') {
+      lastOption = t.name;
+      if ((DOMAIN_EDITS as string[]).includes(t.name) || (NETWORK_EDITS as string[]).includes(t.name)) edits.push({ flag: t.name as EditFlag, value: t.value ?? '' });
+    } else if (t.kind === 'positional') {
+      // `pool NAME --vf A B C`: bare words after --vf are more VF addresses.
+      if (positionals[0] === 'pool' && positionals.length >= 2 && lastOption === 'vf') poolVfs.push(t.value);
+      else positionals.push(t.value);
+    } else lastOption = undefined;
+  }
+  const base = {
+    edits,
+    inPlace: !!values['in-place'],
+    check: !!values.check,
+    diff: !!values.diff,
+    validate: !!values.validate,
+    list: !!values.list,
+    json: !!values.json,
+    all: !!values.all,
+  };
+  if (values.help) return { mode: 'help', files, ...base };
+  const out: XmlfixArgs = { mode: 'edit', files, ...base };
+  if (values.output !== undefined) out.output = values.output;
+  if (values.backup !== undefined) out.backup = values.backup;
+
+  if (positionals[0] === 'pool') {
+    if (positionals.length < 2) throw new InputError('pool: missing the network NAME (xmlfix pool NAME --pf DEV)');
+    if (positionals.length > 2) throw new InputError(`pool: unexpected argument '${printable(positionals[2]!)}'`);
+    if (edits.length) throw new InputError('pool: edits like --add-hostdev apply to an existing file, not to a new pool');
+    const vfs = [...(values.vf ?? []).flatMap((v) => v.split(',')), ...poolVfs].filter((v) => v !== '');
+    out.mode = 'pool';
+    out.pool = { name: positionals[1]!, pfs: values.pf ?? [], vfs };
+    if (values.vlan !== undefined) out.pool.vlan = values.vlan;
+    return out;
+  }
+  if (values.pf || values.vf || values.vlan !== undefined) throw new InputError('--pf, --vf and --vlan belong to `xmlfix pool NAME` (a file literally named pool is ./pool)');
+  files.push(...positionals);
+  if (out.inPlace) {
+    if (files.length === 0) throw new InputError('-i needs at least one FILE');
+    if (files.includes('-')) throw new InputError('-i cannot edit stdin in place');
+    if (out.output !== undefined) throw new InputError('-o and -i cannot be used together');
+  } else {
+    if (files.length > 1) throw new InputError(`more than one input file (${files.map((f) => printable(f)).join(', ')}); use -i to edit several in place`);
+    if (files.length === 0) files.push('-');
+    if (out.backup !== undefined) throw new InputError('--backup goes with -i');
+  }
+  if ([out.check, out.diff, out.list].filter(Boolean).length > 1) throw new InputError('--check, --diff and --list exclude each other');
+  return out;
+}
+
+export const USAGE = `usage: xmlfix [FILE|-] [EDIT...] [-o OUT | -i [FILE...]] [--backup SUFFIX] [--check] [--diff] [--validate]
+       xmlfix pool NAME (--pf DEV | --vf ADDR...) [--vlan ID]
+domain edits:
+  --add-hostdev ADDR|SLOT|FILTER[,managed=yes|no][,rombar=on|off][,romfile=PATH][,bootindex=N]  (--all: every free match)
+  --add-mdev TYPE[,parent=ADDR][,uuid=UUID][,display=on|off]
+  --add-vf VF_ADDR|PF_NETDEV[,mac=MAC][,vlan=ID][,trust=on|off][,spoofchk=on|off][,state=auto|enable|disable][,min-rate=Mbps][,max-rate=Mbps][,as=interface|hostdev]
+  --remove-hostdev ADDR|UUID|all    --remove-vf ADDR|MAC    --list [--json]
+network edits:
+  --add-pf DEV    --add-vf-address ADDR    --remove-vf-address ADDR
+exit: 0 done, 1 --check found changes, 2 bad usage or input
+`;

@@ -1,0 +1,46 @@
+// `xmlfix --list`: the passthrough devices a document holds, for people or (--json) machines.
+import { formatPciAddress } from '../../pci/address.js';
+import { readDomainPassthrough } from '../../xml/domain-reader.js';
+import { openNetwork, vfAddresses } from '../../xml/network-edits.js';
+import { children } from '../../xml/tree.js';
+
+export interface Listed {
+  kind: 'hostdev' | 'mdev' | 'interface' | 'network-interface' | 'pf' | 'vf-address';
+  id: string;
+  details: Record<string, string | number | boolean>;
+}
+
+export function listDevices(text: string, root: string): Listed[] {
+  if (root === 'network') {
+    const n = openNetwork(text);
+    return [
+      ...children(n.forward, 'pf').map((p): Listed => ({ kind: 'pf', id: p.attrs.dev ?? '', details: {} })),
+      ...vfAddresses(n).map((v): Listed => ({ kind: 'vf-address', id: formatPciAddress(v.address), details: {} })),
+    ];
+  }
+  const d = readDomainPassthrough(text);
+  const out: Listed[] = [];
+  const vfMeta = (addr: string) => d.metadata.vfs.find((v) => v.address && formatPciAddress(v.address) === addr);
+  const settings = (addr: string): Record<string, string | number | boolean> => {
+    const { address: _a, ...rest } = vfMeta(addr) ?? {};
+    return Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as Record<string, string | number | boolean>;
+  };
+  for (const h of d.pciHostdevs) {
+    const id = formatPciAddress(h.address);
+    out.push({ kind: 'hostdev', id, details: { managed: h.managed, ...settings(id) } });
+  }
+  for (const m of d.mdevHostdevs) {
+    const meta = d.metadata.mdevs.find((x) => x.uuid === m.uuid);
+    out.push({ kind: 'mdev', id: m.uuid, details: { ...(meta ? { type: meta.type } : {}), ...(meta?.parent ? { parent: meta.parent } : {}) } });
+  }
+  for (const i of d.hostdevInterfaces) {
+    const id = formatPciAddress(i.address);
+    out.push({ kind: 'interface', id, details: { managed: i.managed, ...(i.mac ? { mac: i.mac } : {}), ...(i.vlan !== undefined ? { vlan: i.vlan } : {}), ...settings(id) } });
+  }
+  for (const n of d.networkInterfaces) out.push({ kind: 'network-interface', id: n.network, details: n.mac ? { mac: n.mac } : {} });
+  return out;
+}
+
+export function formatListing(items: Listed[]): string {
+  return items.map((i) => [i.kind.padEnd(17), i.id, ...Object.entries(i.details).map(([k, v]) => `${k}=${typeof v === 'boolean' ? (v ? 'yes' : 'no') : v}`)].join(' ').trimEnd() + '\n').join('');
+}

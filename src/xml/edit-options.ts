@@ -1,0 +1,111 @@
+// Sub-options in virt-xml's style: `SELECTOR[,key=value...]`. The selector may itself hold commas
+// (a filter list like `10de::0300,8086::0300`), so tokens without '=' belong to it.
+import { InputError } from '../errors.js';
+import { formatPciAddress, isPciAddress, parsePciAddress, printable } from '../pci/address.js';
+import { parseMac, parseOnOff, parseRate, parseUuid, parseVfState, parseVlan, parseMdevTypeName } from './values.js';
+import type { VfLinkState } from '../host/netlink.js';
+
+export interface Parsed {
+  selector: string;
+  options: Map<string, string>;
+}
+
+export function splitOptions(flag: string, value: string, allowed: readonly string[]): Parsed {
+  const sel: string[] = [];
+  const options = new Map<string, string>();
+  for (const token of value.split(',')) {
+    const eq = token.indexOf('=');
+    if (eq < 0) {
+      sel.push(token);
+      continue;
+    }
+    const key = token.slice(0, eq);
+    if (!allowed.includes(key)) throw new InputError(`${flag}: unknown option '${printable(key)}' (known: ${allowed.join(', ')})`);
+    if (options.has(key)) throw new InputError(`${flag}: option '${key}' given twice`);
+    options.set(key, token.slice(eq + 1));
+  }
+  const selector = sel.join(',');
+  if (!selector) throw new InputError(`${flag}: missing the device (e.g. ${flag} 0000:01:00.0)`);
+  return { selector, options };
+}
+
+export interface HostdevOptions {
+  managed: boolean;
+  rombar?: boolean;
+  romfile?: string;
+  bootindex?: number;
+}
+
+export function hostdevOptions(flag: string, o: Map<string, string>): HostdevOptions {
+  const managed = o.has('managed') ? yesNo(flag, 'managed', o.get('managed')!) : true;
+  const out: HostdevOptions = { managed };
+  if (o.has('rombar')) out.rombar = parseOnOff(o.get('rombar')!, `${flag} rombar`);
+  if (o.has('romfile')) {
+    const f = o.get('romfile')!;
+    if (!f.startsWith('/') || /[\u0000-\u001f]/.test(f)) throw new InputError(`${flag}: romfile '${printable(f)}' must be an absolute path`);
+    out.romfile = f;
+  }
+  if (o.has('bootindex')) {
+    const b = o.get('bootindex')!;
+    if (!/^[1-9][0-9]{0,3}$/.test(b)) throw new InputError(`${flag}: invalid bootindex '${printable(b)}' (expected 1-9999)`);
+    out.bootindex = Number(b);
+  }
+  return out;
+}
+
+export interface MdevOptions {
+  type: string;
+  parent?: string;
+  uuid?: string;
+  display?: boolean;
+}
+
+export function mdevOptions(flag: string, p: Parsed): MdevOptions {
+  const out: MdevOptions = { type: parseMdevTypeName(p.selector, `${flag} type`) };
+  const o = p.options;
+  if (o.has('parent')) {
+    // A PCI parent is recorded by its sysfs name, as the hook looks it up; others (e.g. mtty) as given.
+    const parent = o.get('parent')!;
+    out.parent = isPciAddress(parent) ? formatPciAddress(parsePciAddress(parent)) : parseMdevTypeName(parent, `${flag} parent`);
+  }
+  if (o.has('uuid')) out.uuid = parseUuid(o.get('uuid')!, `${flag} uuid`);
+  if (o.has('display')) out.display = parseOnOff(o.get('display')!, `${flag} display`);
+  return out;
+}
+
+export interface VfOptions {
+  mac?: string;
+  vlan?: number;
+  trust?: boolean;
+  spoofchk?: boolean;
+  state?: VfLinkState;
+  minRate?: number;
+  maxRate?: number;
+  as: 'interface' | 'hostdev';
+}
+
+export function vfOptions(flag: string, o: Map<string, string>): VfOptions {
+  const as = o.get('as') ?? 'interface';
+  if (as !== 'interface' && as !== 'hostdev') throw new InputError(`${flag}: invalid as '${printable(as)}' (expected interface or hostdev)`);
+  const out: VfOptions = { as };
+  if (o.has('mac')) out.mac = parseMac(o.get('mac')!, `${flag} mac`);
+  if (o.has('vlan')) out.vlan = parseVlan(o.get('vlan')!, `${flag} vlan`);
+  if (o.has('trust')) out.trust = parseOnOff(o.get('trust')!, `${flag} trust`);
+  if (o.has('spoofchk')) out.spoofchk = parseOnOff(o.get('spoofchk')!, `${flag} spoofchk`);
+  if (o.has('state')) out.state = parseVfState(o.get('state')!, `${flag} state`);
+  if (o.has('min-rate')) out.minRate = parseRate(o.get('min-rate')!, `${flag} min-rate`);
+  if (o.has('max-rate')) out.maxRate = parseRate(o.get('max-rate')!, `${flag} max-rate`);
+  if (out.minRate !== undefined && out.maxRate !== undefined && out.maxRate !== 0 && out.minRate > out.maxRate)
+    throw new InputError(`${flag}: min-rate ${out.minRate} is above max-rate ${out.maxRate}`);
+  return out;
+}
+
+function yesNo(flag: string, key: string, v: string): boolean {
+  if (v === 'yes' || v === 'on') return true;
+  if (v === 'no' || v === 'off') return false;
+  throw new InputError(`${flag}: invalid ${key} '${printable(v)}' (expected yes or no)`);
+}
+
+export const HOSTDEV_KEYS = ['managed', 'rombar', 'romfile', 'bootindex'] as const;
+export const MDEV_KEYS = ['parent', 'uuid', 'display'] as const;
+export const VF_KEYS = ['mac', 'vlan', 'trust', 'spoofchk', 'state', 'min-rate', 'max-rate', 'as'] as const;

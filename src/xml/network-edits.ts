@@ -1,0 +1,90 @@
+// VF pool networks (`<forward mode='hostdev' managed='yes'>`) for `virsh net-define`: created
+// whole, or edited byte-exactly. libvirt accepts one <pf> per <forward>, or a list of VF addresses,
+// never both (network_conf.c), so we refuse what `virsh net-define` would.
+import { InputError } from '../errors.js';
+import { formatPciAddress, fromLibvirtAttrs, samePciAddress, toLibvirtAttrs, type PciAddress } from '../pci/address.js';
+import { el, serialize } from './fragment.js';
+import { applySplices, insertChildren, removeElement, type Splice } from './splice.js';
+import { detectStyle, type XmlStyle } from './style.js';
+import { child, children, parseTree, type XmlDoc, type XmlElement } from './tree.js';
+import { parseNetdevName } from './values.js';
+
+const LIBVIRT_STYLE: XmlStyle = { quote: "'", newline: '\n', unit: '  ' };
+const NETWORK_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,63}$/;
+
+export interface PoolSpec {
+  name: string;
+  pfs: string[];
+  vfs: PciAddress[];
+  vlan?: number;
+}
+
+export function parseNetworkName(name: string): string {
+  if (!NETWORK_NAME.test(name)) throw new InputError(`invalid network name '${name.slice(0, 80)}' (letters, digits and _.+- only)`);
+  return name;
+}
+
+/** A new pool network document in libvirt's own style. */
+export function buildPoolNetwork(spec: PoolSpec): string {
+  if (spec.pfs.length === 0 && spec.vfs.length === 0) throw new InputError('pool: give --pf DEV or --vf ADDR');
+  if (spec.pfs.length > 1) throw new InputError(`pool: libvirt allows one <pf> per network, got ${spec.pfs.length} (${spec.pfs.join(', ')}); list their VFs with --vf instead`);
+  if (spec.pfs.length && spec.vfs.length) throw new InputError('pool: give either --pf or --vf addresses, not both (libvirt refuses the mix)');
+  const forward = el(
+    'forward',
+    { mode: 'hostdev', managed: 'yes' },
+    ...spec.pfs.map((dev) => el('pf', { dev: parseNetdevName(dev, 'pool --pf') })),
+    ...spec.vfs.map((a) => el('address', { type: 'pci', ...toLibvirtAttrs(a) })),
+  );
+  const network = el('network', {}, { name: 'name', text: parseNetworkName(spec.name) }, forward, spec.vlan !== undefined && el('vlan', {}, el('tag', { id: String(spec.vlan) })));
+  return `${serialize(network, LIBVIRT_STYLE, '')}\n`;
+}
+
+interface NetworkDoc {
+  doc: XmlDoc;
+  style: XmlStyle;
+  forward?: XmlElement;
+}
+
+export function openNetwork(text: string): NetworkDoc {
+  const doc = parseTree(text);
+  if (doc.root.name !== 'network') throw new InputError(`expected a libvirt <network> document, found <${doc.root.name}>`);
+  const forward = child(doc.root, 'forward');
+  return forward ? { doc, style: detectStyle(doc), forward } : { doc, style: detectStyle(doc) };
+}
+
+export function addPf(text: string, dev: string): string {
+  parseNetdevName(dev, '--add-pf');
+  const n = openNetwork(text);
+  const pfs = children(n.forward, 'pf');
+  if (pfs.some((p) => p.attrs.dev === dev)) return text;
+  if (pfs.length) throw new InputError(`--add-pf ${dev}: the network already has <pf dev='${pfs[0]!.attrs.dev}'/> and libvirt allows only one`);
+  if (vfAddresses(n).length) throw new InputError(`--add-pf ${dev}: the network lists VF addresses; libvirt refuses <pf> together with them`);
+  return applySplices(text, [intoForward(n, el('pf', { dev }))]);
+}
+
+export function addVfAddress(text: string, address: PciAddress): string {
+  const n = openNetwork(text);
+  if (children(n.forward, 'pf').length) throw new InputError(`--add-vf-address ${formatPciAddress(address)}: the network uses <pf>; libvirt refuses VF addresses together with it`);
+  const existing = vfAddresses(n);
+  if (existing.some((e) => samePciAddress(e.address, address))) return text;
+  return applySplices(text, [intoForward(n, el('address', { type: 'pci', ...toLibvirtAttrs(address) }), existing[existing.length - 1]?.element)]);
+}
+
+export function removeVfAddress(text: string, address: PciAddress): string {
+  const n = openNetwork(text);
+  const gone = vfAddresses(n).filter((e) => samePciAddress(e.address, address));
+  return gone.length ? applySplices(text, gone.map((g) => removeElement(n.doc, g.element))) : text;
+}
+
+export function vfAddresses(n: NetworkDoc): { element: XmlElement; address: PciAddress }[] {
+  return children(n.forward, 'address')
+    .filter((a) => (a.attrs.type ?? 'pci') === 'pci')
+    .map((element) => ({ element, address: fromLibvirtAttrs(element.attrs) }));
+}
+
+function intoForward(n: NetworkDoc, node: ReturnType<typeof el>, after?: XmlElement): Splice {
+  if (n.forward) return insertChildren(n.doc, n.style, n.forward, [node], after);
+  // No <forward> yet: a hostdev pool, after <name>/<uuid> like libvirt writes it.
+  const anchor = [...n.doc.root.children].reverse().find((c) => c.name === 'name' || c.name === 'uuid');
+  return insertChildren(n.doc, n.style, n.doc.root, [el('forward', { mode: 'hostdev', managed: 'yes' }, node)], anchor);
+}

@@ -1,0 +1,73 @@
+// A positional view of an XML document: every element with the offsets of its start tag and end,
+// so edits can splice bytes in and out and leave everything else exactly as it was. saxes reports
+// positions (fast-xml-parser does not); the guard has already refused DOCTYPE/ENTITY and bad nesting.
+import { SaxesParser } from 'saxes';
+import { InputError } from '../errors.js';
+import { printable } from '../pci/address.js';
+
+export interface XmlElement {
+  name: string; // qualified name as written, e.g. 'passthru:devices'
+  attrs: Record<string, string>; // decoded values
+  start: number; // offset of '<'
+  openEnd: number; // offset just after the start tag's '>'
+  closeStart: number; // offset of '</' (= openEnd for a self-closing element)
+  end: number; // offset just after the element's last '>'
+  selfClosing: boolean;
+  children: XmlElement[];
+  parent?: XmlElement;
+}
+
+export interface XmlDoc {
+  text: string;
+  root: XmlElement;
+}
+
+export function parseTree(text: string): XmlDoc {
+  const bom = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  const body = bom ? text.slice(1) : text;
+  const parser = new SaxesParser({ position: true });
+  const stack: XmlElement[] = [];
+  let root: XmlElement | undefined;
+  let pendingStart = -1;
+  parser.on('error', (err) => {
+    throw new InputError(`XML is not well-formed: ${printable(err.message, 160)}`);
+  });
+  parser.on('opentagstart', (tag) => {
+    // saxes has consumed the character after the name; find the '<' that opened this tag.
+    let at = parser.position - tag.name.length - 2;
+    if (body.slice(at, at + 1 + tag.name.length) !== `<${tag.name}`) at = body.lastIndexOf(`<${tag.name}`, parser.position);
+    pendingStart = at;
+  });
+  parser.on('opentag', (tag) => {
+    const attrs: Record<string, string> = {};
+    for (const [k, v] of Object.entries(tag.attributes)) attrs[k] = String(v);
+    const el: XmlElement = { name: tag.name, attrs, start: pendingStart + bom, openEnd: parser.position + bom, closeStart: parser.position + bom, end: parser.position + bom, selfClosing: tag.isSelfClosing, children: [] };
+    const parent = stack[stack.length - 1];
+    if (parent) {
+      el.parent = parent;
+      parent.children.push(el);
+    } else root ??= el;
+    stack.push(el);
+  });
+  parser.on('closetag', (tag) => {
+    const el = stack.pop()!;
+    el.end = parser.position + bom;
+    el.closeStart = tag.isSelfClosing ? el.openEnd : body.lastIndexOf('</', parser.position - 1) + bom;
+  });
+  parser.write(body).close();
+  if (!root) throw new InputError('XML has no root element');
+  return { text, root };
+}
+
+export function child(el: XmlElement | undefined, name: string): XmlElement | undefined {
+  return el?.children.find((c) => c.name === name);
+}
+
+export function children(el: XmlElement | undefined, name: string): XmlElement[] {
+  return el ? el.children.filter((c) => c.name === name) : [];
+}
+
+/** Text content of a leaf element, as written (entities not decoded). */
+export function rawText(doc: XmlDoc, el: XmlElement): string {
+  return doc.text.slice(el.openEnd, el.closeStart);
+}
