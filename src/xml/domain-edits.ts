@@ -78,6 +78,8 @@ export interface GuestAddress {
 /** `<hostdev>` for each address not yet assigned; guest addresses keep a slot's functions together. */
 export function addPciHostdevs(text: string, addresses: PciAddress[], opts: HostdevOptions, guest?: GuestAddress[]): string {
   const d = openDomain(text);
+  if (opts.bootindex !== undefined && child(child(d.doc.root, 'os'), 'boot'))
+    throw new InputError(`bootindex=${opts.bootindex}: the domain boots by <os><boot dev=…/>, and libvirt refuses per-device boot order beside it`);
   const nodes: XmlNode[] = [];
   addresses.forEach((a, i) => {
     if (isAssigned(d, a)) return;

@@ -26,7 +26,7 @@ describe('xmlfix edits (plain addresses, no host)', () => {
   });
   it('removal after addition restores the input bytes, for every edit kind', async () => {
     const cases: [Edit['flag'], string, Edit['flag'], string][] = [
-      ['add-hostdev', '01:00.0,managed=no,rombar=off,bootindex=2', 'remove-hostdev', '0000:01:00.0'],
+      ['add-hostdev', '01:00.0,managed=no,rombar=off', 'remove-hostdev', '0000:01:00.0'],
       ['add-mdev', 'i915-GVTg_V5_4,parent=0000:00:02.0,uuid=c2177883-f1bb-47f0-914d-32a22e3a8804', 'remove-hostdev', 'c2177883-f1bb-47f0-914d-32a22e3a8804'],
       ['add-vf', '0000:03:10.0,mac=52:54:00:00:00:02,vlan=42,trust=on', 'remove-vf', '0000:03:10.0'],
       ['add-vf', '0000:03:10.0,mac=52:54:00:00:00:02,vlan=42,as=hostdev', 'remove-vf', '52:54:00:00:00:02'],
@@ -80,6 +80,7 @@ describe('xmlfix edits (plain addresses, no host)', () => {
     [['add-hostdev', '01:00.8'], /invalid PCI address '01:00.8'/],
     [['add-hostdev', '01:00.0,managed=maybe'], /invalid managed 'maybe'/],
     [['add-hostdev', '01:00.0,color=red'], /unknown option 'color'/],
+    [['add-hostdev', '01:00.0,bootindex=1'], /refuses per-device boot order/],
     [['add-mdev', '../x'], /invalid --add-mdev type/],
     [['add-vf', '03:10.0,mac=zz'], /invalid --add-vf mac 'zz'/],
     [['add-vf', '03:10.0,vlan=5000'], /invalid --add-vf vlan '5000'/],
