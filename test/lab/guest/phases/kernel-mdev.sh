@@ -1,5 +1,7 @@
 # Kernel facts about mdevs, with the kernel's mtty sample: types, create/remove, available_instances.
 check "modprobe mtty" modprobe mtty
+# The booted host in the simulator's format (test/lab/lab-host.sim.json is a copy of one).
+node "$LAB_REPO/test/lab/guest/dump-sim-host.mjs" > "$LAB_RESULTS/lab-host.sim.json"
 M=/sys/class/mdev_bus
 eq "mtty is an mdev parent" mtty "$(ls "$M")"
 T=$M/mtty/mdev_supported_types
