@@ -47,3 +47,22 @@ describe('xmlfix golden outputs', () => {
     }
   });
 });
+
+describe('our metadata', () => {
+  it('every golden <passthru:devices> validates against schemas/passthru-metadata.rng, and a bad one does not', async () => {
+    const { parseTree } = await import('../../src/xml/tree.js');
+    const { findContainer } = await import('../../src/xml/metadata-edit.js');
+    const validate = (xml: string) => spawnSync('xmllint', ['--noout', '--relaxng', 'schemas/passthru-metadata.rng', '-'], { input: xml, encoding: 'utf8' }).status;
+    let checked = 0;
+    for (const [name, args] of CASES) {
+      if (args[0] === 'pool' || args[0]!.includes('network')) continue;
+      const doc = parseTree(readFileSync(`fixtures/xml/golden/${name}.xml`, 'utf8'));
+      const c = findContainer(doc);
+      if (!c) continue;
+      expect(validate(doc.text.slice(c.element.start, c.element.end)), name).toBe(0);
+      checked++;
+    }
+    expect(checked).toBeGreaterThanOrEqual(3);
+    expect(validate("<p:devices xmlns:p='https://passthru.dev/xmlns/domain/1'><p:vf address='0000:03:10.0' vlan='9999'/></p:devices>")).not.toBe(0);
+  });
+});
