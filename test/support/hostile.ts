@@ -27,6 +27,7 @@ export function hostileDocuments(carrier: string): XmlCase[] {
     { name: 'parameter-entity', body: b(`<!DOCTYPE domain [<!ENTITY % p SYSTEM "http://127.0.0.1:9/x.dtd"> %p;]>\n${carrier}`) },
     { name: 'doctype-only', body: b(`<!DOCTYPE domain>\n${carrier}`) },
     { name: 'deep-nesting', body: b(`${head}\n${'<a>'.repeat(depth)}${'</a>'.repeat(depth)}\n${body}`) },
+    { name: 'long-attribute', body: b(carrier.replace("<domain type='kvm'>", `<domain type='kvm' x='${'A'.repeat(200 * 1024)}'>`)) },
     { name: 'huge-attribute', body: b(carrier.replace("<domain type='kvm'>", `<domain type='kvm' x='${'A'.repeat(32 * 1024 * 1024)}'>`)) },
     { name: 'huge-text', body: b(carrier.replace('<name>hostile</name>', `<name>${'n'.repeat(32 * 1024 * 1024)}</name>`)) },
     { name: 'invalid-utf8', body: Buffer.concat([b(carrier.slice(0, carrier.indexOf('hostile'))), Buffer.from([0xff, 0xfe, 0xc3, 0x28]), b(carrier.slice(carrier.indexOf('hostile')))]) },
@@ -36,7 +37,7 @@ export function hostileDocuments(carrier: string): XmlCase[] {
     { name: 'empty', body: Buffer.alloc(0) },
     { name: 'not-xml', body: b('{"domain": "json, not xml"}\n') },
     { name: 'two-roots', body: b(`${carrier}${carrier}`) },
-    { name: 'wrong-root', body: b(carrier.replace(/<(\/?)domain\b/g, '<$1network')) },
+    { name: 'non-libvirt-root', body: b(carrier.replace(/<(\/?)domain\b/g, '<$1evil')) },
     { name: 'binary-garbage', body: Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) % 256)) },
   ];
 }

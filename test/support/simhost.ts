@@ -2,7 +2,7 @@
 // made from a fixture with the real `passthru sim init`, copied per run, compared canonically, and
 // asked which writes a run made (the simulator's write log). The few facts about the sim file's
 // format (where the write log and the faults live) are kept in SIM_FORMAT below, nowhere else.
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run, hookEnv, type RunResult } from './proc.js';
@@ -24,10 +24,10 @@ export interface SimFaults {
 
 const SIM_FORMAT = {
   /** Fields of the sim file that are not host state (compared separately or not at all). */
-  nonState: ['writeLog', 'faults', 'log', 'writes', 'counters'],
+  nonState: ['simVersion', 'writeLog', 'counters', 'faults'],
+  /** Successful writes in order (sysfs writes and VF settings); a failed or hung write is not in it. */
   writeLog(doc: Record<string, unknown>): SimWrite[] {
-    const log = (doc.writeLog ?? doc.log ?? doc.writes ?? []) as { path: string; data?: string; value?: string }[];
-    return log.map((w) => ({ path: w.path, data: w.data ?? w.value ?? '' }));
+    return ((doc.writeLog ?? []) as SimWrite[]).map((w) => ({ path: w.path, data: w.data }));
   },
   faultsEnv(f: SimFaults): string {
     return JSON.stringify(f);
@@ -80,11 +80,12 @@ export class SimHost {
     return SIM_FORMAT.writeLog(this.doc());
   }
 
-  /** Drops the write log (so the next run's writes are all the log holds). */
+  /** Drops the write log (so the next run's writes are all the log holds); atomic like the simulator's own saves. */
   clearLog(): void {
     const doc = this.doc();
-    for (const k of ['writeLog', 'log', 'writes']) if (Array.isArray(doc[k])) doc[k] = [];
-    writeFileSync(this.file, JSON.stringify(doc));
+    doc.writeLog = [];
+    writeFileSync(`${this.file}.clear.tmp`, JSON.stringify(doc, null, 1));
+    renameSync(`${this.file}.clear.tmp`, this.file);
   }
 
   /** Journals (and anything else) in the state dir, lock file excepted. */
@@ -157,9 +158,7 @@ export interface SimDeviceView {
 }
 
 export function simDevice(doc: Record<string, unknown>, address: string): SimDeviceView | undefined {
-  const devices = doc.devices as unknown;
-  const list = Array.isArray(devices) ? (devices as Record<string, unknown>[]) : Object.values((devices ?? {}) as Record<string, Record<string, unknown>>);
-  const d = list.find((x) => x.address === address);
+  const d = ((doc.devices ?? []) as Record<string, unknown>[]).find((x) => x.address === address);
   if (!d) return undefined;
   const sriov = d.sriov as { numVfs?: number } | undefined;
   return { driver: d.driver as string | undefined, numVfs: sriov?.numVfs };
