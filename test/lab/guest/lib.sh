@@ -47,7 +47,9 @@ is_bridge() { case "$(cat "$SYS/devices/$1/class")" in 0x0604*) return 0 ;; esac
 to_driver() {
   echo "$2" > "$SYS/devices/$1/driver_override" || return 1
   if [ -e "$SYS/devices/$1/driver" ]; then echo "$1" > "$SYS/devices/$1/driver/unbind" || return 1; fi
-  echo "$1" > "$SYS/drivers_probe"
+  echo "$1" > "$SYS/drivers_probe" || return 1
+  # drivers_probe succeeds even when nothing binds (e.g. the module is not loaded): check.
+  [ "$(drv "$1")" = "$2" ] || { echo "$1 is on '$(drv "$1")' after drivers_probe, not $2" >&2; return 1; }
 }
 # Back to the driver the kernel picks: clear the override, unbind, probe.
 to_default() {

@@ -1,5 +1,6 @@
 # Kernel facts about SR-IOV on QEMU's nvme PF, proved with plain shell: VFs come and go through
 # sriov_numvfs, with virtfn/physfn links and groups of their own. Leaves sriov_numvfs at 0.
+modprobe vfio-pci
 pf=$(devs 0x1b36 0x0010 | head -n1)
 P=$SYS/devices/$pf
 eq "nvme PF present, on nvme" "nvme" "$( [ -n "$pf" ] && drv "$pf")"
@@ -21,6 +22,15 @@ probe sriov-two-vfs "read:$P/sriov_numvfs" "readlink:$P/virtfn0" "readlink:$P/vi
   "write:$P/sriov_numvfs=1" "write:$P/sriov_numvfs=3" "write:$P/sriov_numvfs=2" "write:$P/sriov_numvfs=x" \
   "read:$P/sriov_numvfs" >/dev/null
 eq "numvfs still 2 after refused changes" 2 "$(cat "$P/sriov_numvfs")"
+# The PF leaves its driver while it has VFs: does SR-IOV survive? And can a driverless PF change it?
+echo "$pf" > "$P/driver/unbind"
+probe sriov-pf-unbound "read:$P/sriov_numvfs" "exists:$SYS/devices/$vf0" "write:$P/sriov_numvfs=0" "write:$P/sriov_numvfs=1" \
+  "read:$P/sriov_numvfs" >/dev/null
+echo "# PF unbound from nvme with 2 VFs: sriov_numvfs reads $(cat "$P/sriov_numvfs"), $vf0 $(test -e "$SYS/devices/$vf0" && echo exists || echo is gone)"
+echo "$pf" > "$SYS/drivers_probe"
+eq "PF back on nvme" nvme "$(drv "$pf")"
+[ "$(cat "$P/sriov_numvfs")" = 2 ] || { echo 0 > "$P/sriov_numvfs"; echo 2 > "$P/sriov_numvfs"; }
+eq "2 VFs again" 2 "$(cat "$P/sriov_numvfs")"
 check "VF $vf0 to vfio-pci" to_driver "$vf0" vfio-pci
 eq "VF on vfio-pci, /dev/vfio/$g0 present, group viable" "vfio-pci yes viable" "$(drv "$vf0") $(test -c "/dev/vfio/$g0" && echo yes) $(vfio-group-status "$g0")"
 probe sriov-vf-on-vfio "write:$P/sriov_numvfs=0" "read:$P/sriov_numvfs" "exists:$SYS/devices/$vf0" "exists:/dev/vfio/$g0" >/dev/null
