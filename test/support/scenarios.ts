@@ -58,9 +58,11 @@ function groupOf(fx: HostFixture, d: FixtureDevice): FixtureDevice[] {
   return d.iommuGroup === undefined ? [d] : fx.devices.filter((x) => x.iommuGroup === d.iommuGroup);
 }
 
-/** Every PF with room for VFs, sorted by address. */
+/** Every PF with room for VFs, sorted by address; not the NIC of the default route (protected). */
 export function sriovPfs(fx: HostFixture): FixtureDevice[] {
-  return fx.devices.filter((d) => d.sriov && d.sriov.totalVfs >= 2 && netdevOf(d)).sort((a, b) => a.address.localeCompare(b.address));
+  return fx.devices
+    .filter((d) => d.sriov && d.sriov.totalVfs >= 3 && netdevOf(d) && netdevOf(d) !== fx.defaultRouteNetdev)
+    .sort((a, b) => a.address.localeCompare(b.address));
 }
 
 /** GPUs (not the boot VGA) whose group has other endpoints: the hook must bind those peers. */
