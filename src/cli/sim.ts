@@ -1,0 +1,41 @@
+// `passthru sim …`: create and poke simulated hosts (PASSTHRU_SIM files) for tests and demos.
+import type { Command } from 'commander';
+import { InputError } from '../errors.js';
+
+export function registerSim(program: Command): void {
+  const sim = program.command('sim').description('simulated hosts for tests and demos (see PASSTHRU_SIM)');
+  sim
+    .command('init')
+    .description('create a simulated host file from a fixture')
+    .requiredOption('--fixture <name|path>', 'built-in fixture (workstation, server) or a fixture .json file')
+    .requiredOption('-o, --output <file>', 'sim file to write')
+    .action(async (opts: { fixture: string; output: string }) => {
+      const { loadFixture, hostFromFixture } = await import('../sim/fixture.js');
+      const { writeSimFile } = await import('../sim/persist.js');
+      const host = hostFromFixture(await loadFixture(opts.fixture));
+      writeSimFile(opts.output, host);
+    });
+  sim
+    .command('in-use')
+    .description('mark a device (PCI address) or mdev (UUID) as held open by a VM, or not')
+    .argument('<id>', 'PCI address or mdev UUID')
+    .argument('<state>', 'on or off')
+    .action(async (id: string, state: string) => {
+      if (state !== 'on' && state !== 'off') throw new InputError(`in-use state must be 'on' or 'off', got '${state}'`);
+      const file = process.env.PASSTHRU_SIM;
+      if (!file) throw new InputError('no simulated host: give --sim FILE or set PASSTHRU_SIM');
+      const { SimKernel } = await import('../sim/kernel.js');
+      const k = SimKernel.load(file);
+      if (!k.device(id) && !(k.state.mdevs ?? []).some((m) => m.uuid === id)) throw new InputError(`no device or mdev '${id}' in the simulated host ${file}`);
+      k.setInUse(id, state === 'on');
+    });
+  sim
+    .command('state')
+    .description('print the simulated host state as canonical JSON (what tests compare)')
+    .action(async () => {
+      const file = process.env.PASSTHRU_SIM;
+      if (!file) throw new InputError('no simulated host: give --sim FILE or set PASSTHRU_SIM');
+      const { SimKernel } = await import('../sim/kernel.js');
+      process.stdout.write(SimKernel.load(file, {}).canonical() + '\n');
+    });
+}

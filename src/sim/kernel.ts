@@ -1,0 +1,920 @@
+// SimKernel: a host in memory (optionally backed by a JSON file shared by processes) that answers
+// the Sysfs and NetLink interfaces with the kernel's semantics, as measured on a real kernel
+// (test/lab/FINDINGS.md) and read in drivers/base/bus.c, drivers/pci/{pci-driver,pci-sysfs,iov}.c and
+// drivers/vfio/mdev. Where it deliberately differs from the kernel, the comment says so.
+import { readFileSync, statSync } from 'node:fs';
+import { writeSimFile } from './persist.js';
+import { errnoError, type Sysfs } from '../host/sysfs.js';
+import type { NetLink, VfInfo, VfSettings } from '../host/netlink.js';
+import { decide, killAfter, loadFaults, type SimFaults } from './faults.js';
+import { canonicalState, normalizeOrder, type SimDevice, type SimFile, type SimMdev, type SimMdevType, type SimVfLink } from './state.js';
+
+type Node =
+  | { t: 'file'; get?: () => string; set?: (data: string) => void }
+  | { t: 'dir'; entries: () => string[] }
+  | { t: 'link'; target: string; to?: string };
+
+const MODULE_DRIVERS: Record<string, string> = { vfio_pci: 'vfio-pci', pci_stub: 'pci-stub' };
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const MAC = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/;
+const hex0x = (v: string): string => `0x${v.toLowerCase()}\n`;
+const enoent = (path: string) => errnoError('ENOENT', 'no such file or directory', path);
+
+/** The sysfs address of routing id `rid` in PCI domain `domain`. */
+function ridAddress(domain: string, rid: number): string {
+  const bus = (rid >> 8) & 0xff;
+  const slot = (rid >> 3) & 0x1f;
+  const fn = rid & 7;
+  return `${domain}:${bus.toString(16).padStart(2, '0')}:${slot.toString(16).padStart(2, '0')}.${fn}`;
+}
+function rid(address: string): number {
+  const [, bus, slotFn] = address.split(':') as [string, string, string];
+  const [slot, fn] = slotFn.split('.') as [string, string];
+  return (parseInt(bus, 16) << 8) | (parseInt(slot, 16) << 3) | parseInt(fn, 16);
+}
+
+/** Default VF settings of a freshly created VF, as igb/ixgbe report them. */
+export function defaultVfLink(): SimVfLink {
+  return { mac: '00:00:00:00:00:00', vlan: 0, qos: 0, spoofchk: true, trust: false, state: 'auto', minRate: 0, maxRate: 0 };
+}
+
+export interface SimKernelOptions {
+  /** Where the state is persisted (each write saves it). */
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export class SimKernel implements Sysfs, NetLink {
+  state!: SimFile;
+  readonly file?: string;
+  /** Reads (read, list, readlink, exists) served by this instance: the cost of a plan. */
+  reads = 0;
+  /** Writes attempted by this instance (failed ones included): fault numbers count these. */
+  writesAttempted = 0;
+  private faults: SimFaults[];
+  private byAddr = new Map<string, SimDevice>();
+  private groupsCache?: Map<number, string[]>;
+  private stamp?: string;
+
+  constructor(state: SimFile, opts: SimKernelOptions = {}) {
+    this.file = opts.file;
+    this.setState(state);
+    this.faults = loadFaults(state.faults, opts.env ?? {});
+    if (this.file) this.stamp = this.fileStamp();
+  }
+
+  /** The host in FILE (a sim file written by `passthru sim init` or save()). */
+  static load(file: string, env: NodeJS.ProcessEnv = process.env): SimKernel {
+    return new SimKernel(readSimFile(file), { file, env });
+  }
+
+  private setState(state: SimFile): void {
+    this.state = state;
+    state.devices ??= [];
+    this.reindex();
+  }
+
+  private reindex(): void {
+    this.byAddr = new Map(this.state.devices.map((d) => [d.address, d]));
+    this.groupsCache = undefined;
+  }
+
+  private fileStamp(): string | undefined {
+    try {
+      const st = statSync(this.file!);
+      return `${st.ino}:${st.size}:${st.mtimeMs}`;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Another process may have changed the file since we read it: pick its version up. */
+  private refresh(): void {
+    if (!this.file) return;
+    const now = this.fileStamp();
+    if (now !== this.stamp) {
+      this.setState(readSimFile(this.file));
+      this.stamp = now;
+    }
+  }
+
+  /** Writes the file atomically (temp + rename), so a reader never sees half a host. */
+  save(): void {
+    if (!this.file) return;
+    writeSimFile(this.file, this.state);
+    this.stamp = this.fileStamp();
+  }
+
+  /** The host state as canonical JSON (no write log, counters, faults). */
+  canonical(): string {
+    this.refresh();
+    return canonicalState(this.state);
+  }
+
+  get writeLog(): { path: string; data: string }[] {
+    this.refresh();
+    return this.state.writeLog ?? [];
+  }
+
+  /** Marks a device (PCI address) or mdev (UUID) as held open by qemu, or not. */
+  setInUse(id: string, inUse: boolean): void {
+    this.refresh();
+    const target = this.byAddr.get(id) ?? this.state.mdevs?.find((m) => m.uuid === id);
+    if (!target) throw new Error(`no device or mdev '${id}' in the simulated host`);
+    if (inUse) target.inUse = true;
+    else delete target.inUse;
+    this.save();
+  }
+
+  device(address: string): SimDevice | undefined {
+    this.refresh();
+    return this.byAddr.get(address);
+  }
+
+  /** Completes a fixture into a host: native drivers, the VFs its PFs already have, mdev groups. */
+  initialize(): void {
+    for (const d of this.state.devices) if (d.nativeDriver === undefined && d.driver !== undefined) d.nativeDriver = d.driver;
+    this.reindex();
+    for (const pf of [...this.state.devices]) {
+      const s = pf.sriov;
+      if (!s || s.numVfs === 0 || this.state.devices.some((d) => d.physfn === pf.address)) continue;
+      const want = s.numVfs;
+      s.numVfs = 0;
+      this.setNumVfs(pf, want);
+    }
+    for (const m of this.state.mdevs ?? []) {
+      if (m.iommuGroup === undefined) {
+        m.iommuGroup = this.freeGroup();
+        this.groupsCache = undefined;
+      }
+    }
+    normalizeOrder(this.state);
+    this.reindex();
+  }
+
+  // ---- Sysfs ----
+
+  async read(path: string): Promise<string> {
+    this.refresh();
+    this.reads++;
+    const n = this.follow(path);
+    if (n.t === 'dir') throw errnoError('EISDIR', 'is a directory', path);
+    if (n.t !== 'file' || !n.get) throw errnoError('EACCES', 'permission denied', path);
+    return n.get();
+  }
+
+  async list(path: string): Promise<string[]> {
+    this.refresh();
+    this.reads++;
+    const n = this.follow(path);
+    if (n.t !== 'dir') throw errnoError('ENOTDIR', 'not a directory', path);
+    return [...new Set(n.entries())].sort();
+  }
+
+  async readlink(path: string): Promise<string> {
+    this.refresh();
+    this.reads++;
+    const n = this.lookup(this.resolveLinks(checkPath(path)), path);
+    if (n.t !== 'link') throw errnoError('EINVAL', 'not a symbolic link', path);
+    return n.target;
+  }
+
+  async exists(path: string): Promise<boolean> {
+    this.refresh();
+    this.reads++;
+    try {
+      this.follow(path);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async write(path: string, data: string): Promise<void> {
+    this.refresh();
+    await this.faultGate(path, data, () => {
+      const n = this.follow(path);
+      if (n.t === 'dir') throw errnoError('EISDIR', 'is a directory', path);
+      if (n.t !== 'file' || !n.set) throw errnoError('EACCES', 'permission denied', path);
+      n.set(data);
+    });
+  }
+
+  // ---- NetLink ----
+
+  async listVfs(pfNetdev: string): Promise<VfInfo[]> {
+    this.refresh();
+    this.reads++;
+    const pf = this.pfByNetdev(pfNetdev);
+    if (!pf.sriov) return [];
+    return this.vfLinks(pf).map((l, index) => ({ index, ...l }));
+  }
+
+  async setVf(pfNetdev: string, index: number, settings: VfSettings): Promise<void> {
+    this.refresh();
+    const parts = Object.entries(settings)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${k} ${String(v)}`);
+    await this.faultGate(`ip link set dev ${pfNetdev} vf ${index}`, parts.join(' '), () => {
+      const pf = this.pfByNetdev(pfNetdev);
+      const links = pf.sriov ? this.vfLinks(pf, true) : [];
+      const link = links[index];
+      if (!Number.isInteger(index) || !link) throw errnoError('EINVAL', `${pfNetdev} has no VF ${index}`);
+      const next: SimVfLink = { ...link };
+      if (settings.mac !== undefined) {
+        const mac = settings.mac.toLowerCase();
+        // the kernel refuses multicast MACs for VFs; all-zero clears
+        if (!MAC.test(mac) || (parseInt(mac.slice(0, 2), 16) & 1) === 1) throw errnoError('EINVAL', `invalid VF MAC '${settings.mac}'`);
+        next.mac = mac;
+      }
+      if (settings.vlan !== undefined) {
+        if (!Number.isInteger(settings.vlan) || settings.vlan < 0 || settings.vlan > 4095) throw errnoError('EINVAL', `invalid VLAN ${settings.vlan}`);
+        next.vlan = settings.vlan;
+      }
+      if (settings.qos !== undefined) {
+        if (!Number.isInteger(settings.qos) || settings.qos < 0 || settings.qos > 7) throw errnoError('EINVAL', `invalid qos ${settings.qos}`);
+        next.qos = settings.qos;
+      }
+      if (settings.spoofchk !== undefined) next.spoofchk = settings.spoofchk;
+      if (settings.trust !== undefined) next.trust = settings.trust;
+      if (settings.state !== undefined) {
+        if (!['auto', 'enable', 'disable'].includes(settings.state)) throw errnoError('EINVAL', `invalid link state '${settings.state}'`);
+        next.state = settings.state;
+      }
+      for (const k of ['minRate', 'maxRate'] as const) {
+        const v = settings[k];
+        if (v !== undefined) {
+          if (!Number.isInteger(v) || v < 0) throw errnoError('EINVAL', `invalid ${k} ${v}`);
+          next[k] = v;
+        }
+      }
+      if (next.maxRate !== 0 && next.minRate > next.maxRate) throw errnoError('EINVAL', `min_tx_rate ${next.minRate} above max_tx_rate ${next.maxRate}`);
+      links[index] = next;
+    });
+  }
+
+  // ---- writes: faults, log, persistence ----
+
+  private async faultGate(path: string, data: string, apply: () => void): Promise<void> {
+    const n = ++this.writesAttempted;
+    const d = decide(this.faults, n, path, data);
+    if (d.kind === 'hang') return new Promise<void>(() => {}); // a stuck kernel write: never settles
+    if (d.kind === 'fail') throw d.error;
+    // apply on a copy, so a refused write leaves the host exactly as it was
+    const before = JSON.stringify(this.state);
+    try {
+      apply();
+    } catch (err) {
+      this.setState(JSON.parse(before) as SimFile);
+      throw err;
+    }
+    (this.state.writeLog ??= []).push({ path, data });
+    this.state.counters = { writes: (this.state.counters?.writes ?? 0) + 1 };
+    this.groupsCache = undefined;
+    this.save();
+    if (killAfter(this.faults, n)) process.kill(process.pid, 'SIGKILL');
+  }
+
+  // ---- model helpers ----
+
+  loadedDrivers(): Set<string> {
+    const s = new Set<string>(this.state.drivers ?? []);
+    for (const m of this.state.modules ?? []) if (MODULE_DRIVERS[m]) s.add(MODULE_DRIVERS[m]);
+    for (const d of this.state.devices) {
+      if (d.driver) s.add(d.driver);
+      if (d.nativeDriver) s.add(d.nativeDriver);
+      if (d.sriov?.vfDriver) s.add(d.sriov.vfDriver);
+    }
+    // vfio-pci and pci-stub exist only when their module is loaded, whatever devices claim
+    for (const [m, drv] of Object.entries(MODULE_DRIVERS)) if (!(this.state.modules ?? []).includes(m) && !(this.state.drivers ?? []).includes(drv) && !this.state.devices.some((d) => d.driver === drv)) s.delete(drv);
+    return s;
+  }
+
+  groups(): Map<number, string[]> {
+    if (this.groupsCache) return this.groupsCache;
+    const g = new Map<number, string[]>();
+    for (const d of this.state.devices) if (d.iommuGroup !== undefined) (g.get(d.iommuGroup) ?? g.set(d.iommuGroup, []).get(d.iommuGroup)!).push(d.address);
+    for (const m of this.state.mdevs ?? []) (g.get(m.iommuGroup) ?? g.set(m.iommuGroup, []).get(m.iommuGroup)!).push(m.uuid);
+    this.groupsCache = g;
+    return g;
+  }
+
+  private freeGroup(): number {
+    const used = this.groups();
+    let n = 0;
+    while (used.has(n)) n++; // the kernel's ida hands out the lowest free number
+    return n;
+  }
+
+  /** A device's netdev exists while it is bound to its native (network) driver. */
+  netdevOf(d: SimDevice): string | undefined {
+    return d.netdev && d.driver !== undefined && d.driver === d.nativeDriver ? d.netdev : undefined;
+  }
+
+  private pfByNetdev(name: string): SimDevice {
+    const pf = this.state.devices.find((d) => this.netdevOf(d) === name);
+    if (!pf) throw errnoError('ENODEV', `Cannot find device "${name}"`);
+    return pf;
+  }
+
+  /** The PF's VF settings, one per existing VF (stored only once a VF exists, so reads never change state). */
+  private vfLinks(pf: SimDevice, forWrite = false): SimVfLink[] {
+    const s = pf.sriov!;
+    const links = Array.from({ length: s.numVfs }, (_, i) => s.vfLinks?.[i] ?? defaultVfLink());
+    if (forWrite && s.numVfs > 0) s.vfLinks = links;
+    return links;
+  }
+
+  /** mdev types of a parent while its driver offers them (parent bound to its native driver). */
+  mdevParent(name: string): SimMdevType[] | undefined {
+    const d = this.byAddr.get(name);
+    if (d) return d.mdevTypes && d.driver !== undefined && d.driver === d.nativeDriver ? d.mdevTypes : undefined;
+    return this.state.mdevParents?.find((p) => p.name === name)?.types;
+  }
+
+  mdevParentNames(): string[] {
+    const out = this.state.devices.filter((d) => this.mdevParent(d.address)).map((d) => d.address);
+    for (const p of this.state.mdevParents ?? []) out.push(p.name);
+    return out;
+  }
+
+  private idMatches(d: SimDevice, drv: string): boolean {
+    return (this.state.dynamicIds?.[drv] ?? []).includes(`${d.vendor} ${d.device}`);
+  }
+
+  /** pci_bus_match: an override names the only driver that may bind; else id tables and dynamic ids. */
+  private matches(d: SimDevice, drv: string): boolean {
+    if (d.driverOverride !== undefined) return d.driverOverride === drv;
+    return d.nativeDriver === drv || this.idMatches(d, drv);
+  }
+
+  /** device_attach on an unbound device. */
+  private probe(d: SimDevice): void {
+    if (d.driver) return;
+    const loaded = this.loadedDrivers();
+    if (d.driverOverride !== undefined) {
+      if (loaded.has(d.driverOverride)) this.bind(d, d.driverOverride);
+      return; // override to a driver that is not loaded: the write succeeds, the device stays unbound
+    }
+    if (d.nativeDriver && loaded.has(d.nativeDriver)) return this.bind(d, d.nativeDriver);
+    for (const drv of [...loaded].sort()) if (this.idMatches(d, drv)) return this.bind(d, drv);
+  }
+
+  private bind(d: SimDevice, drv: string): void {
+    d.driver = drv;
+  }
+
+  private unbind(d: SimDevice): void {
+    // deliberate difference: the kernel blocks the unbind until qemu lets go; we refuse at once
+    if (d.driver === 'vfio-pci' && d.inUse) throw errnoError('EBUSY', `${d.address} is in use by a VM`);
+    if (d.sriov && d.sriov.numVfs > 0) this.setNumVfs(d, 0); // the PF driver's remove disables SR-IOV
+    delete d.driver;
+  }
+
+  private dev(address: string): SimDevice {
+    const d = this.byAddr.get(address.replace(/\n$/, ''));
+    if (!d) throw errnoError('ENODEV', `no such device '${address.trim()}'`);
+    return d;
+  }
+
+  private setNumVfs(pf: SimDevice, n: number): void {
+    const s = pf.sriov!;
+    if (n === s.numVfs) return;
+    if (n !== 0 && s.numVfs !== 0) throw errnoError('EBUSY', `${s.numVfs} VFs already enabled; disable before enabling ${n}`);
+    if (n === 0) {
+      const vfs = this.state.devices.filter((d) => d.physfn === pf.address);
+      const busy = vfs.find((v) => v.inUse && v.driver === 'vfio-pci');
+      // deliberate difference: the kernel waits for qemu to release the VF; we refuse at once
+      if (busy) throw errnoError('EBUSY', `VF ${busy.address} is in use by a VM`);
+      this.state.devices = this.state.devices.filter((d) => d.physfn !== pf.address);
+      s.numVfs = 0;
+      delete s.vfLinks;
+      this.reindex();
+      return;
+    }
+    const domain = pf.address.slice(0, 4);
+    const base = rid(pf.address);
+    const created: SimDevice[] = [];
+    for (let k = 0; k < n; k++) {
+      const address = ridAddress(domain, base + s.offset + s.stride * k);
+      if (this.byAddr.has(address)) throw errnoError('EIO', `VF address ${address} is taken`);
+      const vf: SimDevice = { address, vendor: pf.vendor, device: s.vfDevice ?? pf.device, class: pf.class, physfn: pf.address, vfIndex: k };
+      if (pf.subsystemVendor) vf.subsystemVendor = pf.subsystemVendor;
+      if (pf.subsystemDevice) vf.subsystemDevice = pf.subsystemDevice;
+      if (pf.parent) vf.parent = pf.parent;
+      if (s.vfDriver) vf.nativeDriver = s.vfDriver;
+      if (pf.netdev && s.vfDriver) vf.netdev = `${pf.netdev}v${k}`;
+      if (pf.iommuGroup !== undefined) {
+        if (s.vfGroups === 'pf') vf.iommuGroup = pf.iommuGroup;
+        else {
+          vf.iommuGroup = this.freeGroup();
+          this.groupsCache?.set(vf.iommuGroup, [address]);
+        }
+      }
+      this.byAddr.set(address, vf);
+      created.push(vf);
+    }
+    this.state.devices.push(...created);
+    s.numVfs = n;
+    s.vfLinks = Array.from({ length: n }, defaultVfLink);
+    this.reindex();
+    for (const vf of created) this.probe(vf); // sriov_drivers_autoprobe=1
+  }
+
+  // ---- the file tree ----
+
+  /** Rewrites symlinks met inside a path (D/driver/unbind -> drivers/X/unbind); the last component stays. */
+  private resolveLinks(path: string): string {
+    let p = path;
+    for (let hop = 0; hop < 16; hop++) {
+      const s = p.split('/');
+      let changed = false;
+      for (let i = 3; i < s.length && !changed; i++) {
+        let n: Node;
+        try {
+          n = this.lookup(s.slice(0, i).join('/'), path);
+        } catch {
+          return p;
+        }
+        if (n.t === 'link' && n.to) {
+          const np = [...n.to.split('/').filter((x) => x !== '.'), ...s.slice(i)].join('/');
+          if (np !== p) {
+            p = np;
+            changed = true;
+          }
+        }
+      }
+      if (!changed) return p;
+    }
+    throw errnoError('ELOOP', 'too many levels of symbolic links', path);
+  }
+
+  private follow(path: string): Node {
+    const p = this.resolveLinks(checkPath(path));
+    const n = this.lookup(p, path);
+    if (n.t === 'link') {
+      if (!n.to) throw enoent(path);
+      return this.lookup(this.resolveLinks(n.to), path);
+    }
+    return n;
+  }
+
+  /** Where a PCI device lives under sys/devices (ancestors first). */
+  pciPath(d: SimDevice): string {
+    const chain: string[] = [d.address];
+    let p = d.parent;
+    for (let i = 0; p && i < 16; i++) {
+      chain.unshift(p);
+      p = this.byAddr.get(p)?.parent;
+    }
+    const top = chain[0]!;
+    return `devices/pci${top.slice(0, 7)}/${chain.join('/')}`;
+  }
+
+  private upToSys(d: SimDevice): string {
+    return '../'.repeat(this.pciPath(d).split('/').length);
+  }
+
+  private mdevParentPath(name: string): string {
+    const d = this.byAddr.get(name);
+    return d ? this.pciPath(d) : `devices/virtual/${name}/${name}`;
+  }
+
+  lookup(p: string, original: string): Node {
+    const s = p.split('/');
+    const file = this.state.files?.[p];
+    if (file !== undefined) return { t: 'file', get: () => file, set: p.startsWith('etc/') ? (v) => void (this.state.files![p] = v) : undefined };
+    const dirOfFiles = this.filesUnder(p);
+    switch (s[0]) {
+      case 'sys':
+        return this.sysNode(s.slice(1), p) ?? this.missing(dirOfFiles, original);
+      case 'proc':
+        return this.procNode(p) ?? this.missing(dirOfFiles, original);
+      case 'dev':
+        if (p === 'dev') return { t: 'dir', entries: () => ['vfio', ...dirOfFiles] };
+        if (p === 'dev/vfio') return { t: 'dir', entries: () => this.vfioEntries() };
+        if (s[1] === 'vfio' && s.length === 3 && this.vfioEntries().includes(s[2]!)) return { t: 'file', get: () => '' };
+        return this.missing(dirOfFiles, original);
+      case 'var':
+        if (p === 'var/log/dmesg' && this.state.dmesg) return { t: 'file', get: () => this.state.dmesg!.map((l) => l + '\n').join('') };
+        if ((p === 'var' || p === 'var/log') && this.state.dmesg) return { t: 'dir', entries: () => [p === 'var' ? 'log' : 'dmesg', ...dirOfFiles] };
+        return this.missing(dirOfFiles, original);
+      default:
+        return this.missing(dirOfFiles, original);
+    }
+  }
+
+  private missing(entries: string[], original: string): Node {
+    if (entries.length) return { t: 'dir', entries: () => entries };
+    throw enoent(original);
+  }
+
+  /** Names directly under directory p among the extra files. */
+  private filesUnder(p: string): string[] {
+    const out = new Set<string>();
+    const prefix = p === '' ? '' : `${p}/`;
+    for (const f of Object.keys(this.state.files ?? {})) if (f.startsWith(prefix)) out.add(f.slice(prefix.length).split('/')[0]!);
+    return [...out];
+  }
+
+  vfioEntries(): string[] {
+    const out = new Set<string>();
+    if ((this.state.modules ?? []).includes('vfio')) out.add('vfio');
+    for (const [g, members] of this.groups()) {
+      if (members.some((m) => this.byAddr.get(m)?.driver === 'vfio-pci' || UUID.test(m))) out.add(String(g));
+    }
+    return [...out];
+  }
+
+  private procNode(p: string): Node | undefined {
+    const st = this.state;
+    switch (p) {
+      case 'proc':
+        return { t: 'dir', entries: () => ['cmdline', 'modules', 'mounts', 'net', 'sys'] };
+      case 'proc/cmdline':
+        return { t: 'file', get: () => `${st.cmdline}\n` };
+      case 'proc/modules':
+        return { t: 'file', get: () => (st.modules ?? []).map((m) => `${m} 16384 0 - Live 0x0000000000000000\n`).join('') };
+      case 'proc/sys/kernel/osrelease':
+        return { t: 'file', get: () => `${st.kernel}\n` };
+      case 'proc/mounts': {
+        const root = this.rootDiskNames();
+        return { t: 'file', get: () => `sysfs /sys sysfs rw,nosuid,nodev,noexec,relatime 0 0\nproc /proc proc rw,nosuid,nodev,noexec,relatime 0 0\n${root ? `/dev/${root.partition} / ext4 rw,relatime,errors=remount-ro 0 0\n` : ''}` };
+      }
+      case 'proc/net/route': {
+        const i = st.defaultRouteNetdev;
+        const head = 'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n';
+        return { t: 'file', get: () => head + (i ? `${i}\t00000000\t0101A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n${i}\t0001A8C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0\n` : '') };
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  private rootDiskNames(): { device: string; disk: string; partition: string } | undefined {
+    const r = this.state.rootDisk;
+    if (!r) return undefined;
+    const device = typeof r === 'string' ? r : r.device;
+    const disk = (typeof r === 'object' && r.disk) || 'nvme0n1';
+    const partition = (typeof r === 'object' && r.partition) || `${disk}${/\d$/.test(disk) ? 'p' : ''}2`;
+    return { device, disk, partition };
+  }
+
+  private sysNode(s: string[], p: string): Node | undefined {
+    const [a, b, c, d] = s;
+    if (s.length === 0) return { t: 'dir', entries: () => ['bus', 'class', 'kernel'] };
+    if (a === 'bus') {
+      if (s.length === 1) return { t: 'dir', entries: () => ['mdev', 'pci'] };
+      if (b === 'pci') {
+        if (s.length === 2) return { t: 'dir', entries: () => ['devices', 'drivers', 'drivers_probe'] };
+        if (c === 'drivers_probe' && s.length === 3) return { t: 'file', set: (v) => this.probe(this.dev(v)) };
+        if (c === 'devices') return s.length === 3 ? { t: 'dir', entries: () => [...this.byAddr.keys()] } : this.pciDeviceNode(s.slice(3));
+        if (c === 'drivers') return s.length === 3 ? { t: 'dir', entries: () => [...this.loadedDrivers()] } : this.driverNode(s.slice(3));
+        return undefined;
+      }
+      if (b === 'mdev') {
+        if (s.length === 2) return { t: 'dir', entries: () => ['devices'] };
+        if (c === 'devices') return s.length === 3 ? { t: 'dir', entries: () => (this.state.mdevs ?? []).map((m) => m.uuid) } : this.mdevNode(s.slice(3));
+      }
+      return undefined;
+    }
+    if (a === 'kernel') {
+      if (s.length === 1) return { t: 'dir', entries: () => ['iommu_groups'] };
+      if (b !== 'iommu_groups') return undefined;
+      if (s.length === 2) return { t: 'dir', entries: () => [...this.groups().keys()].map(String) };
+      const members = /^\d+$/.test(c!) ? this.groups().get(Number(c)) : undefined;
+      if (!members) return undefined;
+      if (s.length === 3) return { t: 'dir', entries: () => ['devices', 'type'] };
+      if (d === 'type' && s.length === 4) return { t: 'file', get: () => 'identity\n' };
+      if (d !== 'devices') return undefined;
+      if (s.length === 4) return { t: 'dir', entries: () => members };
+      const m = s[4]!;
+      if (s.length === 5 && members.includes(m)) {
+        const dev = this.byAddr.get(m);
+        return dev ? { t: 'link', target: `../../../../${this.pciPath(dev)}`, to: `sys/bus/pci/devices/${m}` } : { t: 'link', target: `../../../../${this.mdevDevicePath(m)}`, to: `sys/bus/mdev/devices/${m}` };
+      }
+      return undefined;
+    }
+    if (a === 'class') {
+      if (s.length === 1) return { t: 'dir', entries: () => ['block', 'mdev_bus', 'net'] };
+      if (b === 'net') return this.netNode(s.slice(2));
+      if (b === 'block') return this.blockNode(s.slice(2));
+      if (b === 'mdev_bus') {
+        if (s.length === 2) return { t: 'dir', entries: () => this.mdevParentNames() };
+        const types = this.mdevParent(c!);
+        if (!types) return undefined;
+        if (s.length === 3) return { t: 'link', target: `../../${this.mdevParentPath(c!)}`, to: `sys/class/mdev_bus/${c}/.` };
+        if (d === '.' && s.length === 4) return { t: 'dir', entries: () => ['mdev_supported_types'] };
+        if (d === 'mdev_supported_types') return this.mdevTypesNode(c!, types, s.slice(4));
+      }
+      return undefined;
+    }
+    void p;
+    return undefined;
+  }
+
+  private pciDeviceNode(s: string[]): Node | undefined {
+    const dv = this.byAddr.get(s[0]!);
+    if (!dv) return undefined;
+    if (s.length === 1) return { t: 'link', target: `../../../${this.pciPath(dv)}`, to: `sys/bus/pci/devices/${dv.address}/.` };
+    const attr = s[1]!;
+    const rest = s.slice(2);
+    if (attr === '.' && rest.length === 0) return { t: 'dir', entries: () => this.pciEntries(dv) };
+    if (rest.length > 0) {
+      if (attr === 'net' && rest.length === 1 && this.netdevOf(dv) === rest[0]) return { t: 'dir', entries: () => ['address', 'device', 'operstate'] };
+      if (attr === 'net' && rest.length === 2 && this.netdevOf(dv) === rest[0]) return this.netAttr(dv, rest[1]!);
+      return undefined;
+    }
+    const ro = (v: string): Node => ({ t: 'file', get: () => v });
+    switch (attr) {
+      case 'vendor':
+        return ro(hex0x(dv.vendor.padStart(4, '0')));
+      case 'device':
+        return ro(hex0x(dv.device.padStart(4, '0')));
+      case 'class':
+        return ro(hex0x(dv.class.padStart(6, '0')));
+      case 'subsystem_vendor':
+        return ro(hex0x((dv.subsystemVendor ?? dv.vendor).padStart(4, '0')));
+      case 'subsystem_device':
+        return ro(hex0x((dv.subsystemDevice ?? '0000').padStart(4, '0')));
+      case 'driver_override':
+        return {
+          t: 'file',
+          get: () => `${dv.driverOverride ?? '(null)'}\n`,
+          set: (v) => {
+            // driver_set_override: an empty write changes nothing; the text up to the first newline is kept
+            if (v.length === 0) return;
+            if (v.length >= 4096) throw errnoError('EINVAL', 'override too long');
+            const name = v.split('\n')[0]!;
+            if (name === '') delete dv.driverOverride;
+            else dv.driverOverride = name;
+          },
+        };
+      case 'driver':
+        return dv.driver ? { t: 'link', target: `${this.upToSys(dv)}bus/pci/drivers/${dv.driver}`, to: `sys/bus/pci/drivers/${dv.driver}` } : undefined;
+      case 'iommu_group':
+        return dv.iommuGroup !== undefined ? { t: 'link', target: `${this.upToSys(dv)}kernel/iommu_groups/${dv.iommuGroup}`, to: `sys/kernel/iommu_groups/${dv.iommuGroup}` } : undefined;
+      case 'boot_vga':
+        return dv.class.startsWith('03') ? ro(dv.bootVga ? '1\n' : '0\n') : undefined;
+      case 'physfn':
+        return dv.physfn ? { t: 'link', target: `../${dv.physfn}`, to: `sys/bus/pci/devices/${dv.physfn}` } : undefined;
+      case 'net':
+        return this.netdevOf(dv) ? { t: 'dir', entries: () => [this.netdevOf(dv)!] } : undefined;
+      case 'mdev_supported_types':
+        return this.mdevParent(dv.address) ? { t: 'link', target: '.', to: `sys/class/mdev_bus/${dv.address}/mdev_supported_types` } : undefined;
+    }
+    const vf = /^virtfn(\d+)$/.exec(attr);
+    if (vf && dv.sriov) {
+      const addr = this.state.devices.find((x) => x.physfn === dv.address && x.vfIndex === Number(vf[1]))?.address;
+      return addr ? { t: 'link', target: `../${addr}`, to: `sys/bus/pci/devices/${addr}` } : undefined;
+    }
+    const sr = dv.sriov;
+    if (sr && attr.startsWith('sriov_')) {
+      switch (attr) {
+        case 'sriov_totalvfs':
+          return ro(`${sr.totalVfs}\n`);
+        case 'sriov_offset':
+          return ro(`${sr.offset}\n`);
+        case 'sriov_stride':
+          return ro(`${sr.stride}\n`);
+        case 'sriov_vf_device':
+          return ro(`${sr.vfDevice ?? dv.device}\n`);
+        case 'sriov_drivers_autoprobe':
+          return ro('1\n');
+        case 'sriov_numvfs':
+          return {
+            t: 'file',
+            get: () => `${sr.numVfs}\n`,
+            set: (v) => {
+              // sriov_numvfs_store: kstrtou16, range, unchanged is a no-op, a driver must be bound, through 0
+              const t = v.replace(/\n$/, '');
+              if (!/^\d+$/.test(t) || Number(t) > 0xffff) throw errnoError('EINVAL', `invalid VF count '${t}'`);
+              const n = Number(t);
+              if (n > sr.totalVfs) throw errnoError('ERANGE', `${n} VFs requested, ${sr.totalVfs} supported`);
+              if (n === sr.numVfs) return;
+              if (!dv.driver) throw errnoError('ENOENT', 'no driver bound to device; cannot configure SR-IOV');
+              this.setNumVfs(dv, n);
+            },
+          };
+      }
+    }
+    return undefined;
+  }
+
+  private pciEntries(dv: SimDevice): string[] {
+    const e = ['class', 'device', 'driver_override', 'subsystem_device', 'subsystem_vendor', 'vendor'];
+    if (dv.driver) e.push('driver');
+    if (dv.iommuGroup !== undefined) e.push('iommu_group');
+    if (dv.class.startsWith('03')) e.push('boot_vga');
+    if (dv.physfn) e.push('physfn');
+    if (this.netdevOf(dv)) e.push('net');
+    if (this.mdevParent(dv.address)) e.push('mdev_supported_types');
+    if (dv.sriov) {
+      e.push('sriov_drivers_autoprobe', 'sriov_numvfs', 'sriov_offset', 'sriov_stride', 'sriov_totalvfs', 'sriov_vf_device');
+      for (const x of this.state.devices) if (x.physfn === dv.address) e.push(`virtfn${x.vfIndex}`);
+    }
+    return e;
+  }
+
+  private driverNode(s: string[]): Node | undefined {
+    const drv = s[0]!;
+    if (!this.loadedDrivers().has(drv)) return undefined;
+    const bound = () => this.state.devices.filter((d) => d.driver === drv).map((d) => d.address);
+    if (s.length === 1) return { t: 'dir', entries: () => ['bind', 'module', 'new_id', 'remove_id', 'uevent', 'unbind', ...bound()] };
+    if (s.length !== 2) return undefined;
+    switch (s[1]) {
+      case 'bind':
+        return {
+          t: 'file',
+          set: (v) => {
+            // bind_store: the device must match the driver (override or ids), else ENODEV; bound already: EBUSY
+            const d = this.dev(v);
+            if (!this.matches(d, drv)) throw errnoError('ENODEV', `${drv} does not match ${d.address}`);
+            if (d.driver) throw errnoError('EBUSY', `${d.address} is bound to ${d.driver}`);
+            this.bind(d, drv);
+          },
+        };
+      case 'unbind':
+        return {
+          t: 'file',
+          set: (v) => {
+            const d = this.dev(v);
+            if (d.driver !== drv) throw errnoError('ENODEV', `${d.address} is not bound to ${drv}`);
+            this.unbind(d);
+          },
+        };
+      case 'new_id':
+      case 'remove_id':
+        return {
+          t: 'file',
+          set: (v) => {
+            const f = v.trim().split(/\s+/);
+            if (f.length < 2 || !f.slice(0, 2).every((x) => /^(0x)?[0-9a-f]{1,4}$/i.test(x))) throw errnoError('EINVAL', `expected 'vendor device' in hex, got '${v.trim()}'`);
+            const id = f
+              .slice(0, 2)
+              .map((x) => x.replace(/^0x/i, '').toLowerCase().padStart(4, '0'))
+              .join(' ');
+            const ids = ((this.state.dynamicIds ??= {})[drv] ??= []);
+            if (s[1] === 'new_id') {
+              if (ids.includes(id)) throw errnoError('EEXIST', `${drv} already has id ${id}`);
+              ids.push(id);
+              ids.sort();
+              // pci_add_dynid then driver_attach: every unbound matching device gets probed
+              for (const d of this.state.devices) if (!d.driver && this.matches(d, drv)) this.bind(d, drv);
+            } else {
+              if (!ids.includes(id)) throw errnoError('ENODEV', `${drv} has no dynamic id ${id}`);
+              ids.splice(ids.indexOf(id), 1);
+              if (ids.length === 0) delete this.state.dynamicIds![drv];
+              if (Object.keys(this.state.dynamicIds!).length === 0) delete this.state.dynamicIds;
+            }
+          },
+        };
+      case 'module':
+        return { t: 'link', target: `../../../../module/${drv.replace(/-/g, '_')}` };
+      case 'uevent':
+        return { t: 'file', set: () => {} };
+    }
+    const d = this.byAddr.get(s[1]!);
+    return d && d.driver === drv ? { t: 'link', target: `../../../../${this.pciPath(d)}`, to: `sys/bus/pci/devices/${d.address}` } : undefined;
+  }
+
+  private mdevTypesNode(parent: string, types: SimMdevType[], s: string[]): Node | undefined {
+    if (s.length === 0) return { t: 'dir', entries: () => types.map((t) => t.id) };
+    const ty = types.find((t) => t.id === s[0]);
+    if (!ty) return undefined;
+    const ofType = () => (this.state.mdevs ?? []).filter((m) => m.parent === parent && m.type === ty.id).map((m) => m.uuid);
+    if (s.length === 1) return { t: 'dir', entries: () => ['available_instances', 'create', 'device_api', 'devices', 'name', ...(ty.description !== undefined ? ['description'] : [])] };
+    const ro = (v: string | undefined): Node | undefined => (v === undefined ? undefined : { t: 'file', get: () => v });
+    switch (s.length === 2 ? s[1] : s[1] === 'devices' ? 'devices/' : '') {
+      case 'available_instances':
+        return ro(`${ty.availableInstances}\n`);
+      case 'name':
+        return ro(`${ty.name ?? ty.id}\n`);
+      case 'description':
+        return ro(ty.description === undefined ? undefined : `${ty.description}\n`);
+      case 'device_api':
+        return ro(`${ty.deviceApi ?? 'vfio-pci'}\n`);
+      case 'devices':
+        return { t: 'dir', entries: ofType };
+      case 'devices/': {
+        const u = s[2]!;
+        return s.length === 3 && ofType().includes(u) ? { t: 'link', target: `../../../${u}`, to: `sys/bus/mdev/devices/${u}` } : undefined;
+      }
+      case 'create':
+        return {
+          t: 'file',
+          set: (v) => {
+            const uuid = v.replace(/\n$/, '').toLowerCase();
+            if (!UUID.test(uuid)) throw errnoError('EINVAL', `invalid UUID '${v.trim()}'`);
+            if ((this.state.mdevs ?? []).some((m) => m.uuid === uuid)) throw errnoError('EEXIST', `mdev ${uuid} exists`);
+            if (ty.availableInstances <= 0) throw errnoError('ENOSPC', `no instances of ${ty.id} left on ${parent}`);
+            ty.availableInstances--;
+            const m: SimMdev = { uuid, parent, type: ty.id, iommuGroup: this.freeGroup() };
+            (this.state.mdevs ??= []).push(m);
+          },
+        };
+    }
+    return undefined;
+  }
+
+  private mdevDevicePath(uuid: string): string {
+    const m = (this.state.mdevs ?? []).find((x) => x.uuid === uuid)!;
+    return `${this.mdevParentPath(m.parent)}/${uuid}`;
+  }
+
+  private mdevNode(s: string[]): Node | undefined {
+    const m = (this.state.mdevs ?? []).find((x) => x.uuid === s[0]);
+    if (!m) return undefined;
+    if (s.length === 1) return { t: 'link', target: `../../../${this.mdevDevicePath(m.uuid)}`, to: `sys/bus/mdev/devices/${m.uuid}/.` };
+    if (s.length !== 2) return undefined;
+    const up = '../'.repeat(this.mdevDevicePath(m.uuid).split('/').length);
+    switch (s[1]) {
+      case '.':
+        return { t: 'dir', entries: () => ['driver', 'iommu_group', 'mdev_type', 'remove'] };
+      case 'mdev_type':
+        return { t: 'link', target: `../mdev_supported_types/${m.type}`, to: `sys/class/mdev_bus/${m.parent}/mdev_supported_types/${m.type}` };
+      case 'iommu_group':
+        return { t: 'link', target: `${up}kernel/iommu_groups/${m.iommuGroup}`, to: `sys/kernel/iommu_groups/${m.iommuGroup}` };
+      case 'driver':
+        return { t: 'link', target: `${up}bus/mdev/drivers/vfio_mdev` };
+      case 'remove':
+        return {
+          t: 'file',
+          set: (v) => {
+            // remove_store: kstrtoul; only a non-zero value removes
+            const t = v.replace(/\n$/, '');
+            if (!/^\d+$/.test(t)) throw errnoError('EINVAL', `invalid value '${t}'`);
+            if (Number(t) === 0) return;
+            if (m.inUse) throw errnoError('EBUSY', `mdev ${m.uuid} is in use by a VM`);
+            this.state.mdevs = this.state.mdevs!.filter((x) => x.uuid !== m.uuid);
+            const ty = this.mdevParent(m.parent)?.find((t) => t.id === m.type) ?? this.typeAnyState(m.parent, m.type);
+            if (ty) ty.availableInstances++;
+          },
+        };
+    }
+    return undefined;
+  }
+
+  private typeAnyState(parent: string, type: string): SimMdevType | undefined {
+    return this.byAddr.get(parent)?.mdevTypes?.find((t) => t.id === type);
+  }
+
+  private netNode(s: string[]): Node | undefined {
+    const present = () => this.state.devices.filter((d) => this.netdevOf(d));
+    if (s.length === 0) return { t: 'dir', entries: () => present().map((d) => this.netdevOf(d)!) };
+    const dv = present().find((d) => this.netdevOf(d) === s[0]);
+    if (!dv) return undefined;
+    if (s.length === 1) return { t: 'link', target: `../../${this.pciPath(dv)}/net/${s[0]}`, to: `sys/bus/pci/devices/${dv.address}/net/${s[0]}` };
+    return s.length === 2 ? this.netAttr(dv, s[1]!) : undefined;
+  }
+
+  private netAttr(dv: SimDevice, attr: string): Node | undefined {
+    switch (attr) {
+      case 'device':
+        return { t: 'link', target: `../../../${dv.address}`, to: `sys/bus/pci/devices/${dv.address}` };
+      case 'operstate':
+        return { t: 'file', get: () => 'up\n' };
+      case 'address': {
+        const n = rid(dv.address);
+        return { t: 'file', get: () => `52:54:00:${((n >> 8) & 0xff).toString(16).padStart(2, '0')}:${((n >> 3) & 0x1f).toString(16).padStart(2, '0')}:${(n & 7).toString(16).padStart(2, '0')}\n` };
+      }
+    }
+    return undefined;
+  }
+
+  private blockNode(s: string[]): Node | undefined {
+    const r = this.rootDiskNames();
+    const dv = r && this.byAddr.get(r.device);
+    if (!r || !dv) return undefined;
+    if (s.length === 0) return { t: 'dir', entries: () => [r.disk, r.partition] };
+    const base = `../../${this.pciPath(dv)}/nvme/nvme0/${r.disk}`;
+    if (s.length === 1 && s[0] === r.disk) return { t: 'link', target: base };
+    if (s.length === 1 && s[0] === r.partition) return { t: 'link', target: `${base}/${r.partition}` };
+    return undefined;
+  }
+}
+
+function checkPath(path: string): string {
+  if (typeof path !== 'string' || path === '' || path.includes('\0') || path.startsWith('/') || path.split('/').some((x) => x === '..' || x === '.' || x === '')) {
+    throw errnoError('EINVAL', 'host path must be relative to the host root, without . or ..', JSON.stringify(path));
+  }
+  return path;
+}
+
+/** Reads a sim file; one clear error when it is missing or not a sim host. */
+export function readSimFile(file: string): SimFile {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw errnoError((err as { code?: string }).code ?? 'EIO', `cannot read simulated host file`, file);
+  }
+  let doc: SimFile;
+  try {
+    doc = JSON.parse(text) as SimFile;
+  } catch {
+    throw errnoError('EINVAL', 'simulated host file is not valid JSON', file);
+  }
+  if (!doc || typeof doc !== 'object' || !Array.isArray(doc.devices)) throw errnoError('EINVAL', "simulated host file has no 'devices' list", file);
+  return doc;
+}

@@ -1,0 +1,136 @@
+// The simulated host's state: the fixture format (fixtures/hosts/*.json, schemas/host.schema.json)
+// is also the persisted state, so a sim file is readable and tests can look at devices directly.
+// Canonical JSON (sorted keys, devices by address) makes equal hosts byte-identical.
+import type { VfLinkState } from '../host/netlink.js';
+
+export interface SimMdevType {
+  id: string;
+  name?: string;
+  description?: string;
+  deviceApi?: string;
+  availableInstances: number;
+}
+
+export interface SimVfLink {
+  mac: string;
+  vlan: number;
+  qos: number;
+  spoofchk: boolean;
+  trust: boolean;
+  state: VfLinkState;
+  minRate: number;
+  maxRate: number;
+}
+
+export interface SimSriov {
+  totalVfs: number;
+  numVfs: number;
+  offset: number;
+  stride: number;
+  vfDevice?: string;
+  /** Driver the kernel probes each new VF with (sriov_drivers_autoprobe=1). */
+  vfDriver?: string;
+  /** 'own' (default): each VF in a new group; 'pf': VFs join the PF's group (no ACS). */
+  vfGroups?: 'own' | 'pf';
+  /** Per-VF settings held by the PF driver (ip link set … vf K), index = K. */
+  vfLinks?: SimVfLink[];
+}
+
+export interface SimDevice {
+  address: string;
+  vendor: string;
+  device: string;
+  class: string;
+  subsystemVendor?: string;
+  subsystemDevice?: string;
+  /** Bound driver; absent = no driver. */
+  driver?: string;
+  /** The driver that probes this device without an override (defaults to `driver` in a fixture). */
+  nativeDriver?: string;
+  driverOverride?: string;
+  iommuGroup?: number;
+  /** Interface name while bound to its native driver. */
+  netdev?: string;
+  bootVga?: boolean;
+  /** Upstream bridge/port address, for realistic link targets. */
+  parent?: string;
+  sriov?: SimSriov;
+  physfn?: string;
+  vfIndex?: number;
+  mdevTypes?: SimMdevType[];
+  /** qemu holds /dev/vfio/N open for it (set by tests). */
+  inUse?: boolean;
+}
+
+export interface SimMdev {
+  uuid: string;
+  parent: string;
+  type: string;
+  iommuGroup: number;
+  inUse?: boolean;
+}
+
+export interface SimWriteRecord {
+  path: string;
+  data: string;
+}
+
+export interface SimHostState {
+  kernel: string;
+  cmdline: string;
+  modules: string[];
+  devices: SimDevice[];
+  /** mdev parents that are not PCI devices (e.g. the mtty sample). */
+  mdevParents?: { name: string; types: SimMdevType[] }[];
+  mdevs?: SimMdev[];
+  /** Extra loaded PCI drivers with no device (e.g. pci-stub). */
+  drivers?: string[];
+  /** Dynamic ids per driver, as written to new_id ('10de 1b80'). */
+  dynamicIds?: Record<string, string[]>;
+  /** The controller of the root file system ('0000:02:00.0'), optionally with its block names. */
+  rootDisk?: string | { device: string; disk?: string; partition?: string };
+  /** Interface that carries the default route. */
+  defaultRouteNetdev?: string;
+  /** Kernel log lines (what `dmesg` prints), served at var/log/dmesg. */
+  dmesg?: string[];
+  /** Any other file by root-relative path: etc/modprobe.d/vfio.conf, etc/libvirt/qemu.conf, … */
+  files?: Record<string, string>;
+}
+
+/** The whole sim file: the host plus bookkeeping that is not host state. */
+export interface SimFile extends SimHostState {
+  simVersion?: number;
+  /** Successful writes, in order (host writes and VF settings). */
+  writeLog?: SimWriteRecord[];
+  counters?: { writes: number };
+  faults?: unknown;
+}
+
+export const NON_STATE_KEYS = ['simVersion', 'writeLog', 'counters', 'faults'] as const;
+
+export function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) {
+      const x = (v as Record<string, unknown>)[k];
+      if (x !== undefined) out[k] = sortKeys(x);
+    }
+    return out;
+  }
+  return v;
+}
+
+/** Canonical JSON of the host state only (no log, counters or faults): equal strings = identical hosts. */
+export function canonicalState(s: SimHostState): string {
+  const doc: Record<string, unknown> = { ...s };
+  for (const k of NON_STATE_KEYS) delete doc[k];
+  return JSON.stringify(sortKeys(normalizeOrder(doc as unknown as SimHostState)), null, 1);
+}
+
+/** Devices sorted by address, mdevs by UUID: the order never depends on history. */
+export function normalizeOrder<T extends SimHostState>(s: T): T {
+  s.devices.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+  s.mdevs?.sort((a, b) => (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0));
+  return s;
+}
