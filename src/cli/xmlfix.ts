@@ -29,8 +29,10 @@ async function main(argv: string[]): Promise<number> {
   const results: Result[] = [];
   for (const file of args.files) {
     const bytes = readInput(file);
-    const input = checkXmlInput(bytes, file === '-' ? 'input' : `'${file}'`);
-    const output = await applyEdits(input, args.edits, { all: args.all, host });
+    const what = file === '-' ? 'input' : `'${file}'`;
+    // With edits, the first edit's positional parse does the structural checks (one pass, not two).
+    const input = checkXmlInput(bytes, what, { structure: args.edits.length === 0 });
+    const output = await applyEdits(input, args.edits, { all: args.all, host, what });
     results.push({ file, input, output });
   }
   if (args.list) {

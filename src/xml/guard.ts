@@ -12,7 +12,7 @@ export const MAX_ATTRIBUTE_LENGTH = 64 * 1024;
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Decodes and checks input; returns the text (BOM kept, so byte-exact editing can keep it). */
-export function checkXmlInput(input: Buffer | Uint8Array | string, what = 'XML'): string {
+export function checkXmlInput(input: Buffer | Uint8Array | string, what = 'XML', opts: { structure?: boolean } = {}): string {
   let text: string;
   if (typeof input === 'string') {
     if (Buffer.byteLength(input) > MAX_XML_BYTES) throw new InputError(`${what} is too large (over ${MAX_XML_BYTES} bytes)`);
@@ -27,7 +27,8 @@ export function checkXmlInput(input: Buffer | Uint8Array | string, what = 'XML')
   }
   if (/<!DOCTYPE/i.test(text)) throw new InputError(`${what} has a DOCTYPE declaration, which libvirt XML never needs (refused: XXE/entity expansion)`);
   if (/<!ENTITY/i.test(text)) throw new InputError(`${what} has an ENTITY declaration (refused: entity expansion)`);
-  checkWellFormed(text, what);
+  // Callers that build a positional tree next (parseTree applies the same limits) skip this pass.
+  if (opts.structure !== false) checkWellFormed(text, what);
   return text;
 }
 

@@ -4,6 +4,7 @@
 import { SaxesParser } from 'saxes';
 import { InputError } from '../errors.js';
 import { printable } from '../pci/address.js';
+import { MAX_ATTRIBUTE_LENGTH, MAX_XML_DEPTH } from './guard.js';
 
 export interface XmlElement {
   name: string; // qualified name as written, e.g. 'passthru:devices'
@@ -22,7 +23,18 @@ export interface XmlDoc {
   root: XmlElement;
 }
 
-export function parseTree(text: string): XmlDoc {
+/** Parses with the guard's limits on depth and attribute size; errors name `what`. */
+export function parseTree(text: string, what = 'XML'): XmlDoc {
+  // Trees are never mutated, so the last one is reused when the same text is parsed again
+  // (the structural check before the edits, then the first edit).
+  if (lastParsed?.text === text) return lastParsed;
+  lastParsed = parse(text, what);
+  return lastParsed;
+}
+
+let lastParsed: XmlDoc | undefined;
+
+function parse(text: string, what: string): XmlDoc {
   const bom = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   const body = bom ? text.slice(1) : text;
   const parser = new SaxesParser({ position: true });
@@ -30,7 +42,7 @@ export function parseTree(text: string): XmlDoc {
   let root: XmlElement | undefined;
   let pendingStart = -1;
   parser.on('error', (err) => {
-    throw new InputError(`XML is not well-formed: ${printable(err.message, 160)}`);
+    throw new InputError(`${what} is not well-formed: ${printable(err.message, 160)}`);
   });
   parser.on('opentagstart', (tag) => {
     // saxes has consumed the character after the name; find the '<' that opened this tag.
@@ -39,8 +51,12 @@ export function parseTree(text: string): XmlDoc {
     pendingStart = at;
   });
   parser.on('opentag', (tag) => {
+    if (stack.length >= MAX_XML_DEPTH) throw new InputError(`${what} is not well-formed: nesting deeper than ${MAX_XML_DEPTH} levels at <${printable(tag.name, 40)}>`);
     const attrs: Record<string, string> = {};
-    for (const [k, v] of Object.entries(tag.attributes)) attrs[k] = String(v);
+    for (const [k, v] of Object.entries(tag.attributes)) {
+      attrs[k] = String(v);
+      if (attrs[k]!.length > MAX_ATTRIBUTE_LENGTH) throw new InputError(`${what} is not well-formed: attribute '${printable(k, 40)}' of <${printable(tag.name, 40)}> is over ${MAX_ATTRIBUTE_LENGTH} characters`);
+    }
     const el: XmlElement = { name: tag.name, attrs, start: pendingStart + bom, openEnd: parser.position + bom, closeStart: parser.position + bom, end: parser.position + bom, selfClosing: tag.isSelfClosing, children: [] };
     const parent = stack[stack.length - 1];
     if (parent) {
@@ -55,7 +71,7 @@ export function parseTree(text: string): XmlDoc {
     el.closeStart = tag.isSelfClosing ? el.openEnd : body.lastIndexOf('</', parser.position - 1) + bom;
   });
   parser.write(body).close();
-  if (!root) throw new InputError('XML has no root element');
+  if (!root) throw new InputError(`${what} is not well-formed: no root element`);
   return { text, root };
 }
 

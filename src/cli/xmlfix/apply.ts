@@ -1,17 +1,20 @@
 // Applies xmlfix's edits, in order, to one document. Plain addresses never touch the host; slots,
 // filters and PF names are resolved against the host (real or PASSTHRU_SIM) only when given.
 import { InputError } from '../../errors.js';
-import { isPciAddress, parsePciAddress, parsePciSelector, printable, type PciAddress } from '../../pci/address.js';
+import { isPciAddress, parsePciAddress, parsePciSelector, printable, samePciAddress, type PciAddress } from '../../pci/address.js';
 import { isPciFilter, parsePciFilter } from '../../pci/filter.js';
-import { addMdev, addPciHostdevs, addVf, assignedAddresses, freeGuestSlot, openDomain, removeHostdevs, removeVf, type GuestAddress, type RemoveTarget } from '../../xml/domain-edits.js';
+import { addMdev, addPciHostdevs, addVf, assignedAddresses, freeGuestSlot, guestAddressOf, openDomain, removeHostdevs, removeVf, type GuestAddress, type RemoveTarget } from '../../xml/domain-edits.js';
 import { HOSTDEV_KEYS, MDEV_KEYS, VF_KEYS, hostdevOptions, mdevOptions, splitOptions, vfOptions } from '../../xml/edit-options.js';
 import { addPf, addVfAddress, removeVfAddress } from '../../xml/network-edits.js';
 import { parseMac, parseUuid } from '../../xml/values.js';
+import { parseTree } from '../../xml/tree.js';
 import { DOMAIN_EDITS, NETWORK_EDITS, type Edit } from './args.js';
 import type { HostLookup } from './host-lookup.js';
 
 export interface ApplyContext {
   all: boolean;
+  /** How errors name the document ('input', a file name). */
+  what?: string;
   /** Loaded on first need: most edits never look at the host. */
   host: () => Promise<HostLookup>;
 }
@@ -22,6 +25,7 @@ export function rootName(text: string): string {
 }
 
 export async function applyEdits(text: string, edits: Edit[], ctx: ApplyContext): Promise<string> {
+  if (edits.length) parseTree(text, ctx.what ?? 'input'); // refuses bad structure before any edit
   const root = rootName(text);
   if (root !== 'domain' && root !== 'network') throw new InputError(`not libvirt domain or network XML: the root element is <${printable(root, 40)}>`);
   for (const e of edits) {
@@ -45,14 +49,13 @@ async function applyOne(text: string, e: Edit, ctx: ApplyContext): Promise<strin
         const picked = await (await ctx.host()).pickByFilter(parsePciFilter(p.selector), taken, ctx.all);
         return addPciHostdevs(text, picked, opts);
       }
-      const sel = parsePciSelector(p.selector); // a slot: every function, kept together in the guest
+      const sel = slotSelector(flag, p.selector); // a slot: every function, kept together in the guest
       if (sel.kind === 'function') return addPciHostdevs(text, [sel.address], opts);
       const functions = await (await ctx.host()).slotFunctions(sel.domain, sel.bus, sel.slot);
-      const fresh = functions.filter((f) => !assignedAddresses(openDomain(text)).some((a) => sameAddr(a, f)));
+      const taken = assignedAddresses(openDomain(text));
+      const fresh = functions.filter((f) => !taken.some((a) => samePciAddress(a, f)));
       if (fresh.length === 0) return text;
-      const slot = functions.length > 1 ? freeGuestSlot(text) : undefined;
-      const guest: GuestAddress[] | undefined = slot === undefined ? undefined : fresh.map((f) => ({ bus: 0, slot, function: f.function, multifunction: f.function === 0 }));
-      return addPciHostdevs(text, fresh, opts, guest);
+      return addPciHostdevs(text, fresh, opts, functions.length > 1 ? guestSlotFor(text, functions, fresh) : undefined);
     }
     case 'add-mdev':
       return addMdev(text, mdevOptions(flag, splitOptions(flag, e.value, MDEV_KEYS)));
@@ -77,6 +80,14 @@ async function applyOne(text: string, e: Edit, ctx: ApplyContext): Promise<strin
   }
 }
 
+function slotSelector(flag: string, text: string): ReturnType<typeof parsePciSelector> {
+  try {
+    return parsePciSelector(text);
+  } catch {
+    throw new InputError(`${flag}: '${printable(text)}' is neither a PCI address (0000:01:00.0, 01:00.0, pci_0000_01_00_0), a slot (01:00) nor a device filter (10de:1b80, 10de::0300)`);
+  }
+}
+
 function removeTarget(flag: string, value: string, hostdev: boolean): RemoveTarget {
   if (hostdev && value === 'all') return { kind: 'all' };
   if (isPciAddress(value)) return { kind: 'address', address: parsePciAddress(value) };
@@ -85,6 +96,17 @@ function removeTarget(flag: string, value: string, hostdev: boolean): RemoveTarg
   throw new InputError(`${flag}: '${printable(value)}' is not ${hostdev ? 'a PCI address, an mdev UUID or all' : 'a PCI address or a MAC address'}`);
 }
 
-function sameAddr(a: PciAddress, b: PciAddress): boolean {
-  return a.domain === b.domain && a.bus === b.bus && a.slot === b.slot && a.function === b.function;
+/** Guest addresses that keep a slot's functions together as one multifunction device: next to the
+ * function 0 the domain already has, or in a free slot when function 0 is among the new ones;
+ * otherwise none (libvirt places them). */
+function guestSlotFor(text: string, functions: PciAddress[], fresh: PciAddress[]): GuestAddress[] | undefined {
+  const f0 = functions.find((f) => f.function === 0);
+  if (!f0) return undefined;
+  if (fresh.includes(f0)) {
+    if (fresh.length === 1) return undefined; // nothing to keep together
+    const slot = freeGuestSlot(text);
+    return fresh.map((f) => ({ bus: 0, slot, function: f.function, multifunction: f.function === 0 }));
+  }
+  const g = guestAddressOf(text, f0);
+  return g ? fresh.map((f) => ({ bus: g.bus, slot: g.slot, function: f.function })) : undefined;
 }
