@@ -16,6 +16,7 @@ program.hook('preAction', (cmd) => {
 
 // Subcommand registrations (one line each; modules are loaded lazily inside their actions).
 (await import('./status.js')).registerStatus(program);
+(await import('./install.js')).registerInstall(program);
 (await import('./sim.js')).registerSim(program);
 
 try {
