@@ -1,0 +1,269 @@
+// Reads the host model (src/host/types.ts) through the Sysfs door, lazily and with a cache, so that
+// planning one domain reads only its devices, their IOMMU group peers, the asked PFs' VFs, netdevs
+// and mdevs: the cost does not grow with the size of the host. fullSnapshot() is for `passthru list`.
+import { layout } from './layout.js';
+import { isErrno, type Sysfs } from './sysfs.js';
+import type { HostSnapshot, MdevInfo, MdevTypeInfo, PciDeviceInfo } from './types.js';
+
+const PCI = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const NAME = /^[A-Za-z0-9_.:@+-]{1,64}$/;
+
+export interface SnapshotRequest {
+  addresses?: string[];
+  netdevs?: string[];
+  mdevParents?: string[];
+  mdevUuids?: string[];
+}
+
+const base = (link: string): string => link.split('/').pop() ?? '';
+const hex = (v: string): string => v.trim().replace(/^0x/i, '').toLowerCase();
+
+export class HostReader {
+  private devices = new Map<string, Promise<PciDeviceInfo | undefined>>();
+  private groupCache = new Map<number, Promise<string[]>>();
+  private typesCache = new Map<string, Promise<MdevTypeInfo[] | undefined>>();
+
+  constructor(readonly sysfs: Sysfs) {}
+
+  private async opt<T>(p: Promise<T>): Promise<T | undefined> {
+    try {
+      return await p;
+    } catch (err) {
+      if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR') || isErrno(err, 'ENODEV')) return undefined;
+      throw err;
+    }
+  }
+
+  async kernel(): Promise<string | undefined> {
+    return (await this.opt(this.sysfs.read(layout.kernelRelease)))?.trim();
+  }
+
+  /** One PCI device, or undefined when it does not exist. Cached. */
+  device(address: string): Promise<PciDeviceInfo | undefined> {
+    if (!PCI.test(address)) return Promise.resolve(undefined);
+    let p = this.devices.get(address);
+    if (!p) {
+      p = this.readDevice(address);
+      this.devices.set(address, p);
+    }
+    return p;
+  }
+
+  private async readDevice(a: string): Promise<PciDeviceInfo | undefined> {
+    const s = this.sysfs;
+    const entries = await this.opt(s.list(layout.pciDevice(a)));
+    if (!entries) return undefined;
+    const has = new Set(entries);
+    const rd = (attr: string) => s.read(layout.pciAttr(a, attr));
+    const [vendor, device, cls, sv, sd, override] = await Promise.all([rd('vendor'), rd('device'), rd('class'), has.has('subsystem_vendor') ? rd('subsystem_vendor') : undefined, has.has('subsystem_device') ? rd('subsystem_device') : undefined, has.has('driver_override') ? rd('driver_override') : undefined]);
+    const info: PciDeviceInfo = { address: a, vendor: hex(vendor), device: hex(device), class: hex(cls).padStart(6, '0'), netdevs: [], isBridge: false };
+    info.isBridge = info.class.startsWith('0604') || info.class.startsWith('0609');
+    if (sv !== undefined) info.subsystemVendor = hex(sv);
+    if (sd !== undefined) info.subsystemDevice = hex(sd);
+    const ov = override?.trim();
+    if (ov && ov !== '(null)') info.driverOverride = ov;
+    const tasks: Promise<void>[] = [];
+    if (has.has('driver')) tasks.push(s.readlink(layout.pciAttr(a, 'driver')).then((l) => void (info.driver = base(l))));
+    if (has.has('iommu_group')) tasks.push(s.readlink(layout.pciAttr(a, 'iommu_group')).then((l) => void (info.iommuGroup = Number(base(l)))));
+    if (has.has('boot_vga')) tasks.push(rd('boot_vga').then((v) => void (info.bootVga = v.trim() === '1')));
+    if (has.has('net')) tasks.push(s.list(layout.pciAttr(a, 'net')).then((n) => void (info.netdevs = n)));
+    if (has.has('physfn')) tasks.push(this.readVfPosition(a, info));
+    if (has.has('sriov_totalvfs')) tasks.push(this.readSriov(a, entries, info));
+    if (has.has('mdev_supported_types')) tasks.push(this.mdevTypes(a).then((t) => void (t && (info.mdevTypes = t))));
+    await Promise.all(tasks);
+    return info;
+  }
+
+  private async readVfPosition(a: string, info: PciDeviceInfo): Promise<void> {
+    const pf = base(await this.sysfs.readlink(layout.pciAttr(a, 'physfn')));
+    info.physfn = pf;
+    // K from the PF's offset/stride (2 reads) instead of scanning its virtfn links
+    const [off, stride] = await Promise.all([this.sysfs.read(layout.pciAttr(pf, 'sriov_offset')), this.sysfs.read(layout.pciAttr(pf, 'sriov_stride'))]);
+    const st = Number(stride.trim()) || 1;
+    info.vfIndex = (rid(a) - rid(pf) - Number(off.trim())) / st;
+  }
+
+  private async readSriov(a: string, entries: string[], info: PciDeviceInfo): Promise<void> {
+    const rd = (attr: string) => this.sysfs.read(layout.pciAttr(a, attr)).then((v) => v.trim());
+    const [total, num, offset, stride, vfDevice] = await Promise.all([rd('sriov_totalvfs'), rd('sriov_numvfs'), rd('sriov_offset'), rd('sriov_stride'), entries.includes('sriov_vf_device') ? rd('sriov_vf_device') : Promise.resolve(undefined)]);
+    const n = Number(num);
+    const links = entries.filter((e) => /^virtfn\d+$/.test(e)).sort((x, y) => Number(x.slice(6)) - Number(y.slice(6)));
+    const vfs = await Promise.all(links.map((l) => this.sysfs.readlink(layout.pciAttr(a, l)).then(base)));
+    info.sriov = { totalVfs: Number(total), numVfs: n, offset: Number(offset), stride: Number(stride), vfs };
+    if (vfDevice) info.sriov.vfDevice = hex(vfDevice).padStart(4, '0');
+  }
+
+  async groupOf(address: string): Promise<number | undefined> {
+    return (await this.device(address))?.iommuGroup;
+  }
+
+  /** Every member of IOMMU group N (PCI addresses, and mdev UUIDs for mdev groups). */
+  groupMembers(group: number): Promise<string[]> {
+    let p = this.groupCache.get(group);
+    if (!p) {
+      p = this.opt(this.sysfs.list(layout.iommuGroupDevices(group))).then((m) => m ?? []);
+      this.groupCache.set(group, p);
+    }
+    return p;
+  }
+
+  async vfsOf(pf: string): Promise<string[]> {
+    return (await this.device(pf))?.sriov?.vfs ?? [];
+  }
+
+  /** The PCI device behind a netdev name, or undefined. */
+  async pfOfNetdev(name: string): Promise<string | undefined> {
+    if (!NAME.test(name) || name.includes(':')) return undefined;
+    const link = await this.opt(this.sysfs.readlink(`${layout.netClass}/${name}/device`));
+    const a = link ? base(link) : undefined;
+    return a && PCI.test(a) ? a : undefined;
+  }
+
+  async netdevsOf(address: string): Promise<string[]> {
+    return (await this.device(address))?.netdevs ?? [];
+  }
+
+  /** mdev types a parent offers now, or undefined when it is not an mdev parent. */
+  mdevTypes(parent: string): Promise<MdevTypeInfo[] | undefined> {
+    if (!NAME.test(parent)) return Promise.resolve(undefined);
+    let p = this.typesCache.get(parent);
+    if (!p) {
+      p = this.readMdevTypes(parent);
+      this.typesCache.set(parent, p);
+    }
+    return p;
+  }
+
+  private async readMdevTypes(parent: string): Promise<MdevTypeInfo[] | undefined> {
+    const ids = await this.opt(this.sysfs.list(layout.mdevTypes(parent)));
+    if (!ids) return undefined;
+    return Promise.all(
+      ids.map(async (id) => {
+        const dir = layout.mdevType(parent, id);
+        const entries = new Set(await this.sysfs.list(dir));
+        const rd = (f: string) => (entries.has(f) ? this.sysfs.read(`${dir}/${f}`).then((v) => v.trim()) : Promise.resolve(undefined));
+        const [avail, name, description, deviceApi] = await Promise.all([rd('available_instances'), rd('name'), rd('description'), rd('device_api')]);
+        const t: MdevTypeInfo = { id, availableInstances: Number(avail ?? 0) };
+        if (name !== undefined) t.name = name;
+        if (description !== undefined) t.description = description;
+        if (deviceApi !== undefined) t.deviceApi = deviceApi;
+        return t;
+      }),
+    );
+  }
+
+  /** An existing mdev, or undefined. */
+  async mdev(uuid: string): Promise<MdevInfo | undefined> {
+    const u = uuid.toLowerCase();
+    if (!UUID.test(u)) return undefined;
+    const [where, type] = await Promise.all([this.opt(this.sysfs.readlink(layout.mdevDevice(u))), this.opt(this.sysfs.readlink(`${layout.mdevDevice(u)}/mdev_type`))]);
+    if (!where || !type) return undefined;
+    const parts = where.split('/');
+    return { uuid: u, parent: parts[parts.length - 2] ?? '', type: base(type) };
+  }
+
+  /** What one domain needs: the asked devices, their group peers, asked PFs' VFs, netdevs and mdevs. */
+  async snapshotFor(req: SnapshotRequest): Promise<HostSnapshot> {
+    const snap: HostSnapshot = { devices: {}, groups: {}, mdevs: {}, netdevs: {} };
+    const kernel = await this.kernel();
+    if (kernel) snap.kernel = kernel;
+    const wanted = new Set(req.addresses ?? []);
+    await Promise.all(
+      (req.netdevs ?? []).map(async (n) => {
+        const a = await this.pfOfNetdev(n);
+        if (a) {
+          snap.netdevs[n] = a;
+          wanted.add(a);
+        }
+      }),
+    );
+    const add = async (a: string, withVfs: boolean): Promise<void> => {
+      if (snap.devices[a]) return;
+      const d = await this.device(a);
+      if (!d) return;
+      snap.devices[a] = d;
+      for (const n of d.netdevs) snap.netdevs[n] ??= a;
+      const work: Promise<void>[] = [];
+      if (d.iommuGroup !== undefined && !snap.groups[d.iommuGroup]) {
+        const g = d.iommuGroup;
+        work.push(
+          this.groupMembers(g).then(async (members) => {
+            snap.groups[g] = members;
+            await Promise.all(members.filter((m) => PCI.test(m)).map((m) => add(m, false)));
+          }),
+        );
+      }
+      if (withVfs && d.sriov) work.push(...d.sriov.vfs.map((v) => add(v, false)));
+      if (d.physfn) work.push(add(d.physfn, false));
+      await Promise.all(work);
+    };
+    await Promise.all([...wanted].map((a) => add(a, true)));
+    await Promise.all(
+      (req.mdevParents ?? []).map(async (p) => {
+        const types = await this.mdevTypes(p);
+        if (!types) return;
+        if (PCI.test(p)) await add(p, false);
+        else (snap.mdevParents ??= {})[p] = types;
+      }),
+    );
+    await Promise.all(
+      (req.mdevUuids ?? []).map(async (u) => {
+        const m = await this.mdev(u);
+        if (m) snap.mdevs[m.uuid] = m;
+      }),
+    );
+    return sortSnapshot(snap);
+  }
+
+  /** The whole host (every PCI device, group, mdev parent and mdev): for `passthru list`. */
+  async fullSnapshot(): Promise<HostSnapshot> {
+    const snap: HostSnapshot = { devices: {}, groups: {}, mdevs: {}, netdevs: {} };
+    const kernel = await this.kernel();
+    if (kernel) snap.kernel = kernel;
+    const addrs = (await this.opt(this.sysfs.list(layout.pciDevices))) ?? [];
+    const infos = await Promise.all(addrs.map((a) => this.device(a)));
+    for (const d of infos) {
+      if (!d) continue;
+      snap.devices[d.address] = d;
+      if (d.iommuGroup !== undefined) (snap.groups[d.iommuGroup] ??= []).push(d.address);
+      for (const n of d.netdevs) snap.netdevs[n] = d.address;
+    }
+    const parents = (await this.opt(this.sysfs.list(layout.mdevBus))) ?? [];
+    for (const p of parents) {
+      if (PCI.test(p)) continue;
+      const t = await this.mdevTypes(p);
+      if (t) (snap.mdevParents ??= {})[p] = t;
+    }
+    const uuids = (await this.opt(this.sysfs.list(layout.mdevDevices))) ?? [];
+    for (const m of await Promise.all(uuids.map((u) => this.mdev(u)))) {
+      if (!m) continue;
+      snap.mdevs[m.uuid] = m;
+      // an mdev is alone in its own group; list it there too
+      const g = await this.opt(this.sysfs.readlink(`${layout.mdevDevice(m.uuid)}/iommu_group`));
+      if (g) (snap.groups[Number(base(g))] ??= []).push(m.uuid);
+    }
+    return sortSnapshot(snap);
+  }
+}
+
+function rid(a: string): number {
+  const [, bus, sf] = a.split(':') as [string, string, string];
+  const [slot, fn] = sf.split('.') as [string, string];
+  return (parseInt(bus, 16) << 8) | (parseInt(slot, 16) << 3) | parseInt(fn, 16);
+}
+
+/** Sorted keys and member lists: the same host gives the same snapshot whatever the read order. */
+function sortSnapshot(s: HostSnapshot): HostSnapshot {
+  const byKey = <T>(r: Record<string, T>): Record<string, T> => Object.fromEntries(Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  s.devices = byKey(s.devices);
+  s.groups = Object.fromEntries(
+    Object.entries(s.groups)
+      .sort(([a], [b]) => Number(a) - Number(b))
+      .map(([g, m]) => [g, [...m].sort()]),
+  ) as Record<number, string[]>;
+  s.mdevs = byKey(s.mdevs);
+  s.netdevs = byKey(s.netdevs);
+  if (s.mdevParents) s.mdevParents = byKey(s.mdevParents);
+  return s;
+}
