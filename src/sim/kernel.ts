@@ -847,6 +847,7 @@ export class SimKernel implements Sysfs, NetLink {
             if (Number(t) === 0) return;
             if (m.inUse) throw errnoError('EBUSY', `mdev ${m.uuid} is in use by a VM`);
             this.state.mdevs = this.state.mdevs!.filter((x) => x.uuid !== m.uuid);
+            if (this.state.mdevs.length === 0) delete this.state.mdevs; // as before the first create: equal hosts stay byte-identical
             const ty = this.mdevParent(m.parent)?.find((t) => t.id === m.type) ?? this.typeAnyState(m.parent, m.type);
             if (ty) ty.availableInstances++;
           },
