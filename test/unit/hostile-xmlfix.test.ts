@@ -106,6 +106,13 @@ describe('xmlfix: edit values that attack what they become', () => {
     ['vf as something', ['--add-vf', '03:10.0,as=../x'], '../x'],
     ['remove-hostdev garbage', ['--remove-hostdev', '../../x'], '../../x'],
   ];
+  it('control: the same edits with sane values are accepted (so the refusals below are about the values)', async () => {
+    for (const args of [['--add-hostdev', '0000:04:00.0'], ['--add-mdev', 'i915-GVTg_V5_4,parent=0000:00:02.0'], ['--add-vf', '0000:03:10.0,mac=52:54:00:12:34:56,vlan=10,trust=on']]) {
+      const r = await xmlfix(['-', ...args], carrierDomain());
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+      expect(r.stdout).not.toBe(carrierDomain());
+    }
+  });
   for (const [name, args, names] of edits) {
     it(`refuses ${name}`, async () => {
       await refused(`edit ${name}`, ['-', ...args], carrierDomain(), names);
