@@ -1,0 +1,156 @@
+// Our hook under a real libvirtd (private namespace), backed by a simulated workstation host
+// (PASSTHRU_SIM): installed with the real `passthru install`, run by libvirtd on `virsh start` and
+// `virsh destroy`. This machine has no IOMMU, so a domain with a PCI hostdev never really starts:
+// libvirt fails it after our prepare, which is exactly the failed-start path release must undo.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { NsLibvirt, e2eAvailability, skipRequested, smallDomain, pciHostdev } from './libvirt-ns.js';
+import { SimHost } from '../support/simhost.js';
+import { dist, nodeBin } from '../support/paths.js';
+import { hookEnv, type RunResult } from '../support/proc.js';
+import { stableUuid } from '../support/domains.js';
+import { shellQuote } from '../../src/hook/entry-template.js';
+
+const avail = await e2eAvailability();
+if (!avail.ok && skipRequested) console.warn(`${avail.reason} (skipped: PASSTHRU_SKIP_E2E=1)`);
+
+const GPU = '0000:01:00.0'; // workstation fixture: NVIDIA GPU, group 3, on nouveau
+const AUDIO = '0000:01:00.1'; // its audio function, same group, on snd_hda_intel
+
+/** libvirt must not reach a real device: on this machine kind there is none at these addresses and no IOMMU. */
+function realHostIsSafe(): string | undefined {
+  for (const a of [GPU, AUDIO]) if (existsSync(`/sys/bus/pci/devices/${a}`)) return `the real host has a PCI device ${a}: libvirt would act on it`;
+  if (existsSync('/sys/kernel/iommu_groups') && readdirSync('/sys/kernel/iommu_groups').length > 0) return 'the real host has IOMMU groups: libvirt could detach real devices';
+  return undefined;
+}
+
+describe.skipIf(!avail.ok && skipRequested)('passthru hook under a real libvirtd', () => {
+  if (!avail.ok) {
+    it('can run the e2e tier on this machine', () => {
+      throw new Error(avail.reason);
+    });
+    return;
+  }
+
+  let lv: NsLibvirt;
+  let host: SimHost;
+  let install: RunResult;
+  let entry: string; // the installed entry, path inside the namespace
+  let nodeCalls: string; // what our node wrapper recorded
+  let hookCalls: string; // what a recording qemu.d script (10-rec) saw libvirt call
+  let pristine: string; // the simulated host before any domain
+
+  const readLines = (p: string): string[] => (existsSync(p) ? readFileSync(p, 'utf8').split('\n').filter(Boolean) : []);
+  const clearRecords = (): void => {
+    writeFileSync(nodeCalls, '');
+    writeFileSync(hookCalls, '');
+  };
+
+  beforeAll(async () => {
+    lv = await NsLibvirt.start(); // no hook at all when libvirtd starts
+    host = await SimHost.create('workstation');
+    pristine = host.state();
+    nodeCalls = join(lv.work, 'node-calls');
+    hookCalls = join(lv.work, 'hook-calls');
+    // the real CLI, run inside the namespace with libvirtd's kind of environment: installs into the
+    // namespace's /etc/libvirt/hooks/qemu.d
+    install = await lv.exec(nodeBin, [dist.passthru, 'install', '--sim', host.file, '--state-dir', host.stateDir], { env: hookEnv({}) });
+    entry = '/etc/libvirt/hooks/qemu.d/passthru';
+    if (install.code === 0) {
+      // evidence of when node runs: the installed entry's node is swapped for a wrapper that records
+      // its argv and then runs the same node
+      const wrapper = join(lv.work, 'node-wrapper');
+      writeFileSync(wrapper, `#!/bin/sh\nprintf '%s\\n' "$*" >>${shellQuote(nodeCalls)}\nexec ${shellQuote(nodeBin)} "$@"\n`);
+      chmodSync(wrapper, 0o755);
+      const installed = lv.hostPath(entry);
+      const text = readFileSync(installed, 'utf8');
+      writeFileSync(installed, text.replace(`${shellQuote(nodeBin)} ${shellQuote(dist.hook)}`, `${shellQuote(wrapper)} ${shellQuote(dist.hook)}`));
+      // and a recorder beside it, proving libvirt did call the hooks each time
+      const rec = lv.hostPath('/etc/libvirt/hooks/qemu.d/10-rec');
+      writeFileSync(rec, `#!/bin/sh\nprintf '%s\\n' "$*" >>${shellQuote(hookCalls)}\ncat >/dev/null\nexit 0\n`);
+      chmodSync(rec, 0o755);
+    }
+    await lv.restartLibvirtd();
+    await lv.virshOk(['define', lv.file('plain.xml', smallDomain('e2e-plain'))]);
+    await lv.virshOk(['define', lv.file('gpu.xml', smallDomain('e2e-gpu', pciHostdev(GPU), stableUuid('e2e-gpu')))]);
+  });
+
+  afterAll(async () => {
+    await lv?.stop();
+    host?.cleanup();
+  });
+
+  it('passthru install puts the entry into the namespace qemu.d and says libvirtd must restart (no hook existed at its start)', () => {
+    expect(install.code, install.stderr).toBe(0);
+    expect(install.stdout).toContain(`installed ${entry}`);
+    expect(install.stdout).toMatch(/restart libvirtd/);
+    const text = readFileSync(lv.hostPath(entry), 'utf8');
+    expect(text).toContain(`PASSTHRU_SIM=${shellQuote(host.file)}`);
+    expect(text).toContain(`PASSTHRU_STATE_DIR=${shellQuote(host.stateDir)}`);
+  });
+
+  it('a small KVM domain without passthrough starts and stops; libvirt runs the hook each time and node never starts', async () => {
+    clearRecords();
+    await lv.virshOk(['start', 'e2e-plain']);
+    expect((await lv.virshOk(['domstate', 'e2e-plain'])).trim()).toBe('running');
+    await lv.virshOk(['destroy', 'e2e-plain']);
+    expect(readLines(hookCalls)).toEqual(['prepare begin -', 'start begin -', 'started begin -', 'stopped end -', 'release end -'].map((o) => `e2e-plain ${o}`));
+    expect(readLines(nodeCalls)).toEqual([]);
+    expect(host.state()).toBe(pristine);
+  });
+
+  it("a hostdev whose group peer is on a host driver: prepare binds the peer, libvirt's failed start runs release, and the host is exactly as before", async () => {
+    const unsafe = realHostIsSafe();
+    if (unsafe) throw new Error(`refusing to start a hostdev domain: ${unsafe}`);
+    clearRecords();
+    host.clearLog();
+    const r = await lv.virsh(['start', 'e2e-gpu']);
+    expect(r.code).not.toBe(0);
+    // the failure is libvirt's own (no IOMMU here), after our prepare succeeded
+    expect(r.stderr).toMatch(/host doesn't support passthrough of host PCI devices/);
+    expect(r.stderr).not.toMatch(/passthru:/);
+    expect(readLines(hookCalls)).toEqual(['prepare begin -', 'stopped end -', 'release end -'].map((o) => `e2e-gpu ${o}`));
+    // node ran for prepare and for release (the entry skips `stopped`)
+    expect(readLines(nodeCalls).map((l) => l.split(' ').slice(1).join(' '))).toEqual(['e2e-gpu prepare begin -', 'e2e-gpu release end -']);
+    // prepare acted: the audio peer went to vfio-pci via driver_override; release undid it
+    const writes = host.writes();
+    const peer = writes.filter((w) => w.path.includes(AUDIO));
+    expect(peer.some((w) => w.path.endsWith('driver_override') && w.data.trim() === 'vfio-pci')).toBe(true);
+    const bindAt = writes.findIndex((w) => w.path.includes(AUDIO) && w.path.endsWith('driver_override') && w.data.trim() === 'vfio-pci');
+    const restoreAt = writes.findIndex((w, i) => i > bindAt && w.path.includes(AUDIO) && w.path.endsWith('driver_override') && w.data.trim() !== 'vfio-pci');
+    expect(restoreAt).toBeGreaterThan(bindAt);
+    // the assigned device itself (managed='yes') is left to libvirt
+    expect(writes.some((w) => w.path.includes(GPU))).toBe(false);
+    expect(host.state()).toBe(pristine);
+    expect(host.journals()).toEqual([]);
+  });
+
+  it("a group already used by another running domain: prepare refuses, virsh start shows our line, nothing changes", async () => {
+    // another domain holds group 3 (the audio function): its prepare, run as libvirtd would run it
+    const holderXml = smallDomain('e2e-holder', pciHostdev(AUDIO), stableUuid('e2e-holder'));
+    const held = await lv.exec(entry, ['e2e-holder', 'prepare', 'begin', '-'], { input: holderXml, env: hookEnv({}) });
+    expect(held.code, held.stderr).toBe(0);
+    expect(host.journals()).toEqual([`${stableUuid('e2e-holder')}.json`]);
+    try {
+      const before = host.state();
+      const journal = readFileSync(join(host.stateDir, host.journals()[0]!), 'utf8');
+      host.clearLog();
+      clearRecords();
+      const r = await lv.virsh(['start', 'e2e-gpu']);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(/Hook script execution failed/);
+      expect(r.stderr).toMatch(new RegExp(`passthru: prepare of 'e2e-gpu': refused: ${GPU.replace(/\./g, '\\.')} (shares IOMMU group 3 with devices of|is used by) running domain 'e2e-holder'`));
+      expect(readLines(hookCalls)).toEqual(['prepare begin -', 'stopped end -', 'release end -'].map((o) => `e2e-gpu ${o}`));
+      expect(host.writes()).toEqual([]);
+      expect(host.state()).toBe(before);
+      expect(host.journals()).toEqual([`${stableUuid('e2e-holder')}.json`]);
+      expect(readFileSync(join(host.stateDir, host.journals()[0]!), 'utf8')).toBe(journal);
+    } finally {
+      const released = await lv.exec(entry, ['e2e-holder', 'release', 'end', '-'], { input: holderXml, env: hookEnv({}) });
+      expect(released.code, released.stderr).toBe(0);
+    }
+    expect(host.state()).toBe(pristine);
+    expect(host.journals()).toEqual([]);
+  });
+});
