@@ -99,10 +99,16 @@ export function addPciHostdevs(text: string, addresses: PciAddress[], opts: Host
   return applySplices(text, [insertDevices(d, 'hostdev', nodes)]);
 }
 
-/** The lowest guest slot on bus 0 that no device of the domain uses (for a multifunction group). */
+// Guest slots on bus 0 that libvirt keeps for itself even when no element names them: host bridge
+// (0), the PIIX3 (1, i440fx) or primary video (1, q35), primary video (2, i440fx), and the q35
+// chipset functions (ICH9 USB 0x1a/0x1d, sound 0x1b, DMI bridge 0x1e, LPC/SATA/SMBus 0x1f).
+const RESERVED_SLOTS = [0x00, 0x01, 0x02, 0x1a, 0x1b, 0x1d, 0x1e, 0x1f];
+
+/** The lowest guest slot on bus 0 that no device of the domain uses and libvirt does not reserve
+ * (for a multifunction group, whose functions must share one slot). */
 export function freeGuestSlot(text: string): number {
   const d = openDomain(text);
-  const used = new Set<number>();
+  const used = new Set<number>(RESERVED_SLOTS);
   const walk = (e: XmlElement, inSource: boolean): void => {
     for (const c of e.children) {
       if (c.name === 'address' && !inSource && c.attrs.type === 'pci') {
@@ -119,6 +125,23 @@ export function freeGuestSlot(text: string): number {
   walk(d.devices, false);
   for (let s = 1; s <= 0x1f; s++) if (!used.has(s)) return s;
   throw new InputError('no free guest PCI slot left on bus 0x00 for a multifunction device');
+}
+
+/** The guest address given to the hostdev of host function `a`, if it has one. */
+export function guestAddressOf(text: string, a: PciAddress): GuestAddress | undefined {
+  const d = openDomain(text);
+  for (const h of pciHostdevs(d)) {
+    const src = sourceAddress(h);
+    const g = child(h, 'address');
+    if (!src || !samePciAddress(src, a) || !g || g.attrs.type !== 'pci') continue;
+    try {
+      const ga = fromLibvirtAttrs(g.attrs);
+      return { bus: ga.bus, slot: ga.slot, function: ga.function, multifunction: g.attrs.multifunction === 'on' };
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
 }
 
 /** `<hostdev type='mdev'>` plus our metadata entry with type and parent. Without a UUID, an mdev of

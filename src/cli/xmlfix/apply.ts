@@ -83,8 +83,10 @@ async function applyOne(text: string, e: Edit, ctx: ApplyContext): Promise<strin
 function slotSelector(flag: string, text: string): ReturnType<typeof parsePciSelector> {
   try {
     return parsePciSelector(text);
-  } catch {
-    throw new InputError(`${flag}: '${printable(text)}' is neither a PCI address (0000:01:00.0, 01:00.0, pci_0000_01_00_0), a slot (01:00) nor a device filter (10de:1b80, 10de::0300)`);
+  } catch (err) {
+    // The address parser's own words, plus the third form this flag takes.
+    const why = (err as Error).message.replace(/\)$/, ', or a device filter like 10de::0300)');
+    throw new InputError(`${flag}: ${why}`);
   }
 }
 

@@ -8,14 +8,23 @@ import type { Sysfs } from '../../host/sysfs.js';
 import { parseNetdevName } from '../../xml/values.js';
 import type { HostLookup } from './host-lookup.js';
 
-export async function openHostLookup(): Promise<HostLookup> {
-  // TEMPORARY until src/host/open.ts (host model, issue 4) lands: then openHost() picks real or PASSTHRU_SIM.
-  throw new InputError('slot, filter and PF selectors need the host model, which is not built yet');
+/** The host of this call: PASSTHRU_SIM's simulated one, else the real one under PASSTHRU_ROOT. */
+export async function openHostLookup(env: NodeJS.ProcessEnv = process.env): Promise<HostLookup> {
+  const { openHost } = await import('../../host/open.js');
+  return sysfsHostLookup((await openHost(env)).sysfs);
 }
 
 export function sysfsHostLookup(sysfs: Sysfs): HostLookup {
   const read = async (addr: string, attr: string) => (await sysfs.read(layout.pciAttr(addr, attr))).trim().replace(/^0x/, '').toLowerCase();
-  const allDevices = async () => (await sysfs.list(layout.pciDevices)).filter((d) => /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/.test(d)).sort();
+  const allDevices = async () => {
+    let names: string[];
+    try {
+      names = await sysfs.list(layout.pciDevices);
+    } catch (err) {
+      throw new InputError(`cannot list the host's PCI devices (${layout.pciDevices}): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    return names.filter((d) => /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/.test(d)).sort();
+  };
 
   async function vfsOf(pf: string): Promise<PciAddress[]> {
     const dev = parseNetdevName(pf, 'PF');
@@ -47,7 +56,8 @@ export function sysfsHostLookup(sysfs: Sysfs): HostLookup {
       let matched = 0;
       for (const addr of await allDevices()) {
         const id = { vendor: await read(addr, 'vendor'), device: await read(addr, 'device'), class: await read(addr, 'class') };
-        if (!matchesPciFilter(id, terms) || id.class.startsWith('0604')) continue;
+        // Bridges (class 06: host, ISA, PCI bridges) are never passed through.
+        if (!matchesPciFilter(id, terms) || id.class.startsWith('06')) continue;
         matched++;
         const a = parsePciAddress(addr);
         if (taken.some((t) => samePciAddress(t, a))) continue;
