@@ -16,8 +16,12 @@ program.hook('preAction', (cmd) => {
 
 // Subcommand registrations (one line each; modules are loaded lazily inside their actions).
 (await import('./status.js')).registerStatus(program);
+(await import('./recover.js')).registerRecover(program);
+(await import('./hook.js')).registerHook(program);
 (await import('./install.js')).registerInstall(program);
 (await import('./sim.js')).registerSim(program);
+(await import('./list.js')).registerList(program);
+(await import('./demo.js')).registerDemo(program);
 
 try {
   await program.parseAsync(process.argv);

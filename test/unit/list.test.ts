@@ -1,0 +1,103 @@
+// `passthru list`: golden text and JSON for the fixtures (regenerate with UPDATE_GOLDEN=1), filters,
+// users from journals, and the CLI's refusal of a bad filter.
+import { describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SimKernel } from '../../src/sim/kernel.js';
+import { EMBEDDED_FIXTURES, hostFromFixture } from '../../src/sim/fixture.js';
+import { HostReader } from '../../src/host/reader.js';
+import { buildListing, formatListing } from '../../src/host/listing.js';
+import { domainUsers } from '../../src/host/users.js';
+import { parsePciFilter } from '../../src/pci/filter.js';
+import { rootDiskDevices, defaultRouteDevices } from '../../src/exec/host-facts.js';
+import { writeJournal, ensureStateDir, JOURNAL_SCHEMA } from '../../src/exec/journal.js';
+import { writeSimFile } from '../../src/sim/persist.js';
+import type { SimHostState } from '../../src/sim/state.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const golden = (name: string, actual: string) => {
+  const f = join(here, 'list.golden', name);
+  if (process.env.UPDATE_GOLDEN || !existsSync(f)) writeFileSync(f, actual);
+  expect(actual).toBe(readFileSync(f, 'utf8'));
+};
+const sim = (name: string) => new SimKernel(hostFromFixture(structuredClone(EMBEDDED_FIXTURES[name]) as SimHostState));
+
+async function listText(k: SimKernel, spec?: string, env: NodeJS.ProcessEnv = {}): Promise<{ text: string; json: string }> {
+  const snap = await new HostReader(k).fullSnapshot();
+  const facts = { rootDiskDevices: await rootDiskDevices(k), defaultRouteDevices: await defaultRouteDevices(k) };
+  const l = buildListing(snap, domainUsers({ PASSTHRU_STATE_DIR: join(tmpdir(), 'passthru-none'), ...env }, snap), spec ? parsePciFilter(spec) : undefined, facts);
+  return { text: formatListing(l), json: JSON.stringify(l, null, 2) + '\n' };
+}
+
+describe('passthru list', () => {
+  it('workstation: text and JSON', async () => {
+    const r = await listText(sim('workstation'));
+    golden('workstation.txt', r.text);
+    golden('workstation.json', r.json);
+    expect(r.text).toMatch(/IOMMU group 3 \(2 devices\)\n {2}0000:01:00\.0 +10de:1b80 +VGA compatible controller +nouveau/);
+    expect(r.text).toMatch(/0000:02:00\.0 .*root disk/);
+    expect(r.text).toMatch(/0000:00:1f\.6 .*default route/);
+  });
+
+  it('server with VFs and an mdev: text', async () => {
+    const k = sim('server');
+    await k.write('sys/class/mdev_bus/0000:af:00.0/mdev_supported_types/nvidia-223/create', '0a0b0c0d-0000-4000-8000-000000000001');
+    const r = await listText(k);
+    golden('server.txt', r.text);
+    expect(r.text).toContain('VF 7 of 0000:3b:00.0');
+    expect(r.text).toContain('mdev type nvidia-223 (GRID T4-2B): 7 available');
+    expect(r.text).toContain('mdev 0a0b0c0d-0000-4000-8000-000000000001 nvidia-223');
+  });
+
+  it('filters like lspci -d and shows the group peers of what matched', async () => {
+    const k = sim('workstation');
+    const gpu = await listText(k, '10de::0300');
+    golden('workstation-filter-10de-0300.txt', gpu.text);
+    expect(gpu.text).toContain('0000:01:00.1'); // the audio function goes with the GPU
+    const json = JSON.parse(gpu.json) as { devices: { address: string; matched: boolean }[] };
+    expect(json.devices.map((d) => [d.address, d.matched])).toEqual([
+      ['0000:01:00.0', true],
+      ['0000:01:00.1', false],
+    ]);
+    const usb = await listText(k, '::0c03,144d:a808');
+    expect((JSON.parse(usb.json) as { devices: { address: string; matched: boolean }[] }).devices.filter((d) => d.matched).map((d) => d.address)).toEqual(['0000:00:14.0', '0000:04:00.0', '0000:02:00.0']);
+    expect((await listText(k, 'ffff:ffff')).text).toBe('no matching PCI devices\n');
+  });
+
+  it('names the domain that holds a device, from the journals', async () => {
+    const k = sim('workstation');
+    const stateDir = mkdtempSync(join(tmpdir(), 'passthru-list-state-'));
+    ensureStateDir(stateDir);
+    writeJournal(stateDir, {
+      schema: JOURNAL_SCHEMA,
+      domain: { name: 'win10', uuid: '4dea22b3-1d52-d8f3-2516-782e98ab3fa0' },
+      state: 'running',
+      pid: 1,
+      updated: '',
+      holds: { groups: [3], devices: ['0000:01:00.0'], mdevs: [], pfs: [] },
+      actions: [],
+    });
+    const r = await listText(k, '10de:', { PASSTHRU_STATE_DIR: stateDir });
+    expect(r.text).toMatch(/0000:01:00\.0 .*used by win10/);
+    expect(r.text).toMatch(/0000:01:00\.1 .*used by win10/);
+    expect((await listText(k, '10de:')).text).not.toContain('used by');
+  });
+
+  it('CLI: a bad filter is one line on stderr, exit 2; --json parses', () => {
+    const cli = join(here, '..', '..', 'dist', 'passthru.js');
+    if (!existsSync(cli)) return expect.fail('dist/passthru.js missing: run npm run build');
+    const file = join(mkdtempSync(join(tmpdir(), 'passthru-list-cli-')), 'host.json');
+    writeSimFile(file, hostFromFixture(structuredClone(EMBEDDED_FIXTURES.workstation) as SimHostState));
+    const bad = spawnSync(process.execPath, [cli, 'list', '--filter', '10de:zz'], { env: { ...process.env, PASSTHRU_SIM: file }, encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toContain("'10de:zz'");
+    expect(bad.stdout).toBe('');
+    const ok = spawnSync(process.execPath, [cli, 'list', '--json', '--filter', '8086:1521'], { env: { ...process.env, PASSTHRU_SIM: file }, encoding: 'utf8' });
+    expect(ok.status).toBe(0);
+    expect((JSON.parse(ok.stdout) as { devices: unknown[] }).devices).toHaveLength(2);
+  });
+});
