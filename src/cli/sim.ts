@@ -30,6 +30,18 @@ export function registerSim(program: Command): void {
       k.setInUse(id, state === 'on');
     });
   sim
+    .command('write')
+    .description('write to simulated host files in one process, as the kernel would take them (for tests)')
+    .argument('<path-data...>', 'pairs: root-relative path, then the data to write')
+    .action(async (pairs: string[]) => {
+      if (pairs.length % 2 !== 0) throw new InputError(`sim write takes path/data pairs, got ${pairs.length} arguments`);
+      const file = process.env.PASSTHRU_SIM;
+      if (!file) throw new InputError('no simulated host: give --sim FILE or set PASSTHRU_SIM');
+      const { SimKernel } = await import('../sim/kernel.js');
+      const k = SimKernel.load(file);
+      for (let i = 0; i < pairs.length; i += 2) await k.write(pairs[i]!, pairs[i + 1]!);
+    });
+  sim
     .command('state')
     .description('print the simulated host state as canonical JSON (what tests compare)')
     .action(async () => {
