@@ -2,7 +2,7 @@
 // writes each domain's prepare makes, and preparing/releasing a scenario's domains in order.
 import { expect } from 'vitest';
 import { domainXml } from './domains.js';
-import type { Scenario } from './scenarios.js';
+import { bridges, type Scenario } from './scenarios.js';
 import type { SimHost, SimWrite } from './simhost.js';
 
 /** Writes each domain's prepare makes, in order, on a copy of `host` (the dry run of a scenario). */
@@ -17,6 +17,9 @@ export async function enumerateWrites(host: SimHost, sc: Scenario): Promise<SimW
       expect(r.code, `dry run of ${d.name}`).toBe(0);
       perDomain.push(probe.writes());
     }
+    // bridges and ports are never detached, whatever the scenario
+    const untouchable = bridges(sc.fixture);
+    expect(perDomain.flat().filter((w) => untouchable.some((b) => w.path.includes(b) || w.data.includes(b)))).toEqual([]);
     return perDomain;
   } finally {
     probe.cleanup();

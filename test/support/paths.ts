@@ -4,10 +4,12 @@ import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The bundles under test: dist/, or a private copy (PASSTHRU_TEST_DIST) so a rebuild elsewhere cannot pull chunks from under a long run. */
+export const distDir = process.env.PASSTHRU_TEST_DIST || join(repoRoot, 'dist');
 export const dist = {
-  hook: join(repoRoot, 'dist', 'hook.js'),
-  passthru: join(repoRoot, 'dist', 'passthru.js'),
-  xmlfix: join(repoRoot, 'dist', 'xmlfix.js'),
+  hook: join(distDir, 'hook.js'),
+  passthru: join(distDir, 'passthru.js'),
+  xmlfix: join(distDir, 'xmlfix.js'),
 };
 export const hookTemplate = join(repoRoot, 'hooks', 'qemu');
 export const hostFixture = (name: string): string => join(repoRoot, 'fixtures', 'hosts', `${name}.json`);

@@ -114,7 +114,8 @@ function scenariosFor(fixture: string, fx: HostFixture): Scenario[] {
     sc('gpu-peers', [{ name: d('gpu-peers'), hostdevs: [{ address: gpu.address, managed: true }] }]);
     sc('gpu-unmanaged', [{ name: d('gpu-unmanaged'), hostdevs: [{ address: gpu.address, managed: false }] }]);
   }
-  if (usb) sc('beside-bridge', [{ name: d('beside-bridge'), hostdevs: [{ address: usb.address, managed: true }] }]);
+  // managed='no': the hook binds the device itself, beside a bridge it must never touch
+  if (usb) sc('beside-bridge', [{ name: d('beside-bridge'), hostdevs: [{ address: usb.address, managed: false }] }]);
   if (parents.length) {
     const { parent, type, available } = parents[0]!;
     const n = Math.min(2, available);
@@ -162,6 +163,11 @@ function scenariosFor(fixture: string, fx: HostFixture): Scenario[] {
   const disjoint = out.filter((s) => ['gpu-peers', 'mdev', 'vf-create', 'beside-bridge'].includes(s.name));
   if (disjoint.length >= 2) sc('several', disjoint.map((s) => ({ ...s.domains[0]!, name: `${s.domains[0]!.name}-several` })));
   return out;
+}
+
+/** Devices no write may ever name: PCI bridges and ports. */
+export function bridges(fixture: string): string[] {
+  return loadFixture(fixture).devices.filter(isBridgeDev).map((d) => d.address).sort();
 }
 
 export function scenarios(fixture: string): Scenario[] {
