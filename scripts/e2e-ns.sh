@@ -144,8 +144,14 @@ inside() {
   trap teardown TERM INT HUP
   libvirtd_start
   echo "READY $$ $(readlink /proc/self/ns/mnt)"
-  # hold the namespace until the test runner closes our stdin (or dies: then stdin closes too)
-  while read -r _; do :; done
+  # hold the namespace until the test runner closes our stdin (or dies: then stdin closes too), and
+  # never longer than PASSTHRU_E2E_MAX_S (a hung runner must not leave libvirtd and qemu behind)
+  local deadline=$((SECONDS + ${PASSTHRU_E2E_MAX_S:-900})) rc
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    read -r -t 5 _
+    rc=$?
+    [ "$rc" -eq 0 ] || [ "$rc" -gt 128 ] || break
+  done
   teardown
 }
 
