@@ -1,9 +1,9 @@
 // The journal: one file per running domain, <statedir>/<uuid>.json (schemas/journal.schema.json).
-// It is rewritten atomically (temp file, fsync, rename, fsync of the directory) BEFORE each change,
+// It is rewritten atomically (temp file, fsync, rename) BEFORE each change,
 // with the change and its undo already in it, so after any crash the journal names everything that
 // may have been done. Reading refuses symlinks (O_NOFOLLOW), non-files, oversize, corrupt JSON and
 // wrong schemas with one clear line, and never changes anything.
-import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassthruError } from '../errors.js';
 import { printable } from '../pci/address.js';
@@ -47,7 +47,11 @@ export function ensureStateDir(stateDir: string): void {
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
 }
 
-/** Atomic replace: temp file in the same directory, fsync, rename over, fsync the directory. */
+/**
+ * Atomic replace: temp file in the same directory, fsync, rename over. The directory is not fsynced
+ * on every write: a killed process never loses a completed rename, and what a power loss could lose
+ * lives in /run (tmpfs) on a real host anyway; it is synced when a journal is created or removed.
+ */
 export function writeJournal(stateDir: string, j: Journal): void {
   j.updated = new Date().toISOString();
   const file = journalPath(stateDir, j.domain.uuid);
@@ -59,8 +63,9 @@ export function writeJournal(stateDir: string, j: Journal): void {
   } finally {
     closeSync(fd);
   }
+  const created = !existsSync(file);
   renameSync(tmp, file);
-  syncDir(stateDir);
+  if (created) syncDir(stateDir);
 }
 
 function syncDir(dir: string): void {

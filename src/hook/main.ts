@@ -1,2 +1,12 @@
-// Placeholder until the hook lands (issue 5).
-export {};
+// dist/hook.js: what hooks/qemu runs for the operations we act on. Exits explicitly so that no
+// timed-out host write left pending can keep the process (and libvirt, waiting on it) alive.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { runHook } from './run.js';
+
+const code = await runHook(process.argv.slice(2), process.env, {
+  readStdin: () => readFileSync(0, 'utf8'),
+  stderr: (line) => process.stderr.write(`${line}\n`),
+  hookJs: fileURLToPath(import.meta.url),
+});
+process.exit(code);

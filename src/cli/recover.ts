@@ -1,0 +1,32 @@
+// `passthru recover [--domain NAME|--all]`: restore the host from the journals after a crash.
+import type { Command } from 'commander';
+import { InputError } from '../errors.js';
+
+export function registerRecover(program: Command): void {
+  program
+    .command('recover')
+    .description('undo what the journals record (after a crash): --domain NAME|UUID or --all')
+    .option('--domain <name>', "one domain's journal, by name or UUID")
+    .option('--all', 'every journal')
+    .action(async (opts: { domain?: string; all?: boolean }) => {
+      if (!!opts.domain === !!opts.all) throw new InputError('recover needs exactly one of --domain NAME or --all');
+      const { isLocked, runUnderLock } = await import('../hook/lock.js');
+      if (!isLocked(process.env)) {
+        // same host-wide lock as the hook: never undo under a prepare that is running
+        process.exitCode = runUnderLock(process.argv[1]!, process.argv.slice(2), '', process.env);
+        return;
+      }
+      const { openContext, execEnv } = await import('../hook/context.js');
+      const { recover } = await import('../exec/recover.js');
+      const ctx = await openContext(process.env);
+      const r = await recover(
+        execEnv(ctx, (l) => process.stderr.write(`${l}\n`)),
+        opts.all ? { all: true } : { domain: opts.domain! },
+      );
+      if (r.domains.length === 0) process.stdout.write('nothing to recover: no journal\n');
+      for (const d of r.domains) {
+        process.stdout.write(`${d.name} (${d.uuid}): ${d.changed} change(s) undone${d.failed ? `, ${d.failed} step(s) failed (journal kept)` : ', journal removed'}\n`);
+      }
+      if (r.domains.some((d) => d.failed)) process.exitCode = 1;
+    });
+}

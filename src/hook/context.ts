@@ -1,0 +1,57 @@
+// Everything a hook run needs from its environment, opened once: the host (real root or simulator),
+// the config, the state dir and the write timeout. The env contract (kept by `passthru install`,
+// which writes these into hooks/qemu because libvirtd gives hooks a minimal environment):
+//   PASSTHRU_SIM=FILE          simulated host persisted in FILE (state dir FILE.state)
+//   PASSTHRU_ROOT=DIR          host root for sysfs/proc/etc paths and libvirt's files (default /)
+//   PASSTHRU_CONFIG=FILE       config file (default <root>/etc/passthru/config.json)
+//   PASSTHRU_STATE_DIR=DIR     journals and lock (default see exec/state-dir.ts)
+//   PASSTHRU_WRITE_TIMEOUT_MS  bound of one host write (default config writeTimeoutMs, else 10000)
+import { openHost } from '../host/open.js';
+import type { Sysfs } from '../host/sysfs.js';
+import type { NetLink } from '../host/netlink.js';
+import { loadConfig } from '../config/load.js';
+import type { EffectiveConfig } from '../config/types.js';
+import { InputError } from '../errors.js';
+import { stateDirFor } from '../exec/state-dir.js';
+import type { ExecEnv } from '../exec/run.js';
+import { modprobe } from '../exec/modules.js';
+
+export interface HookContext {
+  sysfs: Sysfs;
+  netlink: NetLink;
+  /** Root of libvirt's real files (network XML). */
+  root: string;
+  config: EffectiveConfig;
+  stateDir: string;
+  timeoutMs: number;
+  /** Modules can be loaded only on the real host seen at '/'. */
+  realRoot: boolean;
+}
+
+export function timeoutFrom(env: NodeJS.ProcessEnv, config: EffectiveConfig): number {
+  const raw = env.PASSTHRU_WRITE_TIMEOUT_MS;
+  if (raw === undefined || raw === '') return config.writeTimeoutMs;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 600_000) throw new InputError(`invalid PASSTHRU_WRITE_TIMEOUT_MS '${raw.slice(0, 40)}' (expected 1..600000)`);
+  return n;
+}
+
+export async function openContext(env: NodeJS.ProcessEnv = process.env): Promise<HookContext> {
+  const host = await openHost(env);
+  const config = await loadConfig(host.sysfs, env);
+  return {
+    sysfs: host.sysfs,
+    netlink: host.netlink,
+    root: env.PASSTHRU_ROOT || '/',
+    config,
+    stateDir: stateDirFor(env),
+    timeoutMs: timeoutFrom(env, config),
+    realRoot: host.kind !== 'sim' && (env.PASSTHRU_ROOT || '/') === '/',
+  };
+}
+
+export function execEnv(ctx: HookContext, report: (line: string) => void): ExecEnv {
+  const e: ExecEnv = { sysfs: ctx.sysfs, netlink: ctx.netlink, stateDir: ctx.stateDir, timeoutMs: ctx.timeoutMs, report };
+  if (ctx.realRoot) e.loadModule = (name) => modprobe(name, ctx.timeoutMs);
+  return e;
+}

@@ -1,0 +1,75 @@
+// Reads what the pure planners need, for just the devices one domain touches: the host snapshot,
+// VF link state of the PFs involved, host facts, mdevctl definitions and the other domains' holds.
+import { formatPciAddress } from '../pci/address.js';
+import type { DomainPassthrough } from '../xml/model.js';
+import type { HostSnapshot } from '../host/types.js';
+import type { VfInfo } from '../host/netlink.js';
+import type { Action, OtherDomain } from '../plan/types.js';
+import { planPrepare } from '../plan/prepare.js';
+import type { Plan } from '../plan/types.js';
+import { PlanRefusal } from '../plan/refusal.js';
+import { listJournals } from '../exec/journal.js';
+import { bounded } from '../exec/ops.js';
+import { detectHostFacts } from '../exec/host-facts.js';
+import { readMdevctlDefinitions } from './mdevctl.js';
+import { readSnapshot, type SnapshotRequest } from './snapshot.js';
+import type { HookContext } from './context.js';
+
+/** The other running domains, from their journals; an unreadable journal stops prepare (it may hold anything). */
+export function otherDomains(stateDir: string, ownUuid: string): OtherDomain[] {
+  const out: OtherDomain[] = [];
+  for (const e of listJournals(stateDir)) {
+    if (e.uuid === ownUuid) continue;
+    if (!e.journal) throw new PlanRefusal(`journal ${e.file}`, `cannot be used (${e.error?.message ?? 'unreadable'}); fix or remove it, or run 'passthru recover'`);
+    out.push({ name: e.journal.domain.name, uuid: e.journal.domain.uuid, holds: e.journal.holds });
+  }
+  return out;
+}
+
+export function requestFor(d: DomainPassthrough, mdevParents: string[]): SnapshotRequest {
+  const devices = new Set<string>();
+  for (const h of d.pciHostdevs) devices.add(formatPciAddress(h.address));
+  for (const h of d.hostdevInterfaces) devices.add(formatPciAddress(h.address));
+  for (const v of d.metadata.vfs) if (v.address) devices.add(formatPciAddress(v.address));
+  for (const p of d.metadata.pfs) if (p.address) devices.add(formatPciAddress(p.address));
+  const netdevs = d.metadata.pfs.flatMap((p) => (p.dev ? [p.dev] : []));
+  const mdevs = d.mdevHostdevs.map((m) => m.uuid.toLowerCase());
+  // an mdev with a type but no parent: any parent offering the type may do
+  const anyMdevParent = d.metadata.mdevs.some((m) => !m.parent) && d.mdevHostdevs.length > 0;
+  return { devices: [...devices].sort(), netdevs: netdevs.sort(), mdevParents: [...new Set(mdevParents)].sort(), mdevs: mdevs.sort(), allMdevParents: anyMdevParent };
+}
+
+/** VF link state of every PF (by netdev) that a VF in the snapshot belongs to, plus `extraPfs`. */
+export async function readLinks(ctx: HookContext, snap: HostSnapshot, vfs: string[], extraPfs: string[] = []): Promise<Record<string, VfInfo[]>> {
+  const pfNetdevs = new Set<string>();
+  for (const v of vfs) {
+    const pf = snap.devices[v]?.physfn;
+    const n = pf ? snap.devices[pf]?.netdevs[0] : undefined;
+    if (n) pfNetdevs.add(n);
+  }
+  for (const p of extraPfs) {
+    const n = snap.devices[p]?.netdevs[0];
+    if (n) pfNetdevs.add(n);
+  }
+  const links: Record<string, VfInfo[]> = {};
+  for (const n of [...pfNetdevs].sort()) links[n] = await bounded(`reading VFs of ${n}`, ctx.timeoutMs, ctx.netlink.listVfs(n));
+  return links;
+}
+
+/** Reads the host and plans prepare for `domain` (again, with `done` skipped, after VF creation). */
+export async function planFromHost(ctx: HookContext, domain: DomainPassthrough, others: OtherDomain[], done: Action[] = []): Promise<Plan> {
+  const mdevUuids = domain.mdevHostdevs.map((m) => m.uuid.toLowerCase());
+  const described = new Set(domain.metadata.mdevs.map((m) => m.uuid.toLowerCase()));
+  const undescribed = mdevUuids.filter((u) => !described.has(u));
+  const mdevDefinitions = await readMdevctlDefinitions(ctx.sysfs, undescribed);
+  const parents = [...domain.metadata.mdevs, ...mdevDefinitions].flatMap((m) => (m.parent ? [m.parent] : []));
+  const snap = await readSnapshot(ctx, requestFor(domain, parents));
+  const vfAddrs = domain.metadata.vfs.flatMap((v) => (v.address ? [formatPciAddress(v.address)] : []));
+  const links = await readLinks(ctx, snap, vfAddrs);
+  // listing every display costs a read per device: only when the domain would take the boot VGA
+  const assigned = [...domain.pciHostdevs, ...domain.hostdevInterfaces].map((h) => snap.devices[formatPciAddress(h.address)]);
+  const groups = new Set(assigned.flatMap((d) => (d?.iommuGroup === undefined ? [] : [d.iommuGroup])));
+  const takesBootVga = assigned.some((d) => d?.bootVga) || Object.values(snap.devices).some((d) => d.bootVga && d.iommuGroup !== undefined && groups.has(d.iommuGroup));
+  const facts = await detectHostFacts(ctx.sysfs, { displays: takesBootVga });
+  return planPrepare({ domain, snapshot: snap, config: ctx.config, facts, others, links, mdevDefinitions, done });
+}

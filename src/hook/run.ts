@@ -1,0 +1,96 @@
+// The libvirt qemu hook protocol: argv `<domain> <op> <subop> <extra> [reason]`, domain XML on stdin.
+//   prepare begin  -> plan + run; a refusal or failure exits 1 with one line (libvirt aborts the start)
+//   start begin    -> settings of VFs picked from a pool (see start.ts for why this point)
+//   release end    -> undo the journal; always exit 0, never hang
+//   anything else (started, stopped, reconnect, migrate, restore, attach) -> exit 0 at once;
+//   migrate/restore are filters whose empty output means "XML unchanged", so nothing is printed.
+import { oneLine, PassthruError, InputError } from '../errors.js';
+import { readDomainPassthrough } from '../xml/domain-reader.js';
+import type { DomainPassthrough } from '../xml/model.js';
+import { isLocked, LOCK_TIMEOUT_EXIT, runUnderLock } from './lock.js';
+import { openContext } from './context.js';
+import { hookPrepare } from './prepare.js';
+import { hookRelease } from './release.js';
+import { hookStart } from './start.js';
+
+export type HookOp = 'prepare' | 'start' | 'release';
+
+export function hookOp(op: string | undefined, subop: string | undefined): HookOp | undefined {
+  if (op === 'prepare' && subop === 'begin') return 'prepare';
+  if (op === 'start' && subop === 'begin') return 'start';
+  if (op === 'release' && subop === 'end') return 'release';
+  return undefined;
+}
+
+export interface HookIo {
+  readStdin(): string;
+  stderr(line: string): void;
+  /** Path of the bundled hook (dist/hook.js), for re-running under the lock. */
+  hookJs: string;
+}
+
+/** True when the domain asks for anything the hook acts on. */
+export function wantsPassthrough(d: DomainPassthrough): boolean {
+  const m = d.metadata;
+  return d.pciHostdevs.length + d.hostdevInterfaces.length + d.mdevHostdevs.length + m.mdevs.length + m.vfs.length + m.pfs.length > 0;
+}
+
+/** The guard (DOCTYPE/ENTITY, UTF-8, well-formedness, limits) runs inside the reader. */
+function parseDomain(xml: string): DomainPassthrough {
+  return readDomainPassthrough(xml);
+}
+
+export async function runHook(argv: string[], env: NodeJS.ProcessEnv, io: HookIo): Promise<number> {
+  const [name, op, subop] = argv;
+  const which = hookOp(op, subop);
+  if (!which) return 0;
+  const report = (line: string): void => io.stderr(line);
+  let xml: string;
+  try {
+    xml = io.readStdin();
+  } catch (err) {
+    report(`passthru: cannot read the domain XML on stdin: ${oneLine(err)}`);
+    return which === 'release' ? 0 : 2;
+  }
+  if (!isLocked(env)) {
+    try {
+      const code = runUnderLock(io.hookJs, argv, xml, env);
+      if (code === LOCK_TIMEOUT_EXIT) {
+        report(`passthru: ${which} of '${name}': timed out waiting for the host-wide lock`);
+        return which === 'release' ? 0 : 1;
+      }
+      return code;
+    } catch (err) {
+      report(`passthru: ${oneLine(err)}`);
+      return which === 'release' ? 0 : 1;
+    }
+  }
+  if (which === 'release') {
+    try {
+      let by: { uuid?: string; name?: string } = { name };
+      try {
+        const d = parseDomain(xml);
+        if (d.uuid) by = { uuid: d.uuid.toLowerCase() };
+      } catch (err) {
+        report(`passthru: release of '${name}': ${oneLine(err)}; looking the journal up by name`);
+      }
+      await hookRelease(await openContext(env), by, report);
+    } catch (err) {
+      report(`passthru: release of '${name}': ${oneLine(err)}`);
+    }
+    return 0; // release cannot stop anything: clean up what we can, never fail
+  }
+  try {
+    if (!name) throw new InputError('usage: hook <domain> <op> <subop> [extra] [reason] with the domain XML on stdin');
+    const domain = parseDomain(xml);
+    if (!wantsPassthrough(domain)) return 0;
+    // one bundle for all three operations: loading one file costs less than loading chunks
+    const ctx = await openContext(env);
+    if (which === 'prepare') await hookPrepare(ctx, domain, report);
+    else await hookStart(ctx, domain, report);
+    return 0;
+  } catch (err) {
+    report(`passthru: ${which} of '${name}': ${oneLine(err)}`);
+    return err instanceof PassthruError ? err.exitCode : 1;
+  }
+}

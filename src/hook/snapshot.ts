@@ -1,0 +1,25 @@
+// The one place the hook asks src/host for a snapshot (HostReader.snapshotFor), so the planner's
+// needs are spelled once: the devices named by the domain (their IOMMU groups and a PF's VFs come
+// along), the PF netdevs named by the metadata, mdev parents and mdevs by UUID; every mdev parent
+// when a type is given without a parent.
+import { HostReader } from '../host/reader.js';
+import { layout } from '../host/layout.js';
+import type { HostSnapshot } from '../host/types.js';
+import type { HookContext } from './context.js';
+
+export interface SnapshotRequest {
+  devices: string[];
+  netdevs: string[];
+  mdevParents: string[];
+  mdevs: string[];
+  allMdevParents: boolean;
+}
+
+export async function readSnapshot(ctx: HookContext, req: SnapshotRequest): Promise<HostSnapshot> {
+  let parents = req.mdevParents;
+  if (req.allMdevParents) {
+    const all = await ctx.sysfs.list(layout.mdevBus).catch(() => [] as string[]);
+    parents = [...new Set([...parents, ...all])].sort();
+  }
+  return new HostReader(ctx.sysfs).snapshotFor({ addresses: req.devices, netdevs: req.netdevs, mdevParents: parents, mdevUuids: req.mdevs });
+}
