@@ -21,6 +21,7 @@ program.hook('preAction', (cmd) => {
 (await import('./install.js')).registerInstall(program);
 (await import('./sim.js')).registerSim(program);
 (await import('./list.js')).registerList(program);
+(await import('./doctor.js')).registerDoctor(program);
 (await import('./demo.js')).registerDemo(program);
 
 try {

@@ -36,4 +36,12 @@ export const layout = {
   passthruConfig: 'etc/passthru/config.json',
   stateDir: 'run/passthru',
   hooksDir: 'etc/libvirt/hooks',
+  modulesFile: 'etc/modules',
+  osRelease: 'etc/os-release',
+  /** Kernel log as a file: the simulator's `dmesg`, or a saved log under a test root. */
+  kernelLogFile: 'var/log/dmesg',
+  selinuxEnforce: 'sys/fs/selinux/enforce',
+  selinuxBoolean: (name: string) => `sys/fs/selinux/booleans/${name}`,
+  apparmorEnabled: 'sys/module/apparmor/parameters/enabled',
+  apparmorProfiles: 'etc/apparmor.d',
 } as const;

@@ -1,0 +1,93 @@
+// Everything the host checks look at, read once through the Sysfs door (so the simulator, a test
+// tree and the real host answer the same way).
+import { layout } from '../host/layout.js';
+import type { Sysfs } from '../host/sysfs.js';
+import { HostReader } from '../host/reader.js';
+import type { HostSnapshot } from '../host/types.js';
+import { readKernelLog, type CommandRunner, type KernelLog } from './kernel-log.js';
+import type { Family } from './types.js';
+
+export interface ConfFile {
+  path: string;
+  text: string;
+}
+
+export interface DoctorContext {
+  sysfs: Sysfs;
+  kernel?: string;
+  cmdline: string;
+  /** Loaded modules (proc/modules names, underscores). */
+  modules: Set<string>;
+  modprobe: ConfFile[];
+  /** Modules configured to load at boot (modules-load.d and etc/modules), underscores. */
+  bootModules: Set<string>;
+  log: KernelLog;
+  snap: HostSnapshot;
+  qemuConf?: string;
+  family?: Family;
+}
+
+export const modName = (m: string): string => m.trim().replace(/-/g, '_');
+
+async function tryRead(s: Sysfs, p: string): Promise<string | undefined> {
+  try {
+    return await s.read(p);
+  } catch {
+    return undefined;
+  }
+}
+
+async function confDir(s: Sysfs, dir: string): Promise<ConfFile[]> {
+  let names: string[];
+  try {
+    names = await s.list(dir);
+  } catch {
+    return [];
+  }
+  const out: ConfFile[] = [];
+  for (const n of names.filter((x) => x.endsWith('.conf')).sort()) {
+    const text = await tryRead(s, `${dir}/${n}`);
+    if (text !== undefined) out.push({ path: `${dir}/${n}`, text });
+  }
+  return out;
+}
+
+/** Lines without comments and blanks. */
+export function confLines(text: string): string[] {
+  return text
+    .split('\n')
+    .map((l) => l.replace(/#.*/, '').trim())
+    .filter(Boolean);
+}
+
+export function familyOf(osRelease: string | undefined): Family | undefined {
+  if (!osRelease) return undefined;
+  const ids = [...osRelease.matchAll(/^(?:ID|ID_LIKE)="?([^"\n]*)"?$/gm)].flatMap((m) => m[1]!.split(/\s+/));
+  if (ids.some((i) => ['debian', 'ubuntu', 'proxmox'].includes(i))) return 'debian';
+  if (ids.some((i) => ['rhel', 'fedora', 'centos', 'rocky', 'almalinux'].includes(i))) return 'rhel';
+  return undefined;
+}
+
+export async function gatherContext(sysfs: Sysfs, opts: { realRoot: boolean; run?: CommandRunner }): Promise<DoctorContext> {
+  const reader = new HostReader(sysfs);
+  const [kernel, cmdline, modulesText, modprobe, loadD, etcModules, log, snap, qemuConf, osRelease] = await Promise.all([
+    reader.kernel(),
+    tryRead(sysfs, layout.cmdline),
+    tryRead(sysfs, layout.modules),
+    confDir(sysfs, layout.modprobeDir),
+    confDir(sysfs, layout.modulesLoadDir),
+    tryRead(sysfs, layout.modulesFile),
+    readKernelLog(sysfs, opts.realRoot, opts.run),
+    reader.fullSnapshot(),
+    tryRead(sysfs, layout.qemuConf),
+    tryRead(sysfs, layout.osRelease),
+  ]);
+  const modules = new Set((modulesText ?? '').split('\n').map((l) => l.split(' ')[0]!).filter(Boolean));
+  const bootModules = new Set([...loadD.flatMap((f) => confLines(f.text)), ...confLines(etcModules ?? '')].map(modName));
+  const ctx: DoctorContext = { sysfs, cmdline: (cmdline ?? '').trim(), modules, modprobe, bootModules, log, snap };
+  if (kernel) ctx.kernel = kernel;
+  if (qemuConf !== undefined) ctx.qemuConf = qemuConf;
+  const family = familyOf(osRelease);
+  if (family) ctx.family = family;
+  return ctx;
+}

@@ -1,0 +1,88 @@
+// `passthru doctor --domain FILE`: each passthrough device of one domain against the host: exists,
+// group viable or what the hook will have to bind, driver in use, mdev types with instances, PFs
+// with enough VFs. Pure: domain + snapshot + protected devices -> results.
+import { formatPciAddress } from '../pci/address.js';
+import type { DomainPassthrough } from '../xml/model.js';
+import type { HostSnapshot } from '../host/types.js';
+import { both, type CheckResult } from './types.js';
+
+export interface Protected {
+  rootDiskDevices: string[];
+  defaultRouteDevices: string[];
+}
+
+function deviceCheck(addr: string, managed: boolean, kind: string, dp: DomainPassthrough, snap: HostSnapshot, prot: Protected, assigned: Set<string>): CheckResult {
+  const base = { id: `domain-device:${addr}`, title: `${kind} ${addr}` };
+  const d = snap.devices[addr];
+  if (!d) {
+    const sameBus = Object.keys(snap.devices).filter((a) => a.slice(0, 7) === addr.slice(0, 7));
+    return { ...base, status: 'fail', detail: `${addr} does not exist on this host${sameBus.length ? ` (on that bus: ${sameBus.join(', ')})` : ''}`, fix: both(`passthru list   # then fix the address in the domain (virsh edit ${dp.name})`) };
+  }
+  if (prot.rootDiskDevices.includes(addr)) return { ...base, status: 'fail', detail: `${addr} is the root disk's controller: the hook refuses to take it`, fix: both(`virsh edit ${dp.name}   # remove this hostdev`) };
+  if (prot.defaultRouteDevices.includes(addr)) return { ...base, status: 'fail', detail: `${addr} carries the default route: the hook refuses to take it`, fix: both(`virsh edit ${dp.name}   # remove this hostdev, or move the default route first`) };
+  if (d.isBridge) return { ...base, status: 'fail', detail: `${addr} is a PCI bridge: bridges cannot be assigned`, fix: both(`virsh edit ${dp.name}   # remove this hostdev`) };
+  const drv = d.driver ?? 'no driver';
+  const who = managed ? "managed='yes': libvirt detaches it" : d.driver === 'vfio-pci' ? "managed='no', already on vfio-pci" : "managed='no': the hook binds it to vfio-pci";
+  if (d.iommuGroup === undefined) return { ...base, status: 'fail', detail: `${addr} has no IOMMU group (IOMMU off?)`, fix: both('passthru doctor   # see the iommu-* checks') };
+  const peers = (snap.groups[d.iommuGroup] ?? []).filter((m) => m !== addr && !assigned.has(m));
+  const blocking = peers.filter((m) => prot.rootDiskDevices.includes(m) || prot.defaultRouteDevices.includes(m));
+  if (blocking.length) return { ...base, status: 'fail', detail: `IOMMU group ${d.iommuGroup} also holds ${blocking.join(', ')} (root disk / default route): the group cannot be passed through`, fix: both('move the device to another slot, or enable ACS in the firmware, so it gets its own IOMMU group') };
+  const toBind = peers.filter((m) => {
+    const p = snap.devices[m];
+    return p && !p.isBridge && p.driver !== undefined && p.driver !== 'vfio-pci';
+  });
+  const detail = `bound to ${drv} (${who}); IOMMU group ${d.iommuGroup}${peers.length ? ` with ${peers.join(', ')}` : ' alone'}`;
+  if (toBind.length) return { ...base, status: 'warn', detail: `${detail}; at start the hook binds ${toBind.map((m) => `${m} (${snap.devices[m]!.driver})`).join(', ')} to vfio-pci, and gives them back at stop` };
+  return { ...base, status: 'pass', detail: `${detail}; group viable` };
+}
+
+export function domainChecks(dp: DomainPassthrough, snap: HostSnapshot, prot: Protected): CheckResult[] {
+  const out: CheckResult[] = [];
+  const devs = [...dp.pciHostdevs.map((h) => ({ a: formatPciAddress(h.address), managed: h.managed, kind: 'hostdev' })), ...dp.hostdevInterfaces.map((h) => ({ a: formatPciAddress(h.address), managed: h.managed, kind: 'interface hostdev' }))];
+  const assigned = new Set(devs.map((x) => x.a));
+  for (const x of devs) out.push(deviceCheck(x.a, x.managed, x.kind, dp, snap, prot, assigned));
+
+  for (const h of dp.mdevHostdevs) {
+    const base = { id: `domain-mdev:${h.uuid}`, title: `mdev ${h.uuid}` };
+    const existing = snap.mdevs[h.uuid];
+    if (existing) {
+      out.push({ ...base, status: 'pass', detail: `exists: type ${existing.type} on ${existing.parent} (used as it is, never removed by the hook)` });
+      continue;
+    }
+    const req = dp.metadata.mdevs.find((m) => m.uuid === h.uuid);
+    if (!req) {
+      out.push({ ...base, status: 'fail', detail: `does not exist, and the domain has no <passthru:mdev uuid='${h.uuid}'> saying which type to create`, fix: both(`mdevctl start -u ${h.uuid} -p PARENT --type TYPE   # or add the type with xmlfix`) });
+      continue;
+    }
+    const parents: [string, { id: string; availableInstances: number }[]][] = [
+      ...Object.values(snap.devices)
+        .filter((d) => d.mdevTypes)
+        .map((d) => [d.address, d.mdevTypes!] as [string, { id: string; availableInstances: number }[]]),
+      ...Object.entries(snap.mdevParents ?? {}),
+    ];
+    const offering = parents.filter(([p, types]) => (!req.parent || p === req.parent) && types.some((t) => t.id === req.type));
+    if (offering.length === 0) {
+      const known = [...new Set(parents.flatMap(([, t]) => t.map((x) => x.id)))].sort();
+      out.push({ ...base, status: 'fail', detail: `type ${req.type}${req.parent ? ` is not offered by ${req.parent}` : ' is offered by no parent'}${known.length ? ` (types here: ${known.join(', ')})` : ' (no mdev parent on this host)'}`, fix: both('passthru list   # pick an offered type') });
+      continue;
+    }
+    const free = offering.map(([p, t]) => [p, t.find((x) => x.id === req.type)!.availableInstances] as const).filter(([, n]) => n > 0);
+    if (free.length === 0) out.push({ ...base, status: 'fail', detail: `no instances of ${req.type} left on ${offering.map(([p]) => p).join(', ')}`, fix: both('stop a domain that uses this type, or choose a smaller type (passthru list)') });
+    else out.push({ ...base, status: 'pass', detail: `the hook creates it: ${req.type} on ${free[0]![0]} (${free[0]![1]} available)` });
+  }
+
+  for (const pf of dp.metadata.pfs) {
+    const addr = pf.address ? formatPciAddress(pf.address) : pf.dev ? snap.netdevs[pf.dev] : undefined;
+    const name = pf.dev ?? addr ?? '?';
+    const base = { id: `domain-pf:${name}`, title: `PF ${name} with ${pf.vfs} VFs` };
+    const d = addr ? snap.devices[addr] : undefined;
+    if (!d) {
+      out.push({ ...base, status: 'fail', detail: `${name} is not a PCI device on this host`, fix: both('passthru list --filter ::0200   # find the PF') });
+      continue;
+    }
+    if (!d.sriov) out.push({ ...base, status: 'fail', detail: `${name} (${d.address}) is not SR-IOV capable`, fix: both('passthru list --filter ::0200   # pick a PF with SR-IOV') });
+    else if (d.sriov.totalVfs < pf.vfs) out.push({ ...base, status: 'fail', detail: `${name} supports ${d.sriov.totalVfs} VFs, the domain asks for ${pf.vfs}`, fix: both(`virsh edit ${dp.name}   # ask for at most ${d.sriov.totalVfs} VFs`) });
+    else out.push({ ...base, status: 'pass', detail: `${d.address} has ${d.sriov.numVfs} of ${d.sriov.totalVfs} VFs${d.sriov.numVfs < pf.vfs ? `; the hook raises it to ${pf.vfs}` : ''}` });
+  }
+  return out;
+}

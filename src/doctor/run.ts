@@ -1,0 +1,24 @@
+// Runs the doctor: host checks, then (with a domain) its device checks; counts verdicts.
+import type { Sysfs } from '../host/sysfs.js';
+import type { DomainPassthrough } from '../xml/model.js';
+import { gatherContext } from './context.js';
+import { hostChecks } from './checks.js';
+import { domainChecks } from './domain.js';
+import type { CommandRunner } from './kernel-log.js';
+import type { DoctorReport } from './types.js';
+import { rootDiskDevices, defaultRouteDevices } from '../exec/host-facts.js';
+
+export async function runDoctor(opts: { sysfs: Sysfs; host: string; realRoot: boolean; domain?: DomainPassthrough; run?: CommandRunner }): Promise<DoctorReport> {
+  const ctx = await gatherContext(opts.sysfs, { realRoot: opts.realRoot, ...(opts.run ? { run: opts.run } : {}) });
+  const checks = await hostChecks(ctx);
+  if (opts.domain) {
+    const prot = { rootDiskDevices: await rootDiskDevices(opts.sysfs), defaultRouteDevices: await defaultRouteDevices(opts.sysfs) };
+    checks.push(...domainChecks(opts.domain, ctx.snap, prot));
+  }
+  const summary = { pass: 0, warn: 0, fail: 0 };
+  for (const c of checks) summary[c.status]++;
+  const report: DoctorReport = { host: opts.host, checks, summary };
+  if (ctx.family) report.family = ctx.family;
+  if (ctx.kernel) report.kernel = ctx.kernel;
+  return report;
+}
