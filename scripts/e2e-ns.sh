@@ -126,7 +126,7 @@ kill_ns() {
 }
 
 teardown() {
-  trap '' TERM INT HUP
+  trap '' TERM INT HUP EXIT
   local d
   for d in $(timeout 5 virsh -q -c qemu:///system list --name 2>/dev/null); do
     timeout 5 virsh -q -c qemu:///system destroy "$d" >/dev/null 2>&1
@@ -139,9 +139,10 @@ teardown() {
 inside() {
   WORK=$1
   ip link set lo up 2>/dev/null
+  # from here on every way out (a failed set-up step included) ends what runs in the namespace
+  trap teardown TERM INT HUP EXIT
   mount_private
   write_config
-  trap teardown TERM INT HUP
   libvirtd_start
   echo "READY $$ $(readlink /proc/self/ns/mnt)"
   # hold the namespace until the test runner closes our stdin (or dies: then stdin closes too), and

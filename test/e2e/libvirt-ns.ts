@@ -55,7 +55,11 @@ export class NsLibvirt {
       });
     });
     if (typeof ready === 'string') {
+      // the holder tears the namespace down on SIGTERM; wait for that (bounded) before removing the work dir
+      const gone = new Promise<void>((r) => (holder.exitCode !== null || holder.signalCode !== null ? r() : holder.on('exit', () => r())));
       holder.kill('SIGTERM');
+      await Promise.race([gone, new Promise((r) => setTimeout(r, STOP_LIMIT_MS))]);
+      rmSync(work, { recursive: true, force: true, maxRetries: 3 });
       const why = err.trim().split('\n').pop() ?? '';
       throw new Error(`e2e: ${ready}${why ? `: ${why}` : ''}`);
     }
