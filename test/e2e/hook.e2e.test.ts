@@ -153,4 +153,20 @@ describe.skipIf(!avail.ok && skipRequested)('passthru hook under a real libvirtd
     expect(host.state()).toBe(pristine);
     expect(host.journals()).toEqual([]);
   });
+
+  it('passthru install --uninstall takes our entry out of the running setup: the next start runs only the other hook', async () => {
+    const r = await lv.exec(nodeBin, [dist.passthru, 'install', '--uninstall'], { env: hookEnv({}) });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`removed ${entry}`);
+    expect(readdirSync(lv.hostPath('/etc/libvirt/hooks/qemu.d'))).toEqual(['10-rec']);
+    clearRecords();
+    host.clearLog();
+    const start = await lv.virsh(['start', 'e2e-gpu']);
+    expect(start.code).not.toBe(0);
+    expect(start.stderr).toMatch(/host doesn't support passthrough of host PCI devices/);
+    expect(readLines(hookCalls)).toEqual(['prepare begin -', 'stopped end -', 'release end -'].map((o) => `e2e-gpu ${o}`));
+    expect(readLines(nodeCalls)).toEqual([]);
+    expect(host.writes()).toEqual([]);
+    expect(host.state()).toBe(pristine);
+  });
 });

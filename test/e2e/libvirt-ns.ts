@@ -4,7 +4,7 @@
 // stop() always ends libvirtd and every qemu it started, with a last-resort kill of whatever still lives
 // in the namespace.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../support/paths.js';
@@ -134,9 +134,9 @@ export function killNamespace(ns: string): number {
   return n;
 }
 
-/** A small domain: 64 MiB q35, no disk, no NIC unless `devices` adds one. KVM unless PASSTHRU_E2E_TCG=1. */
+/** A small domain: 64 MiB q35, no disk, no NIC unless `devices` adds one. KVM when /dev/kvm exists, unless PASSTHRU_E2E_TCG=1. */
 export function smallDomain(name: string, devices = '', uuid?: string): string {
-  const type = process.env.PASSTHRU_E2E_TCG === '1' ? 'qemu' : 'kvm';
+  const type = process.env.PASSTHRU_E2E_TCG === '1' || !existsSync('/dev/kvm') ? 'qemu' : 'kvm';
   return [
     `<domain type='${type}'>`,
     `  <name>${name}</name>`,
