@@ -5,8 +5,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { figures } from '../support/figures.js';
 import { domainXml } from '../support/domains.js';
-import { largestDomain } from '../support/scenarios.js';
-import { SimHost, describeWrite } from '../support/simhost.js';
+import { largestDomain, vfResolver } from '../support/scenarios.js';
+import { SimHost, describeWrite, namesWrite } from '../support/simhost.js';
 
 const fig = figures('reliability-hang');
 for (const k of ['hung', 'leftovers', 'unreported', 'skippedRest']) fig.add(k, 0);
@@ -17,6 +17,7 @@ const TIMEOUT_MS = '250';
 for (const fixture of ['workstation', 'server']) {
   describe(`a stuck write during release (${fixture})`, () => {
     const d = largestDomain(fixture);
+    const vfOf = vfResolver(fixture);
 
     it(`${d.name}: release exits 0, reports the stuck step, undoes the rest`, async () => {
       const host = await SimHost.create(fixture);
@@ -49,15 +50,16 @@ for (const fixture of ['workstation', 'server']) {
               continue;
             }
             if (r.code !== 0) failures.push(`${where}: release exited ${r.code}`);
-            const { devices, step } = describeWrite(w);
+            const id = describeWrite(w, vfOf);
             const line = r.stderr;
-            if (!/time/i.test(line) || !devices.every((x) => line.includes(x)) || !line.includes(step === 'create' ? 'mdev' : step === 'remove' ? 'remove' : step)) {
+            const named = namesWrite(line, id);
+            if (!/timed out/i.test(line) || !named.device || !named.step) {
               fig.add('unreported');
               failures.push(`${where}: stderr does not report the stuck step: ${JSON.stringify(line.trim().slice(0, 300))}`);
             }
             // every write of the clean release about another device still happened
             const done = new Set(h.writes().map((x) => `${x.path}=${x.data}`));
-            const missing = writes.filter((x) => !describeWrite(x).devices.some((dv) => devices.includes(dv))).filter((x) => !done.has(`${x.path}=${x.data}`));
+            const missing = writes.filter((x) => describeWrite(x, vfOf).key !== id.key).filter((x) => !done.has(`${x.path}=${x.data}`));
             if (missing.length) {
               fig.add('skippedRest');
               failures.push(`${where}: release skipped ${missing.length} later undo writes, first ${missing[0]!.path}`);

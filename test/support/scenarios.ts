@@ -204,3 +204,12 @@ export function largestDomain(fixture: string): DomainSpec {
   const sc = list.find((s) => s.name === 'several') ?? list.find((s) => s.name === 'two-pfs') ?? list[0]!;
   return mergedDomain(sc);
 }
+
+/** VF K of the PF whose netdev is `netdev`, for naming VF settings by address. */
+export function vfResolver(fixture: string): (netdev: string, k: number) => string | undefined {
+  const fx = loadFixture(fixture);
+  return (netdev, k) => {
+    const pf = fx.devices.find((d) => netdevOf(d) === netdev && d.sriov);
+    return pf ? vfAddress(pf, k) : undefined;
+  };
+}

@@ -126,13 +126,36 @@ export class SimHost {
   }
 }
 
-/** PCI addresses, UUIDs and the last path component of a write: what an error about it should name. */
-export function describeWrite(w: SimWrite): { devices: string[]; step: string } {
-  const pci = /[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]/g;
-  const uuid = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
-  const devices = [...new Set([...(w.path.match(pci) ?? []), ...(w.data.match(pci) ?? []), ...(w.path.match(uuid) ?? []), ...(w.data.match(uuid) ?? [])])];
-  const step = w.path.split('/').pop() ?? w.path;
-  return { devices, step };
+export interface WriteIdentity {
+  /** What an error about this write must name (any one of them): device address, mdev UUID, PF netdev. */
+  devices: string[];
+  /** The step an error must name: the sysfs attribute, or 'vf K' for a VF setting. */
+  step: string;
+  /** Writes with the same key are about the same thing (one device, or one VF of a PF). */
+  key: string;
+}
+
+const PCI = /[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]/g;
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
+
+/**
+ * What a write is about, from its path and data as the simulator logs them: sysfs writes name
+ * their device in the path (or, for drivers_probe and mdev create, in the data); VF settings are
+ * logged as 'ip link set dev PF vf K'. `vfAddress` maps a PF netdev's VF K to its PCI address.
+ */
+export function describeWrite(w: SimWrite, vfAddress?: (netdev: string, k: number) => string | undefined): WriteIdentity {
+  const ip = /^ip link set dev (\S+) vf (\d+)$/.exec(w.path);
+  if (ip) {
+    const vf = vfAddress?.(ip[1]!, Number(ip[2]));
+    return { devices: [ip[1]!, ...(vf ? [vf] : [])], step: `vf ${ip[2]}`, key: `${ip[1]} vf ${ip[2]}` };
+  }
+  const devices = [...new Set([...(w.path.match(PCI) ?? []), ...(w.path.match(UUID) ?? []), ...(w.data.match(PCI) ?? []), ...(w.data.match(UUID) ?? [])])];
+  return { devices, step: w.path.split('/').pop() ?? w.path, key: devices.join(' ') };
+}
+
+/** Whether `text` names the write's device and step (case-insensitive for the step). */
+export function namesWrite(text: string, id: WriteIdentity): { device: boolean; step: boolean } {
+  return { device: id.devices.length === 0 || id.devices.some((d) => text.includes(d)), step: text.toLowerCase().includes(id.step.toLowerCase()) };
 }
 
 /** The errno a write to this path plausibly fails with on a real kernel. */
