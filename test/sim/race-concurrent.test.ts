@@ -11,9 +11,9 @@ import { gpusWithPeers, loadFixture, mdevParents, sriovPfs, vfAddress, type Host
 import { SimHost, simDevice } from '../support/simhost.js';
 import { installEntry } from '../support/entry.js';
 
-const ROUNDS = Number(process.env.PASSTHRU_RACE_ROUNDS ?? 6);
+const ROUNDS = Number(process.env.PASSTHRU_RACE_ROUNDS ?? 5);
 const fig = figures('race-concurrent');
-for (const k of ['groupSplits', 'duplicateMdevs', 'vfShortfalls', 'leftovers', 'rounds', 'hookRuns', 'refusals', 'badRefusals']) fig.add(k, 0);
+for (const k of ['groupSplits', 'duplicateMdevs', 'vfShortfalls', 'leftovers', 'rounds', 'hookRuns', 'refusals', 'badRefusals', 'overlappingHolds']) fig.add(k, 0);
 afterAll(() => fig.write());
 
 interface RaceDomain {
@@ -49,7 +49,8 @@ function raceDomains(fx: HostFixture): RaceDomain[] {
     vfDomain('vf0', 0),
     vfDomain('vf1', 1),
     vfDomain('vf2', 2),
-    { spec: { name: 'race-mdev', mdevs: [{ uuid: stableUuid('race:mdev:own'), type, parent: parent.address }] }, exclusive: [`mdev ${stableUuid('race:mdev:own')}`], vfs: [] },
+    // two domains naming the same mdev: one vGPU/GVT-g instance can serve one guest only
+    { spec: { name: 'race-mdev', mdevs: [{ uuid: shared, type, parent: parent.address }] }, exclusive: [`mdev ${shared}`], vfs: [] },
     { spec: { name: 'race-mdev-shared', mdevs: [{ uuid: shared, type, parent: parent.address }] }, exclusive: [`mdev ${shared}`], vfs: [] },
   ];
 }
@@ -76,14 +77,24 @@ describe('8 domains started and stopped at once through hooks/qemu', () => {
       fig.set('domainsPerRound', domains.length);
       const start = host.state();
       const failures: string[] = [];
+      const refusalSample: string[] = [];
       for (let round = 0; round < ROUNDS; round++) {
         host.clearLog();
         const holds: Hold[] = [];
+        // even rounds: all start, then all stop (every running pair overlaps); odd rounds: each stops on its own
+        const together = round % 2 === 0;
+        let prepared = 0;
+        let allPrepared!: () => void;
+        const barrier = new Promise<void>((r) => (allPrepared = r));
+        const preparedOne = (): void => {
+          if (++prepared === domains.length) allPrepared();
+        };
         await Promise.all(
           domains.map(async (d, i) => {
             const xml = domainXml(d.spec);
             await pause(((round * 7 + i * 3) % 8) * 2); // a different interleaving each round
             const p = await entry.run([d.spec.name, 'prepare', 'begin', '-'], xml);
+            preparedOne();
             fig.add('hookRuns');
             if (p.timedOut) failures.push(`round ${round}: prepare of ${d.spec.name} hung`);
             if (p.code === 0) {
@@ -97,11 +108,12 @@ describe('8 domains started and stopped at once through hooks/qemu', () => {
                   failures.push(`round ${round}: ${d.spec.name} runs with ${n} VFs on ${v.pf}, needs ${v.need}`);
                 }
               }
-              await pause((i * 5) % 17);
+              await (together ? barrier : pause((i * 5) % 17));
               holds.push({ domain: d, from, to: tick() });
             } else {
               fig.add('refusals');
               const line = p.stderr.trimEnd();
+              if (refusalSample.length < 3 && !refusalSample.includes(line)) refusalSample.push(line);
               if (!line || line.includes('\n')) {
                 fig.add('badRefusals');
                 failures.push(`round ${round}: refusal of ${d.spec.name} is not one line: ${JSON.stringify(line)}`);
@@ -119,6 +131,7 @@ describe('8 domains started and stopped at once through hooks/qemu', () => {
             const x = holds[a]!;
             const y = holds[b]!;
             if (!(x.from < y.to && y.from < x.to)) continue;
+            fig.add('overlappingHolds');
             const both = x.domain.exclusive.filter((r) => y.domain.exclusive.includes(r));
             for (const r of both) {
               fig.add(r.startsWith('mdev') ? 'duplicateMdevs' : 'groupSplits');
@@ -150,7 +163,11 @@ describe('8 domains started and stopped at once through hooks/qemu', () => {
         }
       }
       for (const f of failures.slice(0, 3)) fig.note(f);
+      for (const l of refusalSample) fig.note(`refusal: ${l}`);
       expect(failures).toEqual([]);
+      // the rounds did race: domains ran at the same time, and conflicting ones were turned away
+      expect(fig.get('overlappingHolds')).toBeGreaterThan(0);
+      expect(fig.get('refusals')).toBeGreaterThan(0);
     } finally {
       host.cleanup();
     }
