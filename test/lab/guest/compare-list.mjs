@@ -33,19 +33,40 @@ for (const a of real) {
     iommuGroup: existsSync(`${D}/iommu_group`) ? Number(link(`${D}/iommu_group`)) : undefined,
     physfn: link(`${D}/physfn`),
   };
+  // the listing spells ids as 'vendor:device' and a VF as vf: { pf, index } (src/host/listing.ts)
+  const [idVendor, idDevice] = typeof d.id === 'string' ? d.id.split(':') : [];
+  const gotOf = {
+    vendor: d.vendor ?? idVendor, device: d.device ?? idDevice, class: d.class,
+    driver: d.driver, iommuGroup: d.iommuGroup, physfn: d.physfn ?? d.vf?.pf,
+  };
   for (const [k, v] of Object.entries(want)) {
-    const got = k === 'vendor' || k === 'device' || k === 'class' ? (d[k] === undefined ? undefined : hex(String(d[k]))) : d[k] ?? undefined;
+    const raw = gotOf[k];
+    const got = k === 'vendor' || k === 'device' || k === 'class' ? (raw === undefined ? undefined : hex(String(raw))) : raw ?? undefined;
     if (got !== v) bad(`${a} ${k}: kernel ${JSON.stringify(v)}, list ${JSON.stringify(got)}`);
   }
+  const ov = readFileSync(`${D}/driver_override`, 'utf8');
+  const wantOv = ov === '(null)\n' ? undefined : ov.trim();
+  if ((d.driverOverride ?? undefined) !== wantOv) bad(`${a} driverOverride: kernel ${JSON.stringify(ov)}, list ${JSON.stringify(d.driverOverride)}`);
   const isBridge = want.class.startsWith('0604');
-  if (d.isBridge !== undefined && d.isBridge !== isBridge) bad(`${a} isBridge: kernel class ${want.class}, list ${d.isBridge}`);
+  const gotBridge = d.isBridge ?? d.bridge;
+  if (gotBridge !== undefined && gotBridge !== isBridge) bad(`${a} bridge: kernel class ${want.class}, list ${gotBridge}`);
+  if (want.iommuGroup !== undefined && Array.isArray(d.groupPeers)) {
+    const peers = readdirSync(`/sys/kernel/iommu_groups/${want.iommuGroup}/devices`).filter((m) => m !== a).sort();
+    if (d.groupPeers.slice().sort().join(' ') !== peers.join(' ')) bad(`${a} groupPeers: kernel [${peers.join(' ')}], list [${d.groupPeers.join(' ')}]`);
+  }
+  if (d.vf && existsSync(`${D}/physfn`)) {
+    const P = `${PCI}/${want.physfn}`;
+    const k = readdirSync(P).find((n) => /^virtfn\d+$/.test(n) && link(`${P}/${n}`) === a);
+    if (k && d.vf.index !== Number(k.slice(6))) bad(`${a} vf.index: kernel ${k}, list ${d.vf.index}`);
+  }
   if (existsSync(`${D}/sriov_totalvfs`)) {
     const s = d.sriov;
     if (!s) bad(`${a}: an SR-IOV PF (sriov_totalvfs ${rd(`${D}/sriov_totalvfs`).trim()}) without sriov in the list`);
     else {
       const vfs = readdirSync(D).filter((n) => /^virtfn\d+$/.test(n)).sort((x, y) => Number(x.slice(6)) - Number(y.slice(6))).map((n) => link(`${D}/${n}`));
       const w = { totalVfs: Number(rd(`${D}/sriov_totalvfs`)), numVfs: Number(rd(`${D}/sriov_numvfs`)), offset: Number(rd(`${D}/sriov_offset`)), stride: Number(rd(`${D}/sriov_stride`)) };
-      for (const [k, v] of Object.entries(w)) if (s[k] !== v) bad(`${a} sriov.${k}: kernel ${v}, list ${s[k]}`);
+      for (const [k, v] of Object.entries(w)) if (k in s && s[k] !== v) bad(`${a} sriov.${k}: kernel ${v}, list ${s[k]}`);
+      if (!('totalVfs' in s) || !('numVfs' in s)) bad(`${a} sriov: no totalVfs/numVfs in the list`);
       if (s.vfs && s.vfs.join(' ') !== vfs.join(' ')) bad(`${a} sriov.vfs: kernel [${vfs.join(' ')}], list [${s.vfs.join(' ')}]`);
     }
   }
@@ -61,15 +82,25 @@ if (listed.groups) {
   }
 }
 
-// mdev types and parents: /sys/class/mdev_bus/PARENT, PARENT not necessarily a PCI device (mtty).
+// mdev types of PCI parents must be listed on their device; types of non-PCI parents (mtty) are
+// reported on a line of their own (argv[3] = 'pci-only' makes them a note, not a disagreement).
+const notes = [];
 if (existsSync('/sys/class/mdev_bus')) {
   const text = JSON.stringify(listed);
   for (const parent of readdirSync('/sys/class/mdev_bus')) {
+    const pci = existsSync(`${PCI}/${parent}`);
     for (const t of readdirSync(`/sys/class/mdev_bus/${parent}/mdev_supported_types`)) {
-      if (!text.includes(`"${t}"`)) bad(`mdev type ${t} of parent ${parent} is not in the list`);
+      const avail = Number(rd(`/sys/class/mdev_bus/${parent}/mdev_supported_types/${t}/available_instances`));
+      if (pci) {
+        const types = byAddr.get(parent)?.mdevTypes ?? [];
+        const got = types.find((x) => x.id === t);
+        if (!got) bad(`mdev type ${t} of ${parent} is not listed on that device`);
+        else if (got.availableInstances !== avail) bad(`mdev type ${t} of ${parent}: kernel available_instances ${avail}, list ${got.availableInstances}`);
+      } else if (!text.includes(`"${t}"`)) notes.push(`mdev type ${t} of the non-PCI parent ${parent} is not in the list`);
     }
   }
 }
+for (const n of notes) console.log(`note: ${n}`);
 
 for (const p of problems) console.log(p);
 console.log(`${problems.length} disagreement(s) over ${real.length} devices`);
