@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NsLibvirt, e2eAvailability, skipRequested, smallDomain, pciHostdev } from './libvirt-ns.js';
+import { NsLibvirt, e2eAvailability, skipRequested, smallDomain, pciHostdev, realHostUnsafe } from './libvirt-ns.js';
 
 const avail = await e2eAvailability();
 if (!avail.ok && skipRequested) console.warn(`${avail.reason} (skipped: PASSTHRU_SKIP_E2E=1)`);
@@ -103,6 +103,8 @@ describe.skipIf(!avail.ok && skipRequested)('libvirt hook protocol (real libvirt
   });
 
   it('a start that fails after prepare (a PCI hostdev on a host without IOMMU) still runs stopped and release, never start', async () => {
+    const unsafe = realHostUnsafe(['0000:01:00.0']);
+    if (unsafe) throw new Error(`refusing to start a hostdev domain: ${unsafe}`);
     reset();
     await lv.virshOk(['define', lv.file('hostdev.xml', smallDomain('e2e-hostdev', pciHostdev('0000:01:00.0')))]);
     const r = await lv.virsh(['start', 'e2e-hostdev']);

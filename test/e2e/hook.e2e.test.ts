@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NsLibvirt, e2eAvailability, skipRequested, smallDomain, pciHostdev } from './libvirt-ns.js';
+import { NsLibvirt, e2eAvailability, skipRequested, smallDomain, pciHostdev, realHostUnsafe } from './libvirt-ns.js';
 import { SimHost } from '../support/simhost.js';
 import { dist, nodeBin } from '../support/paths.js';
 import { hookEnv, type RunResult } from '../support/proc.js';
@@ -17,13 +17,6 @@ if (!avail.ok && skipRequested) console.warn(`${avail.reason} (skipped: PASSTHRU
 
 const GPU = '0000:01:00.0'; // workstation fixture: NVIDIA GPU, group 3, on nouveau
 const AUDIO = '0000:01:00.1'; // its audio function, same group, on snd_hda_intel
-
-/** libvirt must not reach a real device: on this machine kind there is none at these addresses and no IOMMU. */
-function realHostIsSafe(): string | undefined {
-  for (const a of [GPU, AUDIO]) if (existsSync(`/sys/bus/pci/devices/${a}`)) return `the real host has a PCI device ${a}: libvirt would act on it`;
-  if (existsSync('/sys/kernel/iommu_groups') && readdirSync('/sys/kernel/iommu_groups').length > 0) return 'the real host has IOMMU groups: libvirt could detach real devices';
-  return undefined;
-}
 
 describe.skipIf(!avail.ok && skipRequested)('passthru hook under a real libvirtd', () => {
   if (!avail.ok) {
@@ -48,6 +41,9 @@ describe.skipIf(!avail.ok && skipRequested)('passthru hook under a real libvirtd
   };
 
   beforeAll(async () => {
+    // every hostdev domain below would fail at libvirt's checks, never reaching a real device
+    const unsafe = realHostUnsafe([GPU, AUDIO]);
+    if (unsafe) throw new Error(`refusing to start hostdev domains: ${unsafe}`);
     lv = await NsLibvirt.start(); // no hook at all when libvirtd starts
     host = await SimHost.create('workstation');
     pristine = host.state();
@@ -101,8 +97,6 @@ describe.skipIf(!avail.ok && skipRequested)('passthru hook under a real libvirtd
   });
 
   it("a hostdev whose group peer is on a host driver: prepare binds the peer, libvirt's failed start runs release, and the host is exactly as before", async () => {
-    const unsafe = realHostIsSafe();
-    if (unsafe) throw new Error(`refusing to start a hostdev domain: ${unsafe}`);
     clearRecords();
     host.clearLog();
     const r = await lv.virsh(['start', 'e2e-gpu']);

@@ -156,6 +156,17 @@ export function smallDomain(name: string, devices = '', uuid?: string): string {
   ].join('\n');
 }
 
+/**
+ * Why starting a domain with these PCI hostdevs could reach a real device, or undefined when it cannot:
+ * libvirt acts on the real host's sysfs, so the tier only assigns addresses this machine does not have,
+ * on a machine without IOMMU groups (libvirt then fails the start before touching any device).
+ */
+export function realHostUnsafe(addresses: string[]): string | undefined {
+  for (const a of addresses) if (existsSync(`/sys/bus/pci/devices/${a}`)) return `the real host has a PCI device ${a}: libvirt would act on it`;
+  if (existsSync('/sys/kernel/iommu_groups') && readdirSync('/sys/kernel/iommu_groups').length > 0) return 'the real host has IOMMU groups: libvirt could detach real devices';
+  return undefined;
+}
+
 export function pciHostdev(address: string, managed = true): string {
   const m = /^([0-9a-f]{4}):([0-9a-f]{2}):([0-9a-f]{2})\.([0-7])$/.exec(address);
   if (!m) throw new Error(`test bug: ${address}`);
