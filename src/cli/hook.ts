@@ -13,7 +13,7 @@ export function registerHook(program: Command): void {
     .action(async (args: string[], opts: { dryRun?: string; json?: boolean }) => {
       const { readFileSync } = await import('node:fs');
       if (opts.dryRun) {
-        const xml = readFileSync(opts.dryRun === '-' ? 0 : opts.dryRun, 'utf8');
+        const xml = readFileSync(opts.dryRun === '-' ? 0 : opts.dryRun);
         const { dryRun } = await import('../hook/dry-run.js');
         process.stdout.write(await dryRun(xml, process.env, !!opts.json));
         return;
@@ -22,7 +22,7 @@ export function registerHook(program: Command): void {
       const { fileURLToPath } = await import('node:url');
       const { runHook } = await import('../hook/run.js');
       process.exitCode = await runHook(args, process.env, {
-        readStdin: () => readFileSync(0, 'utf8'),
+        readStdin: () => readFileSync(0),
         stderr: (l) => process.stderr.write(`${l}\n`),
         hookJs: fileURLToPath(new URL('./hook.js', import.meta.url)),
       });

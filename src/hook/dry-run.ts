@@ -5,7 +5,7 @@ import { domainUuid } from '../plan/prepare.js';
 import { openContext } from './context.js';
 import { otherDomains, planFromHost } from './inputs.js';
 
-export async function dryRun(xml: string, env: NodeJS.ProcessEnv, json: boolean): Promise<string> {
+export async function dryRun(xml: string | Buffer, env: NodeJS.ProcessEnv, json: boolean): Promise<string> {
   const domain = readDomainPassthrough(xml);
   const ctx = await openContext(env);
   const plan = await planFromHost(ctx, domain, otherDomains(ctx.stateDir, domainUuid(domain)));

@@ -21,7 +21,7 @@ export function isLocked(env: NodeJS.ProcessEnv): boolean {
 }
 
 /** Runs `node script argv…` (the hook, or `passthru recover`) under flock with `input` on stdin; returns its exit code (or LOCK_TIMEOUT_EXIT). */
-export function runUnderLock(script: string, argv: string[], input: string, env: NodeJS.ProcessEnv): number {
+export function runUnderLock(script: string, argv: string[], input: string | Buffer, env: NodeJS.ProcessEnv): number {
   const stateDir = stateDirFor(env);
   ensureStateDir(stateDir);
   const r = spawnSync('flock', ['-E', String(LOCK_TIMEOUT_EXIT), '-w', String(lockWaitSeconds(env)), join(stateDir, LOCK_FILE), process.execPath, script, ...argv], {

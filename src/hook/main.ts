@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { runHook } from './run.js';
 
 const code = await runHook(process.argv.slice(2), process.env, {
-  readStdin: () => readFileSync(0, 'utf8'),
+  readStdin: () => readFileSync(0),
   stderr: (line) => process.stderr.write(`${line}\n`),
   hookJs: fileURLToPath(import.meta.url),
 });

@@ -13,6 +13,14 @@ export function findJournal(stateDir: string, by: { uuid?: string; name?: string
 }
 
 export async function hookRelease(ctx: HookContext, by: { uuid?: string; name?: string }, report: (l: string) => void): Promise<void> {
+  if (by.uuid) {
+    // this domain's own journal, unusable (corrupt, wrong schema, symlink): say so, touch nothing
+    const bad = listJournals(ctx.stateDir).find((e) => e.uuid === by.uuid && e.error);
+    if (bad) {
+      report(`passthru: release: ${bad.error!.message}; nothing undone, run 'passthru recover' once it is fixed`);
+      return;
+    }
+  }
   const j = findJournal(ctx.stateDir, by);
   if (!j) return;
   const r = await undoJournal(execEnv(ctx, report), j);

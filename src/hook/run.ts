@@ -5,6 +5,7 @@
 //   anything else (started, stopped, reconnect, migrate, restore, attach) -> exit 0 at once;
 //   migrate/restore are filters whose empty output means "XML unchanged", so nothing is printed.
 import { oneLine, PassthruError, InputError } from '../errors.js';
+import { printable } from '../pci/address.js';
 import { readDomainPassthrough } from '../xml/domain-reader.js';
 import type { DomainPassthrough } from '../xml/model.js';
 import { isLocked, LOCK_TIMEOUT_EXIT, runUnderLock } from './lock.js';
@@ -23,7 +24,8 @@ export function hookOp(op: string | undefined, subop: string | undefined): HookO
 }
 
 export interface HookIo {
-  readStdin(): string;
+  /** The raw bytes: the reader decodes them strictly (invalid UTF-8 is refused, not replaced). */
+  readStdin(): string | Buffer;
   stderr(line: string): void;
   /** Path of the bundled hook (dist/hook.js), for re-running under the lock. */
   hookJs: string;
@@ -35,17 +37,33 @@ export function wantsPassthrough(d: DomainPassthrough): boolean {
   return d.pciHostdevs.length + d.hostdevInterfaces.length + d.mdevHostdevs.length + m.mdevs.length + m.vfs.length + m.pfs.length > 0;
 }
 
-/** The guard (DOCTYPE/ENTITY, UTF-8, well-formedness, limits) runs inside the reader. */
-function parseDomain(xml: string): DomainPassthrough {
-  return readDomainPassthrough(xml);
+/**
+ * The guard (DOCTYPE/ENTITY, UTF-8, well-formedness, limits) runs inside the reader. libvirt passes
+ * the domain's own name in argv: a mismatch means the caller is not libvirt, or the XML is not this
+ * domain's, and is refused.
+ */
+function parseDomain(xml: string | Buffer, argvName: string): DomainPassthrough {
+  const d = readDomainPassthrough(xml);
+  if (d.name !== argvName) throw new InputError(`the hook's argument names domain '${printable(argvName)}' but the XML on stdin is domain '${printable(d.name)}'`);
+  return d;
 }
 
 export async function runHook(argv: string[], env: NodeJS.ProcessEnv, io: HookIo): Promise<number> {
-  const [name, op, subop] = argv;
-  const which = hookOp(op, subop);
-  if (!which) return 0;
+  const [rawName, op, subop] = argv;
   const report = (line: string): void => io.stderr(line);
-  let xml: string;
+  if (argv.length < 3) {
+    report('passthru: usage: hook DOMAIN OP SUBOP [EXTRA] [REASON], with the domain XML on stdin');
+    return 2;
+  }
+  const which = hookOp(op, subop);
+  if (!which) {
+    // hooks/qemu never starts node for these; said anyway for someone running the hook by hand
+    report(`passthru: nothing to do for '${printable(op ?? '')} ${printable(subop ?? '')}'`);
+    return 0;
+  }
+  // argv is hostile until checked: the name only ever appears in messages, made printable
+  const name = printable(rawName ?? '');
+  let xml: string | Buffer;
   try {
     xml = io.readStdin();
   } catch (err) {
@@ -67,9 +85,9 @@ export async function runHook(argv: string[], env: NodeJS.ProcessEnv, io: HookIo
   }
   if (which === 'release') {
     try {
-      let by: { uuid?: string; name?: string } = { name };
+      let by: { uuid?: string; name?: string } = { name: rawName };
       try {
-        const d = parseDomain(xml);
+        const d = parseDomain(xml, rawName!);
         if (d.uuid) by = { uuid: d.uuid.toLowerCase() };
       } catch (err) {
         report(`passthru: release of '${name}': ${oneLine(err)}; looking the journal up by name`);
@@ -81,8 +99,7 @@ export async function runHook(argv: string[], env: NodeJS.ProcessEnv, io: HookIo
     return 0; // release cannot stop anything: clean up what we can, never fail
   }
   try {
-    if (!name) throw new InputError('usage: hook <domain> <op> <subop> [extra] [reason] with the domain XML on stdin');
-    const domain = parseDomain(xml);
+    const domain = parseDomain(xml, rawName!);
     if (!wantsPassthrough(domain)) return 0;
     // one bundle for all three operations: loading one file costs less than loading chunks
     const ctx = await openContext(env);
