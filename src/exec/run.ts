@@ -91,8 +91,10 @@ async function applyActions(env: ExecEnv, h: HostAccess, j: Journal, plan: Plan)
   if (plan.actions.length === 0) writeJournal(env.stateDir, j);
   for (const action of plan.actions) {
     for (const prev of j.actions) prev.status = 'done';
-    j.actions.push({ ...action, status: 'pending' });
-    writeJournal(env.stateDir, j); // before the change: a crash from here on is recoverable
+    j.actions.push({ ...action, status: action.do.length ? 'pending' : 'done' });
+    // before the change: a crash from here on is recoverable (an action that changes nothing, like
+    // recording a PF's VF need, rides along with the next write)
+    if (action.do.length) writeJournal(env.stateDir, j);
     for (const o of action.do) {
       try {
         await applyOp(h, o);
@@ -115,7 +117,12 @@ export async function executePrepare(env: ExecEnv, plan: Plan, replan?: (done: A
   const h = hostAccess(env, j.domain.uuid);
   try {
     await applyActions(env, h, j, plan);
-    if (plan.deferred.length && replan) await applyActions(env, h, j, await replan(j.actions));
+    if (plan.deferred.length && replan) {
+      const more = await replan(j.actions);
+      // a VF the count should have created is still missing: the PF driver did not make it
+      if (more.deferred.length) throw new PassthruError(`${more.deferred[0]}: not found on this host after raising its PF's sriov_numvfs`);
+      await applyActions(env, h, j, more);
+    }
     j.state = 'running';
     writeJournal(env.stateDir, j);
     return j;
