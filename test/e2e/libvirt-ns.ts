@@ -35,7 +35,9 @@ export class NsLibvirt {
 
   static async start(): Promise<NsLibvirt> {
     const work = mkdtempSync(join(tmpdir(), 'passthru-e2e-'));
-    const holder = spawn('bash', [nsScript, 'run', work], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // own process group: a signal to the runner's group (kill -9 of vitest) must not kill the holder before
+    // it tears down; it notices the runner's death by its stdin closing
+    const holder = spawn('bash', [nsScript, 'run', work], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     let out = '';
     let err = '';
     holder.stderr.on('data', (b: Buffer) => (err += b.toString()));
