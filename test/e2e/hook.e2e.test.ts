@@ -67,7 +67,6 @@ describe.skipIf(!avail.ok && skipRequested)('passthru hook under a real libvirtd
       writeFileSync(rec, `#!/bin/sh\nprintf '%s\\n' "$*" >>${shellQuote(hookCalls)}\ncat >/dev/null\nexit 0\n`);
       chmodSync(rec, 0o755);
     }
-    await lv.restartLibvirtd();
     await lv.virshOk(['define', lv.file('plain.xml', smallDomain('e2e-plain'))]);
     await lv.virshOk(['define', lv.file('gpu.xml', smallDomain('e2e-gpu', pciHostdev(GPU), stableUuid('e2e-gpu')))]);
   });
@@ -77,16 +76,35 @@ describe.skipIf(!avail.ok && skipRequested)('passthru hook under a real libvirtd
     host?.cleanup();
   });
 
-  it('passthru install puts the entry into the namespace qemu.d and says libvirtd must restart (no hook existed at its start)', () => {
+  // libvirtd restarted after the install (by the first test; later tests make sure of it)
+  let restarted = false;
+  const ensureRestarted = async (): Promise<void> => {
+    if (!restarted) await lv.restartLibvirtd();
+    restarted = true;
+  };
+
+  it('passthru install into the namespace qemu.d says libvirtd must restart; before the restart the hook never runs, after it it does', async () => {
     expect(install.code, install.stderr).toBe(0);
     expect(install.stdout).toContain(`installed ${entry}`);
     expect(install.stdout).toMatch(/restart libvirtd/);
     const text = readFileSync(lv.hostPath(entry), 'utf8');
     expect(text).toContain(`PASSTHRU_SIM=${shellQuote(host.file)}`);
     expect(text).toContain(`PASSTHRU_STATE_DIR=${shellQuote(host.stateDir)}`);
+    // libvirtd started with no hook: it does not see ours yet
+    clearRecords();
+    const before = await lv.virsh(['start', 'e2e-gpu']);
+    expect(before.code).not.toBe(0);
+    expect(readLines(hookCalls)).toEqual([]);
+    expect(readLines(nodeCalls)).toEqual([]);
+    await ensureRestarted();
+    const after = await lv.virsh(['start', 'e2e-gpu']);
+    expect(after.code).not.toBe(0);
+    expect(readLines(nodeCalls).map((l) => l.split(' ').slice(1).join(' '))).toEqual(['e2e-gpu prepare begin -', 'e2e-gpu release end -']);
+    expect(host.state()).toBe(pristine);
   });
 
   it('a small KVM domain without passthrough starts and stops; libvirt runs the hook each time and node never starts', async () => {
+    await ensureRestarted();
     clearRecords();
     await lv.virshOk(['start', 'e2e-plain']);
     expect((await lv.virshOk(['domstate', 'e2e-plain'])).trim()).toBe('running');
@@ -97,6 +115,7 @@ describe.skipIf(!avail.ok && skipRequested)('passthru hook under a real libvirtd
   });
 
   it("a hostdev whose group peer is on a host driver: prepare binds the peer, libvirt's failed start runs release, and the host is exactly as before", async () => {
+    await ensureRestarted();
     clearRecords();
     host.clearLog();
     const r = await lv.virsh(['start', 'e2e-gpu']);
@@ -121,6 +140,7 @@ describe.skipIf(!avail.ok && skipRequested)('passthru hook under a real libvirtd
   });
 
   it("a group already used by another running domain: prepare refuses, virsh start shows our line, nothing changes", async () => {
+    await ensureRestarted();
     // another domain holds group 3 (the audio function): its prepare, run as libvirtd would run it
     const holderXml = smallDomain('e2e-holder', pciHostdev(AUDIO), stableUuid('e2e-holder'));
     const held = await lv.exec(entry, ['e2e-holder', 'prepare', 'begin', '-'], { input: holderXml, env: hookEnv({}) });
@@ -149,6 +169,7 @@ describe.skipIf(!avail.ok && skipRequested)('passthru hook under a real libvirtd
   });
 
   it('passthru install --uninstall takes our entry out of the running setup: the next start runs only the other hook', async () => {
+    await ensureRestarted();
     const r = await lv.exec(nodeBin, [dist.passthru, 'install', '--uninstall'], { env: hookEnv({}) });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`removed ${entry}`);
