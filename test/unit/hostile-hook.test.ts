@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, symlinkSync, writeFileSync, rmSync } from 'nod
 import { join } from 'node:path';
 import { figures } from '../support/figures.js';
 import { domainXml, domainUuid } from '../support/domains.js';
-import { carrierDomain, hostileArgs, hostileDocuments, hostileValueCases } from '../support/hostile.js';
+import { carrierDomain, hostileArgs, hostileDocuments, hostileValueCases, knownFindings } from '../support/hostile.js';
 import { gpusWithPeers, loadFixture, mdevParents, sriovPfs, vfAddress } from '../support/scenarios.js';
 import { SimHost } from '../support/simhost.js';
 import { before, refusalProblems } from '../support/refusal.js';
@@ -28,31 +28,37 @@ beforeAll(async () => {
 });
 afterAll(() => h?.cleanup());
 
-async function refused(name: string, run: () => ReturnType<SimHost['hook']>, opts: { exitZeroOk?: boolean } = {}): Promise<void> {
-  const b = before(h);
-  const r = await run();
-  fig.add('cases');
-  const problems = refusalProblems(h, b, r, fig, opts);
-  if (problems.length) fig.note(`${name}: ${problems.join('; ')}`);
-  expect(problems, `${name}: stderr ${JSON.stringify(r.stderr.slice(0, 300))}`).toEqual([]);
+/** Runs one case on a fresh copy of the host (a case that wrongly changed the host cannot taint the next). */
+async function refused(name: string, run: (c: SimHost) => ReturnType<SimHost['hook']>, opts: { exitZeroOk?: boolean; silentOk?: boolean } = {}): Promise<void> {
+  const c = h.copy();
+  try {
+    const b = before(c);
+    const r = await run(c);
+    fig.add('cases');
+    const problems = refusalProblems(c, b, r, fig, opts);
+    if (problems.length) fig.note(`${name}: ${problems.join('; ')}`);
+    expect(problems, `${name}: stderr ${JSON.stringify(r.stderr.slice(0, 300))}`).toEqual([]);
+  } finally {
+    c.cleanup();
+  }
 }
 
 describe('domain XML on stdin that attacks the parser', () => {
   for (const c of hostileDocuments(carrierDomain(gpu.address))) {
     it(`prepare refuses ${c.name}`, async () => {
-      await refused(`stdin ${c.name}`, () => h.hook('hostile', 'prepare', c.body));
+      await refused(`stdin ${c.name}`, (host) => host.hook('hostile', 'prepare', c.body));
     });
     it(`release of ${c.name} writes nothing and says why`, async () => {
-      await refused(`release stdin ${c.name}`, () => h.hook('hostile', 'release', c.body), { exitZeroOk: true });
+      await refused(`release stdin ${c.name}`, (host) => host.hook('hostile', 'release', c.body), { exitZeroOk: true });
     });
   }
 });
 
 describe('values that attack the paths they become', () => {
   for (const c of hostileValueCases(ctx)) {
-    it(`prepare refuses ${c.name}`, async () => {
+    (knownFindings[c.name] ? it.fails : it)(`prepare refuses ${c.name}${knownFindings[c.name] ? ` (known finding: ${knownFindings[c.name]})` : ''}`, async () => {
       const xml = c.xml ?? domainXml(c.spec);
-      await refused(`value ${c.name}`, () => h.hook(c.spec.name, 'prepare', xml));
+      await refused(`value ${c.name}`, (host) => host.hook(c.spec.name, 'prepare', xml));
     });
   }
 });
@@ -61,12 +67,13 @@ describe('hostile hook arguments', () => {
   const xml = domainXml({ name: 'vm', hostdevs: [{ address: gpu.address, managed: true }] });
   for (const c of hostileArgs) {
     it(`${c.name}: ${c.mayIgnore ? 'ignored or refused' : 'refused'}, nothing written`, async () => {
-      await refused(`argv ${c.name}`, () => h.hook('vm', 'prepare', xml, { args: c.args }), { exitZeroOk: c.mayIgnore });
+      // an operation the hook does not act on may be ignored silently, as hooks/qemu does
+      await refused(`argv ${c.name}`, (host) => host.hook('vm', 'prepare', xml, { args: c.args }), { exitZeroOk: c.mayIgnore, silentOk: c.mayIgnore });
     });
   }
   it('a bad PASSTHRU_WRITE_TIMEOUT_MS is refused', async () => {
     for (const v of ['0', '-1', 'soon', '1e9', '99999999999']) {
-      await refused(`PASSTHRU_WRITE_TIMEOUT_MS=${v}`, () => h.hook('vm', 'prepare', xml, { env: { PASSTHRU_WRITE_TIMEOUT_MS: v } }));
+      await refused(`PASSTHRU_WRITE_TIMEOUT_MS=${v}`, (host) => host.hook('vm', 'prepare', xml, { env: { PASSTHRU_WRITE_TIMEOUT_MS: v } }));
     }
   });
 });
@@ -88,7 +95,7 @@ describe('config and journal files', () => {
       const file = join(h.dir, `config-${name.replace(/\W+/g, '-')}.json`);
       make(file);
       try {
-        await refused(`config ${name}`, () => h.hook(spec.name, 'prepare', xml, { env: { PASSTHRU_CONFIG: file } }));
+        await refused(`config ${name}`, (host) => host.hook(spec.name, 'prepare', xml, { env: { PASSTHRU_CONFIG: file } }));
       } finally {
         rmSync(file, { recursive: true, force: true });
       }
@@ -114,7 +121,7 @@ describe('config and journal files', () => {
       mkdirSync(h.stateDir, { recursive: true });
       make(h.stateDir);
       try {
-        await refused(`journal: ${name}`, () => h.hook(spec.name, 'prepare', xml));
+        await refused(`journal: ${name}`, (host) => host.hook(spec.name, 'prepare', xml));
         if (name.includes('symlink')) expect(readFileSync(join(h.stateDir, '..', 'victim.json'), 'utf8')).toBe('do not touch\n');
       } finally {
         rmSync(h.stateDir, { recursive: true, force: true });
@@ -127,7 +134,7 @@ describe('config and journal files', () => {
     const file = join(h.stateDir, `${domainUuid(spec)}.json`);
     writeFileSync(file, '{"schema": "passthru-jou');
     try {
-      await refused('journal: own corrupt journal on release', () => h.hook(spec.name, 'release', xml), { exitZeroOk: true });
+      await refused('journal: own corrupt journal on release', (host) => host.hook(spec.name, 'release', xml), { exitZeroOk: true });
       expect(readFileSync(file, 'utf8')).toBe('{"schema": "passthru-jou');
     } finally {
       rmSync(h.stateDir, { recursive: true, force: true });
