@@ -1,7 +1,8 @@
 // `xmlfix`: libvirt XML in, libvirt XML out, changing only what the edits ask for.
-import { readFileSync } from 'node:fs';
+import { fs } from './xmlfix/builtins.js';
 import { oneLine, PassthruError } from '../errors.js';
 import { checkXmlInput } from '../xml/guard.js';
+import { writeStdout } from './xmlfix/stdout.js';
 import { parseXmlfixArgs, USAGE, type XmlfixArgs } from './xmlfix/args.js';
 import { applyEdits, rootName } from './xmlfix/apply.js';
 import type { HostLookup } from './xmlfix/host-lookup.js';
@@ -15,7 +16,7 @@ interface Result {
 async function main(argv: string[]): Promise<number> {
   const args = parseXmlfixArgs(argv);
   if (args.mode === 'help') {
-    process.stdout.write(USAGE);
+    writeStdout(USAGE);
     return 0;
   }
   let hostPromise: Promise<HostLookup> | undefined;
@@ -39,7 +40,7 @@ async function main(argv: string[]): Promise<number> {
     const { listDevices, formatListing } = await import('./xmlfix/listing.js');
     for (const r of results) {
       const items = listDevices(r.output, rootName(r.output));
-      process.stdout.write(args.json ? `${JSON.stringify(items, null, 2)}\n` : formatListing(items));
+      writeStdout(args.json ? `${JSON.stringify(items, null, 2)}\n` : formatListing(items));
     }
     return 0;
   }
@@ -55,7 +56,7 @@ async function emit(args: XmlfixArgs, results: Result[], created: boolean): Prom
   }
   if (args.diff) {
     const { unifiedDiff } = await import('./xmlfix/diff.js');
-    for (const r of results) process.stdout.write(unifiedDiff(r.file, r.input, r.output));
+    for (const r of results) writeStdout(unifiedDiff(r.file, r.input, r.output));
     return 0;
   }
   if (args.inPlace || args.output !== undefined) {
@@ -63,13 +64,13 @@ async function emit(args: XmlfixArgs, results: Result[], created: boolean): Prom
     await writeResults(args, results);
     return 0;
   }
-  process.stdout.write(results[0]!.output);
+  writeStdout(results[0]!.output);
   return 0;
 }
 
 function readInput(file: string): Buffer {
   try {
-    return readFileSync(file === '-' ? 0 : file);
+    return fs.readFileSync(file === '-' ? 0 : file);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     throw new PassthruError(`cannot read '${file}': ${e.code ?? ''} ${e.message.replace(/^[A-Z]+: /, '').replace(/, open.*$/, '')}`.replace(/\s+/g, ' '), 2);

