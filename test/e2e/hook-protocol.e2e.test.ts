@@ -28,7 +28,8 @@ function recorder(name: string, recDir: string, opts: { failPrepare?: string } =
   ].join('\n');
 }
 
-describe.skipIf(!avail.ok && skipRequested)('libvirt hook protocol (real libvirtd)', () => {
+// a busy CI machine slows libvirtd restarts and qemu starts: generous bounds, each wait still bounded
+describe.skipIf(!avail.ok && skipRequested)('libvirt hook protocol (real libvirtd)', { timeout: 90_000 }, () => {
   if (!avail.ok) {
     it('can run the e2e tier on this machine', () => {
       throw new Error(avail.reason);

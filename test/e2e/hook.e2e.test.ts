@@ -18,7 +18,8 @@ if (!avail.ok && skipRequested) console.warn(`${avail.reason} (skipped: PASSTHRU
 const GPU = '0000:01:00.0'; // workstation fixture: NVIDIA GPU, group 3, on nouveau
 const AUDIO = '0000:01:00.1'; // its audio function, same group, on snd_hda_intel
 
-describe.skipIf(!avail.ok && skipRequested)('passthru hook under a real libvirtd', () => {
+// a busy CI machine slows libvirtd restarts and qemu starts: generous bounds, each wait still bounded
+describe.skipIf(!avail.ok && skipRequested)('passthru hook under a real libvirtd', { timeout: 90_000 }, () => {
   if (!avail.ok) {
     it('can run the e2e tier on this machine', () => {
       throw new Error(avail.reason);
