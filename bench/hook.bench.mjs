@@ -37,6 +37,17 @@ function median(xs) {
   return s[Math.floor(s.length / 2)];
 }
 
+/** CPU time (user+sys, ms) of this process's waited-for children, from /proc/self/stat (Linux). */
+function childCpuMs() {
+  try {
+    const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+    return ((Number(f[13]) + Number(f[14])) * 1000) / 100; // cutime, cstime in clock ticks (USER_HZ 100)
+  } catch {
+    return NaN;
+  }
+}
+const cpu = { node0: 0, prep: 0, rel: 0 };
+
 function timed(argv, opts) {
   const t0 = process.hrtime.bigint();
   const r = spawnSync(argv[0], argv.slice(1), { input: opts.input ?? '', env: opts.env ?? minimalEnv, stdio: ['pipe', 'ignore', 'pipe'] });
@@ -67,10 +78,17 @@ try {
   const prep = [];
   const rel = [];
   for (let i = 0; i < N + 2; i++) {
+    const c0 = childCpuMs();
     const a = timed([process.execPath, '-e', '0'], {});
+    const c1 = childCpuMs();
     const p = timed([simEntry, s.name, 'prepare', 'begin', '-'], { input: xml });
+    const c2 = childCpuMs();
     const r = timed([simEntry, s.name, 'release', 'end', '-'], { input: xml });
+    const c3 = childCpuMs();
     if (i >= 2) {
+      cpu.node0 += c1 - c0;
+      cpu.prep += c2 - c1;
+      cpu.rel += c3 - c2;
       node0.push(a);
       prep.push(p);
       rel.push(r);
@@ -81,6 +99,9 @@ try {
   row('node -e 0 (baseline)', b);
   row(`prepare: ${s.summary}`, median(prep), b);
   row('release of the same', median(rel), b);
+  // wall time swings with other load on the machine; CPU time (children's user+sys, mean per run) does less
+  const cb = cpu.node0 / N;
+  console.log(`CPU per run (mean): node -e 0 ${cb.toFixed(1)} ms, prepare ${(cpu.prep / N).toFixed(1)} ms (${(cpu.prep / N / cb).toFixed(2)}x), release ${(cpu.rel / N).toFixed(1)} ms (${(cpu.rel / N / cb).toFixed(2)}x)`);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

@@ -7,6 +7,7 @@ import type { Sysfs } from '../host/sysfs.js';
 import type { Action, Holds, Op, Plan } from '../plan/types.js';
 import { applyOp, stepName, type HostAccess } from './ops.js';
 import { ensureStateDir, JOURNAL_SCHEMA, listJournals, removeJournal, writeJournal, type Journal } from './journal.js';
+import { byText } from '../plan/order.js';
 
 export interface ExecEnv {
   sysfs: Sysfs;
@@ -71,7 +72,7 @@ function mergeHolds(a: Holds, b: Holds): Holds {
     groups: uniq([...a.groups, ...b.groups]).sort((x, y) => x - y),
     devices: uniq([...a.devices, ...b.devices]).sort(),
     mdevs: uniq([...a.mdevs, ...b.mdevs]).sort(),
-    pfs: [...pfs.values()].sort((x, y) => x.pf.localeCompare(y.pf)),
+    pfs: [...pfs.values()].sort((x, y) => byText(x.pf, y.pf)),
   };
 }
 

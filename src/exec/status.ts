@@ -1,6 +1,7 @@
 // What is held by which domain, read from the journals (no host access), for `passthru status`.
 import { listJournals, type JournalState } from './journal.js';
 import type { Holds } from '../plan/types.js';
+import { byText } from '../plan/order.js';
 
 export interface StatusReport {
   stateDir: string;
@@ -18,7 +19,7 @@ export function statusReport(stateDir: string): StatusReport {
     const j = e.journal;
     report.domains.push({ name: j.domain.name, uuid: j.domain.uuid, state: j.state, pid: j.pid, updated: j.updated, holds: j.holds, actions: j.actions.map((a) => ({ id: a.id, status: a.status, why: a.why })) });
   }
-  report.domains.sort((a, b) => a.name.localeCompare(b.name) || a.uuid.localeCompare(b.uuid));
+  report.domains.sort((a, b) => byText(a.name, b.name) || byText(a.uuid, b.uuid));
   return report;
 }
 

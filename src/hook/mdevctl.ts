@@ -5,6 +5,7 @@ import { layout } from '../host/layout.js';
 import type { Sysfs } from '../host/sysfs.js';
 import type { MdevRequest } from '../xml/model.js';
 import { checkMdevParent, checkMdevType } from '../plan/names.js';
+import { byText } from '../plan/order.js';
 
 async function list(s: Sysfs, p: string): Promise<string[]> {
   try {
@@ -39,5 +40,5 @@ export async function readMdevctlDefinitions(s: Sysfs, uuids: string[]): Promise
       }
     }
   }
-  return out.sort((a, b) => a.uuid.localeCompare(b.uuid));
+  return out.sort((a, b) => byText(a.uuid, b.uuid));
 }

@@ -9,6 +9,7 @@ import { formatPciAddress } from '../pci/address.js';
 import type { Action, Plan } from './types.js';
 import { PlanRefusal } from './refusal.js';
 import { domainUuid, planVfSettings } from './prepare.js';
+import { byText } from './order.js';
 
 export interface PoolInput {
   domain: DomainPassthrough;
@@ -58,6 +59,6 @@ export function planPoolVfs(input: PoolInput): Plan {
     const action = planVfSettings(snap, input.links, vf!, { ...req, mac }, false, refuse);
     if (action && !done.has(action.id)) actions.push(action);
   }
-  actions.sort((a, b) => a.device.localeCompare(b.device));
+  actions.sort((a, b) => byText(a.device, b.device));
   return { domain: { name: domain.name, uuid }, actions, holds: { groups: [], devices: devices.sort(), mdevs: [], pfs: [] }, deferred: [] };
 }

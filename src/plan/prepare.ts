@@ -18,6 +18,7 @@ import { PlanRefusal } from './refusal.js';
 import { protectionReason, type ProtectContext } from './protect.js';
 import { checkMdevParent, checkMdevType, checkNetdev, checkUuid } from './names.js';
 import { bindVfioAction, vfSettingsAction } from './actions.js';
+import { byText } from './order.js';
 
 export interface PrepareInput {
   domain: DomainPassthrough;
@@ -86,7 +87,7 @@ export function planPrepare(input: PrepareInput): Plan {
     if (!pfAddr) throw new InputError(`<passthru:pf> needs dev= or address=`);
     pfRequests.set(pfAddr, Math.max(req.vfs, pfRequests.get(pfAddr) ?? 0));
   }
-  for (const [pfAddr, want] of [...pfRequests].sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [pfAddr, want] of [...pfRequests].sort(([a], [b]) => byText(a, b))) {
     const pf = snap.devices[pfAddr] ?? refuse(`PF ${pfAddr}`, 'not found on this host');
     if (!pf.sriov) refuse(`PF ${pfAddr}`, 'does not support SR-IOV (no sriov_totalvfs)');
     const s = pf.sriov!;
@@ -127,7 +128,7 @@ export function planPrepare(input: PrepareInput): Plan {
   for (const h of domain.hostdevInterfaces) assigned.set(formatPciAddress(h.address), { address: formatPciAddress(h.address), managed: h.managed, iface: true });
   const deferred: string[] = [];
   const present: Assigned[] = [];
-  for (const a of [...assigned.values()].sort((x, y) => x.address.localeCompare(y.address))) {
+  for (const a of [...assigned.values()].sort((x, y) => byText(x.address, y.address))) {
     if (snap.devices[a.address]) present.push(a);
     else if (predicted.has(a.address)) deferred.push(a.address);
     else refuse(a.address, 'not found on this host');
@@ -174,7 +175,7 @@ export function planPrepare(input: PrepareInput): Plan {
   // ---- mdevs ------------------------------------------------------------------------------------
   const mdevActions: Action[] = [];
   const used = new Map<string, number>(); // 'parent/type' -> instances this plan creates
-  for (const h of [...domain.mdevHostdevs].sort((x, y) => x.uuid.localeCompare(y.uuid))) {
+  for (const h of [...domain.mdevHostdevs].sort((x, y) => byText(x.uuid, y.uuid))) {
     const id = checkUuid(h.uuid);
     const other = holder((x) => x.mdevs.includes(id));
     if (other) refuse(`mdev ${id}`, `is used by running domain '${other.name}'`);
@@ -271,6 +272,6 @@ function sortHolds(h: Holds): Holds {
     groups: [...h.groups].sort((a, b) => a - b),
     devices: [...h.devices].sort(),
     mdevs: [...h.mdevs].sort(),
-    pfs: [...h.pfs].sort((a, b) => a.pf.localeCompare(b.pf)),
+    pfs: [...h.pfs].sort((a, b) => byText(a.pf, b.pf)),
   };
 }
