@@ -7,13 +7,33 @@ export function registerSim(program: Command): void {
   sim
     .command('init')
     .description('create a simulated host file from a fixture')
-    .requiredOption('--fixture <name|path>', 'built-in fixture (workstation, server) or a fixture .json file')
+    .option('--fixture <name|path>', 'built-in fixture (workstation, server) or a fixture .json file')
+    .option('--generate <n>', 'a synthetic host of N PCI devices instead of a fixture')
     .requiredOption('-o, --output <file>', 'sim file to write')
-    .action(async (opts: { fixture: string; output: string }) => {
+    .action(async (opts: { fixture?: string; generate?: string; output: string }) => {
+      if ((opts.fixture === undefined) === (opts.generate === undefined)) throw new InputError('sim init needs exactly one of --fixture NAME|PATH and --generate N');
       const { loadFixture, hostFromFixture } = await import('../sim/fixture.js');
       const { writeSimFile } = await import('../sim/persist.js');
-      const host = hostFromFixture(await loadFixture(opts.fixture));
-      writeSimFile(opts.output, host);
+      let fixture;
+      if (opts.generate !== undefined) {
+        const n = Number(opts.generate);
+        if (!/^\d+$/.test(opts.generate) || n < 1 || n > 500_000) throw new InputError(`--generate needs a device count 1..500000, got '${opts.generate}'`);
+        fixture = (await import('../sim/generate.js')).generateHost(n);
+      } else fixture = await loadFixture(opts.fixture!);
+      writeSimFile(opts.output, hostFromFixture(fixture));
+    });
+  sim
+    .command('materialize')
+    .description('write the simulated host as a real sysfs-like directory tree (for PASSTHRU_ROOT)')
+    .requiredOption('-o, --output <dir>', 'directory to create (must not exist)')
+    .action(async (opts: { output: string }) => {
+      const file = process.env.PASSTHRU_SIM;
+      if (!file) throw new InputError('no simulated host: give --sim FILE or set PASSTHRU_SIM');
+      const { existsSync } = await import('node:fs');
+      if (existsSync(opts.output)) throw new InputError(`'${opts.output}' exists: materialize writes a new directory`);
+      const { SimKernel } = await import('../sim/kernel.js');
+      const { materialize } = await import('../sim/materialize.js');
+      await materialize(SimKernel.load(file, {}), opts.output);
     });
   sim
     .command('in-use')

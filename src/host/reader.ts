@@ -7,6 +7,7 @@ import type { HostSnapshot, MdevInfo, MdevTypeInfo, PciDeviceInfo } from './type
 
 const PCI = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const BATCH = 64;
 const NAME = /^[A-Za-z0-9_.:@+-]{1,64}$/;
 
 export interface SnapshotRequest {
@@ -222,7 +223,9 @@ export class HostReader {
     const kernel = await this.kernel();
     if (kernel) snap.kernel = kernel;
     const addrs = (await this.opt(this.sysfs.list(layout.pciDevices))) ?? [];
-    const infos = await Promise.all(addrs.map((a) => this.device(a)));
+    // in batches: all devices at once would hold thousands of open files (EMFILE) and a heap of promises
+    const infos: (PciDeviceInfo | undefined)[] = [];
+    for (let i = 0; i < addrs.length; i += BATCH) infos.push(...(await Promise.all(addrs.slice(i, i + BATCH).map((a) => this.device(a)))));
     for (const d of infos) {
       if (!d) continue;
       snap.devices[d.address] = d;

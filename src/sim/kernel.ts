@@ -15,9 +15,12 @@ type Node =
   | { t: 'link'; target: string; to?: string };
 
 const MODULE_DRIVERS: Record<string, string> = { vfio_pci: 'vfio-pci', pci_stub: 'pci-stub' };
+const DIRECT = /^sys\/(?:bus\/pci\/devices\/[^/]+\/(?!driver\/|physfn\/|virtfn|iommu_group\/|mdev_supported_types)[^/]+|class\/mdev_bus\/[^/]+\/mdev_supported_types\/[^/]+\/(?!devices\/)[^/]+)$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const MAC = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/;
 const hex0x = (v: string): string => `0x${v.toLowerCase()}\n`;
+/** Bumped by every save in this process, so other instances re-check the file. */
+let localGeneration = 0;
 const enoent = (path: string) => errnoError('ENOENT', 'no such file or directory', path);
 
 /** The sysfs address of routing id `rid` in PCI domain `domain`. */
@@ -55,6 +58,8 @@ export class SimKernel implements Sysfs, NetLink {
   private byAddr = new Map<string, SimDevice>();
   private groupsCache?: Map<number, string[]>;
   private stamp?: string;
+  private checkedGen = -1;
+  private vfIndex = new Map<string, SimDevice[]>();
 
   constructor(state: SimFile, opts: SimKernelOptions = {}) {
     this.file = opts.file;
@@ -76,6 +81,8 @@ export class SimKernel implements Sysfs, NetLink {
 
   private reindex(): void {
     this.byAddr = new Map(this.state.devices.map((d) => [d.address, d]));
+    this.vfIndex = new Map();
+    for (const d of this.state.devices) if (d.physfn) (this.vfIndex.get(d.physfn) ?? this.vfIndex.set(d.physfn, []).get(d.physfn)!).push(d);
     this.groupsCache = undefined;
   }
 
@@ -91,6 +98,13 @@ export class SimKernel implements Sysfs, NetLink {
   /** Another process may have changed the file since we read it: pick its version up. */
   private refresh(): void {
     if (!this.file) return;
+    // one stat per event-loop turn: the reads of one turn see one version of the host (a write in
+    // this process, by any instance, forces the next check)
+    if (this.checkedGen === localGeneration) return;
+    this.checkedGen = localGeneration;
+    setImmediate(() => {
+      if (this.checkedGen === localGeneration) this.checkedGen = -1;
+    }).unref();
     const now = this.fileStamp();
     if (now !== this.stamp) {
       this.setState(readSimFile(this.file));
@@ -102,6 +116,7 @@ export class SimKernel implements Sysfs, NetLink {
   save(): void {
     if (!this.file) return;
     writeSimFile(this.file, this.state);
+    localGeneration++;
     this.stamp = this.fileStamp();
   }
 
@@ -425,6 +440,8 @@ export class SimKernel implements Sysfs, NetLink {
 
   /** Rewrites symlinks met inside a path (D/driver/unbind -> drivers/X/unbind); the last component stays. */
   private resolveLinks(path: string): string {
+    // the common case, an attribute of a device or of an mdev type, crosses no link
+    if (DIRECT.test(path)) return path;
     let p = path;
     for (let hop = 0; hop < 16; hop++) {
       const s = p.split('/');
@@ -484,7 +501,7 @@ export class SimKernel implements Sysfs, NetLink {
     const s = p.split('/');
     const file = this.state.files?.[p];
     if (file !== undefined) return { t: 'file', get: () => file, set: p.startsWith('etc/') ? (v) => void (this.state.files![p] = v) : undefined };
-    const dirOfFiles = this.filesUnder(p);
+    const dirOfFiles = this.state.files ? this.filesUnder(p) : [];
     switch (s[0]) {
       case 'sys':
         return this.sysNode(s.slice(1), p) ?? this.missing(dirOfFiles, original);
@@ -665,7 +682,7 @@ export class SimKernel implements Sysfs, NetLink {
     }
     const vf = /^virtfn(\d+)$/.exec(attr);
     if (vf && dv.sriov) {
-      const addr = this.state.devices.find((x) => x.physfn === dv.address && x.vfIndex === Number(vf[1]))?.address;
+      const addr = this.vfIndex.get(dv.address)?.find((x) => x.vfIndex === Number(vf[1]))?.address;
       return addr ? { t: 'link', target: `../${addr}`, to: `sys/bus/pci/devices/${addr}` } : undefined;
     }
     const sr = dv.sriov;
@@ -711,7 +728,7 @@ export class SimKernel implements Sysfs, NetLink {
     if (this.mdevParent(dv.address)) e.push('mdev_supported_types');
     if (dv.sriov) {
       e.push('sriov_drivers_autoprobe', 'sriov_numvfs', 'sriov_offset', 'sriov_stride', 'sriov_totalvfs', 'sriov_vf_device');
-      for (const x of this.state.devices) if (x.physfn === dv.address) e.push(`virtfn${x.vfIndex}`);
+      for (const x of this.vfIndex.get(dv.address) ?? []) e.push(`virtfn${x.vfIndex}`);
     }
     return e;
   }
@@ -886,8 +903,8 @@ export class SimKernel implements Sysfs, NetLink {
   private blockNode(s: string[]): Node | undefined {
     const r = this.rootDiskNames();
     const dv = r && this.byAddr.get(r.device);
+    if (s.length === 0) return { t: 'dir', entries: () => (r && dv ? [r.disk, r.partition] : []) };
     if (!r || !dv) return undefined;
-    if (s.length === 0) return { t: 'dir', entries: () => [r.disk, r.partition] };
     const base = `../../${this.pciPath(dv)}/nvme/nvme0/${r.disk}`;
     if (s.length === 1 && s[0] === r.disk) return { t: 'link', target: base };
     if (s.length === 1 && s[0] === r.partition) return { t: 'link', target: `${base}/${r.partition}` };
@@ -895,8 +912,10 @@ export class SimKernel implements Sysfs, NetLink {
   }
 }
 
+const BAD_PATH = /(?:^|\/)\.\.?(?:\/|$)|\/\/|^\/|\/$|\0/;
+
 function checkPath(path: string): string {
-  if (typeof path !== 'string' || path === '' || path.includes('\0') || path.startsWith('/') || path.split('/').some((x) => x === '..' || x === '.' || x === '')) {
+  if (typeof path !== 'string' || path === '' || BAD_PATH.test(path)) {
     throw errnoError('EINVAL', 'host path must be relative to the host root, without . or ..', JSON.stringify(path));
   }
   return path;
