@@ -3,7 +3,7 @@
 // two USB controllers unmanaged), 1 mdev (GVT-g) and 2 VFs created on the igb PF (hostdev
 // interfaces with MAC/VLAN and trust/spoofchk settings).
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -69,5 +69,10 @@ export async function setup(work) {
     domainXml,
     summary: '4 hostdevs, 1 mdev, 2 VFs (created + settings)',
     isPristine: () => canonical(readFileSync(simFile, 'utf8')) === canonical(start),
+    /** Puts the start file back (only between full cycles, when the host state already equals it). */
+    reset: () => {
+      if (canonical(readFileSync(simFile, 'utf8')) !== canonical(start)) throw new Error('the simulated host did not return to its start state after a cycle');
+      writeFileSync(simFile, start);
+    },
   };
 }
