@@ -88,6 +88,24 @@ log_outputs = "3:file:/var/log/libvirt/libvirtd.log"
 EOF
 }
 
+# qemu capabilities probed by an earlier run (PASSTHRU_E2E_CAPS_CACHE): libvirt re-validates them
+# (qemu binary, libvirt and kernel versions) and probes again when stale, so this only saves time
+CAPS=/var/cache/libvirt/qemu/capabilities
+caps_in() {
+  local c=${PASSTHRU_E2E_CAPS_CACHE:-}
+  [ -n "$c" ] && [ -d "$c" ] || return 0
+  mkdir -p "$CAPS" && cp -p "$c"/*.xml "$CAPS"/ 2>/dev/null
+  return 0
+}
+caps_out() {
+  local c=${PASSTHRU_E2E_CAPS_CACHE:-} tmp
+  [ -n "$c" ] && [ ! -d "$c" ] || return 0
+  ls "$CAPS"/*.xml >/dev/null 2>&1 || return 0
+  mkdir -p "${c%/*}" && tmp=$(mktemp -d "$c.XXXXXX") || return 0
+  cp -p "$CAPS"/*.xml "$tmp"/ && mv -T "$tmp" "$c" 2>/dev/null || rm -rf "$tmp"
+  return 0
+}
+
 libvirtd_start() {
   # -d: libvirtd daemonizes and stays in this namespace after the caller (nsenter) exits
   env -i $LIBVIRTD_ENV libvirtd -d -p "$PIDFILE" -f /etc/libvirt/libvirtd.conf || die "libvirtd did not start"
@@ -143,7 +161,9 @@ inside() {
   trap teardown TERM INT HUP EXIT
   mount_private
   write_config
+  caps_in
   libvirtd_start
+  caps_out
   echo "READY $$ $(readlink /proc/self/ns/mnt)"
   # hold the namespace until the test runner closes our stdin (or dies: then stdin closes too), and
   # never longer than PASSTHRU_E2E_MAX_S (a hung runner must not leave libvirtd and qemu behind)

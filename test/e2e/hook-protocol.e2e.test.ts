@@ -2,7 +2,8 @@
 // qemu.d (FINDINGS.md). These pin the facts the hook design rests on: which operations in which order,
 // the environment, the XML on stdin, and when libvirtd notices a hook at all.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NsLibvirt, e2eAvailability, skipRequested, smallDomain, pciHostdev, realHostUnsafe } from './libvirt-ns.js';
 
@@ -66,18 +67,21 @@ describe.skipIf(!avail.ok && skipRequested)('libvirt hook protocol (real libvirt
   };
 
   beforeAll(async () => {
-    lv = await NsLibvirt.start();
-    rec = join(lv.work, 'rec');
-    hooks = lv.hostPath('/etc/libvirt/hooks');
-    mkdirSync(rec);
-    install('qemu', recorder('qemu', rec));
-    install('qemu.d/10-rec', recorder('10-rec', rec));
-    await lv.restartLibvirtd(); // hooks are noticed only if present when libvirtd starts
+    // hooks are noticed only if present when libvirtd starts: they go in first
+    const recDir = mkdtempSync(join(tmpdir(), 'passthru-e2e-rec-'));
+    lv = await NsLibvirt.start((etc) => {
+      hooks = join(etc, 'hooks');
+      install('qemu', recorder('qemu', recDir));
+      install('qemu.d/10-rec', recorder('10-rec', recDir));
+    });
+    rec = recDir;
+    expect(lv.hostPath('/etc/libvirt/hooks')).toBe(hooks);
     await lv.virshOk(['define', lv.file('plain.xml', smallDomain('e2e-plain'))]);
   });
 
   afterAll(async () => {
     await lv?.stop();
+    if (rec) rmSync(rec, { recursive: true, force: true });
   });
 
   it('start and destroy: prepare, start, started, then stopped, release; hooks/qemu before each qemu.d entry; extra argument "-"', async () => {

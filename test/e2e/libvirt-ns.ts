@@ -4,7 +4,7 @@
 // stop() always ends libvirtd and every qemu it started, with a last-resort kill of whatever still lives
 // in the namespace.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../support/paths.js';
@@ -33,11 +33,18 @@ export class NsLibvirt {
     private stderr: () => string,
   ) {}
 
-  static async start(): Promise<NsLibvirt> {
+  /** `seed` may put files under the namespace's /etc/libvirt (given as a real path) before libvirtd starts. */
+  static async start(seed?: (etcLibvirt: string) => void): Promise<NsLibvirt> {
     const work = mkdtempSync(join(tmpdir(), 'passthru-e2e-'));
+    if (seed) {
+      const etc = join(work, 'fs', 'etc', 'libvirt');
+      mkdirSync(etc, { recursive: true });
+      seed(etc);
+    }
     // own process group: a signal to the runner's group (kill -9 of vitest) must not kill the holder before
     // it tears down; it notices the runner's death by its stdin closing
-    const holder = spawn('bash', [nsScript, 'run', work], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    const env = { ...process.env, PASSTHRU_E2E_CAPS_CACHE: join(repoRoot, '.cache', 'e2e', 'qemu-capabilities') };
+    const holder = spawn('bash', [nsScript, 'run', work], { stdio: ['pipe', 'pipe', 'pipe'], detached: true, env });
     let out = '';
     let err = '';
     holder.stderr.on('data', (b: Buffer) => (err += b.toString()));
