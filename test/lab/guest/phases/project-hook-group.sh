@@ -11,7 +11,10 @@ u=5a1b0000-0000-4000-8000-000000000001
 domain_xml lab-group "$u" "hostdev:$ea:yes" > /tmp/group.xml
 run_hook /tmp/group.xml lab-group prepare begin
 eq "prepare (managed='yes' hostdev $ea) exits 0" 0 "$hook_rc"
-eq "peers on vfio-pci, the hostdev left to libvirt, the bridge untouched" "vfio-pci vfio-pci e1000 none" "$(drv "$eb") $(drv "$edu") $(drv "$ea") $(drv "$bridge")"
+# edu has no driver: it keeps the group viable as it is, so the hook may leave it (it does, today).
+edu_now=$(drv "$edu"); case "$edu_now" in none | vfio-pci) edu_ok=ok ;; *) edu_ok="on $edu_now" ;; esac
+echo "# driverless peer edu after prepare: $edu_now"
+eq "peer with a driver on vfio-pci, driverless edu left driverless or on vfio-pci, hostdev left to libvirt, bridge untouched" "vfio-pci ok e1000 none" "$(drv "$eb") $edu_ok $(drv "$ea") $(drv "$bridge")"
 eq "journal written" yes "$(test -f "$(journal_of "$u")" && echo yes)"
 eq "/dev/vfio/$g present" yes "$(test -c "/dev/vfio/$g" && echo yes)"
 # What libvirt does next for a managed hostdev, then the group must be usable.
@@ -31,7 +34,8 @@ u=5a1b0000-0000-4000-8000-000000000002
 domain_xml lab-group-unmanaged "$u" "hostdev:$ea:no" > /tmp/group2.xml
 run_hook /tmp/group2.xml lab-group-unmanaged prepare begin
 eq "prepare (managed='no') exits 0" 0 "$hook_rc"
-eq "hostdev and peers on vfio-pci" "vfio-pci vfio-pci vfio-pci none" "$(drv "$ea") $(drv "$eb") $(drv "$edu") $(drv "$bridge")"
+edu_now=$(drv "$edu"); case "$edu_now" in none | vfio-pci) edu_ok=ok ;; *) edu_ok="on $edu_now" ;; esac
+eq "hostdev and the e1000 peer on vfio-pci, edu driverless or on vfio-pci, bridge untouched" "vfio-pci vfio-pci ok none" "$(drv "$ea") $(drv "$eb") $edu_ok $(drv "$bridge")"
 eq "group $g viable after prepare alone" viable "$(vfio-group-status "$g")"
 run_hook /tmp/group2.xml lab-group-unmanaged release end
 eq "release (managed='no') exits 0" 0 "$hook_rc"
