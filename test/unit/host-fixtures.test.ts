@@ -15,7 +15,7 @@ import { openHost } from '../../src/host/open.js';
 import { NodeSysfs } from '../../src/host/node-sysfs.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const Ajv = ((AjvModule as unknown as { default?: unknown }).default ?? AjvModule) as typeof AjvModule;
+const Ajv = ((AjvModule as unknown as { default?: unknown }).default ?? AjvModule) as unknown as typeof AjvModule.default;
 const validate = new Ajv({ strict: false }).compile(JSON.parse(readFileSync(join(repo, 'schemas', 'host.schema.json'), 'utf8')));
 
 describe('host fixtures', () => {
