@@ -15,7 +15,7 @@
 // PASSTHRU_SKIP_LAB=1, which turns that into a skip (exit 0). LAB_ACCEL=kvm tries KVM instead of TCG
 // (this machine kind's /dev/kvm cannot boot a stock kernel, so TCG is the default).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -86,6 +86,11 @@ const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
 const runDir = join(runsDir, `${stamp}-${process.pid}`);
 const shareDir = join(runDir, 'share');
 mkdirSync(shareDir, { recursive: true });
+// The guest runs the bundles of this moment: a copy, since dist/ is rebuilt by anyone's `npm run build`
+// and a bundle half-written under a running guest fails in ways that look like bugs.
+const distDir = join(runDir, 'dist');
+if (!existsSync(join(repo, 'dist/passthru.js'))) cannotRun('dist/ is not built (npm run build)');
+cpSync(join(repo, 'dist'), distDir, { recursive: true });
 // Keep the last few runs for post-mortems, not all of them.
 for (const old of readdirSync(runsDir).sort().slice(0, -5)) rmSync(join(runsDir, old), { recursive: true, force: true });
 
@@ -96,6 +101,7 @@ const cmdline = [
   `lab.test=${testPath}`,
   `lab.repo=${repo}`,
   `lab.bin=${join(cache, 'bin')}`,
+  `lab.dist=${distDir}`,
   ...(opt.only ? [`lab.only=${opt.only}`] : []),
 ].join(' ');
 for (const p of [repo, cache]) if (/\s/.test(p)) cannotRun(`path '${p}' contains white space, which the kernel command line cannot carry`);

@@ -23,6 +23,7 @@ lab_test=$(arg lab.test)
 lab_repo=$(arg lab.repo)
 lab_bin=$(arg lab.bin)
 lab_only=$(arg lab.only)
+lab_dist=$(arg lab.dist)
 kver=$(uname -r)
 
 echo "LAB-GUEST-UP $(cut -d' ' -f1 /proc/uptime)"
@@ -38,7 +39,7 @@ for f in /sys/bus/pci/devices/*/modalias; do modprobe -q -b "$(cat "$f")" 2>/dev
 hostname lab
 cd "$lab_repo" 2>/dev/null || cd /
 echo "LAB-GUEST-TEST-START $(cut -d' ' -f1 /proc/uptime) $lab_test"
-PATH="$lab_bin:$PATH" LAB_RESULTS=/lab/results LAB_REPO="$lab_repo" LAB_ONLY="$lab_only" HOME=/root sh "$lab_test" >/lab/results/test.log 2>&1
+PATH="$lab_bin:$PATH" LAB_RESULTS=/lab/results LAB_REPO="$lab_repo" LAB_ONLY="$lab_only" LAB_DIST="${lab_dist:-$lab_repo/dist}" HOME=/root sh "$lab_test" >/lab/results/test.log 2>&1
 rc=$?
 echo "$rc" > /lab/results/exit-status
 echo "LAB-GUEST-TEST-END rc=$rc $(cut -d' ' -f1 /proc/uptime)"

@@ -93,7 +93,7 @@ echo "# after destroy: $eb on $(drv "$eb"), override $(cat "$SYS/devices/$eb/dri
 to_default "$eb"; to_default "$ea"; to_default "$edu"
 eq "drivers restored by hand" "$before" "$(snapshot)"
 if hook_landed; then
-  sed -e 's|@ENV@|:|' -e "s|@NODE@|'$(command -v node)'|" -e "s|@HOOK_JS@|'$LAB_REPO/dist/hook.js'|" \
+  sed -e 's|@ENV@|:|' -e "s|@NODE@|'$(command -v node)'|" -e "s|@HOOK_JS@|'$LAB_DIST/hook.js'|" \
     "$LAB_REPO/hooks/qemu" > /etc/libvirt/hooks/qemu.d/passthru
   chmod 755 /etc/libvirt/hooks/qemu.d/passthru
   t=$(cut -d' ' -f1 /proc/uptime)

@@ -15,7 +15,7 @@ kill_after() {
   domain_xml "lab-crash-$1" "$u" "hostdev:$ea:no" "mdev:$m" "meta:<passthru:pf address='$pf' vfs='2'/>" \
     "meta:<passthru:mdev uuid='$m' type='mtty-2' parent='mtty'/>" > /tmp/crash.xml
   j=$(journal_of "$u")
-  setsid env -i PATH="$PATH" LC_ALL=C node "$LAB_REPO/dist/hook.js" "lab-crash-$1" prepare begin - < /tmp/crash.xml > /tmp/crash.out 2>&1 &
+  setsid env -i PATH="$PATH" LC_ALL=C node "$LAB_DIST/hook.js" "lab-crash-$1" prepare begin - < /tmp/crash.xml > /tmp/crash.out 2>&1 &
   pid=$!
   n=0; done_steps=0
   while [ $n -lt 1200 ] && kill -0 "$pid" 2>/dev/null; do
@@ -35,7 +35,7 @@ for k in 1 3; do
   changed=no
   if [ "$(snapshot)" != "$before" ] || [ "$(cat "$SYS/devices/$pf/sriov_numvfs")" != 0 ] || [ -e "/sys/bus/mdev/devices/$m" ]; then changed=yes; fi
   eq "the host was changed before the kill" yes "$changed"
-  out=$(env -i PATH="$PATH" LC_ALL=C node "$LAB_REPO/dist/passthru.js" recover --all 2>&1); rc=$?
+  out=$(env -i PATH="$PATH" LC_ALL=C node "$LAB_DIST/passthru.js" recover --all 2>&1); rc=$?
   echo "# recover --all -> exit $rc: $out"
   eq "passthru recover --all exits 0" 0 "$rc"
   eq "real drivers, VF count and mdevs restored" "$before 0 no" "$(snapshot) $(cat "$SYS/devices/$pf/sriov_numvfs") $(test -e "/sys/bus/mdev/devices/$m" && echo yes || echo no)"
