@@ -9,7 +9,7 @@ import { NsLibvirt, e2eAvailability, skipRequested, smallDomain, pciHostdev, rea
 import { SimHost } from '../support/simhost.js';
 import { dist, nodeBin } from '../support/paths.js';
 import { hookEnv, type RunResult } from '../support/proc.js';
-import { stableUuid } from '../support/domains.js';
+import { domainXml, stableUuid } from '../support/domains.js';
 import { shellQuote } from '../../src/hook/entry-template.js';
 
 const avail = await e2eAvailability();
@@ -17,6 +17,9 @@ if (!avail.ok && skipRequested) console.warn(`${avail.reason} (skipped: PASSTHRU
 
 const GPU = '0000:01:00.0'; // workstation fixture: NVIDIA GPU, group 3, on nouveau
 const AUDIO = '0000:01:00.1'; // its audio function, same group, on snd_hda_intel
+const IGPU = '0000:00:02.0'; // Intel iGPU with GVT-g mdev types (the real 00:02.0 is never a libvirt target here)
+const PF = '0000:03:00.0'; // igb PF enp3s0f0, no VFs yet
+const VF0 = '0000:03:10.0'; // its first VF once created (offset 128)
 
 // a busy CI machine slows libvirtd restarts and qemu starts: generous bounds, each wait still bounded
 describe.skipIf(!avail.ok && skipRequested)('passthru hook under a real libvirtd', { timeout: 90_000 }, () => {
@@ -43,7 +46,7 @@ describe.skipIf(!avail.ok && skipRequested)('passthru hook under a real libvirtd
 
   beforeAll(async () => {
     // every hostdev domain below would fail at libvirt's checks, never reaching a real device
-    const unsafe = realHostUnsafe([GPU, AUDIO]);
+    const unsafe = realHostUnsafe([GPU, AUDIO, VF0]);
     if (unsafe) throw new Error(`refusing to start hostdev domains: ${unsafe}`);
     lv = await NsLibvirt.start(); // no hook at all when libvirtd starts
     host = await SimHost.create('workstation');
@@ -165,6 +168,36 @@ describe.skipIf(!avail.ok && skipRequested)('passthru hook under a real libvirtd
       const released = await lv.exec(entry, ['e2e-holder', 'release', 'end', '-'], { input: holderXml, env: hookEnv({}) });
       expect(released.code, released.stderr).toBe(0);
     }
+    expect(host.state()).toBe(pristine);
+    expect(host.journals()).toEqual([]);
+  });
+
+  it("mdev, VF count and VF settings from our metadata: created and set at prepare, all undone by the failed start's release", async () => {
+    await ensureRestarted();
+    const spec = {
+      name: 'e2e-mdev-vf',
+      mdevs: [{ uuid: stableUuid('e2e-mdev-vf:mdev'), type: 'i915-GVTg_V5_4', parent: IGPU }],
+      pfs: [{ dev: 'enp3s0f0', vfs: 2 }],
+      hostdevs: [{ address: VF0, managed: true }],
+      vfs: [{ address: VF0, mac: '52:54:00:e2:e0:10', vlan: 42, trust: true, spoofchk: false }],
+    };
+    await lv.virshOk(['define', lv.file('mdev-vf.xml', domainXml(spec))]);
+    clearRecords();
+    host.clearLog();
+    const r = await lv.virsh(['start', spec.name]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).not.toMatch(/passthru:/); // libvirt's own failure (no IOMMU, no such mdev on the real host)
+    expect(readLines(nodeCalls).map((l) => l.split(' ').slice(1).join(' '))).toEqual([`${spec.name} prepare begin -`, `${spec.name} release end -`]);
+    const writes = host.writes();
+    // prepare's changes, then release undoing them in reverse order
+    const uuid = spec.mdevs[0]!.uuid;
+    const create = `sys/class/mdev_bus/${IGPU}/mdev_supported_types/i915-GVTg_V5_4/create`;
+    expect(writes.map((w) => w.path)).toEqual([`sys/bus/pci/devices/${PF}/sriov_numvfs`, create, 'ip link set dev enp3s0f0 vf 0', 'ip link set dev enp3s0f0 vf 0', `sys/bus/mdev/devices/${uuid}/remove`, `sys/bus/pci/devices/${PF}/sriov_numvfs`]);
+    expect(writes[0]!.data.trim()).toBe('2');
+    expect(writes[1]!.data.trim()).toBe(uuid);
+    for (const part of ['mac 52:54:00:e2:e0:10', 'trust true', 'spoofchk false', 'vlan 42']) expect(writes[2]!.data).toContain(part);
+    expect(writes[3]!.data).not.toMatch(/52:54:00:e2:e0:10/);
+    expect(writes[5]!.data.trim()).toBe('0');
     expect(host.state()).toBe(pristine);
     expect(host.journals()).toEqual([]);
   });
