@@ -27,6 +27,8 @@ export interface FakeState {
 export class FakeHost implements Sysfs, NetLink {
   writes: string[] = [];
   failAt?: { n: number; code: string };
+  /** The PF driver accepts a new VF count but creates no VF devices (a broken driver). */
+  noVfDevices = false;
   hangAt?: number;
   private count = 0;
 
@@ -159,7 +161,7 @@ export class FakeHost implements Sysfs, NetLink {
       if (pf.num !== 0 && n !== 0 && n !== pf.num) throw errnoError('EBUSY', 'through 0', path);
       for (const a of this.vfAddrs(pfAddr).slice(n)) delete this.s.devs[a];
       this.vfAddrs(pfAddr)
-        .slice(0, n)
+        .slice(0, this.noVfDevices ? 0 : n)
         .forEach((a, k) => {
           this.s.devs[a] ??= { driver: 'igbvf', defaultDriver: 'igbvf', group: 20 + k, cls: '020000', vfOf: pfAddr };
         });

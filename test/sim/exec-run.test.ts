@@ -109,6 +109,17 @@ describe('prepare and release', () => {
       expect(listJournals(dir), `write ${k}`).toEqual([]);
     }
   });
+
+  it('a VF that does not appear after its PF count was raised fails prepare, undone', async () => {
+    const h = FakeHost.workstation();
+    const before = h.dump();
+    h.noVfDevices = true;
+    const err = await prepare(h).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PrepareFailed);
+    expect((err as Error).message).toBe(`${VF1}: not found on this host after raising its PF's sriov_numvfs; host restored`);
+    expect(h.dump()).toBe(before);
+    expect(listJournals(dir)).toEqual([]);
+  });
 });
 
 describe('recover after a crash', () => {
