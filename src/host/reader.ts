@@ -258,7 +258,12 @@ function rid(a: string): number {
 
 /** Sorted keys and member lists: the same host gives the same snapshot whatever the read order. */
 function sortSnapshot(s: HostSnapshot): HostSnapshot {
-  const byKey = <T>(r: Record<string, T>): Record<string, T> => Object.fromEntries(Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const byKey = <T>(r: Record<string, T>): Record<string, T> => {
+    const keys = Object.keys(r);
+    // usually already in order (sysfs lists sorted): then the object is kept as it is
+    if (keys.every((k, i) => i === 0 || keys[i - 1]! < k)) return r;
+    return Object.fromEntries(Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  };
   s.devices = byKey(s.devices);
   s.groups = Object.fromEntries(
     Object.entries(s.groups)
