@@ -4,7 +4,8 @@ import { formatPciAddress } from '../pci/address.js';
 import type { DomainPassthrough } from '../xml/model.js';
 import type { HostSnapshot } from '../host/types.js';
 import type { VfInfo } from '../host/netlink.js';
-import type { Action, OtherDomain } from '../plan/types.js';
+import type { Action, HostFacts, OtherDomain } from '../plan/types.js';
+import type { MdevRequest } from '../xml/model.js';
 import { planPrepare } from '../plan/prepare.js';
 import type { Plan } from '../plan/types.js';
 import { PlanRefusal } from '../plan/refusal.js';
@@ -56,12 +57,18 @@ export async function readLinks(ctx: HookContext, snap: HostSnapshot, vfs: strin
   return links;
 }
 
+/** What the second planning pass (after VF creation) can reuse: creating VFs changes neither. */
+export interface PlanMemo {
+  mdevDefinitions?: MdevRequest[];
+  facts?: { displays: boolean; value: HostFacts };
+}
+
 /** Reads the host and plans prepare for `domain` (again, with `done` skipped, after VF creation). */
-export async function planFromHost(ctx: HookContext, domain: DomainPassthrough, others: OtherDomain[], done: Action[] = []): Promise<Plan> {
+export async function planFromHost(ctx: HookContext, domain: DomainPassthrough, others: OtherDomain[], done: Action[] = [], memo: PlanMemo = {}): Promise<Plan> {
   const mdevUuids = domain.mdevHostdevs.map((m) => m.uuid.toLowerCase());
   const described = new Set(domain.metadata.mdevs.map((m) => m.uuid.toLowerCase()));
   const undescribed = mdevUuids.filter((u) => !described.has(u));
-  const mdevDefinitions = await readMdevctlDefinitions(ctx.sysfs, undescribed);
+  const mdevDefinitions = (memo.mdevDefinitions ??= await readMdevctlDefinitions(ctx.sysfs, undescribed));
   const parents = [...domain.metadata.mdevs, ...mdevDefinitions].flatMap((m) => (m.parent ? [m.parent] : []));
   const snap = await readSnapshot(ctx, requestFor(domain, parents));
   const vfAddrs = domain.metadata.vfs.flatMap((v) => (v.address ? [formatPciAddress(v.address)] : []));
@@ -70,6 +77,7 @@ export async function planFromHost(ctx: HookContext, domain: DomainPassthrough, 
   const assigned = [...domain.pciHostdevs, ...domain.hostdevInterfaces].map((h) => snap.devices[formatPciAddress(h.address)]);
   const groups = new Set(assigned.flatMap((d) => (d?.iommuGroup === undefined ? [] : [d.iommuGroup])));
   const takesBootVga = assigned.some((d) => d?.bootVga) || Object.values(snap.devices).some((d) => d.bootVga && d.iommuGroup !== undefined && groups.has(d.iommuGroup));
-  const facts = await detectHostFacts(ctx.sysfs, { displays: takesBootVga });
+  if (!memo.facts || (takesBootVga && !memo.facts.displays)) memo.facts = { displays: takesBootVga, value: await detectHostFacts(ctx.sysfs, { displays: takesBootVga }) };
+  const facts = memo.facts.value;
   return planPrepare({ domain, snapshot: snap, config: ctx.config, facts, others, links, mdevDefinitions, done });
 }

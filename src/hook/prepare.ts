@@ -20,9 +20,10 @@ export async function hookPrepare(ctx: HookContext, domain: DomainPassthrough, r
     if (r.failed) throw new Error(`the earlier run's journal could not be fully undone (${r.failed} step(s) failed); run 'passthru recover --domain ${stale.domain.name}'`);
   }
   const others = otherDomains(ctx.stateDir, uuid);
-  const plan = await planFromHost(ctx, domain, others);
+  const memo = {};
+  const plan = await planFromHost(ctx, domain, others, [], memo);
   if (plan.actions.length === 0 && plan.deferred.length === 0 && isEmpty(plan.holds)) return;
-  await executePrepare(env, plan, (done) => planFromHost(ctx, domain, others, done));
+  await executePrepare(env, plan, (done) => planFromHost(ctx, domain, others, done, memo));
 }
 
 function isEmpty(h: { groups: unknown[]; devices: unknown[]; mdevs: unknown[]; pfs: unknown[] }): boolean {
