@@ -16,21 +16,32 @@ if (files.length === 0) {
 // How each suite's figures read as one sentence; unknown suites print their raw figures.
 const sentences = {
   'reliability-faults': (f) =>
-    `Fault at every step: ${f.scenarios} scenarios, ${f.runs} prepares each with one host write failing (${f.steps} distinct steps); ` +
-    `${f.leftovers} left the host different from its start, ${f.badErrors} gave an error not naming the device and step.`,
+    `Fault at every step: ${f.scenarios} scenarios (workstation and server hosts), ${f.runs} prepares each with one host write failing (EIO/EBUSY/ENODEV/EACCES), then release: ` +
+    `${f.leftovers} left the host different from its start; ${f.badErrors} errors failed to name the device and the step in one line.`,
   'kill-recover': (f) =>
-    `Kill at every step: ${f.kills} hook processes SIGKILLed right after write k across ${f.scenarios} scenarios, then \`passthru recover --all\`; ` +
-    `${f.leftovers} left anything behind, ${f.secondRecoverChanged} second recovers changed something; ${f.badJournals} corrupt/empty state dir cases, ${f.badJournalChanged} changed something.`,
+    `Kill at every step: ${f.kills} hook processes SIGKILLed right after host write k (${f.scenarios} scenarios), then \`passthru recover --all\`: ` +
+    `${f.leftovers} left anything behind; ${f.secondRecoverChanged} second recovers changed anything; ${f.badJournals} empty/corrupt/symlinked journal cases, ${f.badJournalChanged} changed anything.`,
   'race-concurrent': (f) =>
-    `Races: ${f.rounds} rounds of ${f.domainsPerRound} domains started/stopped at once through hooks/qemu (${f.hookRuns} hook runs, ${f.refusals} refusals); ` +
-    `${f.groupSplits} group splits, ${f.duplicateMdevs} duplicate mdev creations, ${f.leftovers} rounds ending different from the start.`,
-  'hostile-input': (f) =>
-    `Hostile input: ${f.cases} hand-written and ${f.generated} generated (fast-check) cases; ${f.accepted} accepted, ${f.wroteSomething} wrote anything, ${f.badErrors} without a one-line error.`,
+    `Races: ${f.rounds} rounds of ${f.domainsPerRound} domains started and stopped at once through hooks/qemu (installed with ${f.entry}), sharing an IOMMU group, a PF and an mdev: ` +
+    `${f.hookRuns} hook runs, ${f.refusals} refusals, ${f.overlappingHolds} pairs running side by side; ${f.groupSplits} group splits, ${f.duplicateMdevs} mdevs held or created twice, ${f.vfShortfalls} VF shortfalls, ${f.leftovers} rounds not ending where they began.`,
   'reliability-hang': (f) =>
-    `Release never hangs: ${f.runs} releases with a stuck write; ${f.hung} hung, ${f.leftovers} skipped the rest of the undo.`,
+    `Release never hangs: ${f.runs} releases with one host write stuck forever (write timeout 250 ms): ${f.hung} hung, ${f.unreported} did not report the stuck step, ${f.skippedRest} skipped the rest of the undo, ${f.leftovers} were not finished by recover.`,
+  'hostile-hook': (f) => `Hostile input to the hook (XML on stdin, metadata values, argv, config and journal files): ${f.cases} cases; ${f.accepted} accepted, ${f.wroteSomething} wrote anything, ${f.badErrors} without a one-line error.`,
+  'hostile-materialized': (f) => `The same on a materialized sysfs tree (NodeSysfs): ${f.cases} cases; ${f.changedTree} changed anything in or beside the root.`,
+  'hostile-xmlfix': (f) => `Hostile input to xmlfix: ${f.cases} cases; ${f.accepted} accepted, ${f.wroteSomething} wrote output, ${f.badErrors} without a one-line error naming the value.`,
+  'hostile-generated': (f) =>
+    `Generated hostile input (fast-check, seed ${f.seed}): ${f.generated} cases; ${f.accepted} happened to be valid and were prepared and released; ${f.wroteSomething} refused cases wrote anything, ${f.unsafeWrites} wrote outside well-formed host paths, ${f.notRestored} not restored.`,
 };
 
-const lines = ['## Guarantees', '', 'Figures from the last run of the reliability suites (`npm test`):', ''];
+// a fixed reading order: failures first, then crashes, hangs, races, hostile input
+const order = Object.keys(sentences);
+const rank = (f) => {
+  const i = order.indexOf(f.replace(/\.json$/, ''));
+  return i < 0 ? order.length : i;
+};
+files.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+
+const lines = ['## Guarantees', '', 'Figures from the last complete run of the reliability suites (`npm test`; `npm run -s guarantees` prints this):', ''];
 for (const file of files) {
   const { suite, at, figures, notes } = JSON.parse(readFileSync(join(dir, file), 'utf8'));
   const say = sentences[suite];

@@ -5,7 +5,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { figures } from '../support/figures.js';
+import { figures, figureTest } from '../support/figures.js';
 import { domainXml, domainUuid } from '../support/domains.js';
 import { scenarios } from '../support/scenarios.js';
 import { SimHost } from '../support/simhost.js';
@@ -18,7 +18,7 @@ afterAll(() => fig.write());
 for (const fixture of ['workstation', 'server']) {
   describe(`kill after every write of prepare, then recover (${fixture})`, () => {
     for (const sc of scenarios(fixture)) {
-      it(`${sc.name}: recover --all restores the host exactly, and a second recover changes nothing`, async () => {
+      figureTest(fig, `${sc.name}: recover --all restores the host exactly, and a second recover changes nothing`, async () => {
         const host = await SimHost.create(fixture);
         try {
           const start = host.state();
@@ -68,7 +68,7 @@ for (const fixture of ['workstation', 'server']) {
         } finally {
           host.cleanup();
         }
-      }, 300_000);
+      }, { timeout: 300_000 });
     }
   });
 }
@@ -93,7 +93,7 @@ describe('recover with nothing usable to recover', () => {
     ],
   ];
   for (const [name, setUp, says, ok] of cases) {
-    it(`${name}: says so, exits ${ok ? '0' : 'non-zero'}, changes nothing`, async () => {
+    figureTest(fig, `${name}: says so, exits ${ok ? '0' : 'non-zero'}, changes nothing`, async () => {
       const h = await SimHost.create('workstation');
       try {
         setUp(h.stateDir);

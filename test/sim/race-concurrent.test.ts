@@ -5,7 +5,7 @@
 // exists, each running domain's VFs exist, and every round ends with the host exactly as it began.
 // Figures: .cache/guarantees/race-concurrent.json.
 import { afterAll, describe, expect, it } from 'vitest';
-import { figures } from '../support/figures.js';
+import { figures, figureTest } from '../support/figures.js';
 import { domainXml, stableMac, stableUuid, type DomainSpec } from '../support/domains.js';
 import { gpusWithPeers, loadFixture, mdevParents, sriovPfs, vfAddress, type HostFixture } from '../support/scenarios.js';
 import { SimHost, simDevice } from '../support/simhost.js';
@@ -66,7 +66,7 @@ const tick = (): number => ++clock;
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('8 domains started and stopped at once through hooks/qemu', () => {
-  it(`${ROUNDS} rounds: no group or mdev held twice, VFs present while held, host restored`, async () => {
+  figureTest(fig, `${ROUNDS} rounds: no group or mdev held twice, VFs present while held, host restored`, async () => {
     const fx = loadFixture('workstation');
     const domains = raceDomains(fx);
     expect(domains).toHaveLength(8);
@@ -171,5 +171,5 @@ describe('8 domains started and stopped at once through hooks/qemu', () => {
     } finally {
       host.cleanup();
     }
-  }, 240_000);
+  }, { timeout: 240_000 });
 });

@@ -3,7 +3,7 @@
 // the step, release must then exit 0, and the host must be byte-identical (canonical JSON) to its
 // start. Figures go to .cache/guarantees/reliability-faults.json.
 import { afterAll, describe, expect, it } from 'vitest';
-import { figures } from '../support/figures.js';
+import { figures, figureTest } from '../support/figures.js';
 import { domainXml } from '../support/domains.js';
 import { expectScenarios, scenarios, vfResolver } from '../support/scenarios.js';
 import { SimHost, describeWrite, errnoFor, namesWrite } from '../support/simhost.js';
@@ -36,7 +36,7 @@ for (const fixture of ['workstation', 'server']) {
     });
 
     for (const sc of all) {
-      it(`${sc.name}: every failing write is undone and reported`, async () => {
+      figureTest(fig, `${sc.name}: every failing write is undone and reported`, async () => {
         const host = await SimHost.create(fixture);
         try {
           const start = host.state();
@@ -88,7 +88,7 @@ for (const fixture of ['workstation', 'server']) {
         } finally {
           host.cleanup();
         }
-      }, 300_000);
+      }, { timeout: 300_000 });
     }
   });
 }

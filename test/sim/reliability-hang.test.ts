@@ -3,7 +3,7 @@
 // own, name the stuck step on stderr, and still undo everything of the other devices; a later
 // `passthru recover --all` then finishes the job. Figures: .cache/guarantees/reliability-hang.json.
 import { afterAll, describe, expect, it } from 'vitest';
-import { figures } from '../support/figures.js';
+import { figures, figureTest } from '../support/figures.js';
 import { domainXml } from '../support/domains.js';
 import { largestDomain, vfResolver } from '../support/scenarios.js';
 import { SimHost, describeWrite, namesWrite } from '../support/simhost.js';
@@ -19,7 +19,7 @@ for (const fixture of ['workstation', 'server']) {
     const d = largestDomain(fixture);
     const vfOf = vfResolver(fixture);
 
-    it(`${d.name}: release exits 0, reports the stuck step, undoes the rest`, async () => {
+    figureTest(fig, `${d.name}: release exits 0, reports the stuck step, undoes the rest`, async () => {
       const host = await SimHost.create(fixture);
       try {
         const start = host.state();
@@ -79,6 +79,6 @@ for (const fixture of ['workstation', 'server']) {
       } finally {
         host.cleanup();
       }
-    }, 300_000);
+    }, { timeout: 300_000 });
   });
 }

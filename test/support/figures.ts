@@ -2,6 +2,7 @@
 // hostile cases, runs that left anything behind). Each suite overwrites .cache/guarantees/<suite>.json
 // at the end of its run; scripts/guarantees.mjs turns those files into the README's "Guarantees" lines.
 import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
+import { it } from 'vitest';
 import { join } from 'node:path';
 import { repoRoot } from './paths.js';
 
@@ -15,14 +16,29 @@ export interface Figures {
   /** Adds a short line describing something that went wrong (kept for the summary). */
   note(text: string): void;
   get(name: string): number;
-  /** Writes the suite's file; call from afterAll. */
-  write(): string;
+  /** Declares how many tests of the suite record figures; each calls ran() when it starts. */
+  plan(tests: number): void;
+  ran(): void;
+  /**
+   * Writes the suite's file; call from afterAll. Only a complete run is written (every planned test
+   * started): a run filtered with -t keeps the last complete figures instead of overwriting them
+   * with a part. Returns the file, or undefined when the run was partial.
+   */
+  write(): string | undefined;
 }
 
 export function figures(suite: string): Figures {
   const values: Record<string, number | string | string[]> = {};
   const notes: string[] = [];
+  let planned = 0;
+  let started = 0;
   return {
+    plan(tests) {
+      planned += tests;
+    },
+    ran() {
+      started++;
+    },
     add(name, n = 1) {
       const v = values[name];
       values[name] = (typeof v === 'number' ? v : 0) + n;
@@ -31,21 +47,39 @@ export function figures(suite: string): Figures {
       values[name] = value;
     },
     note(text) {
-      if (notes.length < 50) notes.push(text);
+      const line = text.replace(/\s*\n\s*/g, ' ');
+      if (notes.length < 50) notes.push(line.length > 300 ? `${line.slice(0, 300)}…` : line);
     },
     get(name) {
       const v = values[name];
       return typeof v === 'number' ? v : 0;
     },
     write() {
+      if (started < planned || planned === 0) return undefined;
       mkdirSync(guaranteesDir, { recursive: true });
       const file = join(guaranteesDir, `${suite}.json`);
       const sorted = Object.fromEntries(Object.entries(values).sort(([a], [b]) => a.localeCompare(b)));
-      const body = JSON.stringify({ suite, at: new Date().toISOString(), figures: sorted, notes }, null, 2) + '\n';
+      const body = JSON.stringify({ suite, at: new Date().toISOString(), tests: started, figures: sorted, notes }, null, 2) + '\n';
       // write-then-rename: a suite killed mid-write never leaves half a file for the summary
       writeFileSync(`${file}.tmp`, body);
       renameSync(`${file}.tmp`, file);
       return file;
     },
   };
+}
+
+/**
+ * `it` for a test that records figures: planned at collection, counted when it starts, so a run
+ * filtered down to some tests never overwrites the suite's complete figures. `fails` = it.fails.
+ */
+export function figureTest(fig: Figures, name: string, fn: () => Promise<void> | void, opts: { timeout?: number; fails?: boolean } = {}): void {
+  fig.plan(1);
+  (opts.fails ? it.fails : it)(
+    name,
+    async () => {
+      fig.ran();
+      await fn();
+    },
+    opts.timeout,
+  );
 }

@@ -3,9 +3,9 @@
 // refuses with one line and writes nothing, or (the value happened to be fine) writes only to
 // well-formed paths under the host root and release puts the host back. Reproduce a failure with
 // PASSTHRU_FC_SEED=<seed printed in the failure>; PASSTHRU_FC_RUNS raises the number of runs.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import fc from 'fast-check';
-import { figures } from '../support/figures.js';
+import { figures, figureTest } from '../support/figures.js';
 import { domainXml, stableUuid, type DomainSpec } from '../support/domains.js';
 import { carrierDomain } from '../support/hostile.js';
 import { gpusWithPeers, loadFixture, mdevParents, sriovPfs, vfAddress } from '../support/scenarios.js';
@@ -15,7 +15,7 @@ import { dist, nodeBin } from '../support/paths.js';
 import { run } from '../support/proc.js';
 
 const seed = process.env.PASSTHRU_FC_SEED ? Number(process.env.PASSTHRU_FC_SEED) : (Date.now() ^ (process.pid << 8)) >>> 0;
-const numRuns = Number(process.env.PASSTHRU_FC_RUNS ?? 25);
+const numRuns = Number(process.env.PASSTHRU_FC_RUNS ?? 20);
 const fig = figures('hostile-generated');
 for (const k of ['generated', 'accepted', 'wroteSomething', 'badErrors', 'unsafeWrites', 'notRestored']) fig.add(k, 0);
 fig.set('seed', String(seed));
@@ -71,7 +71,7 @@ describe(`generated values in every slot (seed ${seed}, ${numRuns} runs each)`, 
   afterAll(() => host?.cleanup());
 
   for (const [slot, make] of Object.entries(slots)) {
-    it(`${slot}: refused cleanly, or only safe writes and restored on release`, async () => {
+    figureTest(fig, `${slot}: refused cleanly, or only safe writes and restored on release`, async () => {
       await fc.assert(
         fc.asyncProperty(hostile, async (v) => {
           const xml = make(v);
@@ -94,7 +94,7 @@ describe(`generated values in every slot (seed ${seed}, ${numRuns} runs each)`, 
         }),
         params,
       );
-    }, 600_000);
+    }, { timeout: 600_000 });
   }
 });
 
@@ -116,7 +116,7 @@ describe(`generated documents (seed ${seed}, ${numRuns} runs each)`, () => {
   });
   afterAll(() => host?.cleanup());
 
-  it('the hook: refused cleanly, or a well-formed prepare that release undoes', async () => {
+  figureTest(fig, 'the hook: refused cleanly, or a well-formed prepare that release undoes', async () => {
     await fc.assert(
       fc.asyncProperty(mutated(doc), async (body) => {
         const b = before(host);
@@ -133,9 +133,9 @@ describe(`generated documents (seed ${seed}, ${numRuns} runs each)`, () => {
       }),
       params,
     );
-  }, 600_000);
+  }, { timeout: 600_000 });
 
-  it('xmlfix: output or exit 2 with one line; never a crash or a stack trace', async () => {
+  figureTest(fig, 'xmlfix: output or exit 2 with one line; never a crash or a stack trace', async () => {
     const carrier = carrierDomain(gpu.address);
     await fc.assert(
       fc.asyncProperty(mutated(carrier), async (body) => {
@@ -158,5 +158,5 @@ describe(`generated documents (seed ${seed}, ${numRuns} runs each)`, () => {
       }),
       params,
     );
-  }, 600_000);
+  }, { timeout: 600_000 });
 });

@@ -2,10 +2,10 @@
 // the parser, values that attack the paths they become, hostile argv, config and journal files.
 // Every case must be refused with one line, a non-zero exit, and no host write at all.
 // Figures: .cache/guarantees/hostile-hook.json.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { figures } from '../support/figures.js';
+import { figures, figureTest } from '../support/figures.js';
 import { domainXml, domainUuid } from '../support/domains.js';
 import { carrierDomain, hostileArgs, hostileDocuments, hostileValueCases, knownFindings } from '../support/hostile.js';
 import { gpusWithPeers, loadFixture, mdevParents, sriovPfs, vfAddress } from '../support/scenarios.js';
@@ -45,10 +45,10 @@ async function refused(name: string, run: (c: SimHost) => ReturnType<SimHost['ho
 
 describe('domain XML on stdin that attacks the parser', () => {
   for (const c of hostileDocuments(carrierDomain(gpu.address))) {
-    it(`prepare refuses ${c.name}`, async () => {
+    figureTest(fig, `prepare refuses ${c.name}`, async () => {
       await refused(`stdin ${c.name}`, (host) => host.hook('hostile', 'prepare', c.body));
     });
-    it(`release of ${c.name} writes nothing and says why`, async () => {
+    figureTest(fig, `release of ${c.name} writes nothing and says why`, async () => {
       await refused(`release stdin ${c.name}`, (host) => host.hook('hostile', 'release', c.body), { exitZeroOk: true });
     });
   }
@@ -56,22 +56,23 @@ describe('domain XML on stdin that attacks the parser', () => {
 
 describe('values that attack the paths they become', () => {
   for (const c of hostileValueCases(ctx)) {
-    (knownFindings[c.name] ? it.fails : it)(`prepare refuses ${c.name}${knownFindings[c.name] ? ` (known finding: ${knownFindings[c.name]})` : ''}`, async () => {
+    const known = knownFindings[c.name];
+    figureTest(fig, `prepare refuses ${c.name}${known ? ` (known finding: ${known})` : ''}`, async () => {
       const xml = c.xml ?? domainXml(c.spec);
       await refused(`value ${c.name}`, (host) => host.hook(c.spec.name, 'prepare', xml));
-    });
+    }, { fails: known !== undefined });
   }
 });
 
 describe('hostile hook arguments', () => {
   const xml = domainXml({ name: 'vm', hostdevs: [{ address: gpu.address, managed: true }] });
   for (const c of hostileArgs) {
-    it(`${c.name}: ${c.mayIgnore ? 'ignored or refused' : 'refused'}, nothing written`, async () => {
+    figureTest(fig, `${c.name}: ${c.mayIgnore ? 'ignored or refused' : 'refused'}, nothing written`, async () => {
       // an operation the hook does not act on may be ignored silently, as hooks/qemu does
       await refused(`argv ${c.name}`, (host) => host.hook('vm', 'prepare', xml, { args: c.args }), { exitZeroOk: c.mayIgnore, silentOk: c.mayIgnore });
     });
   }
-  it('a bad PASSTHRU_WRITE_TIMEOUT_MS is refused', async () => {
+  figureTest(fig, 'a bad PASSTHRU_WRITE_TIMEOUT_MS is refused', async () => {
     for (const v of ['0', '-1', 'soon', '1e9', '99999999999']) {
       await refused(`PASSTHRU_WRITE_TIMEOUT_MS=${v}`, (host) => host.hook('vm', 'prepare', xml, { env: { PASSTHRU_WRITE_TIMEOUT_MS: v } }));
     }
@@ -91,7 +92,7 @@ describe('config and journal files', () => {
     ['binary garbage', (f) => writeFileSync(f, Buffer.from([0xff, 0x00, 0xfe, 0x7b]))],
   ];
   for (const [name, make] of cfgCases) {
-    it(`config ${name}: refused before any write`, async () => {
+    figureTest(fig, `config ${name}: refused before any write`, async () => {
       const file = join(h.dir, `config-${name.replace(/\W+/g, '-')}.json`);
       make(file);
       try {
@@ -116,7 +117,7 @@ describe('config and journal files', () => {
     }],
   ];
   for (const [name, make] of journalCases) {
-    it(`${name}: prepare refuses before any write, the file is left alone`, async () => {
+    figureTest(fig, `${name}: prepare refuses before any write, the file is left alone`, async () => {
       rmSync(h.stateDir, { recursive: true, force: true });
       mkdirSync(h.stateDir, { recursive: true });
       make(h.stateDir);
@@ -129,7 +130,7 @@ describe('config and journal files', () => {
       }
     });
   }
-  it('release with a corrupt journal of its own: says so, writes nothing, keeps the journal', async () => {
+  figureTest(fig, 'release with a corrupt journal of its own: says so, writes nothing, keeps the journal', async () => {
     mkdirSync(h.stateDir, { recursive: true });
     const file = join(h.stateDir, `${domainUuid(spec)}.json`);
     writeFileSync(file, '{"schema": "passthru-jou');

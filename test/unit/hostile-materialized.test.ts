@@ -3,13 +3,13 @@
 // must be refused, and nothing in the tree, beside it (the directory holding the root, the state
 // dir) may be created or changed: nothing outside the configured roots is opened for writing.
 // `ip` is kept off PATH so no case can reach this machine's network devices.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SimKernel } from '../../src/sim/kernel.js';
 import { materialize } from '../../src/sim/materialize.js';
-import { figures } from '../support/figures.js';
+import { figures, figureTest } from '../support/figures.js';
 import { domainXml } from '../support/domains.js';
 import { carrierDomain, hostileDocuments, hostileValueCases, knownFindings } from '../support/hostile.js';
 import { gpusWithPeers, loadFixture, mdevParents, sriovPfs, vfAddress } from '../support/scenarios.js';
@@ -66,19 +66,20 @@ async function refusedOnTree(name: string, args: string[], input: Buffer | strin
 }
 
 describe('hostile input on a materialized host (NodeSysfs)', () => {
-  it('the tree holds the fixture in the kernel layout (so refusals below are about the input)', () => {
+  figureTest(fig, 'the tree holds the fixture in the kernel layout (so refusals below are about the input)', () => {
     const tree = fingerprint(root);
     expect(tree.get(`sys/bus/pci/devices/${gpu.address}`)).toMatch(/^link /);
     expect(tree.has(`sys/kernel/iommu_groups/${gpu.iommuGroup}/devices/${gpu.address}`)).toBe(true);
   });
   for (const c of hostileDocuments(carrierDomain(gpu.address))) {
-    it(`stdin ${c.name}`, async () => {
+    figureTest(fig, `stdin ${c.name}`, async () => {
       await refusedOnTree(`stdin ${c.name}`, ['hostile', 'prepare', 'begin', '-'], c.body);
     });
   }
   for (const c of hostileValueCases(ctx)) {
-    (knownFindings[c.name] ? it.fails : it)(`value ${c.name}${knownFindings[c.name] ? ` (known finding: ${knownFindings[c.name]})` : ''}`, async () => {
+    const known = knownFindings[c.name];
+    figureTest(fig, `value ${c.name}${known ? ` (known finding: ${known})` : ''}`, async () => {
       await refusedOnTree(`value ${c.name}`, [c.spec.name, 'prepare', 'begin', '-'], c.xml ?? domainXml(c.spec));
-    });
+    }, { fails: known !== undefined });
   }
 });

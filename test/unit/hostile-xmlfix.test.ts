@@ -1,11 +1,11 @@
 // Hostile input to xmlfix (the real bundled CLI): documents that attack the parser, and edit values
 // that attack what they become. Each must be refused with exit 2, one line on stderr, nothing on
 // stdout, and no output file created or changed. Figures: .cache/guarantees/hostile-xmlfix.json.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { figures } from '../support/figures.js';
+import { figures, figureTest } from '../support/figures.js';
 import { carrierDomain, hostileDocuments } from '../support/hostile.js';
 import { dist, nodeBin } from '../support/paths.js';
 import { run, type RunResult } from '../support/proc.js';
@@ -60,12 +60,12 @@ async function refused(name: string, args: string[], input?: Buffer | string, na
 
 describe('xmlfix: documents that attack the parser', () => {
   for (const c of hostileDocuments(carrierDomain())) {
-    it(`refuses ${c.name} on stdin`, async () => {
+    figureTest(fig, `refuses ${c.name} on stdin`, async () => {
       // no edit: a document is checked before anything else, edit or not
       await refused(`stdin ${c.name}`, ['-'], c.body);
     });
   }
-  it('refuses a hostile file given by name, and leaves it as it was (-i)', async () => {
+  figureTest(fig, 'refuses a hostile file given by name, and leaves it as it was (-i)', async () => {
     for (const c of hostileDocuments(carrierDomain()).filter((c) => c.body.length < 1_000_000)) {
       const file = join(dir, `in-${c.name}.xml`);
       writeFileSync(file, c.body);
@@ -106,7 +106,7 @@ describe('xmlfix: edit values that attack what they become', () => {
     ['vf as something', ['--add-vf', '03:10.0,as=../x'], '../x'],
     ['remove-hostdev garbage', ['--remove-hostdev', '../../x'], '../../x'],
   ];
-  it('control: the same edits with sane values are accepted (so the refusals below are about the values)', async () => {
+  figureTest(fig, 'control: the same edits with sane values are accepted (so the refusals below are about the values)', async () => {
     for (const args of [['--add-hostdev', '0000:04:00.0'], ['--add-mdev', 'i915-GVTg_V5_4,parent=0000:00:02.0'], ['--add-vf', '0000:03:10.0,mac=52:54:00:12:34:56,vlan=10,trust=on']]) {
       const r = await xmlfix(['-', ...args], carrierDomain());
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
@@ -114,7 +114,7 @@ describe('xmlfix: edit values that attack what they become', () => {
     }
   });
   for (const [name, args, names] of edits) {
-    it(`refuses ${name}`, async () => {
+    figureTest(fig, `refuses ${name}`, async () => {
       await refused(`edit ${name}`, ['-', ...args], carrierDomain(), names);
     });
   }
