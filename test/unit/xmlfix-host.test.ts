@@ -106,7 +106,7 @@ describe('host-aware xmlfix', () => {
     expect(slot.status).toBe(2);
     expect(slot.stderr).toMatch(/^xmlfix: no PCI device in slot 0000:05:00 on this host \(slots present: .*01:00.*\)\n$/);
     const pf = xmlfix('workstation', ['-', '--add-vf', 'eth9'], q35);
-    expect([pf.status, pf.stderr]).toEqual([2, "xmlfix: no network interface 'eth9' on this host\n"]);
+    expect([pf.status, pf.stderr]).toEqual([2, "xmlfix: no PCI network interface 'eth9' on this host (SR-IOV PFs: enp3s0f0, enp3s0f1)\n"]);
     const novfs = xmlfix('workstation', ['-', '--add-vf', 'enp3s0f0'], q35);
     expect(novfs.status).toBe(2);
     expect(novfs.stderr).toMatch(/^xmlfix: 'enp3s0f0' \(0000:03:00\.0\) has no VFs/);

@@ -26,13 +26,22 @@ export function sysfsHostLookup(sysfs: Sysfs): HostLookup {
     return names.filter((d) => /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/.test(d)).sort();
   };
 
+  /** Netdevs whose PCI device can have VFs, for error messages that name what exists. */
+  async function sriovPfs(): Promise<string[]> {
+    const found: string[] = [];
+    for (const name of await sysfs.list(layout.netClass).catch(() => [] as string[])) {
+      if (await sysfs.exists(`${layout.netClass}/${name}/device/sriov_totalvfs`).catch(() => false)) found.push(name);
+    }
+    return found.sort();
+  }
+
   async function vfsOf(pf: string): Promise<PciAddress[]> {
     const dev = parseNetdevName(pf, 'PF');
     let link: string;
     try {
       link = await sysfs.readlink(`${layout.netClass}/${dev}/device`);
     } catch {
-      throw new InputError(`no network interface '${dev}' on this host`);
+      throw new InputError(`no PCI network interface '${dev}' on this host (SR-IOV PFs: ${(await sriovPfs()).join(', ') || 'none'})`);
     }
     const pfAddr = link.split('/').pop()!;
     const entries = (await sysfs.list(layout.pciDevice(pfAddr))).filter((e) => /^virtfn\d+$/.test(e));
