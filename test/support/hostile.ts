@@ -116,4 +116,8 @@ export const knownFindings: Record<string, string> = {
   // string, so attr() gives undefined and parent='' reads as "no parent": prepare then creates the mdev
   // on any parent offering the type (seen: write to 0000:00:02.0/.../i915-GVTg_V5_8/create) instead of refusing.
   'mdev parent ""': "domain-reader reads <passthru:mdev parent=''> as no parent and prepare proceeds",
+  // hooks/qemu reads stdin with xml=$(cat) and hands it on with printf '%s\n' "$xml": the shell drops NUL
+  // bytes, so node checks a different document than libvirt sent; '<name>host\0ile</name>' arrives as
+  // '<name>hostile</name>' and is prepared (writes made) instead of refused. dist/hook.js alone refuses it.
+  'hooks/qemu nul-byte': 'the sh entry drops NUL bytes from stdin before node checks the XML, so the document is prepared',
 };

@@ -10,6 +10,7 @@ import { domainXml, domainUuid } from '../support/domains.js';
 import { carrierDomain, hostileArgs, hostileDocuments, hostileValueCases, knownFindings } from '../support/hostile.js';
 import { gpusWithPeers, loadFixture, mdevParents, sriovPfs, vfAddress } from '../support/scenarios.js';
 import { SimHost } from '../support/simhost.js';
+import { installEntry, type Entry } from '../support/entry.js';
 import { before, refusalProblems } from '../support/refusal.js';
 
 const fig = figures('hostile-hook');
@@ -51,6 +52,30 @@ describe('domain XML on stdin that attacks the parser', () => {
     figureTest(fig, `release of ${c.name} writes nothing and says why`, async () => {
       await refused(`release stdin ${c.name}`, (host) => host.hook('hostile', 'release', c.body), { exitZeroOk: true });
     });
+  }
+});
+
+describe('the same documents through hooks/qemu, as libvirtd runs it (installed with passthru install)', () => {
+  let eh: SimHost;
+  let entry: Entry;
+  beforeAll(async () => {
+    eh = await SimHost.create('workstation');
+    entry = await installEntry(eh);
+  });
+  afterAll(() => eh?.cleanup());
+  for (const c of hostileDocuments(carrierDomain(gpu.address))) {
+    const known = knownFindings[`hooks/qemu ${c.name}`];
+    figureTest(fig, `hooks/qemu prepare refuses ${c.name}${known ? ` (known finding: ${known})` : ''}`, async () => {
+      const b = before(eh);
+      const r = await entry.run(['hostile', 'prepare', 'begin', '-'], c.body);
+      fig.add('cases');
+      // the sh fast path may let a document without passthrough through untouched (exit 0, silent)
+      const problems = refusalProblems(eh, b, r, fig, { exitZeroOk: !c.body.includes('<hostdev'), silentOk: true });
+      // a case that wrongly prepared must not taint the next one: put the host back
+      if (problems.length) await eh.passthru(['recover', '--all']);
+      if (problems.length) fig.note(`hooks/qemu ${c.name}: ${problems.join('; ')}`);
+      expect(problems, r.stderr.slice(0, 300)).toEqual([]);
+    }, { fails: known !== undefined });
   }
 });
 
