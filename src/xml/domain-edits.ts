@@ -207,7 +207,11 @@ export function addVf(text: string, address: PciAddress, opts: VfOptions): strin
   return splices.length ? applySplices(text, splices) : text;
 }
 
-export type RemoveTarget = { kind: 'address'; address: PciAddress } | { kind: 'uuid'; uuid: string } | { kind: 'mac'; mac: string } | { kind: 'all' };
+export type RemoveTarget = { kind: 'address'; address: PciAddress } | { kind: 'slot'; domain: number; bus: number; slot: number } | { kind: 'uuid'; uuid: string } | { kind: 'mac'; mac: string } | { kind: 'all' };
+
+function inSlot(a: PciAddress, t: { domain: number; bus: number; slot: number }): boolean {
+  return a.domain === t.domain && a.bus === t.bus && a.slot === t.slot;
+}
 
 /** `--remove-hostdev ADDR|UUID|all`: hostdevs (PCI, mdev) and their metadata entries. */
 export function removeHostdevs(text: string, target: RemoveTarget): string {
@@ -217,7 +221,8 @@ export function removeHostdevs(text: string, target: RemoveTarget): string {
   const goneMeta: XmlElement[] = [];
   for (const h of pciHostdevs(d)) {
     const a = sourceAddress(h);
-    if (target.kind === 'all' || (target.kind === 'address' && a && samePciAddress(a, target.address))) {
+    // A slot (`01:00`) takes every function of it that the domain has, the inverse of adding a slot.
+    if (target.kind === 'all' || (target.kind === 'address' && a && samePciAddress(a, target.address)) || (target.kind === 'slot' && a && inSlot(a, target))) {
       gone.push(h);
       goneMeta.push(...entries(container, 'vf').filter((v) => a && sameAddressText(v.attrs.address, a)));
     }

@@ -59,6 +59,16 @@ describe('host-aware xmlfix', () => {
     expect(xmlfix('workstation', ['-', '--add-hostdev', '01:00', '--check'], r.stdout).status).toBe(0);
   });
 
+  it('removing a slot takes every function of it the domain has, restoring the input bytes, without the host', () => {
+    const added = xmlfix('workstation', ['-', '--add-hostdev', '01:00'], q35).stdout;
+    expect(sources(added)).toContain('0x01:0x00.0x1');
+    const removed = xmlfix('/nonexistent/host.json', ['-', '--remove-hostdev', '0000:01:00'], added);
+    expect(removed.stderr).toBe('');
+    expect(removed.stdout).toBe(q35);
+    const bad = xmlfix('/nonexistent/host.json', ['-', '--remove-hostdev', '01:20'], q35);
+    expect([bad.status, bad.stderr]).toEqual([2, "xmlfix: invalid PCI address '01:20': slot 0x20 is above 0x1f\n"]);
+  });
+
   it('on i440fx the guest slot avoids the slots libvirt keeps for the PIIX3 and the video', () => {
     const r = xmlfix('workstation', ['-', '--add-hostdev', '0000:01:00'], i440fx);
     expect(r.status).toBe(0);

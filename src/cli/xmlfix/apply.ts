@@ -93,9 +93,13 @@ function slotSelector(flag: string, text: string): ReturnType<typeof parsePciSel
 function removeTarget(flag: string, value: string, hostdev: boolean): RemoveTarget {
   if (hostdev && value === 'all') return { kind: 'all' };
   if (isPciAddress(value)) return { kind: 'address', address: parsePciAddress(value) };
+  if (hostdev && /^(?:[0-9a-f]{4}:)?[0-9a-f]{2}:[0-9a-f]{2}$/i.test(value)) {
+    const sel = parsePciSelector(value); // a slot: every function of it (no host needed: the XML says which)
+    if (sel.kind === 'slot') return { kind: 'slot', domain: sel.domain, bus: sel.bus, slot: sel.slot };
+  }
   if (hostdev && /^[0-9a-f-]{36}$/i.test(value)) return { kind: 'uuid', uuid: parseUuid(value, `${flag} UUID`) };
   if (!hostdev && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(value)) return { kind: 'mac', mac: parseMac(value, `${flag} MAC`) };
-  throw new InputError(`${flag}: '${printable(value)}' is not ${hostdev ? 'a PCI address, an mdev UUID or all' : 'a PCI address or a MAC address'}`);
+  throw new InputError(`${flag}: '${printable(value)}' is not ${hostdev ? 'a PCI address, a slot, an mdev UUID or all' : 'a PCI address or a MAC address'}`);
 }
 
 /** Guest addresses that keep a slot's functions together as one multifunction device: next to the

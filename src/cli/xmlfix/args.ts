@@ -123,7 +123,7 @@ domain edits:
   --add-hostdev ADDR|SLOT|FILTER[,managed=yes|no][,rombar=on|off][,romfile=PATH][,bootindex=N]  (--all: every free match)
   --add-mdev TYPE[,parent=ADDR][,uuid=UUID][,display=on|off]
   --add-vf VF_ADDR|PF_NETDEV[,mac=MAC][,vlan=ID][,trust=on|off][,spoofchk=on|off][,state=auto|enable|disable][,min-rate=Mbps][,max-rate=Mbps][,as=interface|hostdev]
-  --remove-hostdev ADDR|UUID|all    --remove-vf ADDR|MAC    --list [--json]
+  --remove-hostdev ADDR|SLOT|UUID|all --remove-vf ADDR|MAC    --list [--json]
 network edits:
   --add-pf DEV    --add-vf-address ADDR    --remove-vf-address ADDR
 exit: 0 done, 1 --check found changes, 2 bad usage or input
