@@ -1,27 +1,14 @@
-// Reads what a domain asks of the host (src/xml/model.ts) from libvirt domain XML. A plain object
-// view is enough here, so fast-xml-parser does it; values are validated before they can become
-// host paths or `ip` arguments.
-import { XMLParser } from 'fast-xml-parser';
+// Reads what a domain asks of the host (src/xml/model.ts) from libvirt domain XML, on the same
+// positional tree xmlfix edits (one saxes pass that also enforces the guard's limits). A second
+// parser (fast-xml-parser) cost the hook ~9 ms and a second pass over the same text; values are
+// validated before they can become host paths or `ip` arguments.
 import { InputError } from '../errors.js';
 import { fromLibvirtAttrs, parsePciAddress, printable, type PciAddress } from '../pci/address.js';
 import type { VfLinkState } from '../host/netlink.js';
 import { checkXmlInput } from './guard.js';
 import { PASSTHRU_META_ROOT, PASSTHRU_NS, type DomainPassthrough, type MdevRequest, type PassthruMetadata, type PfRequest, type VfRequest } from './model.js';
+import { child, children, parseTree, rawText, type XmlDoc, type XmlElement } from './tree.js';
 import { parseMac, parseUuid, parseVlan, parseRate, parseOnOff, parseVfState, parseMdevTypeName, parseNetdevName, parseVfCount } from './values.js';
-
-type Node = Record<string, unknown>;
-
-const parser = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: '@',
-  parseAttributeValue: false,
-  parseTagValue: false,
-  processEntities: true,
-  htmlEntities: false,
-  trimValues: true,
-  // Every element may repeat; attributes never do.
-  isArray: (_name: string, _path: unknown, _leaf: boolean, isAttribute: boolean) => !isAttribute,
-});
 
 /** Quick test used to skip work: could this XML ask anything of us? */
 export function mentionsPassthrough(xml: string): boolean {
@@ -29,13 +16,13 @@ export function mentionsPassthrough(xml: string): boolean {
 }
 
 export function readDomainPassthrough(input: string | Buffer): DomainPassthrough {
-  const xml = checkXmlInput(input, 'domain XML');
-  const doc = parser.parse(xml) as Node;
-  const domain = one(doc, 'domain');
-  if (!domain) throw new InputError(`not a libvirt domain XML: the root element is <${rootName(doc)}>, expected <domain>`);
-  const name = childText(domain, 'name');
+  const xml = checkXmlInput(input, 'domain XML', { structure: false });
+  const doc = parseTree(xml, 'domain XML');
+  const domain = doc.root;
+  if (domain.name !== 'domain') throw new InputError(`not a libvirt domain XML: the root element is <${printable(domain.name, 40)}>, expected <domain>`);
+  const name = textOf(doc, child(domain, 'name'));
   if (!name) throw new InputError('domain XML has no <name>');
-  const uuidText = childText(domain, 'uuid');
+  const uuidText = textOf(doc, child(domain, 'uuid'));
   const result: DomainPassthrough = {
     name,
     pciHostdevs: [],
@@ -45,75 +32,65 @@ export function readDomainPassthrough(input: string | Buffer): DomainPassthrough
     metadata: { mdevs: [], vfs: [], pfs: [] },
   };
   if (uuidText) result.uuid = parseUuid(uuidText, 'domain <uuid>');
-  const devices = one(domain, 'devices');
-  for (const hd of many(devices, 'hostdev')) {
-    if (attr(hd, 'mode') !== 'subsystem') continue;
-    const type = attr(hd, 'type');
-    const source = one(hd, 'source');
-    if (type === 'pci') {
-      const addr = one(source, 'address');
+  const devices = child(domain, 'devices');
+  for (const hd of children(devices, 'hostdev')) {
+    if (hd.attrs.mode !== 'subsystem') continue;
+    const source = child(hd, 'source');
+    if (hd.attrs.type === 'pci') {
+      const addr = child(source, 'address');
       if (!addr) throw new InputError('a PCI <hostdev> has no <source><address>');
-      result.pciHostdevs.push({ address: addressOf(addr), managed: attr(hd, 'managed') === 'yes' });
-    } else if (type === 'mdev') {
-      const uuid = attr(one(source, 'address'), 'uuid');
-      if (!uuid) throw new InputError('an mdev <hostdev> has no <source><address uuid=…>');
-      result.mdevHostdevs.push({ uuid: parseUuid(uuid, 'mdev hostdev uuid'), model: attr(hd, 'model') ?? 'vfio-pci' });
+      result.pciHostdevs.push({ address: addressOf(addr), managed: hd.attrs.managed === 'yes' });
+    } else if (hd.attrs.type === 'mdev') {
+      const uuid = child(source, 'address')?.attrs.uuid;
+      if (uuid === undefined) throw new InputError('an mdev <hostdev> has no <source><address uuid=…>');
+      result.mdevHostdevs.push({ uuid: parseUuid(uuid, 'mdev hostdev uuid'), model: hd.attrs.model ?? 'vfio-pci' });
     }
   }
-  for (const iface of many(devices, 'interface')) {
-    const type = attr(iface, 'type');
-    const macText = attr(one(iface, 'mac'), 'address');
+  for (const iface of children(devices, 'interface')) {
+    const macText = child(iface, 'mac')?.attrs.address;
     const mac = macText === undefined ? undefined : parseMac(macText, 'interface <mac address>');
-    if (type === 'hostdev') {
-      const addr = one(one(iface, 'source'), 'address');
-      if (!addr || (attr(addr, 'type') ?? 'pci') !== 'pci') throw new InputError("an <interface type='hostdev'> has no PCI <source><address>");
-      const entry: DomainPassthrough['hostdevInterfaces'][number] = { address: addressOf(addr), managed: attr(iface, 'managed') === 'yes' };
+    if (iface.attrs.type === 'hostdev') {
+      const addr = child(child(iface, 'source'), 'address');
+      if (!addr || (addr.attrs.type ?? 'pci') !== 'pci') throw new InputError("an <interface type='hostdev'> has no PCI <source><address>");
+      const entry: DomainPassthrough['hostdevInterfaces'][number] = { address: addressOf(addr), managed: iface.attrs.managed === 'yes' };
       if (mac) entry.mac = mac;
-      const tag = attr(one(one(iface, 'vlan'), 'tag'), 'id');
+      const tag = child(child(iface, 'vlan'), 'tag')?.attrs.id;
       if (tag !== undefined) entry.vlan = parseVlan(tag, 'interface <vlan><tag id>');
       result.hostdevInterfaces.push(entry);
-    } else if (type === 'network') {
-      const network = attr(one(iface, 'source'), 'network');
+    } else if (iface.attrs.type === 'network') {
+      const network = child(iface, 'source')?.attrs.network;
       if (network) result.networkInterfaces.push(mac ? { network, mac } : { network });
     }
   }
-  result.metadata = readMetadata(one(domain, 'metadata'));
+  result.metadata = readMetadata(child(domain, 'metadata'));
   return result;
 }
 
-function readMetadata(metadata: Node | undefined): PassthruMetadata {
+function readMetadata(metadata: XmlElement | undefined): PassthruMetadata {
   const out: PassthruMetadata = { mdevs: [], vfs: [], pfs: [] };
-  if (!metadata) return out;
-  for (const [key, value] of Object.entries(metadata)) {
-    if (key.startsWith('@') || !Array.isArray(value)) continue;
-    for (const el of value as Node[]) {
-      const prefix = prefixFor(el, key);
-      if (prefix === undefined) continue;
-      const local = key.includes(':') ? key.slice(key.indexOf(':') + 1) : key;
-      if (local !== PASSTHRU_META_ROOT) continue;
-      const p = prefix === '' ? '' : `${prefix}:`;
-      for (const m of many(el, `${p}mdev`)) out.mdevs.push(readMdev(m));
-      for (const v of many(el, `${p}vf`)) out.vfs.push(readVf(v));
-      for (const f of many(el, `${p}pf`)) out.pfs.push(readPf(f));
-    }
+  for (const el of metadata?.children ?? []) {
+    const colon = el.name.indexOf(':');
+    const prefix = colon < 0 ? '' : el.name.slice(0, colon);
+    const local = colon < 0 ? el.name : el.name.slice(colon + 1);
+    // Ours by namespace URI, whatever the prefix.
+    const ns = prefix ? el.attrs[`xmlns:${prefix}`] : el.attrs.xmlns;
+    if (local !== PASSTHRU_META_ROOT || ns !== PASSTHRU_NS) continue;
+    const p = prefix ? `${prefix}:` : '';
+    for (const m of children(el, `${p}mdev`)) out.mdevs.push(readMdev(m.attrs));
+    for (const v of children(el, `${p}vf`)) out.vfs.push(readVf(v.attrs));
+    for (const f of children(el, `${p}pf`)) out.pfs.push(readPf(f.attrs));
   }
   return out;
 }
 
-/** The prefix bound to our namespace on this element ('' for a default namespace), or undefined. */
-function prefixFor(el: Node, key: string): string | undefined {
-  const prefix = key.includes(':') ? key.slice(0, key.indexOf(':')) : '';
-  const decl = prefix ? attr(el, `xmlns:${prefix}`) : attr(el, 'xmlns');
-  return decl === PASSTHRU_NS ? prefix : undefined;
-}
+type Attrs = Record<string, string | undefined>;
 
-function readMdev(el: Node): MdevRequest {
-  const uuid = attr(el, 'uuid');
-  const type = attr(el, 'type');
-  if (!uuid || !type) throw new InputError('passthru:mdev in <metadata> needs uuid and type');
+function readMdev(el: Attrs): MdevRequest {
+  const uuid = el.uuid;
+  const type = el.type;
+  if (uuid === undefined || type === undefined) throw new InputError('passthru:mdev in <metadata> needs uuid and type');
   const m: MdevRequest = { uuid: parseUuid(uuid, 'passthru:mdev uuid'), type: parseMdevTypeName(type, 'passthru:mdev type') };
-  const parent = attr(el, 'parent');
-  if (parent !== undefined) m.parent = parseMdevParent(parent);
+  if (el.parent !== undefined) m.parent = parseMdevParent(el.parent);
   return m;
 }
 
@@ -130,63 +107,52 @@ function parseMdevParent(text: string): string {
   return parseMdevTypeName(text, 'passthru:mdev parent');
 }
 
-function readVf(el: Node): VfRequest {
+function readVf(el: Attrs): VfRequest {
   const v: VfRequest = {};
-  const address = attr(el, 'address');
+  const address = el['address'];
   if (address !== undefined) v.address = parsePciAddress(address);
-  const mac = attr(el, 'mac');
+  const mac = el['mac'];
   if (mac !== undefined) v.mac = parseMac(mac, 'passthru:vf mac');
   if (!v.address && !v.mac) throw new InputError('passthru:vf in <metadata> needs an address or a mac');
-  const vlan = attr(el, 'vlan');
+  const vlan = el['vlan'];
   if (vlan !== undefined) v.vlan = parseVlan(vlan, 'passthru:vf vlan');
-  const trust = attr(el, 'trust');
+  const trust = el['trust'];
   if (trust !== undefined) v.trust = parseOnOff(trust, 'passthru:vf trust');
-  const spoofchk = attr(el, 'spoofchk');
+  const spoofchk = el['spoofchk'];
   if (spoofchk !== undefined) v.spoofchk = parseOnOff(spoofchk, 'passthru:vf spoofchk');
-  const state = attr(el, 'state');
+  const state = el['state'];
   if (state !== undefined) v.state = parseVfState(state, 'passthru:vf state') as VfLinkState;
-  const minRate = attr(el, 'min-rate');
+  const minRate = el['min-rate'];
   if (minRate !== undefined) v.minRate = parseRate(minRate, 'passthru:vf min-rate');
-  const maxRate = attr(el, 'max-rate');
+  const maxRate = el['max-rate'];
   if (maxRate !== undefined) v.maxRate = parseRate(maxRate, 'passthru:vf max-rate');
   return v;
 }
 
-function readPf(el: Node): PfRequest {
-  const vfs = attr(el, 'vfs');
+function readPf(el: Attrs): PfRequest {
+  const vfs = el['vfs'];
   if (vfs === undefined) throw new InputError('passthru:pf in <metadata> needs vfs');
   const p: PfRequest = { vfs: parseVfCount(vfs, 'passthru:pf vfs') };
-  const dev = attr(el, 'dev');
-  const address = attr(el, 'address');
+  const dev = el['dev'];
+  const address = el['address'];
   if (dev !== undefined) p.dev = parseNetdevName(dev, 'passthru:pf dev');
   if (address !== undefined) p.address = parsePciAddress(address);
   if (!p.dev && !p.address) throw new InputError('passthru:pf in <metadata> needs dev or address');
   return p;
 }
 
-function addressOf(el: Node): PciAddress {
-  return fromLibvirtAttrs({ domain: attr(el, 'domain'), bus: attr(el, 'bus'), slot: attr(el, 'slot'), function: attr(el, 'function') });
+function addressOf(el: XmlElement): PciAddress {
+  return fromLibvirtAttrs(el.attrs);
 }
 
-function many(node: Node | undefined, name: string): Node[] {
-  const v = node?.[name];
-  return Array.isArray(v) ? (v as unknown[]).map((x) => (typeof x === 'object' && x !== null ? (x as Node) : {})) : [];
-}
-function one(node: Node | undefined, name: string): Node | undefined {
-  return many(node, name)[0];
-}
-function attr(node: Node | undefined, name: string): string | undefined {
-  const v = node?.[`@${name}`];
-  return typeof v === 'string' ? v : undefined;
-}
-/** Text of the first `name` child: fast-xml-parser gives a bare string for text-only elements. */
-function childText(node: Node | undefined, name: string): string | undefined {
-  const v = node?.[name];
-  const first = Array.isArray(v) ? (v as unknown[])[0] : undefined;
-  const raw = typeof first === 'string' ? first : typeof first === 'object' && first !== null ? (first as Node)['#text'] : undefined;
-  const t = Array.isArray(raw) ? raw[0] : raw;
-  return typeof t === 'string' || typeof t === 'number' ? String(t).trim() || undefined : undefined;
-}
-function rootName(doc: Node): string {
-  return printable(Object.keys(doc).find((k) => !k.startsWith('?') && !k.startsWith('#')) ?? '', 40);
+const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', apos: "'", quot: '"' };
+
+/** Text of a leaf element with XML's predefined and numeric character references decoded. */
+function textOf(doc: XmlDoc, el: XmlElement | undefined): string | undefined {
+  if (!el || el.selfClosing) return undefined;
+  const raw = rawText(doc, el).replace(/<!\[CDATA\[([\s\S]*?)\]\]>/g, '$1');
+  const text = raw.replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi, (m, e: string) =>
+    e[0] === '#' ? String.fromCodePoint(e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10)) : (ENTITIES[e] ?? m),
+  );
+  return text.trim() || undefined;
 }
