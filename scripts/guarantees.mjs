@@ -19,13 +19,14 @@ const sentences = {
     `Fault at every step: ${f.scenarios} scenarios (workstation and server hosts), ${f.runs} prepares each with one host write failing (EIO/EBUSY/ENODEV/EACCES), then release: ` +
     `${f.leftovers} left the host different from its start; ${f.badErrors} errors failed to name the device and the step in one line.`,
   'kill-recover': (f) =>
-    `Kill at every step: ${f.kills} hook processes SIGKILLed right after host write k (${f.scenarios} scenarios), then \`passthru recover --all\`: ` +
+    `Kill at every step: ${f.kills} hook processes SIGKILLed right after host write k (${f.scenarios} scenarios), then \`passthru recover --all\`, and ${f.releaseKills} releases killed the same way: ` +
     `${f.leftovers} left anything behind; ${f.secondRecoverChanged} second recovers changed anything; ${f.badJournals} empty/corrupt/symlinked journal cases, ${f.badJournalChanged} changed anything.`,
   'race-concurrent': (f) =>
     `Races: ${f.rounds} rounds of ${f.domainsPerRound} domains started and stopped at once through hooks/qemu (installed with ${f.entry}), sharing an IOMMU group, a PF and an mdev: ` +
     `${f.hookRuns} hook runs, ${f.refusals} refusals, ${f.overlappingHolds} pairs running side by side; ${f.groupSplits} group splits, ${f.duplicateMdevs} mdevs held or created twice, ${f.vfShortfalls} VF shortfalls, ${f.leftovers} rounds not ending where they began.`,
   'reliability-hang': (f) =>
-    `Release never hangs: ${f.runs} releases with one host write stuck forever (write timeout 250 ms): ${f.hung} hung, ${f.unreported} did not report the stuck step, ${f.skippedRest} skipped the rest of the undo, ${f.leftovers} were not finished by recover.`,
+    `Release never fails or hangs: ${f.releaseFaults} releases with one host write failing and ${f.runs} with one stuck forever (write timeout 250 ms): ` +
+    `${f.releaseFaultExits} exited non-zero, ${f.hung} hung, ${f.unreported} did not report the step, ${f.skippedRest} skipped the undo of other devices, ${f.leftovers} were not finished by recover.`,
   'hostile-hook': (f) => `Hostile input to the hook (XML on stdin, metadata values, argv, config and journal files): ${f.cases} cases; ${f.accepted} accepted, ${f.wroteSomething} wrote anything, ${f.badErrors} without a one-line error.`,
   'hostile-materialized': (f) => `The same on a materialized sysfs tree (NodeSysfs): ${f.cases} cases; ${f.changedTree} changed anything in or beside the root.`,
   'hostile-xmlfix': (f) => `Hostile input to xmlfix: ${f.cases} cases; ${f.accepted} accepted, ${f.wroteSomething} wrote output, ${f.badErrors} without a one-line error naming the value.`,

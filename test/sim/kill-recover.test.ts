@@ -7,12 +7,12 @@ import { readFileSync, writeFileSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { figures, figureTest } from '../support/figures.js';
 import { domainXml, domainUuid } from '../support/domains.js';
-import { scenarios } from '../support/scenarios.js';
+import { largestDomain, scenarios } from '../support/scenarios.js';
 import { SimHost } from '../support/simhost.js';
 import { enumerateWrites, prepareFirst } from '../support/cycle.js';
 
 const fig = figures('kill-recover');
-for (const k of ['leftovers', 'secondRecoverChanged', 'badJournals', 'badJournalChanged']) fig.add(k, 0);
+for (const k of ['leftovers', 'secondRecoverChanged', 'badJournals', 'badJournalChanged', 'releaseKills']) fig.add(k, 0);
 afterAll(() => fig.write());
 
 for (const fixture of ['workstation', 'server']) {
@@ -70,6 +70,50 @@ for (const fixture of ['workstation', 'server']) {
         }
       }, { timeout: 300_000 });
     }
+  });
+}
+
+for (const fixture of ['workstation', 'server']) {
+  describe(`kill after every write of release, then recover (${fixture})`, () => {
+    const d = largestDomain(fixture);
+    figureTest(fig, `${d.name}: recover --all finishes what the killed release started`, async () => {
+      const host = await SimHost.create(fixture);
+      try {
+        const start = host.state();
+        const ok = await host.hook(d.name, 'prepare', domainXml(d));
+        expect(ok.code, ok.stderr).toBe(0);
+        const probe = host.copy();
+        probe.clearLog();
+        expect((await probe.hook(d.name, 'release', domainXml(d))).code).toBe(0);
+        const writes = probe.writes().length;
+        probe.cleanup();
+        expect(writes).toBeGreaterThan(1);
+        const failures: string[] = [];
+        for (let k = 1; k <= writes; k++) {
+          const h = host.copy();
+          const where = `${d.name} release killed after write ${k}/${writes}`;
+          try {
+            const r = await h.hook(d.name, 'release', domainXml(d), { faults: { killAfterWrite: k } });
+            fig.add('releaseKills');
+            if (r.signal !== 'SIGKILL') {
+              failures.push(`${where}: not killed (exit ${r.code})`);
+              continue;
+            }
+            const rec = await h.passthru(['recover', '--all']);
+            if (rec.code !== 0 || h.state() !== start || h.journals().length) {
+              fig.add('leftovers');
+              failures.push(`${where}: recover exited ${rec.code} and left the host different (journals: ${h.journals().join(', ')})`);
+            }
+          } finally {
+            h.cleanup();
+          }
+        }
+        for (const f of failures.slice(0, 3)) fig.note(f);
+        expect(failures).toEqual([]);
+      } finally {
+        host.cleanup();
+      }
+    }, { timeout: 300_000 });
   });
 }
 

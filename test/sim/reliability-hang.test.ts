@@ -9,7 +9,7 @@ import { largestDomain, vfResolver } from '../support/scenarios.js';
 import { SimHost, describeWrite, namesWrite } from '../support/simhost.js';
 
 const fig = figures('reliability-hang');
-for (const k of ['hung', 'leftovers', 'unreported', 'skippedRest']) fig.add(k, 0);
+for (const k of ['hung', 'leftovers', 'unreported', 'skippedRest', 'releaseFaults', 'releaseFaultExits']) fig.add(k, 0);
 afterAll(() => fig.write());
 
 const TIMEOUT_MS = '250';
@@ -18,6 +18,58 @@ for (const fixture of ['workstation', 'server']) {
   describe(`a stuck write during release (${fixture})`, () => {
     const d = largestDomain(fixture);
     const vfOf = vfResolver(fixture);
+
+    figureTest(fig, `${d.name}: a failing write in release is reported, the rest undone, recover finishes`, async () => {
+      const host = await SimHost.create(fixture);
+      try {
+        const start = host.state();
+        const ok = await host.hook(d.name, 'prepare', domainXml(d));
+        expect(ok.code, ok.stderr).toBe(0);
+        const probe = host.copy();
+        probe.clearLog();
+        expect((await probe.hook(d.name, 'release', domainXml(d))).code).toBe(0);
+        const writes = probe.writes();
+        probe.cleanup();
+        const failures: string[] = [];
+        for (let k = 1; k <= writes.length; k++) {
+          const w = writes[k - 1]!;
+          const id = describeWrite(w, vfOf);
+          const where = `${d.name} release write ${k}/${writes.length} failing (${w.path})`;
+          const h = host.copy();
+          try {
+            h.clearLog();
+            const r = await h.hook(d.name, 'release', domainXml(d), { faults: { failWrite: { n: k, errno: 'EBUSY' } } });
+            fig.add('releaseFaults');
+            if (r.code !== 0) {
+              fig.add('releaseFaultExits');
+              failures.push(`${where}: release exited ${r.code}`);
+            }
+            const named = namesWrite(r.stderr.split('EBUSY')[0] ?? '', id);
+            if (!named.device || !named.step) {
+              fig.add('unreported');
+              failures.push(`${where}: stderr does not name the failed step: ${JSON.stringify(r.stderr.trim().slice(0, 300))}`);
+            }
+            const done = new Set(h.writes().map((x) => `${x.path}=${x.data}`));
+            const missing = writes.filter((x) => describeWrite(x, vfOf).key !== id.key && !done.has(`${x.path}=${x.data}`));
+            if (missing.length) {
+              fig.add('skippedRest');
+              failures.push(`${where}: release skipped ${missing.length} undo writes of other devices, first ${missing[0]!.path}`);
+            }
+            const rec = await h.passthru(['recover', '--all']);
+            if (rec.code !== 0 || h.state() !== start || h.journals().length) {
+              fig.add('leftovers');
+              failures.push(`${where}: recover did not finish the job (exit ${rec.code}: ${rec.stderr.trim()})`);
+            }
+          } finally {
+            h.cleanup();
+          }
+        }
+        for (const f of failures.slice(0, 3)) fig.note(f);
+        expect(failures).toEqual([]);
+      } finally {
+        host.cleanup();
+      }
+    }, { timeout: 300_000 });
 
     figureTest(fig, `${d.name}: release exits 0, reports the stuck step, undoes the rest`, async () => {
       const host = await SimHost.create(fixture);
