@@ -24,7 +24,7 @@ if [ -z "$kver" ]; then
 fi
 case "$kver" in 6.1.0-[0-9]*-amd64) ;; *) die "LAB_KVER '$kver' is not of the form 6.1.0-NN-amd64" ;; esac
 
-inputs_hash=$(cat "$0" "$repo/test/lab/guest/initramfs-init.sh" "$repo/test/lab/guest/vfio-group-status.c" | sha256sum | cut -c1-16)
+inputs_hash=$(cat "$0" "$repo/test/lab/guest/initramfs-init.sh" "$repo/test/lab/guest/vfio-group-status.c" "$repo/test/lab/guest/kill-at.c" | sha256sum | cut -c1-16)
 stamp="$cache/stamp"
 want="kver=$kver inputs=$inputs_hash"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -f "$cache/initramfs.cpio.gz" ]; then
@@ -79,6 +79,7 @@ depmod -b "$root" "$kver"
 # --- guest helper: VFIO group viability comes from an ioctl, not from sysfs ---
 mkdir -p "$cache/bin"
 gcc -Wall -O2 -o "$cache/bin/vfio-group-status" "$repo/test/lab/guest/vfio-group-status.c" || die "building vfio-group-status failed"
+gcc -Wall -O2 -o "$cache/bin/kill-at" "$repo/test/lab/guest/kill-at.c" || die "building kill-at failed"
 
 # --- initramfs ---
 ird="$cache/initramfs"
