@@ -1,12 +1,15 @@
 // A simulated host in a temp dir, shared by real processes through its JSON file (PASSTHRU_SIM):
 // made from a fixture with the real `passthru sim init`, copied per run, compared canonically, and
 // asked which writes a run made (the simulator's write log). The few facts about the sim file's
-// format (where the write log and the faults live) are kept in SIM_FORMAT below, nowhere else.
+// format (where the write log and the faults live) are kept in SIM_FORMAT below; the canonical form
+// of the host is the simulator's own (src/sim/state.ts).
 import { cpSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run, hookEnv, type RunResult } from './proc.js';
 import { dist, nodeBin } from './paths.js';
+import { canonicalState, type SimHostState } from '../../src/sim/state.js';
+import type { SimFaults } from '../../src/sim/faults.js';
 
 /** One host write as the simulator logged it. */
 export interface SimWrite {
@@ -15,16 +18,9 @@ export interface SimWrite {
 }
 
 /** Faults as the simulator takes them (file field `faults` or env PASSTHRU_SIM_FAULTS). */
-export interface SimFaults {
-  failWrite?: { n: number; errno: string };
-  failPath?: { pattern: string; errno: string };
-  killAfterWrite?: number;
-  hangOnWrite?: number;
-}
+export type { SimFaults };
 
 const SIM_FORMAT = {
-  /** Fields of the sim file that are not host state (compared separately or not at all). */
-  nonState: ['simVersion', 'writeLog', 'counters', 'faults'],
   /** Successful writes in order (sysfs writes and VF settings); a failed or hung write is not in it. */
   writeLog(doc: Record<string, unknown>): SimWrite[] {
     return ((doc.writeLog ?? []) as SimWrite[]).map((w) => ({ path: w.path, data: w.data }));
@@ -33,12 +29,6 @@ const SIM_FORMAT = {
     return JSON.stringify(f);
   },
 };
-
-function sortKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortKeys);
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, x]) => [k, sortKeys(x)]));
-  return v;
-}
 
 export class SimHost {
   private constructor(
@@ -69,11 +59,9 @@ export class SimHost {
     return JSON.parse(readFileSync(this.file, 'utf8')) as Record<string, unknown>;
   }
 
-  /** The host itself (no write log, no faults) as canonical JSON: equal strings = identical hosts. */
+  /** The host itself (no write log, counters or faults) as the simulator's canonical JSON: equal strings = identical hosts. */
   state(): string {
-    const doc = this.doc();
-    for (const k of SIM_FORMAT.nonState) delete doc[k];
-    return JSON.stringify(sortKeys(doc), null, 1);
+    return canonicalState(this.doc() as unknown as SimHostState);
   }
 
   writes(): SimWrite[] {
