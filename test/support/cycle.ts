@@ -35,10 +35,10 @@ export async function prepareFirst(h: SimHost, sc: Scenario, n: number): Promise
 }
 
 /** Releases the first `n` domains, newest first, as libvirt does; returns each problem as a line. */
-export async function releaseFirst(h: SimHost, sc: Scenario, n: number, opts: { env?: Record<string, string> } = {}): Promise<string[]> {
+export async function releaseFirst(h: SimHost, sc: Scenario, n: number): Promise<string[]> {
   const problems: string[] = [];
   for (const d of sc.domains.slice(0, n).reverse()) {
-    const r = await h.hook(d.name, 'release', domainXml(d), opts);
+    const r = await h.hook(d.name, 'release', domainXml(d));
     if (r.code !== 0 || r.timedOut) problems.push(`release of ${d.name} exited ${r.code}${r.timedOut ? ' (hung)' : ''}: ${r.stderr.trim()}`);
   }
   return problems;
