@@ -41,7 +41,8 @@ int main(int argc, char **argv) {
         return 0;
       }
     }
-    if (kill(-pgid, 0) != 0) { printf("finished\n"); return 1; }
+    /* the group may not exist yet (setsid still starting): finished only when its leader is gone too */
+    if (kill(-pgid, 0) != 0 && kill(pgid, 0) != 0) { printf("finished\n"); return 1; }
     clock_gettime(CLOCK_MONOTONIC, &now);
     if ((now.tv_sec - t0.tv_sec) + (now.tv_nsec - t0.tv_nsec) / 1e9 > limit) { printf("timeout\n"); return 2; }
     nanosleep(&tick, NULL);
