@@ -66,7 +66,7 @@ export function domainXml(spec: DomainSpec): string {
   const uuid = spec.uuid ?? stableUuid(`domain:${spec.name}`);
   const meta: string[] = [];
   for (const m of spec.mdevs ?? []) {
-    if (m.type) meta.push(`<${p}:mdev uuid='${m.uuid}' type='${esc(m.type)}'${m.parent ? ` parent='${m.parent}'` : ''}/>`);
+    if (m.type) meta.push(`<${p}:mdev uuid='${m.uuid}' type='${esc(m.type)}'${m.parent !== undefined ? ` parent='${esc(m.parent)}'` : ''}/>`);
   }
   for (const pf of spec.pfs ?? []) {
     meta.push(`<${p}:pf ${pf.dev ? `dev='${esc(pf.dev)}'` : `address='${pf.address}'`} vfs='${pf.vfs}'/>`);

@@ -112,10 +112,6 @@ export const hostileArgs: { name: string; args: string[]; mayIgnore: boolean }[]
  * the day the code is fixed the test turns red, and the entry must go.
  */
 export const knownFindings: Record<string, string> = {
-  // src/xml/domain-reader.ts readMdev: fast-xml-parser does not return an empty attribute value as a
-  // string, so attr() gives undefined and parent='' reads as "no parent": prepare then creates the mdev
-  // on any parent offering the type (seen: write to 0000:00:02.0/.../i915-GVTg_V5_8/create) instead of refusing.
-  'mdev parent ""': "domain-reader reads <passthru:mdev parent=''> as no parent and prepare proceeds",
   // hooks/qemu reads stdin with xml=$(cat) and hands it on with printf '%s\n' "$xml": the shell drops NUL
   // bytes, so node checks a different document than libvirt sent; '<name>host\0ile</name>' arrives as
   // '<name>hostile</name>' and is prepared (writes made) instead of refused. dist/hook.js alone refuses it.
