@@ -112,8 +112,4 @@ export const hostileArgs: { name: string; args: string[]; mayIgnore: boolean }[]
  * the day the code is fixed the test turns red, and the entry must go.
  */
 export const knownFindings: Record<string, string> = {
-  // hooks/qemu reads stdin with xml=$(cat) and hands it on with printf '%s\n' "$xml": the shell drops NUL
-  // bytes, so node checks a different document than libvirt sent; '<name>host\0ile</name>' arrives as
-  // '<name>hostile</name>' and is prepared (writes made) instead of refused. dist/hook.js alone refuses it.
-  'hooks/qemu nul-byte': 'the sh entry drops NUL bytes from stdin before node checks the XML, so the document is prepared',
 };
