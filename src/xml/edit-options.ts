@@ -3,7 +3,7 @@
 import { InputError } from '../errors.js';
 import { formatPciAddress, isPciAddress, parsePciAddress, printable } from '../pci/address.js';
 import { parseMac, parseOnOff, parseRate, parseUuid, parseVfState, parseVlan, parseMdevTypeName } from './values.js';
-import type { VfLinkState } from '../host/netlink.js';
+import type { VfRequest } from './model.js';
 
 export interface Parsed {
   selector: string;
@@ -73,14 +73,8 @@ export function mdevOptions(flag: string, p: Parsed): MdevOptions {
   return out;
 }
 
-export interface VfOptions {
-  mac?: string;
-  vlan?: number;
-  trust?: boolean;
-  spoofchk?: boolean;
-  state?: VfLinkState;
-  minRate?: number;
-  maxRate?: number;
+/** The VF settings our metadata holds (src/xml/model.ts), plus how the VF goes into the domain. */
+export interface VfOptions extends Omit<VfRequest, 'address'> {
   as: 'interface' | 'hostdev';
 }
 
