@@ -13,7 +13,6 @@ mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
 mount -t tmpfs -o mode=0755 tmpfs /run
-mount -t tmpfs -o mode=1777 tmpfs /tmp
 mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
 
 off() { sync; echo o > /proc/sysrq-trigger; sleep 60 2>/dev/null; }
@@ -25,6 +24,12 @@ lab_bin=$(arg lab.bin)
 lab_only=$(arg lab.only)
 lab_dist=$(arg lab.dist)
 kver=$(uname -r)
+# A fresh /tmp, unless the checkout itself lives there (a CI clone may): then the overlay's own
+# writable /tmp is used, so the repo stays visible.
+case "$lab_repo/" in
+  /tmp/*) ;;
+  *) mount -t tmpfs -o mode=1777 tmpfs /tmp ;;
+esac
 
 echo "LAB-GUEST-UP $(cut -d' ' -f1 /proc/uptime)"
 if [ ! -d "$lab_modules" ]; then echo "LAB-GUEST-FAIL: lab.modules '$lab_modules' is not a directory"; off; fi
