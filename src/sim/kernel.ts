@@ -695,7 +695,8 @@ export class SimKernel implements Sysfs, NetLink {
         case 'sriov_stride':
           return ro(`${sr.stride}\n`);
         case 'sriov_vf_device':
-          return ro(`${sr.vfDevice ?? dv.device}\n`);
+          // sriov_vf_device_show prints %x: no 0x, no leading zeros (10 for 0x0010), unlike `device`
+          return ro(`${parseInt((sr.vfDevice ?? dv.device).replace(/^0x/i, ''), 16).toString(16)}\n`);
         case 'sriov_drivers_autoprobe':
           return ro('1\n');
         case 'sriov_numvfs':
@@ -853,7 +854,8 @@ export class SimKernel implements Sysfs, NetLink {
       case 'iommu_group':
         return { t: 'link', target: `${up}kernel/iommu_groups/${m.iommuGroup}`, to: `sys/kernel/iommu_groups/${m.iommuGroup}` };
       case 'driver':
-        return { t: 'link', target: `${up}bus/mdev/drivers/vfio_mdev` };
+        // since 5.16 each vendor driver registers its own mdev driver (vfio_mdev is gone): mtty's is `mtty`
+        return { t: 'link', target: `${up}bus/mdev/drivers/${this.mdevDriverOf(m.parent)}` };
       case 'remove':
         return {
           t: 'file',
@@ -871,6 +873,12 @@ export class SimKernel implements Sysfs, NetLink {
         };
     }
     return undefined;
+  }
+
+  /** The mdev driver a parent's vendor driver registers: a non-PCI parent is named after it (mtty), a PCI one's is its host driver. */
+  private mdevDriverOf(parent: string): string {
+    const d = this.byAddr.get(parent);
+    return d ? (d.nativeDriver ?? d.driver ?? parent) : parent;
   }
 
   private typeAnyState(parent: string, type: string): SimMdevType | undefined {
