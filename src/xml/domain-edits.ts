@@ -90,7 +90,7 @@ export function addPciHostdevs(text: string, addresses: PciAddress[], opts: Host
         el('source', {}, el('address', toLibvirtAttrs(a))),
         opts.bootindex !== undefined && el('boot', { order: String(opts.bootindex) }),
         (opts.rombar !== undefined || opts.romfile !== undefined) && el('rom', { bar: opts.rombar === undefined ? undefined : opts.rombar ? 'on' : 'off', file: opts.romfile }),
-        g && el('address', { type: 'pci', domain: '0x0000', bus: hex(g.bus, 2), slot: hex(g.slot, 2), function: `0x${g.function}`, multifunction: g.multifunction ? 'on' : undefined }),
+        g && el('address', { type: 'pci', ...toLibvirtAttrs({ domain: 0, bus: g.bus, slot: g.slot, function: g.function }), multifunction: g.multifunction ? 'on' : undefined }),
       ),
     );
   });
@@ -278,7 +278,4 @@ function sameAddressText(text: string | undefined, a: PciAddress): boolean {
 }
 function onOff(v: boolean | undefined): string | undefined {
   return v === undefined ? undefined : v ? 'on' : 'off';
-}
-function hex(n: number, w: number): string {
-  return `0x${n.toString(16).padStart(w, '0')}`;
 }
