@@ -72,8 +72,15 @@ export function addVfAddress(text: string, address: PciAddress): string {
 
 export function removeVfAddress(text: string, address: PciAddress): string {
   const n = openNetwork(text);
-  const gone = vfAddresses(n).filter((e) => samePciAddress(e.address, address));
-  return gone.length ? applySplices(text, gone.map((g) => removeElement(n.doc, g.element))) : text;
+  const all = vfAddresses(n);
+  const gone = all.filter((e) => samePciAddress(e.address, address));
+  if (gone.length === 0) return text;
+  // a hostdev <forward> with neither <pf> nor addresses defines a pool libvirt cannot start a guest
+  // from; emptying it is almost certainly a mistake, and the way to drop the pool is net-undefine
+  if (gone.length === all.length && children(n.forward, 'pf').length === 0) {
+    throw new InputError(`--remove-vf-address ${formatPciAddress(address)}: it is the pool's last device, and an empty hostdev pool cannot start; undefine the network instead (virsh net-undefine)`);
+  }
+  return applySplices(text, gone.map((g) => removeElement(n.doc, g.element)));
 }
 
 export function vfAddresses(n: NetworkDoc): { element: XmlElement; address: PciAddress }[] {

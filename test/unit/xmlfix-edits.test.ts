@@ -102,4 +102,9 @@ describe('network edits', () => {
     expect(await run(out, ['remove-vf-address', '03:10.4'])).toBe(pool);
     await expect(run(pool, ['add-pf', 'enp3s0f0'])).rejects.toThrow(/refuses <pf> together/);
   });
+
+  it("refuses to remove the pool's last VF address (an empty pool cannot start) and leaves a missing one alone", async () => {
+    await expect(run(pool, ['remove-vf-address', '03:10.0'])).rejects.toThrow(/--remove-vf-address 0000:03:10.0: it is the pool's last device/);
+    expect(await run(pool, ['remove-vf-address', '03:11.0'])).toBe(pool);
+  });
 });

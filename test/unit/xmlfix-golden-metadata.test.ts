@@ -19,7 +19,7 @@ const CASES: [string, string, string[]][] = [
   ['meta-remove-vf-mac-interface', input, ['--remove-vf', '52:54:00:12:34:01']],
   ['meta-remove-vf-mac-hostdev', input, ['--remove-vf', '52:54:00:12:34:02']],
   ['meta-remove-everything', input, ['--remove-vf', '0000:03:10.2', '--remove-vf', '03:10.0', '--remove-hostdev', 'all']],
-  ['network-remove-vf-address', 'fixtures/xml/network-pool.xml', ['--remove-vf-address', 'pci_0000_03_10_0']],
+  ['network-remove-vf-address', 'fixtures/xml/network-pool-two.xml', ['--remove-vf-address', 'pci_0000_03_10_0']],
 ];
 
 const run = (args: string[], stdin?: string) => spawnSync(process.execPath, ['dist/xmlfix.js', ...args], { encoding: 'utf8', input: stdin ?? '' });
