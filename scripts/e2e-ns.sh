@@ -69,20 +69,8 @@ mount_private() {
 
 write_config() {
   mkdir -p /etc/libvirt/hooks /var/lib/libvirt/qemu /var/log/libvirt/qemu /var/cache/libvirt/qemu
-  # root everywhere, no security driver, no cgroups (no writes to the real /sys/fs/cgroup), no per-domain
-  # mount namespace, no virtlogd (stdio to a file): the smallest libvirt that still runs real qemu
-  cat >/etc/libvirt/qemu.conf <<'EOF'
-user = "root"
-group = "root"
-swtpm_user = "root"
-swtpm_group = "root"
-security_driver = "none"
-dynamic_ownership = 0
-remember_owner = 0
-cgroup_controllers = [ ]
-namespaces = [ ]
-stdio_handler = "file"
-EOF
+  # shared with the lab guest: see the file for why each line
+  cp "$(dirname "$self")/throwaway-qemu.conf" /etc/libvirt/qemu.conf || die "write qemu.conf"
   cat >/etc/libvirt/libvirtd.conf <<'EOF'
 log_outputs = "3:file:/var/log/libvirt/libvirtd.log"
 EOF

@@ -11,17 +11,7 @@ grep -q '^libvirt-qemu:' /etc/group || echo 'libvirt-qemu:x:64055:' >> /etc/grou
 grep -q '^libvirt:' /etc/group || echo 'libvirt:x:64056:' >> /etc/group
 grep -q '^libvirt-qemu:' /etc/passwd || echo 'libvirt-qemu:x:64055:64055:Libvirt Qemu:/var/lib/libvirt:/usr/sbin/nologin' >> /etc/passwd
 mkdir -p /etc/libvirt/hooks/qemu.d /var/lib/libvirt /var/log/libvirt /var/cache/libvirt /run/libvirt
-cat > /etc/libvirt/qemu.conf <<'CONF'
-user = "root"
-group = "root"
-swtpm_user = "root"
-swtpm_group = "root"
-security_driver = "none"
-dynamic_ownership = 0
-namespaces = [ ]
-cgroup_controllers = [ ]
-stdio_handler = "file"
-CONF
+cp "$LAB_REPO/scripts/throwaway-qemu.conf" /etc/libvirt/qemu.conf   # shared with the e2e tier
 # libvirtd enables hooks only if one exists when it starts; our entry is added later (seen at the next call).
 printf '#!/bin/sh\nexit 0\n' > /etc/libvirt/hooks/qemu.d/00-noop
 chmod 755 /etc/libvirt/hooks/qemu.d/00-noop
