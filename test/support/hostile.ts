@@ -3,6 +3,7 @@
 // control characters, overlong names, out-of-range numbers). Each case says which input it targets
 // so a failure names it.
 import { domainXml, type DomainSpec } from './domains.js';
+import { gpusWithPeers, mdevParents, sriovPfs, vfAddress, type HostFixture } from './scenarios.js';
 
 export interface XmlCase {
   name: string;
@@ -51,8 +52,25 @@ export interface ValueCase {
 
 const traversal = ['../../../../etc/passwd', '../x', 'a/b', '/etc/shadow', 'x\ny', 'x\u0001y', 'x y', '', '.', '..', 'a'.repeat(4096)];
 
+/** The real names of a fixture that the hostile cases vary one at a time. */
+export interface HostileContext {
+  pfDev: string;
+  vf: string;
+  mdevParent: string;
+  mdevType: string;
+  gpu: string;
+}
+
+/** The first GPU with peers, SR-IOV PF and mdev parent of a fixture, as the cases need them. */
+export function hostileContext(fx: HostFixture): HostileContext {
+  const gpu = gpusWithPeers(fx)[0]!;
+  const pf = sriovPfs(fx)[0]!;
+  const mdev = mdevParents(fx)[0]!;
+  return { pfDev: pf.netdev ?? pf.netdevs![0]!, vf: vfAddress(pf, 0), mdevParent: mdev.parent.address, mdevType: mdev.type, gpu: gpu.address };
+}
+
 /** Domain XML whose values are hostile; each case changes one value of an otherwise plausible domain. */
-export function hostileValueCases(ctx: { pfDev: string; vf: string; mdevParent: string; mdevType: string; gpu: string }): ValueCase[] {
+export function hostileValueCases(ctx: HostileContext): ValueCase[] {
   const out: ValueCase[] = [];
   const uuid = '3b6e1b7a-8f0e-4c61-9a3c-2f4a8b1c0d11';
   let i = 0;

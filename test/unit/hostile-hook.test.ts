@@ -7,8 +7,8 @@ import { mkdirSync, readFileSync, symlinkSync, writeFileSync, rmSync } from 'nod
 import { join } from 'node:path';
 import { figures, figureTest } from '../support/figures.js';
 import { domainXml, domainUuid } from '../support/domains.js';
-import { carrierDomain, hostileArgs, hostileDocuments, hostileValueCases, knownFindings } from '../support/hostile.js';
-import { gpusWithPeers, loadFixture, mdevParents, sriovPfs, vfAddress } from '../support/scenarios.js';
+import { carrierDomain, hostileArgs, hostileDocuments, hostileContext, hostileValueCases, knownFindings } from '../support/hostile.js';
+import { gpusWithPeers, loadFixture } from '../support/scenarios.js';
 import { SimHost } from '../support/simhost.js';
 import { installEntry, type Entry } from '../support/entry.js';
 import { before, refusalProblems } from '../support/refusal.js';
@@ -19,9 +19,7 @@ afterAll(() => fig.write());
 
 const fx = loadFixture('workstation');
 const gpu = gpusWithPeers(fx)[0]!;
-const pf = sriovPfs(fx)[0]!;
-const mdev = mdevParents(fx)[0]!;
-const ctx = { pfDev: pf.netdev ?? pf.netdevs![0]!, vf: vfAddress(pf, 0), mdevParent: mdev.parent.address, mdevType: mdev.type, gpu: gpu.address };
+const ctx = hostileContext(fx);
 
 let h: SimHost;
 beforeAll(async () => {

@@ -11,8 +11,8 @@ import { SimKernel } from '../../src/sim/kernel.js';
 import { materialize } from '../../src/sim/materialize.js';
 import { figures, figureTest } from '../support/figures.js';
 import { domainXml } from '../support/domains.js';
-import { carrierDomain, hostileDocuments, hostileValueCases, knownFindings } from '../support/hostile.js';
-import { gpusWithPeers, loadFixture, mdevParents, sriovPfs, vfAddress } from '../support/scenarios.js';
+import { carrierDomain, hostileDocuments, hostileContext, hostileValueCases, knownFindings } from '../support/hostile.js';
+import { gpusWithPeers, loadFixture } from '../support/scenarios.js';
 import { SimHost } from '../support/simhost.js';
 import { dist, nodeBin } from '../support/paths.js';
 import { run } from '../support/proc.js';
@@ -24,9 +24,7 @@ afterAll(() => fig.write());
 
 const fx = loadFixture('workstation');
 const gpu = gpusWithPeers(fx)[0]!;
-const pf = sriovPfs(fx)[0]!;
-const mdev = mdevParents(fx)[0]!;
-const ctx = { pfDev: pf.netdev ?? pf.netdevs![0]!, vf: vfAddress(pf, 0), mdevParent: mdev.parent.address, mdevType: mdev.type, gpu: gpu.address };
+const ctx = hostileContext(fx);
 
 let outer: string; // holds the root and the state dir: the whole of what a run may touch
 let root: string;
