@@ -75,7 +75,7 @@ describe('vGPU edits (pure)', () => {
 describe('xmlfix --add-vgpu on the simulated server (L40S-class PF 0000:41:00.0)', () => {
   it('a PF picks its first free VF; a profile name is written as its ID; golden files validate', () => {
     const cases: [string, string[], string][] = [
-      ['host-q35-add-vgpu-of-pf', ['--add-vgpu', '0000:41:00.0,type=NVIDIA L40S-12Q', '--add-vgpu', '41:00.0,type=1158'], q35],
+      ['host-q35-add-vgpu-of-pf', ['--add-vgpu', '0000:41:00.0,type=NVIDIA L40S-12Q', '--add-vgpu', '41:00.0,type=1167'], q35],
       ['meta-add-vgpu-vf', ['--add-vgpu', '41:00.6,type=1155'], withMeta],
     ];
     for (const [name, args, input] of cases) {
@@ -94,7 +94,7 @@ describe('xmlfix --add-vgpu on the simulated server (L40S-class PF 0000:41:00.0)
     }
     const pf = readFileSync('fixtures/xml/golden/host-q35-add-vgpu-of-pf.xml', 'utf8');
     expect(pf).toContain("<passthru:vgpu address='0000:41:00.4' type='1157'/>");
-    expect(pf).toContain("<passthru:vgpu address='0000:41:00.5' type='1158'/>");
+    expect(pf).toContain("<passthru:vgpu address='0000:41:00.5' type='1167'/>");
     // a VF named directly: the same edit again changes nothing
     expect(xmlfix(['-', '--add-vgpu', '41:00.6,type=1155', '--check'], readFileSync('fixtures/xml/golden/meta-add-vgpu-vf.xml', 'utf8')).status).toBe(0);
   });
