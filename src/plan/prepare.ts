@@ -162,7 +162,7 @@ export function planPrepare(input: PrepareInput): Plan {
   }
 
   // NVIDIA vGPU VFs (checked before any bind is planned: a refusal changes nothing)
-  const vgpu = planVgpus({ domain, snapshot: snap, done, refuse });
+  const vgpu = planVgpus({ domain, snapshot: snap, done, deferred, refuse });
 
   const bindActions: Action[] = [];
   for (const addr of [...taken].sort()) {

@@ -19,6 +19,8 @@ export interface VgpuPlanInput {
   snapshot: HostSnapshot;
   /** Actions already journaled (second planning pass): not planned again. */
   done: Set<string>;
+  /** VFs that appear only once this plan's VF counts are raised: planned in the second pass. */
+  deferred?: string[];
   refuse(device: string, reason: string): never;
 }
 
@@ -48,6 +50,7 @@ export function planVgpus(input: VgpuPlanInput): VgpuPlan {
     const hostdev = domain.pciHostdevs.find((h) => formatPciAddress(h.address) === addr);
     if (!hostdev) refuse(addr, `has a <passthru:vgpu> entry but is not assigned to this domain (add it as <hostdev mode='subsystem' type='pci' managed='no'>)`);
     if (hostdev!.managed) refuse(addr, `carries an NVIDIA vGPU but is assigned with managed='yes': libvirt would rebind it to vfio-pci and the vGPU would be lost; use managed='no'`);
+    if (input.deferred?.includes(addr)) continue;
     const vf = snap.devices[addr] ?? refuse(addr, 'not found on this host (are the GPU\'s VFs enabled? /usr/lib/nvidia/sriov-manage -e PF)');
     const v = vf.nvidiaVgpu;
     if (!v) {

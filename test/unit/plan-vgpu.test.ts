@@ -108,3 +108,16 @@ describe('planning NVIDIA vGPUs (vendor-specific VFIO)', () => {
     expect(planPrepare(input(guest('1157'), host(), { done: first.actions })).actions).toEqual([]);
   });
 });
+
+describe('a vGPU VF that appears only once <passthru:pf vfs> raises the count', () => {
+  it('is planned in the second pass, after the VF exists', () => {
+    const pfOnly = snapshot([dev(PF, '030200', { vendor: '10de', driver: 'nvidia', iommuGroup: 45, sriov: { totalVfs: 32, numVfs: 0, offset: 4, stride: 1, vfs: [] } })]);
+    const d = guest('1155');
+    d.metadata.pfs.push({ address: parsePciAddress(PF), vfs: 1 });
+    const first = planPrepare(input(d, pfOnly));
+    expect(first.deferred).toEqual([VF0]);
+    expect(first.actions.map((a) => a.id)).toEqual([`sriov-numvfs ${PF}`]);
+    const second = planPrepare(input(d, host(), { done: first.actions }));
+    expect(second.actions.map((a) => a.id)).toEqual([`vgpu-type ${VF0}`]);
+  });
+});
