@@ -46,6 +46,16 @@ describe('vGPU edits (pure)', () => {
     }
   });
 
+  it('the reader refuses a <passthru:vgpu> without address or type, or with a type that is neither an ID nor a name', () => {
+    const meta = (attrs: string) => q35.replace('<devices>', `<devices>`).replace('</uuid>', `</uuid>\n  <metadata><p:devices xmlns:p='https://passthru.dev/xmlns/domain/1'><p:vgpu ${attrs}/></p:devices></metadata>`);
+    expect(readDomainPassthrough(meta("address='41:00.4' type='NVIDIA L40S-4Q'")).metadata.vgpus).toEqual([{ address: VF0, type: 'NVIDIA L40S-4Q' }]);
+    expect(() => readDomainPassthrough(meta("type='1155'"))).toThrow('passthru:vgpu in <metadata> needs address and type');
+    expect(() => readDomainPassthrough(meta("address='41:00.4'"))).toThrow('needs address and type');
+    expect(() => readDomainPassthrough(meta("address='41:00.4' type='../../etc'"))).toThrow("invalid passthru:vgpu type '../../etc'");
+    expect(() => readDomainPassthrough(meta("address='41:00.4' type='0'"))).toThrow('invalid passthru:vgpu type');
+    expect(() => readDomainPassthrough(meta("address='zz' type='1155'"))).toThrow();
+  });
+
   it('another type replaces the entry; a VF already there with managed=yes is refused', () => {
     const added = addVgpu(q35, VF0, '1157');
     const changed = addVgpu(added, VF0, 'NVIDIA L40S-24Q');
@@ -95,6 +105,8 @@ describe('xmlfix --add-vgpu on the simulated server (L40S-class PF 0000:41:00.0)
     const pf = readFileSync('fixtures/xml/golden/host-q35-add-vgpu-of-pf.xml', 'utf8');
     expect(pf).toContain("<passthru:vgpu address='0000:41:00.4' type='1157'/>");
     expect(pf).toContain("<passthru:vgpu address='0000:41:00.5' type='1167'/>");
+    // --list shows the vGPU type on the VF's hostdev line
+    expect(xmlfix(['-', '--list'], pf).stdout).toContain('hostdev           0000:41:00.4 managed=no vgpu=1157\n');
     // a VF named directly: the same edit again changes nothing
     expect(xmlfix(['-', '--add-vgpu', '41:00.6,type=1155', '--check'], readFileSync('fixtures/xml/golden/meta-add-vgpu-vf.xml', 'utf8')).status).toBe(0);
   });
