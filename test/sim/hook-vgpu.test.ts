@@ -151,6 +151,44 @@ describe('the hook with <passthru:vgpu>', () => {
     }
   });
 
+  it('a second domain sees what the first one took: a full GPU refuses it, changing nothing', async () => {
+    const h = base.copy();
+    try {
+      const start = h.state();
+      const a = spec('1159', { name: 'big' }); // 48 GB: the whole GPU
+      const b = spec('1155', { name: 'small', hostdevs: [{ address: VF1, managed: false }], vgpus: [{ address: VF1, type: '1155' }] });
+      expect((await h.hook(a.name, 'prepare', domainXml(a))).code).toBe(0);
+      const held = h.state();
+      const r = await h.hook(b.name, 'prepare', domainXml(b));
+      expect([r.code, r.stderr]).toEqual([1, `passthru: prepare of 'small': refused: ${VF1} cannot take vGPU type 1155 now; creatable there: none (the GPU is full, or hosts vGPUs of another framebuffer size)\n`]);
+      expect(h.state()).toBe(held);
+      expect((await h.hook(a.name, 'release', domainXml(a))).code).toBe(0);
+      expect(h.state()).toBe(start);
+    } finally {
+      h.cleanup();
+    }
+  });
+
+  it('two vGPUs of one GPU in one domain that cannot coexist: the kernel refuses the second write, prepare fails and restores the host', async () => {
+    const h = base.copy();
+    try {
+      const start = h.state();
+      // 12 GB then 24 GB: each creatable alone (the planner checks each against the list read before any write)
+      const d = spec('1157', { hostdevs: [{ address: VF0, managed: false }, { address: VF1, managed: false }], vgpus: [{ address: VF0, type: '1157' }, { address: VF1, type: '1158' }] });
+      const r = await h.hook(d.name, 'prepare', domainXml(d));
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`^passthru: prepare of 'l40s-guest': ${VF1}: vGPU create \\(current_vgpu_type 1158\\) failed: EINVAL.*; host restored\\n$`));
+      expect(h.writes()).toEqual([
+        { path: cur(VF0), data: '1157' },
+        { path: cur(VF0), data: '0' },
+      ]);
+      expect(h.state()).toBe(start);
+      expect(h.journals()).toEqual([]);
+    } finally {
+      h.cleanup();
+    }
+  });
+
   it('release while a VM still holds the VF keeps the journal; recover destroys the vGPU once it is free', async () => {
     const h = base.copy();
     try {
