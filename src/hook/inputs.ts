@@ -36,6 +36,9 @@ export function requestFor(d: DomainPassthrough, mdevParents: string[]): Snapsho
   for (const p of d.metadata.pfs) if (p.address) devices.add(formatPciAddress(p.address));
   const vgpus = vgpuAddresses(d);
   for (const v of vgpus) devices.add(v);
+  // a managed='no' VF may be an NVIDIA vGPU set up by hand: the planner must know before binding it
+  for (const h of d.pciHostdevs) if (!h.managed && !vgpus.includes(formatPciAddress(h.address))) vgpus.push(formatPciAddress(h.address));
+  vgpus.sort();
   const netdevs = d.metadata.pfs.flatMap((p) => (p.dev ? [p.dev] : []));
   const mdevs = d.mdevHostdevs.map((m) => m.uuid.toLowerCase());
   // an mdev with a type but no parent: any parent offering the type may do

@@ -162,7 +162,8 @@ export class HostReader {
     await Promise.all(
       vfs.map(async (a) => {
         const d = snap.devices[a];
-        if (!d || d.nvidiaVgpu) return;
+        // only a VF held by the nvidia driver has the directory: nothing read for any other device
+        if (!d || d.nvidiaVgpu || !d.physfn || d.driver !== 'nvidia') return;
         const v = await readNvidiaVgpu(this.sysfs, a);
         if (v) d.nvidiaVgpu = v;
       }),
@@ -249,7 +250,7 @@ export class HostReader {
       for (const n of d.netdevs) snap.netdevs[n] = d.address;
     }
     // the vGPU files of VFs held by the nvidia driver (the only ones that have them)
-    await this.addVgpus(snap, infos.flatMap((d) => (d?.physfn && d.driver === 'nvidia' ? [d.address] : [])));
+    await this.addVgpus(snap, Object.keys(snap.devices));
     const parents = (await this.opt(this.sysfs.list(layout.mdevBus))) ?? [];
     for (const p of parents) {
       if (PCI.test(p)) continue;

@@ -5,7 +5,10 @@
 //  - refused before any change: VF missing, no nvidia/ interface, another vGPU type already on it,
 //    the type not creatable there now (the list is named);
 //  - a VF that already has the wanted type is used as it is and never reset by us;
-//  - else one action writes the type; its undo writes 0, only while the VF still has our type.
+//  - else one action writes the type; its undo writes 0, only while the VF still has our type;
+//  - a managed='no' VF with an nvidia/ vGPU interface but no entry (a vGPU made by hand) stays on its
+//    driver too: used as it is when it has a type, refused when it has none (vfio-pci would take the
+//    interface away, and a VF without a vGPU type gives the guest nothing).
 import { InputError } from '../errors.js';
 import { formatPciAddress } from '../pci/address.js';
 import { describeVgpuType } from '../host/nvidia-vgpu.js';
@@ -80,7 +83,15 @@ export function planVgpus(input: VgpuPlanInput): VgpuPlan {
       undo: [{ op: 'vgpu-type', vf: addr, type: 0, from: want! }],
     });
   }
-  return { actions, vfs: new Set(requests.keys()) };
+  const vfs = new Set(requests.keys());
+  for (const h of domain.pciHostdevs) {
+    const addr = formatPciAddress(h.address);
+    const v = snap.devices[addr]?.nvidiaVgpu;
+    if (h.managed || requests.has(addr) || !v) continue;
+    if (v.currentType === 0) refuse(addr, `is a VF of an NVIDIA GPU in vGPU mode with no vGPU type: give it one (xmlfix --add-vgpu ${addr},type=ID, or echo ID > nvidia/current_vgpu_type); creatable there: ${list(v.creatable)}`);
+    vfs.add(addr);
+  }
+  return { actions, vfs };
 }
 
 /** The type ID a request names: its number, or the ID listed for that exact profile name. */

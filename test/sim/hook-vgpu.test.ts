@@ -126,6 +126,27 @@ describe('the hook with <passthru:vgpu>', () => {
     }
   });
 
+  it('a vGPU made by hand (hostdev managed=no, no entry) is left as it is: never rebound, never reset; with no type, refused', async () => {
+    const h = base.copy();
+    try {
+      await SimKernel.load(h.file, {}).write(cur(VF0), '1157');
+      h.clearLog();
+      const before = h.state();
+      const d: DomainSpec = { name: 'by-hand', hostdevs: [{ address: VF0, managed: false }] };
+      expect(await h.hook(d.name, 'prepare', domainXml(d))).toMatchObject({ code: 0, stderr: '' });
+      expect(await h.hook(d.name, 'release', domainXml(d))).toMatchObject({ code: 0, stderr: '' });
+      expect(h.writes()).toEqual([]);
+      expect(h.state()).toBe(before);
+      const bare: DomainSpec = { name: 'bare', hostdevs: [{ address: VF1, managed: false }] };
+      const r = await h.hook(bare.name, 'prepare', domainXml(bare));
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`^passthru: prepare of 'bare': refused: ${VF1} is a VF of an NVIDIA GPU in vGPU mode with no vGPU type: give it one .*\\n$`));
+      expect(h.writes()).toEqual([]);
+    } finally {
+      h.cleanup();
+    }
+  });
+
   it('refusals say one line naming the VF and change nothing', async () => {
     const h = base.copy();
     try {

@@ -58,9 +58,20 @@ describe('planning NVIDIA vGPUs (vendor-specific VFIO)', () => {
     expect(formatPlan(plan)).toContain(`${VF0}: nvidia/current_vgpu_type = 1157 (create the vGPU) if it is 0`);
   });
 
-  it('without a vgpu entry, the same managed=no VF would be bound to vfio-pci (the rule above is what skips it)', () => {
-    const plan = planPrepare(input(domain({ hostdevs: [[VF0, false]] }), host()));
+  it('a managed=no VF without the nvidia/ interface is bound to vfio-pci as before (the rules here are what skip vGPU VFs)', () => {
+    const plan = planPrepare(input(domain({ hostdevs: [[VF0, false]] }), host(null)));
     expect(plan.actions.map((a) => a.id)).toEqual([`bind-vfio ${VF0}`]);
+  });
+
+  it('a vGPU made by hand (managed=no VF with a type, no entry) is used as it is; with no type it is refused', () => {
+    const byHand = planPrepare(input(domain({ hostdevs: [[VF0, false]] }), host({ currentType: 1157, creatable: [] })));
+    expect(byHand.actions).toEqual([]);
+    expect(byHand.holds.devices).toEqual([VF0]);
+    expect(refusal(() => planPrepare(input(domain({ hostdevs: [[VF0, false]] }), host())))).toBe(
+      `refused: ${VF0} is a VF of an NVIDIA GPU in vGPU mode with no vGPU type: give it one (xmlfix --add-vgpu ${VF0},type=ID, or echo ID > nvidia/current_vgpu_type); creatable there: 1155 (NVIDIA L40S-4Q), 1157 (NVIDIA L40S-12Q)`,
+    );
+    // managed='yes' without an entry is libvirt's to handle, as for any device
+    expect(planPrepare(input(domain({ hostdevs: [[VF0, true]] }), host())).actions).toEqual([]);
   });
 
   it('resolves an exact profile name to its ID', () => {
