@@ -22,7 +22,8 @@ function deviceCheck(addr: string, managed: boolean, kind: string, dp: DomainPas
   if (prot.defaultRouteDevices.includes(addr)) return { ...base, status: 'fail', detail: `${addr} carries the default route: the hook refuses to take it`, fix: both(`virsh edit ${dp.name}   # remove this hostdev, or move the default route first`) };
   if (d.isBridge) return { ...base, status: 'fail', detail: `${addr} is a PCI bridge: bridges cannot be assigned`, fix: both(`virsh edit ${dp.name}   # remove this hostdev`) };
   const drv = d.driver ?? 'no driver';
-  const who = managed ? "managed='yes': libvirt detaches it" : d.driver === 'vfio-pci' ? "managed='no', already on vfio-pci" : "managed='no': the hook binds it to vfio-pci";
+  const vgpu = (dp.metadata.vgpus ?? []).some((v) => formatPciAddress(v.address) === addr) || d.nvidiaVgpu !== undefined;
+  const who = managed ? "managed='yes': libvirt detaches it" : vgpu ? "managed='no', an NVIDIA vGPU VF: stays on its driver" : d.driver === 'vfio-pci' ? "managed='no', already on vfio-pci" : "managed='no': the hook binds it to vfio-pci";
   if (d.iommuGroup === undefined) return { ...base, status: 'fail', detail: `${addr} has no IOMMU group (IOMMU off?)`, fix: both('passthru doctor   # see the iommu-* checks') };
   const peers = (snap.groups[d.iommuGroup] ?? []).filter((m) => m !== addr && !assigned.has(m));
   const blocking = peers.filter((m) => prot.rootDiskDevices.includes(m) || prot.defaultRouteDevices.includes(m));

@@ -4,6 +4,7 @@ import type { DomainPassthrough } from '../xml/model.js';
 import { gatherContext } from './context.js';
 import { hostChecks } from './checks.js';
 import { domainChecks } from './domain.js';
+import { vgpuChecks } from './vgpu.js';
 import type { CommandRunner } from './kernel-log.js';
 import type { DoctorReport } from './types.js';
 import { rootDiskDevices, defaultRouteDevices } from '../exec/host-facts.js';
@@ -13,7 +14,7 @@ export async function runDoctor(opts: { sysfs: Sysfs; host: string; realRoot: bo
   const checks = await hostChecks(ctx);
   if (opts.domain) {
     const prot = { rootDiskDevices: await rootDiskDevices(opts.sysfs), defaultRouteDevices: await defaultRouteDevices(opts.sysfs) };
-    checks.push(...domainChecks(opts.domain, ctx.snap, prot));
+    checks.push(...domainChecks(opts.domain, ctx.snap, prot), ...vgpuChecks(opts.domain, ctx.snap));
   }
   const summary = { pass: 0, warn: 0, fail: 0 };
   for (const c of checks) summary[c.status]++;

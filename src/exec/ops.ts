@@ -6,6 +6,7 @@ import { layout } from '../host/layout.js';
 import { isErrno, type Sysfs } from '../host/sysfs.js';
 import type { NetLink, VfSettings } from '../host/netlink.js';
 import type { Op } from '../plan/types.js';
+import { applyVgpuType } from './vgpu-op.js';
 
 export interface HostAccess {
   sysfs: Sysfs;
@@ -120,6 +121,8 @@ export async function applyOp(h: HostAccess, o: Op, checkFirst = false): Promise
       await bounded(`setting VF ${o.index} of ${o.pfNetdev}`, h.timeoutMs, h.netlink.setVf(o.pfNetdev, o.index, o.settings));
       return true;
     }
+    case 'vgpu-type':
+      return applyVgpuType(h, o);
   }
 }
 
@@ -145,5 +148,7 @@ export function stepName(o: Op): string {
       return `ip link set vf ${o.index}`;
     case 'unbind':
       return 'unbind';
+    case 'vgpu-type':
+      return o.type === 0 ? 'vGPU destroy (current_vgpu_type 0)' : `vGPU create (current_vgpu_type ${o.type})`;
   }
 }

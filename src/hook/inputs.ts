@@ -13,6 +13,7 @@ import { listJournals } from '../exec/journal.js';
 import { bounded } from '../exec/ops.js';
 import { detectHostFacts } from '../exec/host-facts.js';
 import { readMdevctlDefinitions } from './mdevctl.js';
+import { vgpuAddresses } from '../plan/vgpu.js';
 import { readSnapshot, type SnapshotRequest } from './snapshot.js';
 import type { HookContext } from './context.js';
 
@@ -33,11 +34,16 @@ export function requestFor(d: DomainPassthrough, mdevParents: string[]): Snapsho
   for (const h of d.hostdevInterfaces) devices.add(formatPciAddress(h.address));
   for (const v of d.metadata.vfs) if (v.address) devices.add(formatPciAddress(v.address));
   for (const p of d.metadata.pfs) if (p.address) devices.add(formatPciAddress(p.address));
+  const vgpus = vgpuAddresses(d);
+  for (const v of vgpus) devices.add(v);
+  // a managed='no' VF may be an NVIDIA vGPU set up by hand: the planner must know before binding it
+  for (const h of d.pciHostdevs) if (!h.managed && !vgpus.includes(formatPciAddress(h.address))) vgpus.push(formatPciAddress(h.address));
+  vgpus.sort();
   const netdevs = d.metadata.pfs.flatMap((p) => (p.dev ? [p.dev] : []));
   const mdevs = d.mdevHostdevs.map((m) => m.uuid.toLowerCase());
   // an mdev with a type but no parent: any parent offering the type may do
   const anyMdevParent = d.metadata.mdevs.some((m) => !m.parent) && d.mdevHostdevs.length > 0;
-  return { devices: [...devices].sort(), netdevs: netdevs.sort(), mdevParents: [...new Set(mdevParents)].sort(), mdevs: mdevs.sort(), allMdevParents: anyMdevParent };
+  return { devices: [...devices].sort(), netdevs: netdevs.sort(), mdevParents: [...new Set(mdevParents)].sort(), mdevs: mdevs.sort(), allMdevParents: anyMdevParent, ...(vgpus.length ? { vgpus } : {}) };
 }
 
 /** VF link state of every PF (by netdev) that a VF in the snapshot belongs to, plus `extraPfs`. */

@@ -13,6 +13,8 @@ export interface SnapshotRequest {
   mdevParents: string[];
   mdevs: string[];
   allMdevParents: boolean;
+  /** VFs named by <passthru:vgpu>: their nvidia/ vGPU files are read too. */
+  vgpus?: string[];
 }
 
 export async function readSnapshot(ctx: HookContext, req: SnapshotRequest): Promise<HostSnapshot> {
@@ -21,5 +23,5 @@ export async function readSnapshot(ctx: HookContext, req: SnapshotRequest): Prom
     const all = await ctx.sysfs.list(layout.mdevBus).catch(() => [] as string[]);
     parents = [...new Set([...parents, ...all])].sort();
   }
-  return new HostReader(ctx.sysfs).snapshotFor({ addresses: req.devices, netdevs: req.netdevs, mdevParents: parents, mdevUuids: req.mdevs });
+  return new HostReader(ctx.sysfs).snapshotFor({ addresses: req.devices, netdevs: req.netdevs, mdevParents: parents, mdevUuids: req.mdevs, vgpus: req.vgpus ?? [] });
 }

@@ -2,7 +2,8 @@
 // group passes through whole) or as JSON. Pure: snapshot + who uses what -> listing -> text.
 import { className } from './class-names.js';
 import { matchesPciFilter, type PciFilterTerm } from '../pci/filter.js';
-import type { HostSnapshot, MdevTypeInfo, PciDeviceInfo } from './types.js';
+import type { HostSnapshot, MdevTypeInfo, NvidiaVgpuInfo, PciDeviceInfo } from './types.js';
+import { describeVgpuType } from './nvidia-vgpu.js';
 
 export interface ListedDevice {
   address: string;
@@ -21,6 +22,8 @@ export interface ListedDevice {
   vf?: { pf: string; index: number };
   mdevTypes?: MdevTypeInfo[];
   mdevs?: { uuid: string; type: string; usedBy: string[] }[];
+  /** A VF of an NVIDIA GPU in vGPU mode (vGPU 17+): its current_vgpu_type (0 = none) and creatable types. */
+  vgpu?: NvidiaVgpuInfo;
   /** Running domains (from passthru's journals) that hold this device. */
   usedBy: string[];
   /** Matched the filter (false for group peers shown for context). */
@@ -86,6 +89,7 @@ function row(d: PciDeviceInfo, snap: HostSnapshot, users: Users, matched: boolea
   if (d.physfn) r.vf = { pf: d.physfn, index: d.vfIndex ?? -1 };
   if (d.mdevTypes) r.mdevTypes = d.mdevTypes;
   const mdevs = Object.values(snap.mdevs).filter((m) => m.parent === d.address);
+  if (d.nvidiaVgpu) r.vgpu = d.nvidiaVgpu;
   if (mdevs.length) r.mdevs = mdevs.map((m) => ({ uuid: m.uuid, type: m.type, usedBy: [...(users.get(m.uuid) ?? [])].sort() })).sort((a, b) => (a.uuid < b.uuid ? -1 : 1));
   return r;
 }
@@ -128,6 +132,13 @@ export function formatListing(l: Listing): string {
     const pad = ' '.repeat(2 + w[0]! + 2);
     for (const t of r.mdevTypes ?? []) lines.push(`${pad}mdev type ${t.id}${t.name && t.name !== t.id ? ` (${t.name})` : ''}: ${t.availableInstances} available`);
     for (const m of r.mdevs ?? []) lines.push(`${pad}mdev ${m.uuid} ${m.type}${m.usedBy.length ? `; used by ${m.usedBy.join(', ')}` : ''}`);
+    if (r.vgpu) lines.push(`${pad}${vgpuLine(r.vgpu, l.devices)}`);
   });
   return lines.join('\n') + '\n';
+}
+
+/** `vGPU type 1157 (NVIDIA L40S-12Q)`, or `no vGPU; creatable: …` (names from any VF's list, a VF with a vGPU lists none). */
+function vgpuLine(v: NvidiaVgpuInfo, rows: ListedDevice[]): string {
+  if (v.currentType !== 0) return `vGPU type ${describeVgpuType(v.currentType, rows.flatMap((r) => r.vgpu?.creatable ?? []))}`;
+  return `no vGPU; creatable: ${v.creatable.length ? v.creatable.map((t) => `${t.id} (${t.name})`).join(', ') : 'none'}`;
 }

@@ -4,6 +4,7 @@
 import { layout } from './layout.js';
 import { isErrno, type Sysfs } from './sysfs.js';
 import type { HostSnapshot, MdevInfo, MdevTypeInfo, PciDeviceInfo } from './types.js';
+import { readNvidiaVgpu } from './nvidia-vgpu.js';
 
 const PCI = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -15,6 +16,8 @@ export interface SnapshotRequest {
   netdevs?: string[];
   mdevParents?: string[];
   mdevUuids?: string[];
+  /** VFs whose NVIDIA vGPU state (nvidia/current_vgpu_type, creatable_vgpu_types) is wanted. */
+  vgpus?: string[];
 }
 
 const base = (link: string): string => link.split('/').pop() ?? '';
@@ -154,6 +157,19 @@ export class HostReader {
     );
   }
 
+  /** Attaches the NVIDIA vGPU state of each of `vfs` that is in the snapshot and has an nvidia/ dir. */
+  private async addVgpus(snap: HostSnapshot, vfs: string[]): Promise<void> {
+    await Promise.all(
+      vfs.map(async (a) => {
+        const d = snap.devices[a];
+        // only a VF held by the nvidia driver has the directory: nothing read for any other device
+        if (!d || d.nvidiaVgpu || !d.physfn || d.driver !== 'nvidia') return;
+        const v = await readNvidiaVgpu(this.sysfs, a);
+        if (v) d.nvidiaVgpu = v;
+      }),
+    );
+  }
+
   /** An existing mdev, or undefined. */
   async mdev(uuid: string): Promise<MdevInfo | undefined> {
     const u = uuid.toLowerCase();
@@ -208,6 +224,7 @@ export class HostReader {
         else (snap.mdevParents ??= {})[p] = types;
       }),
     );
+    await this.addVgpus(snap, req.vgpus ?? []);
     await Promise.all(
       (req.mdevUuids ?? []).map(async (u) => {
         const m = await this.mdev(u);
@@ -232,6 +249,8 @@ export class HostReader {
       if (d.iommuGroup !== undefined) (snap.groups[d.iommuGroup] ??= []).push(d.address);
       for (const n of d.netdevs) snap.netdevs[n] = d.address;
     }
+    // the vGPU files of VFs held by the nvidia driver (the only ones that have them)
+    await this.addVgpus(snap, Object.keys(snap.devices));
     const parents = (await this.opt(this.sysfs.list(layout.mdevBus))) ?? [];
     for (const p of parents) {
       if (PCI.test(p)) continue;

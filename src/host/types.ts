@@ -20,6 +20,20 @@ export interface MdevTypeInfo {
   availableInstances: number;
 }
 
+/** One line of a VF's nvidia/creatable_vgpu_types: `1414 : NVIDIA H200X-1-18C`. */
+export interface VgpuTypeInfo {
+  id: number;
+  name: string;
+}
+
+/** A VF of an NVIDIA GPU in vGPU mode (vGPU 17+, vendor-specific VFIO, no mdev). */
+export interface NvidiaVgpuInfo {
+  /** nvidia/current_vgpu_type: 0 = no vGPU on this VF. */
+  currentType: number;
+  /** nvidia/creatable_vgpu_types now (empty on a VF with a vGPU, and when the GPU is full). */
+  creatable: VgpuTypeInfo[];
+}
+
 export interface PciDeviceInfo {
   address: string;
   vendor: string; // '10de'
@@ -36,6 +50,8 @@ export interface PciDeviceInfo {
   netdevs: string[]; // names under D/net/
   bootVga?: boolean;
   mdevTypes?: MdevTypeInfo[]; // set on an mdev parent
+  /** Set on a VF with an nvidia/ vGPU directory, when the snapshot was asked for it (vgpus / list). */
+  nvidiaVgpu?: NvidiaVgpuInfo;
   /** Header type says bridge (class 0604) or the device is a PCIe port: never detached. */
   isBridge: boolean;
 }

@@ -26,6 +26,8 @@ export function describeOp(o: Op): string {
       return `ip link set dev ${o.pfNetdev} vf ${o.index} ${Object.entries(o.settings)
         .map(([k, v]) => `${k} ${String(v)}`)
         .join(' ')} (${o.vf})`;
+    case 'vgpu-type':
+      return o.type === 0 ? `${o.vf}: nvidia/current_vgpu_type = 0 (destroy the vGPU) if it is ${o.from}` : `${o.vf}: nvidia/current_vgpu_type = ${o.type} (create the vGPU) if it is ${o.from}`;
   }
 }
 

@@ -6,7 +6,8 @@
 //    an mdev that already exists is used as it is and never removed;
 //  - every endpoint of an assigned device's IOMMU group that is not assigned and not a bridge/port is
 //    bound to vfio-pci (managed='yes' assigned devices are libvirt's; managed='no' ones are ours);
-//  - VF settings (MAC/VLAN for plain-hostdev VFs; trust, spoofchk, state, rates for any VF).
+//  - VF settings (MAC/VLAN for plain-hostdev VFs; trust, spoofchk, state, rates for any VF);
+//  - NVIDIA vGPU types of VFs (src/plan/vgpu.ts); such VFs stay on the nvidia driver.
 import { formatPciAddress } from '../pci/address.js';
 import { InputError } from '../errors.js';
 import type { DomainPassthrough, MdevRequest, VfRequest } from '../xml/model.js';
@@ -19,6 +20,7 @@ import { protectionReason, type ProtectContext } from './protect.js';
 import { checkMdevParent, checkMdevType, checkNetdev, checkUuid } from './names.js';
 import { bindVfioAction, vfSettingsAction } from './actions.js';
 import { byText } from './order.js';
+import { planVgpus } from './vgpu.js';
 
 export interface PrepareInput {
   domain: DomainPassthrough;
@@ -159,12 +161,16 @@ export function planPrepare(input: PrepareInput): Plan {
     if (reason) refuse(addr, peers.has(addr) ? `(IOMMU group peer of ${peers.get(addr)}) ${reason}` : reason);
   }
 
+  // NVIDIA vGPU VFs (checked before any bind is planned: a refusal changes nothing)
+  const vgpu = planVgpus({ domain, snapshot: snap, done, deferred, refuse });
+
   const bindActions: Action[] = [];
   for (const addr of [...taken].sort()) {
     const dev = snap.devices[addr]!;
     holds.devices.push(addr);
     const a = assigned.get(addr);
     if (a?.managed) continue; // libvirt detaches and reattaches it
+    if (vgpu.vfs.has(addr)) continue; // a vGPU VF stays on NVIDIA's vendor VFIO driver
     if (dev.driver && VIABLE.has(dev.driver)) continue;
     if (!dev.driver && peers.has(addr)) continue; // an unbound peer leaves the group viable
     const why = a ? 'assigned with managed=no' : `IOMMU group ${dev.iommuGroup} peer of ${peers.get(addr)}`;
@@ -222,7 +228,7 @@ export function planPrepare(input: PrepareInput): Plan {
 
   return {
     domain: { name: domain.name, uuid },
-    actions: [...sriovActions, ...mdevActions, ...bindActions, ...vfActions],
+    actions: [...sriovActions, ...mdevActions, ...vgpu.actions, ...bindActions, ...vfActions],
     holds: sortHolds(holds),
     deferred,
   };

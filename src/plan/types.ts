@@ -25,9 +25,15 @@ export type Op =
   /** Write 1 to the mdev's remove; skipped when it does not exist. */
   | { op: 'mdev-remove'; uuid: string }
   /** `ip link set dev PF vf INDEX …` with just these fields. */
-  | { op: 'vf-set'; pfNetdev: string; index: number; vf: string; settings: VfSettings };
+  | { op: 'vf-set'; pfNetdev: string; index: number; vf: string; settings: VfSettings }
+  /**
+   * Write `type` to the VF's nvidia/current_vgpu_type (NVIDIA vGPU 17+; 0 destroys the vGPU), only
+   * when it reads `from` now; skipped when it already reads `type`. Reading anything else is an
+   * error for a create and a skip for a destroy (that vGPU is no longer ours to remove).
+   */
+  | { op: 'vgpu-type'; vf: string; type: number; from: number };
 
-export type ActionKind = 'bind-vfio' | 'sriov-numvfs' | 'mdev-create' | 'vf-settings';
+export type ActionKind = 'bind-vfio' | 'sriov-numvfs' | 'mdev-create' | 'vf-settings' | 'vgpu-type';
 
 export interface Action {
   /** Stable identity, e.g. 'bind-vfio 0000:01:00.1': a replanned action with the same id is the same change. */

@@ -7,6 +7,7 @@ import { writeSimFile } from './persist.js';
 import { errnoError, type Sysfs } from '../host/sysfs.js';
 import type { NetLink, VfInfo, VfSettings } from '../host/netlink.js';
 import { decide, killAfter, loadFaults, type SimFaults } from './faults.js';
+import { creatableTypes, formatCreatable, hasVgpuDir, NVIDIA_VGPU_FILES, writeCurrentType } from './nvidia-vgpu.js';
 import { canonicalState, normalizeOrder, type SimDevice, type SimFile, type SimMdev, type SimMdevType, type SimVfLink } from './state.js';
 
 type Node =
@@ -637,6 +638,7 @@ export class SimKernel implements Sysfs, NetLink {
     const attr = s[1]!;
     const rest = s.slice(2);
     if (attr === '.' && rest.length === 0) return { t: 'dir', entries: () => this.pciEntries(dv) };
+    if (attr === 'nvidia') return this.nvidiaVgpuNode(dv, rest);
     if (rest.length > 0) {
       if (attr === 'net' && rest.length === 1 && this.netdevOf(dv) === rest[0]) return { t: 'dir', entries: () => ['address', 'device', 'operstate'] };
       if (attr === 'net' && rest.length === 2 && this.netdevOf(dv) === rest[0]) return this.netAttr(dv, rest[1]!);
@@ -727,11 +729,24 @@ export class SimKernel implements Sysfs, NetLink {
     if (dv.physfn) e.push('physfn');
     if (this.netdevOf(dv)) e.push('net');
     if (this.mdevParent(dv.address)) e.push('mdev_supported_types');
+    if (hasVgpuDir(dv.physfn ? this.byAddr.get(dv.physfn) : undefined, dv)) e.push('nvidia');
     if (dv.sriov) {
       e.push('sriov_drivers_autoprobe', 'sriov_numvfs', 'sriov_offset', 'sriov_stride', 'sriov_totalvfs', 'sriov_vf_device');
       for (const x of this.vfIndex.get(dv.address) ?? []) e.push(`virtfn${x.vfIndex}`);
     }
     return e;
+  }
+
+  /** VF/nvidia/ of NVIDIA's vendor-specific VFIO vGPU model (semantics in src/sim/nvidia-vgpu.ts). */
+  private nvidiaVgpuNode(vf: SimDevice, rest: string[]): Node | undefined {
+    const pf = vf.physfn ? this.byAddr.get(vf.physfn) : undefined;
+    if (!pf || !hasVgpuDir(pf, vf)) return undefined;
+    if (rest.length === 0) return { t: 'dir', entries: () => [...NVIDIA_VGPU_FILES] };
+    const siblings = () => this.vfIndex.get(pf.address) ?? [];
+    if (rest.length !== 1) return undefined;
+    if (rest[0] === 'creatable_vgpu_types') return { t: 'file', get: () => formatCreatable(creatableTypes(pf, siblings(), vf)) };
+    if (rest[0] === 'current_vgpu_type') return { t: 'file', get: () => `${vf.vgpuType ?? 0}\n`, set: (v) => writeCurrentType(pf, siblings(), vf, v) };
+    return undefined;
   }
 
   private driverNode(s: string[]): Node | undefined {

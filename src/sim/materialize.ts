@@ -55,6 +55,7 @@ export async function materialize(k: SimKernel, dir: string): Promise<void> {
           await link(dir, `${devDir}/net/${ifname}/device`, await k.readlink(`${p}/${ifname}/device`));
         }
       } else if (e === 'mdev_supported_types') await mdevTypesDir(k, dir, a, devDir);
+      else if (e === 'nvidia') for (const f of await k.list(p)) await put(dir, `${devDir}/nvidia/${f}`, await k.read(`${p}/${f}`)); // NVIDIA vGPU VF
       else await put(dir, `${devDir}/${e}`, await readOr(k, p));
     }
     await link(dir, view, await k.readlink(view));

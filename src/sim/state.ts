@@ -36,6 +36,22 @@ export interface SimSriov {
   vfLinks?: SimVfLink[];
 }
 
+/** A vGPU type of NVIDIA's vendor-specific VFIO model (src/sim/nvidia-vgpu.ts). */
+export interface SimVgpuType {
+  id: number;
+  name: string;
+  framebufferMb: number;
+}
+
+/** A PF in NVIDIA vGPU mode (vGPU 17+): its VFs get nvidia/{creatable,current}_vgpu_type. */
+export interface SimNvidiaVgpu {
+  /** Framebuffer the vGPUs share. */
+  framebufferMb: number;
+  types: SimVgpuType[];
+  /** Mixed-size mode: vGPUs of different framebuffer sizes at once (off by default). */
+  mixedMode?: boolean;
+}
+
 export interface SimDevice {
   address: string;
   vendor: string;
@@ -60,6 +76,10 @@ export interface SimDevice {
   mdevTypes?: SimMdevType[];
   /** qemu holds /dev/vfio/N open for it (set by tests). */
   inUse?: boolean;
+  /** On a PF: NVIDIA vGPU mode (vendor-specific VFIO). */
+  nvidiaVgpu?: SimNvidiaVgpu;
+  /** On a VF of such a PF: its current_vgpu_type (absent = 0, no vGPU). */
+  vgpuType?: number;
 }
 
 export interface SimMdev {

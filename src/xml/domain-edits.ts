@@ -225,6 +225,7 @@ export function removeHostdevs(text: string, target: RemoveTarget): string {
     if (target.kind === 'all' || (target.kind === 'address' && a && samePciAddress(a, target.address)) || (target.kind === 'slot' && a && inSlot(a, target))) {
       gone.push(h);
       goneMeta.push(...entries(container, 'vf').filter((v) => a && sameAddressText(v.attrs.address, a)));
+      goneMeta.push(...entries(container, 'vgpu').filter((v) => a && sameAddressText(v.attrs.address, a)));
     }
   }
   for (const h of mdevHostdevs(d)) {
@@ -265,6 +266,39 @@ export function removeVf(text: string, target: RemoveTarget): string {
     }
   }
   return remove(d, gone, [...new Set(goneMeta)]);
+}
+
+/**
+ * An NVIDIA vGPU VF (vGPU 17+ vendor-specific VFIO): `<hostdev type='pci' managed='no'>` (the VF must
+ * stay on the nvidia driver, never be rebound to vfio-pci) plus `<passthru:vgpu address type>`.
+ * The same entry again changes nothing; another type replaces the entry's type.
+ */
+export function addVgpu(text: string, address: PciAddress, type: string): string {
+  const d = openDomain(text);
+  const splices: Splice[] = [];
+  const hostdev = pciHostdevs(d).find((h) => {
+    const a = sourceAddress(h);
+    return a && samePciAddress(a, address);
+  });
+  if (hostdev && hostdev.attrs.managed === 'yes') throw new InputError(`${formatPciAddress(address)} is already in the domain with managed='yes'; a vGPU VF needs managed='no' (--remove-hostdev it first)`);
+  if (!hostdev) {
+    if (isAssigned(d, address)) throw new InputError(`${formatPciAddress(address)} is already in the domain as an <interface type='hostdev'>; a vGPU VF is a plain <hostdev managed='no'>`);
+    splices.push(insertDevices(d, 'hostdev', [el('hostdev', { mode: 'subsystem', type: 'pci', managed: 'no' }, el('source', {}, el('address', toLibvirtAttrs(address))))]));
+  }
+  const existing = entries(findContainer(d.doc), 'vgpu').find((v) => sameAddressText(v.attrs.address, address));
+  splices.push(...upsertEntry(d.doc, d.style, 'vgpu', { address: formatPciAddress(address), type }, existing));
+  return splices.length ? applySplices(text, splices) : text;
+}
+
+/** `--remove-vgpu ADDR`: the VF's hostdev and its <passthru:vgpu> entry. */
+export function removeVgpu(text: string, address: PciAddress): string {
+  const d = openDomain(text);
+  const gone = pciHostdevs(d).filter((h) => {
+    const a = sourceAddress(h);
+    return a && samePciAddress(a, address);
+  });
+  const goneMeta = entries(findContainer(d.doc), 'vgpu').filter((v) => sameAddressText(v.attrs.address, address));
+  return remove(d, gone, goneMeta);
 }
 
 function remove(d: DomainDoc, gone: XmlElement[], goneMeta: XmlElement[]): string {

@@ -6,9 +6,9 @@ import { InputError } from '../errors.js';
 import { fromLibvirtAttrs, parsePciAddress, printable, type PciAddress } from '../pci/address.js';
 import type { VfLinkState } from '../host/netlink.js';
 import { checkXmlInput } from './guard.js';
-import { PASSTHRU_META_ROOT, PASSTHRU_NS, type DomainPassthrough, type MdevRequest, type PassthruMetadata, type PfRequest, type VfRequest } from './model.js';
+import { PASSTHRU_META_ROOT, PASSTHRU_NS, type DomainPassthrough, type MdevRequest, type PassthruMetadata, type PfRequest, type VfRequest, type VgpuRequest } from './model.js';
 import { child, children, parseTree, rawText, type XmlDoc, type XmlElement } from './tree.js';
-import { parseMac, parseUuid, parseVlan, parseRate, parseOnOff, parseVfState, parseMdevTypeName, parseNetdevName, parseVfCount } from './values.js';
+import { parseMac, parseUuid, parseVlan, parseRate, parseOnOff, parseVfState, parseMdevTypeName, parseNetdevName, parseVfCount, parseVgpuType } from './values.js';
 
 /** Quick test used to skip work: could this XML ask anything of us? */
 export function mentionsPassthrough(xml: string): boolean {
@@ -79,6 +79,7 @@ function readMetadata(metadata: XmlElement | undefined): PassthruMetadata {
     for (const m of children(el, `${p}mdev`)) out.mdevs.push(readMdev(m.attrs));
     for (const v of children(el, `${p}vf`)) out.vfs.push(readVf(v.attrs));
     for (const f of children(el, `${p}pf`)) out.pfs.push(readPf(f.attrs));
+    for (const g of children(el, `${p}vgpu`)) (out.vgpus ??= []).push(readVgpu(g.attrs));
   }
   return out;
 }
@@ -127,6 +128,13 @@ function readVf(el: Attrs): VfRequest {
   const maxRate = el['max-rate'];
   if (maxRate !== undefined) v.maxRate = parseRate(maxRate, 'passthru:vf max-rate');
   return v;
+}
+
+function readVgpu(el: Attrs): VgpuRequest {
+  const address = el['address'];
+  const type = el['type'];
+  if (address === undefined || type === undefined) throw new InputError('passthru:vgpu in <metadata> needs address and type');
+  return { address: parsePciAddress(address), type: parseVgpuType(type, 'passthru:vgpu type') };
 }
 
 function readPf(el: Attrs): PfRequest {

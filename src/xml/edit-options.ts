@@ -2,7 +2,7 @@
 // (a filter list like `10de::0300,8086::0300`), so tokens without '=' belong to it.
 import { InputError } from '../errors.js';
 import { formatPciAddress, isPciAddress, parsePciAddress, printable } from '../pci/address.js';
-import { parseMac, parseOnOff, parseRate, parseUuid, parseVfState, parseVlan, parseMdevTypeName } from './values.js';
+import { parseMac, parseOnOff, parseRate, parseUuid, parseVfState, parseVlan, parseMdevTypeName, parseVgpuType } from './values.js';
 import type { VfRequest } from './model.js';
 
 export interface Parsed {
@@ -103,3 +103,11 @@ function yesNo(flag: string, key: string, v: string): boolean {
 export const HOSTDEV_KEYS = ['managed', 'rombar', 'romfile', 'bootindex'] as const;
 export const MDEV_KEYS = ['parent', 'uuid', 'display'] as const;
 export const VF_KEYS = ['mac', 'vlan', 'trust', 'spoofchk', 'state', 'min-rate', 'max-rate', 'as'] as const;
+export const VGPU_KEYS = ['type'] as const;
+
+/** `--add-vgpu PF_OR_VF,type=ID_OR_NAME`: the type as given (checked; resolved against the host later). */
+export function vgpuType(flag: string, o: Map<string, string>): string {
+  const t = o.get('type');
+  if (t === undefined) throw new InputError(`${flag}: missing type= (a vGPU type ID like 1157, or a profile name like 'NVIDIA L40S-12Q')`);
+  return parseVgpuType(t, `${flag} type`);
+}

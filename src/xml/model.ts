@@ -65,10 +65,23 @@ export interface PfRequest {
   vfs: number;
 }
 
+/**
+ * `<passthru:vgpu address='0000:41:00.4' type='1157'/>`: an NVIDIA vGPU of the vendor-specific VFIO
+ * model (vGPU 17+, no mdev): the hook writes the type to the VF's nvidia/current_vgpu_type, and the VF
+ * is assigned as `<hostdev type='pci' managed='no'>` (it stays on the nvidia driver).
+ */
+export interface VgpuRequest {
+  address: PciAddress;
+  /** A type ID ('1157') or an exact profile name ('NVIDIA L40S-12Q'). */
+  type: string;
+}
+
 export interface PassthruMetadata {
   mdevs: MdevRequest[];
   vfs: VfRequest[];
   pfs: PfRequest[];
+  /** Absent in documents (and callers) older than the vGPU backend: same as none. */
+  vgpus?: VgpuRequest[];
 }
 
 export interface DomainPassthrough {

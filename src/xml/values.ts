@@ -57,3 +57,13 @@ export function parseMdevTypeName(text: string, what = 'mdev type'): string {
   if (!SYSFS_NAME.test(text) || text.includes('..')) throw new InputError(`invalid ${what} '${printable(text)}' (letters, digits and _.:+- only)`);
   return text;
 }
+
+// An NVIDIA vGPU type: the numeric ID of creatable_vgpu_types / current_vgpu_type, or a profile name
+// as listed there ('NVIDIA L40S-12Q'). Only the ID is ever written to the host.
+const VGPU_TYPE_NAME = /^[A-Za-z0-9][A-Za-z0-9 _.+-]{0,63}$/;
+
+export function parseVgpuType(text: string, what = 'vGPU type'): string {
+  if (/^[0-9]{1,10}$/.test(text) && Number(text) > 0 && Number(text) <= 0xffffffff) return String(Number(text));
+  if (VGPU_TYPE_NAME.test(text) && !/^[0-9]+$/.test(text) && !text.endsWith(' ')) return text;
+  throw new InputError(`invalid ${what} '${printable(text)}' (a type ID like 1157, or a profile name like 'NVIDIA L40S-12Q')`);
+}

@@ -12,6 +12,8 @@ export interface DomainSpec {
   mdevs?: { uuid: string; type?: string; parent?: string }[]; // type/parent go to the metadata
   vfs?: VfMeta[];
   pfs?: { dev?: string; address?: string; vfs: number }[];
+  /** NVIDIA vGPU types of VFs (<passthru:vgpu>); the VF itself goes in `hostdevs` with managed: false. */
+  vgpus?: { address: string; type: string }[];
 }
 
 export interface VfMeta {
@@ -72,6 +74,7 @@ export function domainXml(spec: DomainSpec): string {
     meta.push(`<${p}:pf ${pf.dev ? `dev='${esc(pf.dev)}'` : `address='${pf.address}'`} vfs='${pf.vfs}'/>`);
   }
   for (const v of spec.vfs ?? []) meta.push(vfMetaXml(v));
+  for (const g of spec.vgpus ?? []) meta.push(`<${p}:vgpu address='${g.address}' type='${esc(g.type)}'/>`);
 
   const devices: string[] = [];
   for (const h of spec.hostdevs ?? []) {

@@ -21,6 +21,7 @@ export interface FixtureDevice {
   protected?: boolean;
   mdevTypes?: { id: string; availableInstances: number }[];
   sriov?: { totalVfs: number; numVfs: number; offset: number; stride: number; vfDevice?: string; vfDriver?: string };
+  nvidiaVgpu?: { framebufferMb: number; types: { id: number; name: string; framebufferMb: number }[] };
 }
 
 export interface HostFixture {
@@ -88,6 +89,11 @@ export function mdevParents(fx: HostFixture): { parent: FixtureDevice; type: str
     if (t) out.push({ parent: d, type: t.id, available: t.availableInstances });
   }
   return out.sort((a, b) => a.parent.address.localeCompare(b.parent.address));
+}
+
+/** PFs in NVIDIA vGPU mode (vGPU 17+) with VFs enabled: their VFs take a vGPU type each. */
+export function vgpuPfs(fx: HostFixture): FixtureDevice[] {
+  return fx.devices.filter((d) => d.nvidiaVgpu && d.sriov && d.sriov.numVfs > 0).sort((a, b) => a.address.localeCompare(b.address));
 }
 
 /** VFs a domain can use on `pf`: existing ones first, else `want` to be created through <passthru:pf vfs>. */
@@ -158,9 +164,22 @@ function scenariosFor(fixture: string, fx: HostFixture): Scenario[] {
       },
     ]);
   }
+  const [vgpuPf] = vgpuPfs(fx);
+  if (vgpuPf) {
+    // the smallest profile on VF 0, asked by ID; a second domain asks for VF 1 by profile name
+    const t = [...vgpuPf.nvidiaVgpu!.types].sort((a, b) => a.framebufferMb - b.framebufferMb || a.id - b.id)[0]!;
+    const [vf0, vf1] = [vfAddress(vgpuPf, 0), vfAddress(vgpuPf, 1)];
+    sc('vgpu', [{ name: d('vgpu'), hostdevs: [{ address: vf0, managed: false }], vgpus: [{ address: vf0, type: String(t.id) }] }]);
+    if (vgpuPf.sriov!.numVfs >= 2) {
+      sc('vgpu-two-domains', [
+        { name: d('vgpu-a'), hostdevs: [{ address: vf0, managed: false }], vgpus: [{ address: vf0, type: String(t.id) }] },
+        { name: d('vgpu-b'), hostdevs: [{ address: vf1, managed: false }], vgpus: [{ address: vf1, type: t.name }] },
+      ]);
+    }
+  }
   // several at once: each previous single-domain scenario's domain, prepared one after the other
   // (they touch disjoint devices, except the VF scenarios which share a PF by count).
-  const disjoint = out.filter((s) => ['gpu-peers', 'mdev', 'vf-create', 'beside-bridge'].includes(s.name));
+  const disjoint = out.filter((s) => ['gpu-peers', 'mdev', 'vf-create', 'beside-bridge', 'vgpu'].includes(s.name));
   if (disjoint.length >= 2) sc('several', disjoint.map((s) => ({ ...s.domains[0]!, name: `${s.domains[0]!.name}-several` })));
   return out;
 }
@@ -177,7 +196,7 @@ export function scenarios(fixture: string): Scenario[] {
 /** The names a fixture must yield; a fixture that lost a device type fails the suite, not silently shrinks it. */
 export const expectScenarios: Record<string, string[]> = {
   workstation: ['gpu-peers', 'mdev', 'vf-create', 'several'],
-  server: ['mdev', 'vf-create', 'two-pfs'],
+  server: ['mdev', 'vf-create', 'two-pfs', 'vgpu', 'vgpu-two-domains'],
 };
 
 /** One domain asking for everything a scenario's domains ask for (the most undo steps in one release). */
@@ -195,6 +214,7 @@ export function mergedDomain(sc: Scenario, name = `${sc.fixture}-${sc.name}-merg
     mdevs: sc.domains.flatMap((d) => d.mdevs ?? []),
     vfs: sc.domains.flatMap((d) => d.vfs ?? []),
     pfs: [...pfs.values()],
+    vgpus: sc.domains.flatMap((d) => d.vgpus ?? []),
   };
 }
 

@@ -1,10 +1,11 @@
 // Applies xmlfix's edits, in order, to one document. Plain addresses never touch the host; slots,
-// filters and PF names are resolved against the host (real or PASSTHRU_SIM) only when given.
+// filters and PF names are resolved against the host (real or PASSTHRU_SIM) only when given, and so
+// is --add-vgpu (which VF, and which type ID it can take, only the host knows).
 import { InputError } from '../../errors.js';
 import { isPciAddress, parsePciAddress, parsePciSelector, printable, samePciAddress, type PciAddress } from '../../pci/address.js';
 import { isPciFilter, parsePciFilter } from '../../pci/filter.js';
-import { addMdev, addPciHostdevs, addVf, assignedAddresses, freeGuestSlot, guestAddressOf, openDomain, removeHostdevs, removeVf, type GuestAddress, type RemoveTarget } from '../../xml/domain-edits.js';
-import { HOSTDEV_KEYS, MDEV_KEYS, VF_KEYS, hostdevOptions, mdevOptions, splitOptions, vfOptions } from '../../xml/edit-options.js';
+import { addMdev, addPciHostdevs, addVf, addVgpu, removeVgpu, assignedAddresses, freeGuestSlot, guestAddressOf, openDomain, removeHostdevs, removeVf, type GuestAddress, type RemoveTarget } from '../../xml/domain-edits.js';
+import { HOSTDEV_KEYS, MDEV_KEYS, VF_KEYS, VGPU_KEYS, hostdevOptions, mdevOptions, splitOptions, vfOptions, vgpuType } from '../../xml/edit-options.js';
 import { addPf, addVfAddress, removeVfAddress } from '../../xml/network-edits.js';
 import { parseMac, parseUuid } from '../../xml/values.js';
 import { parseTree } from '../../xml/tree.js';
@@ -71,6 +72,16 @@ async function applyOne(text: string, e: Edit, ctx: ApplyContext): Promise<strin
       return removeHostdevs(text, removeTarget(flag, e.value, true));
     case 'remove-vf':
       return removeVf(text, removeTarget(flag, e.value, false));
+    case 'add-vgpu': {
+      const p = splitOptions(flag, e.value, VGPU_KEYS);
+      const type = vgpuType(flag, p.options);
+      if (!isPciAddress(p.selector)) throw new InputError(`${flag}: '${printable(p.selector)}' is not a PCI address (the GPU's PF, or one of its VFs)`);
+      const picked = await (await ctx.host()).vgpuTarget(parsePciAddress(p.selector), type, assignedAddresses(openDomain(text)));
+      return addVgpu(text, picked.vf, String(picked.type));
+    }
+    case 'remove-vgpu':
+      if (!isPciAddress(e.value)) throw new InputError(`${flag}: '${printable(e.value)}' is not a PCI address`);
+      return removeVgpu(text, parsePciAddress(e.value));
     case 'add-pf':
       return addPf(text, e.value);
     case 'add-vf-address':

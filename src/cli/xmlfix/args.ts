@@ -5,8 +5,8 @@ import { util } from './builtins.js';
 import { InputError } from '../../errors.js';
 import { printable } from '../../pci/address.js';
 
-export type EditFlag = 'add-hostdev' | 'add-mdev' | 'add-vf' | 'remove-hostdev' | 'remove-vf' | 'add-pf' | 'add-vf-address' | 'remove-vf-address';
-export const DOMAIN_EDITS: EditFlag[] = ['add-hostdev', 'add-mdev', 'add-vf', 'remove-hostdev', 'remove-vf'];
+export type EditFlag = 'add-hostdev' | 'add-mdev' | 'add-vf' | 'remove-hostdev' | 'remove-vf' | 'add-pf' | 'add-vf-address' | 'remove-vf-address' | 'add-vgpu' | 'remove-vgpu';
+export const DOMAIN_EDITS: EditFlag[] = ['add-hostdev', 'add-mdev', 'add-vf', 'remove-hostdev', 'remove-vf', 'add-vgpu', 'remove-vgpu'];
 export const NETWORK_EDITS: EditFlag[] = ['add-pf', 'add-vf-address', 'remove-vf-address'];
 
 export interface Edit {
@@ -36,6 +36,8 @@ const options = {
   'add-vf': { type: 'string', multiple: true },
   'remove-hostdev': { type: 'string', multiple: true },
   'remove-vf': { type: 'string', multiple: true },
+  'add-vgpu': { type: 'string', multiple: true },
+  'remove-vgpu': { type: 'string', multiple: true },
   'add-pf': { type: 'string', multiple: true },
   'add-vf-address': { type: 'string', multiple: true },
   'remove-vf-address': { type: 'string', multiple: true },
@@ -123,7 +125,8 @@ domain edits:
   --add-hostdev ADDR|SLOT|FILTER[,managed=yes|no][,rombar=on|off][,romfile=PATH][,bootindex=N]  (--all: every free match)
   --add-mdev TYPE[,parent=ADDR][,uuid=UUID][,display=on|off]
   --add-vf VF_ADDR|PF_NETDEV[,mac=MAC][,vlan=ID][,trust=on|off][,spoofchk=on|off][,state=auto|enable|disable][,min-rate=Mbps][,max-rate=Mbps][,as=interface|hostdev]
-  --remove-hostdev ADDR|SLOT|UUID|all --remove-vf ADDR|MAC    --list [--json]
+  --add-vgpu PF_ADDR|VF_ADDR,type=ID|NAME  (NVIDIA vGPU 17+: a VF with nvidia/current_vgpu_type, as hostdev managed=no)
+  --remove-hostdev ADDR|SLOT|UUID|all --remove-vf ADDR|MAC --remove-vgpu ADDR    --list [--json]
 network edits:
   --add-pf DEV    --add-vf-address ADDR    --remove-vf-address ADDR
 exit: 0 done, 1 --check found changes, 2 bad usage or input

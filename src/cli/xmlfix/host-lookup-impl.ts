@@ -7,6 +7,7 @@ import { layout } from '../../host/layout.js';
 import type { Sysfs } from '../../host/sysfs.js';
 import { parseNetdevName } from '../../xml/values.js';
 import type { HostLookup } from './host-lookup.js';
+import { vgpuTarget } from './vgpu-lookup.js';
 
 /** The host of this call: PASSTHRU_SIM's simulated one, else the real one under PASSTHRU_ROOT. */
 export async function openHostLookup(env: NodeJS.ProcessEnv = process.env): Promise<HostLookup> {
@@ -85,5 +86,6 @@ export function sysfsHostLookup(sysfs: Sysfs): HostLookup {
       return free;
     },
     vfsOf,
+    vgpuTarget: (address, type, taken) => vgpuTarget(sysfs, address, type, taken),
   };
 }

@@ -12,4 +12,10 @@ export interface HostLookup {
   freeVf(pf: string, taken: PciAddress[]): Promise<PciAddress>;
   /** Every existing VF of the PF netdev `pf`; error when it has none. */
   vfsOf(pf: string): Promise<PciAddress[]>;
+  /**
+   * NVIDIA vGPU (vGPU 17+): for a VF, that VF; for a PF, its first VF not in `taken` with no vGPU
+   * whose creatable_vgpu_types lists `type` (an ID or an exact profile name); with the type's ID.
+   * Errors name what is creatable.
+   */
+  vgpuTarget(address: PciAddress, type: string, taken: PciAddress[]): Promise<{ vf: PciAddress; type: number }>;
 }

@@ -27,7 +27,8 @@ export function listDevices(text: string, root: string): Listed[] {
   };
   for (const h of d.pciHostdevs) {
     const id = formatPciAddress(h.address);
-    out.push({ kind: 'hostdev', id, details: { managed: h.managed, ...settings(id) } });
+    const vgpu = d.metadata.vgpus?.find((v) => formatPciAddress(v.address) === id);
+    out.push({ kind: 'hostdev', id, details: { managed: h.managed, ...settings(id), ...(vgpu ? { vgpu: vgpu.type } : {}) } });
   }
   for (const m of d.mdevHostdevs) {
     const meta = d.metadata.mdevs.find((x) => x.uuid === m.uuid);
