@@ -36,9 +36,10 @@ export class NodeSysfs implements Sysfs {
   // the attributes whose show takes the device lock (driver_override, sriov_numvfs, uevent: see
   // device-lock.ts): the real kernel blocks them while an unbind waits for qemu, and a synchronous
   // read would stall the event loop, so the caller's timeout could never fire.
-  // What the timeout cannot do: the read stays stuck in a thread-pool thread (uninterruptible, in
-  // mutex_lock) until the kernel lets go. The caller reports and moves on; the process can only exit
-  // once that thread returns, because a thread in the kernel cannot be killed.
+  // What the timeout cannot do: free the thread. The read stays in a thread-pool thread, asleep in
+  // the kernel (device_lock is an uninterruptible mutex) until the kernel lets go. The caller reports
+  // and records the failure at once, but the process cannot end before that thread returns: Node's
+  // exit joins the thread pool, and no signal wakes a thread in uninterruptible sleep.
 
   async read(path: string): Promise<string> {
     if (readTakesDeviceLock(path)) return readFile(this.full(path), 'utf8');

@@ -192,6 +192,7 @@ export class SimKernel implements Sysfs, NetLink {
         this.groupsCache = undefined;
       }
     }
+    if (this.state.mdevs?.length === 0) delete this.state.mdevs; // as after the last remove: equal hosts stay byte-identical
     for (const d of this.state.devices) if (d.mdevTypes) this.syncPool(d.address);
     for (const p of this.state.mdevParents ?? []) this.syncPool(p.name);
     normalizeOrder(this.state);
