@@ -938,12 +938,10 @@ export class SimKernel implements Sysfs, NetLink {
     if (s.length !== 2) return undefined;
     const up = '../'.repeat(this.mdevDevicePath(m.uuid).split('/').length);
     switch (s[1]) {
-      case '.': {
+      case '.':
         // as 6.1 lists it: the mdev core's attributes, the driver core's (power, subsystem, uevent),
         // the vfio device (vfio-dev) and the vendor driver's own group (mtty: vendor)
-        const group = this.mdevDriverGroup(m.parent);
         return { t: 'dir', entries: () => ['driver', 'iommu_group', 'mdev_type', 'power', 'remove', 'subsystem', 'uevent', ...(group ? [group.name] : []), 'vfio-dev'] };
-      }
       case 'subsystem':
         return { t: 'link', target: `${up}bus/mdev`, to: 'sys/bus/mdev' };
       case 'uevent':
