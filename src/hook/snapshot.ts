@@ -6,6 +6,7 @@ import { HostReader } from '../host/reader.js';
 import { layout } from '../host/layout.js';
 import type { HostSnapshot } from '../host/types.js';
 import type { HookContext } from './context.js';
+import { bounded } from '../exec/ops.js';
 
 export interface SnapshotRequest {
   devices: string[];
@@ -23,5 +24,8 @@ export async function readSnapshot(ctx: HookContext, req: SnapshotRequest): Prom
     const all = await ctx.sysfs.list(layout.mdevBus).catch(() => [] as string[]);
     parents = [...new Set([...parents, ...all])].sort();
   }
-  return new HostReader(ctx.sysfs).snapshotFor({ addresses: req.devices, netdevs: req.netdevs, mdevParents: parents, mdevUuids: req.mdevs, vgpus: req.vgpus ?? [] });
+  // bounded like every host access: a device whose unbind waits for qemu blocks reads of its
+  // driver_override and sriov_numvfs (the device lock), and the hook must report that, not hang
+  const what = `reading the host (${[...req.devices, ...req.mdevs].join(', ') || 'mdev parents'})`;
+  return bounded(what, ctx.timeoutMs, new HostReader(ctx.sysfs).snapshotFor({ addresses: req.devices, netdevs: req.netdevs, mdevParents: parents, mdevUuids: req.mdevs, vgpus: req.vgpus ?? [] }));
 }

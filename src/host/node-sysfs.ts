@@ -2,10 +2,11 @@
 // production, a materialized tree in tests). Paths that could leave the root ('..', absolute, NUL)
 // are refused before any file is opened, and a write is refused when symlinks would carry it out
 // of the root, so a hostile name can never reach a file we do not own.
-import { open, realpath } from 'node:fs/promises';
+import { open, readFile, realpath } from 'node:fs/promises';
 import { accessSync, constants, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { resolve, sep } from 'node:path';
 import { errnoError, type Sysfs } from './sysfs.js';
+import { readTakesDeviceLock } from './device-lock.js';
 
 /** Checks a root-relative path; returns it unchanged or throws EINVAL naming it. */
 export function checkRelativePath(path: string): string {
@@ -31,9 +32,17 @@ export class NodeSysfs implements Sysfs {
   // Reads are synchronous inside: sysfs attributes, links and directories are served from kernel
   // memory (we never read attributes that touch hardware, like config or reset), and a thread-pool
   // round trip per attribute costs more than the read itself (10,000 devices: ~100,000 reads).
-  // Writes stay asynchronous: those can block in a driver and callers time them out.
+  // Writes stay asynchronous: those can block in a driver and callers time them out. So do reads of
+  // the attributes whose show takes the device lock (driver_override, sriov_numvfs, uevent: see
+  // device-lock.ts): the real kernel blocks them while an unbind waits for qemu, and a synchronous
+  // read would stall the event loop, so the caller's timeout could never fire.
+  // What the timeout cannot do: free the thread. The read stays in a thread-pool thread, asleep in
+  // the kernel (device_lock is an uninterruptible mutex) until the kernel lets go. The caller reports
+  // and records the failure at once, but the process cannot end before that thread returns: Node's
+  // exit joins the thread pool, and no signal wakes a thread in uninterruptible sleep.
 
   async read(path: string): Promise<string> {
+    if (readTakesDeviceLock(path)) return readFile(this.full(path), 'utf8');
     return readFileSync(this.full(path), 'utf8');
   }
 

@@ -173,6 +173,13 @@ export function planPrepare(input: PrepareInput): Plan {
     if (vgpu.vfs.has(addr)) continue; // a vGPU VF stays on NVIDIA's vendor VFIO driver
     if (dev.driver && VIABLE.has(dev.driver)) continue;
     if (!dev.driver && peers.has(addr)) continue; // an unbound peer leaves the group viable
+    // vfio-pci refuses a PF with SR-IOV enabled ("Cannot bind to PF with SR-IOV enabled"), and the
+    // unbind before it either removes the VFs (igb, i40e, mlx5_core) or leaves them (nvme): never ours to decide
+    const vfs = Math.max(dev.sriov?.numVfs ?? 0, pfRequests.get(addr) ?? 0);
+    if (vfs > 0) {
+      const role = a ? 'assigned with managed=no' : `IOMMU group peer of ${peers.get(addr)}`;
+      refuse(addr, `(${role}) is an SR-IOV PF with ${vfs} VFs${pfRequests.has(addr) ? ' needed by this domain' : ''}: vfio-pci does not bind a PF with SR-IOV enabled, and unbinding it from ${dev.driver ?? 'its driver'} may remove its VFs`);
+    }
     const why = a ? 'assigned with managed=no' : `IOMMU group ${dev.iommuGroup} peer of ${peers.get(addr)}`;
     const action = bindVfioAction(dev, why);
     if (!done.has(action.id)) bindActions.push(action);
@@ -180,7 +187,7 @@ export function planPrepare(input: PrepareInput): Plan {
 
   // ---- mdevs ------------------------------------------------------------------------------------
   const mdevActions: Action[] = [];
-  const used = new Map<string, number>(); // 'parent/type' -> instances this plan creates
+  const used = new Map<string, Map<string, number>>(); // parent -> type -> instances this plan creates
   for (const h of [...domain.mdevHostdevs].sort((x, y) => byText(x.uuid, y.uuid))) {
     const id = checkUuid(h.uuid);
     const other = holder((x) => x.mdevs.includes(id));
@@ -197,10 +204,15 @@ export function planPrepare(input: PrepareInput): Plan {
     const types = mdevTypesOf(snap, parent!) ?? refuse(`mdev ${id}`, `parent ${parent} not found on this host`);
     const t = types.find((x) => x.id === type);
     if (!t) refuse(`mdev ${id}`, `parent ${parent} does not offer mdev type '${type}'`);
-    const key = `${parent}/${type}`;
-    const n = (used.get(key) ?? 0) + 1;
+    const wanted = new Map(used.get(parent!) ?? []);
+    const n = (wanted.get(type) ?? 0) + 1;
+    wanted.set(type, n);
     if (n > t!.availableInstances) refuse(`mdev ${id}`, `type '${type}' on ${parent} has no instances left (${t!.availableInstances} available, ${n} needed)`);
-    used.set(key, n);
+    if (!fitsSharedPool(types!, wanted)) {
+      const counts = [...wanted].map(([ty, k]) => `${k} of '${ty}' (${types!.find((x) => x.id === ty)!.availableInstances} available)`).join(' and ');
+      refuse(`mdev ${id}`, `mdev types of one parent draw from one pool: ${counts} may not fit together on ${parent}`);
+    }
+    used.set(parent!, wanted);
     mdevActions.push({
       id: actionId,
       kind: 'mdev-create',
@@ -239,13 +251,36 @@ function mdevTypesOf(snap: HostSnapshot, parent: string): MdevTypeInfo[] | undef
   return snap.devices[parent]?.mdevTypes ?? snap.mdevParents?.[parent];
 }
 
-function findParent(snap: HostSnapshot, type: string, used: Map<string, number>): string | undefined {
+function findParent(snap: HostSnapshot, type: string, used: Map<string, Map<string, number>>): string | undefined {
   const parents = [...Object.keys(snap.devices), ...Object.keys(snap.mdevParents ?? {})].sort();
   for (const addr of parents) {
-    const t = mdevTypesOf(snap, addr)?.find((x) => x.id === type);
-    if (t && t.availableInstances > (used.get(`${addr}/${type}`) ?? 0)) return addr;
+    const types = mdevTypesOf(snap, addr);
+    if (!types?.some((x) => x.id === type)) continue;
+    const wanted = new Map(used.get(addr) ?? []);
+    wanted.set(type, (wanted.get(type) ?? 0) + 1);
+    if (fitsSharedPool(types, wanted)) return addr;
   }
   return undefined;
+}
+
+/**
+ * Whether `wanted` new instances (type -> count) surely fit on one parent. sysfs shows no pool, but
+ * the types of a real parent share one (mtty's ports, GVT-g's graphics memory, NVIDIA's frame
+ * buffer): type t costs at most free/available(t), so they fit when sum(count/available) <= 1. For
+ * one type that is count <= available; for several it may refuse what independent counts would
+ * allow, never the other way round. Exact integer arithmetic.
+ */
+export function fitsSharedPool(types: MdevTypeInfo[], wanted: Map<string, number>): boolean {
+  let num = 0n;
+  let den = 1n;
+  for (const [id, count] of wanted) {
+    const avail = BigInt(types.find((x) => x.id === id)?.availableInstances ?? 0);
+    if (avail === 0n) return false;
+    // num/den + count/avail
+    num = num * avail + BigInt(count) * den;
+    den *= avail;
+  }
+  return num <= den;
 }
 
 /** The VF settings action for one VF, or undefined when it already has them. */

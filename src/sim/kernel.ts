@@ -8,6 +8,7 @@ import { errnoError, type Sysfs } from '../host/sysfs.js';
 import type { NetLink, VfInfo, VfSettings } from '../host/netlink.js';
 import { decide, killAfter, loadFaults, type SimFaults } from './faults.js';
 import { creatableTypes, formatCreatable, hasVgpuDir, NVIDIA_VGPU_FILES, writeCurrentType } from './nvidia-vgpu.js';
+import { readTakesDeviceLock } from '../host/device-lock.js';
 import { canonicalState, normalizeOrder, type SimDevice, type SimFile, type SimMdev, type SimMdevType, type SimVfLink } from './state.js';
 
 type Node =
@@ -23,6 +24,17 @@ const hex0x = (v: string): string => `0x${v.toLowerCase()}\n`;
 /** Bumped by every save in this process, so other instances re-check the file. */
 let localGeneration = 0;
 const enoent = (path: string) => errnoError('ENOENT', 'no such file or directory', path);
+
+/**
+ * Thrown by a setter whose write blocks in the kernel: 'held' = the write itself waits (an unbind
+ * waiting for qemu) and returns once the device is released; 'retry' = it waits for the device lock
+ * and then runs as usual.
+ */
+class WriteBlocks extends Error {
+  constructor(readonly then: 'held' | 'retry') {
+    super('the write blocks in the kernel');
+  }
+}
 
 /** The sysfs address of routing id `rid` in PCI domain `domain`. */
 function ridAddress(domain: string, rid: number): string {
@@ -61,6 +73,10 @@ export class SimKernel implements Sysfs, NetLink {
   private stamp?: string;
   private checkedGen = -1;
   private vfIndex = new Map<string, SimDevice[]>();
+  /** Some device's lock is held by an unbind waiting for qemu (kept so reads stay cheap otherwise). */
+  private anyUnbinding = false;
+  /** Reads and writes of this instance waiting for a device lock, resumed when the device is released. */
+  private lockWaiters: (() => void)[] = [];
 
   constructor(state: SimFile, opts: SimKernelOptions = {}) {
     this.file = opts.file;
@@ -85,6 +101,7 @@ export class SimKernel implements Sysfs, NetLink {
     this.vfIndex = new Map();
     for (const d of this.state.devices) if (d.physfn) (this.vfIndex.get(d.physfn) ?? this.vfIndex.set(d.physfn, []).get(d.physfn)!).push(d);
     this.groupsCache = undefined;
+    this.anyUnbinding = this.state.devices.some((d) => d.unbinding);
   }
 
   private fileStamp(): string | undefined {
@@ -132,14 +149,26 @@ export class SimKernel implements Sysfs, NetLink {
     return this.state.writeLog ?? [];
   }
 
-  /** Marks a device (PCI address) or mdev (UUID) as held open by qemu, or not. */
+  /**
+   * Marks a device (PCI address) or mdev (UUID) as held open by qemu, or not. Releasing a device
+   * whose unbind was waiting for qemu completes that unbind, as qemu's exit does.
+   */
   setInUse(id: string, inUse: boolean): void {
     this.refresh();
     const target = this.byAddr.get(id) ?? this.state.mdevs?.find((m) => m.uuid === id);
     if (!target) throw new Error(`no device or mdev '${id}' in the simulated host`);
     if (inUse) target.inUse = true;
     else delete target.inUse;
+    const d = this.byAddr.get(id);
+    if (!inUse && d?.unbinding) {
+      delete d.unbinding;
+      this.detach(d);
+      this.reindex();
+    }
     this.save();
+    const waiting = this.lockWaiters;
+    this.lockWaiters = [];
+    for (const resume of waiting) resume();
   }
 
   device(address: string): SimDevice | undefined {
@@ -164,6 +193,9 @@ export class SimKernel implements Sysfs, NetLink {
         this.groupsCache = undefined;
       }
     }
+    if (this.state.mdevs?.length === 0) delete this.state.mdevs; // as after the last remove: equal hosts stay byte-identical
+    for (const d of this.state.devices) if (d.mdevTypes) this.syncPool(d.address);
+    for (const p of this.state.mdevParents ?? []) this.syncPool(p.name);
     normalizeOrder(this.state);
     this.reindex();
   }
@@ -173,6 +205,7 @@ export class SimKernel implements Sysfs, NetLink {
   async read(path: string): Promise<string> {
     this.refresh();
     this.reads++;
+    if (this.lockHeld(path)) return this.waitForLock(() => this.read(path));
     const n = this.follow(path);
     if (n.t === 'dir') throw errnoError('EISDIR', 'is a directory', path);
     if (n.t !== 'file' || !n.get) throw errnoError('EACCES', 'permission denied', path);
@@ -208,6 +241,7 @@ export class SimKernel implements Sysfs, NetLink {
 
   async write(path: string, data: string): Promise<void> {
     this.refresh();
+    if (this.lockHeld(path)) return this.waitForLock(() => this.write(path, data));
     await this.faultGate(path, data, () => {
       const n = this.follow(path);
       if (n.t === 'dir') throw errnoError('EISDIR', 'is a directory', path);
@@ -281,7 +315,14 @@ export class SimKernel implements Sysfs, NetLink {
     try {
       apply();
     } catch (err) {
+      if (err instanceof WriteBlocks && err.then === 'held') {
+        // the write stays in the kernel; what it did so far (a device now unbinding) every reader sees
+        this.reindex();
+        this.save();
+        return this.waitForLock(async () => {});
+      }
       this.setState(JSON.parse(before) as SimFile);
+      if (err instanceof WriteBlocks) return this.waitForLock(() => this.write(path, data));
       throw err;
     }
     (this.state.writeLog ??= []).push({ path, data });
@@ -289,6 +330,25 @@ export class SimKernel implements Sysfs, NetLink {
     this.groupsCache = undefined;
     this.save();
     if (killAfter(this.faults, n)) process.kill(process.pid, 'SIGKILL');
+  }
+
+  /**
+   * Whether a read or write of `path` waits for a device lock an unbind holds: the attributes whose
+   * show/store take device_lock (src/host/device-lock.ts) of a device whose unbind waits for qemu.
+   */
+  private lockHeld(path: string): boolean {
+    if (!this.anyUnbinding || !readTakesDeviceLock(path)) return false;
+    const m = /^sys\/bus\/pci\/devices\/([^/]+)\/[^/]+$/.exec(this.resolveLinks(checkPath(path)));
+    return !!m && !!this.byAddr.get(m[1]!)?.unbinding;
+  }
+
+  /**
+   * A blocked kernel call: settles only when a device is released in this instance (setInUse), then
+   * runs `then`. Another process's release does not wake it: a bounded caller times out, as it must
+   * on a real kernel.
+   */
+  private waitForLock<T>(then: () => Promise<T>): Promise<T> {
+    return new Promise<void>((resume) => this.lockWaiters.push(resume)).then(then);
   }
 
   // ---- model helpers ----
@@ -369,21 +429,42 @@ export class SimKernel implements Sysfs, NetLink {
     if (d.driver) return;
     const loaded = this.loadedDrivers();
     if (d.driverOverride !== undefined) {
+      // override to a driver that is not loaded, or whose probe fails: the write succeeds, the device stays unbound
       if (loaded.has(d.driverOverride)) this.bind(d, d.driverOverride);
-      return; // override to a driver that is not loaded: the write succeeds, the device stays unbound
+      return;
     }
-    if (d.nativeDriver && loaded.has(d.nativeDriver)) return this.bind(d, d.nativeDriver);
-    for (const drv of [...loaded].sort()) if (this.idMatches(d, drv)) return this.bind(d, drv);
+    if (d.nativeDriver && loaded.has(d.nativeDriver)) {
+      this.bind(d, d.nativeDriver);
+      return;
+    }
+    for (const drv of [...loaded].sort()) if (this.idMatches(d, drv)) return void this.bind(d, drv);
   }
 
-  private bind(d: SimDevice, drv: string): void {
+  /** really_probe: binds unless the driver's probe fails; false when it failed (the device stays unbound). */
+  private bind(d: SimDevice, drv: string): boolean {
+    // vfio_pci_core_register_device: "Cannot bind to PF with SR-IOV enabled" (-EBUSY)
+    if (drv === 'vfio-pci' && (d.sriov?.numVfs ?? 0) > 0) return false;
     d.driver = drv;
+    return true;
   }
 
   private unbind(d: SimDevice): void {
-    // deliberate difference: the kernel blocks the unbind until qemu lets go; we refuse at once
-    if (d.driver === 'vfio-pci' && d.inUse) throw errnoError('EBUSY', `${d.address} is in use by a VM`);
-    if (d.sriov && d.sriov.numVfs > 0) this.setNumVfs(d, 0); // the PF driver's remove disables SR-IOV
+    // a second unbind waits for the device lock the first one holds, then finds nothing to do
+    if (d.unbinding) throw new WriteBlocks('held');
+    // vfio-pci's remove waits until qemu closes the device (vfio_unregister_group_dev) and the write
+    // blocks until then; sysfs already shows no driver (driver_sysfs_remove runs first)
+    if (d.driver === 'vfio-pci' && d.inUse) {
+      d.unbinding = true;
+      throw new WriteBlocks('held');
+    }
+    this.detach(d);
+  }
+
+  /** The driver's remove has run: whether a PF's VFs go with it is its driver's choice. */
+  private detach(d: SimDevice): void {
+    // the PCI core leaves SR-IOV enabled ("driver left SR-IOV enabled after remove", nvme); igb, i40e,
+    // mlx5_core disable it in their remove. vfio-pci never has VFs to drop: it refuses a PF with VFs.
+    if (d.sriov && d.sriov.numVfs > 0 && d.sriov.disableOnUnbind && d.driver === d.nativeDriver) this.setNumVfs(d, 0);
     delete d.driver;
   }
 
@@ -670,7 +751,7 @@ export class SimKernel implements Sysfs, NetLink {
           },
         };
       case 'driver':
-        return dv.driver ? { t: 'link', target: `${this.upToSys(dv)}bus/pci/drivers/${dv.driver}`, to: `sys/bus/pci/drivers/${dv.driver}` } : undefined;
+        return dv.driver && !dv.unbinding ? { t: 'link', target: `${this.upToSys(dv)}bus/pci/drivers/${dv.driver}`, to: `sys/bus/pci/drivers/${dv.driver}` } : undefined;
       case 'iommu_group':
         return dv.iommuGroup !== undefined ? { t: 'link', target: `${this.upToSys(dv)}kernel/iommu_groups/${dv.iommuGroup}`, to: `sys/kernel/iommu_groups/${dv.iommuGroup}` } : undefined;
       case 'boot_vga':
@@ -713,6 +794,8 @@ export class SimKernel implements Sysfs, NetLink {
               if (n > sr.totalVfs) throw errnoError('ERANGE', `${n} VFs requested, ${sr.totalVfs} supported`);
               if (n === sr.numVfs) return;
               if (!dv.driver) throw errnoError('ENOENT', 'no driver bound to device; cannot configure SR-IOV');
+              // pci-stub has no sriov_configure; vfio-pci's refuses unless loaded with enable_sriov=1
+              if (dv.driver === 'pci-stub' || dv.driver === 'vfio-pci') throw errnoError('ENOENT', `${dv.driver} does not configure SR-IOV`);
               this.setNumVfs(dv, n);
             },
           };
@@ -723,7 +806,7 @@ export class SimKernel implements Sysfs, NetLink {
 
   private pciEntries(dv: SimDevice): string[] {
     const e = ['class', 'device', 'driver_override', 'subsystem_device', 'subsystem_vendor', 'vendor'];
-    if (dv.driver) e.push('driver');
+    if (dv.driver && !dv.unbinding) e.push('driver');
     if (dv.iommuGroup !== undefined) e.push('iommu_group');
     if (dv.class.startsWith('03')) e.push('boot_vga');
     if (dv.physfn) e.push('physfn');
@@ -752,7 +835,8 @@ export class SimKernel implements Sysfs, NetLink {
   private driverNode(s: string[]): Node | undefined {
     const drv = s[0]!;
     if (!this.loadedDrivers().has(drv)) return undefined;
-    const bound = () => this.state.devices.filter((d) => d.driver === drv).map((d) => d.address);
+    // a device whose unbind waits for qemu has left the driver's directory already
+    const bound = () => this.state.devices.filter((d) => d.driver === drv && !d.unbinding).map((d) => d.address);
     if (s.length === 1) return { t: 'dir', entries: () => ['bind', 'module', 'new_id', 'remove_id', 'uevent', 'unbind', ...bound()] };
     if (s.length !== 2) return undefined;
     switch (s[1]) {
@@ -763,8 +847,9 @@ export class SimKernel implements Sysfs, NetLink {
             // bind_store: the device must match the driver (override or ids), else ENODEV; bound already: EBUSY
             const d = this.dev(v);
             if (!this.matches(d, drv)) throw errnoError('ENODEV', `${drv} does not match ${d.address}`);
+            if (d.unbinding) throw new WriteBlocks('retry'); // device_driver_attach takes the device lock
             if (d.driver) throw errnoError('EBUSY', `${d.address} is bound to ${d.driver}`);
-            this.bind(d, drv);
+            if (!this.bind(d, drv)) throw errnoError('EBUSY', `${drv}: probe of ${d.address} failed (PF with SR-IOV enabled)`);
           },
         };
       case 'unbind':
@@ -808,7 +893,7 @@ export class SimKernel implements Sysfs, NetLink {
         return { t: 'file', set: () => {} };
     }
     const d = this.byAddr.get(s[1]!);
-    return d && d.driver === drv ? { t: 'link', target: `../../../../${this.pciPath(d)}`, to: `sys/bus/pci/devices/${d.address}` } : undefined;
+    return d && d.driver === drv && !d.unbinding ? { t: 'link', target: `../../../../${this.pciPath(d)}`, to: `sys/bus/pci/devices/${d.address}` } : undefined;
   }
 
   private mdevTypesNode(parent: string, types: SimMdevType[], s: string[]): Node | undefined {
@@ -841,9 +926,9 @@ export class SimKernel implements Sysfs, NetLink {
             if (!UUID.test(uuid)) throw errnoError('EINVAL', `invalid UUID '${v.trim()}'`);
             if ((this.state.mdevs ?? []).some((m) => m.uuid === uuid)) throw errnoError('EEXIST', `mdev ${uuid} exists`);
             if (ty.availableInstances <= 0) throw errnoError('ENOSPC', `no instances of ${ty.id} left on ${parent}`);
-            ty.availableInstances--;
             const m: SimMdev = { uuid, parent, type: ty.id, iommuGroup: this.freeGroup() };
             (this.state.mdevs ??= []).push(m);
+            if (!this.syncPool(parent)) ty.availableInstances--;
           },
         };
     }
@@ -859,11 +944,27 @@ export class SimKernel implements Sysfs, NetLink {
     const m = (this.state.mdevs ?? []).find((x) => x.uuid === s[0]);
     if (!m) return undefined;
     if (s.length === 1) return { t: 'link', target: `../../../${this.mdevDevicePath(m.uuid)}`, to: `sys/bus/mdev/devices/${m.uuid}/.` };
+    const group = this.mdevDriverGroup(m.parent);
+    if (group && s[1] === group.name) {
+      if (s.length === 2) return { t: 'dir', entries: () => Object.keys(group.files) };
+      const f = s.length === 3 ? group.files[s[2]!] : undefined;
+      return f ? { t: 'file', get: () => f(m.uuid) } : undefined;
+    }
     if (s.length !== 2) return undefined;
     const up = '../'.repeat(this.mdevDevicePath(m.uuid).split('/').length);
     switch (s[1]) {
       case '.':
-        return { t: 'dir', entries: () => ['driver', 'iommu_group', 'mdev_type', 'remove'] };
+        // as 6.1 lists it: the mdev core's attributes, the driver core's (power, subsystem, uevent),
+        // the vfio device (vfio-dev) and the vendor driver's own group (mtty: vendor)
+        return { t: 'dir', entries: () => ['driver', 'iommu_group', 'mdev_type', 'power', 'remove', 'subsystem', 'uevent', ...(group ? [group.name] : []), 'vfio-dev'] };
+      case 'subsystem':
+        return { t: 'link', target: `${up}bus/mdev`, to: 'sys/bus/mdev' };
+      case 'uevent':
+        // dev_uevent: no device type, no bus uevent for mdev: just the bound driver
+        return { t: 'file', get: () => `DRIVER=${this.mdevDriverOf(m.parent)}\n`, set: () => {} };
+      case 'power':
+      case 'vfio-dev':
+        return { t: 'dir', entries: () => [] }; // their contents (runtime PM, vfioN) are not modelled
       case 'mdev_type':
         return { t: 'link', target: `../mdev_supported_types/${m.type}`, to: `sys/class/mdev_bus/${m.parent}/mdev_supported_types/${m.type}` };
       case 'iommu_group':
@@ -879,15 +980,22 @@ export class SimKernel implements Sysfs, NetLink {
             const t = v.replace(/\n$/, '');
             if (!/^\d+$/.test(t)) throw errnoError('EINVAL', `invalid value '${t}'`);
             if (Number(t) === 0) return;
+            // deliberate difference (not measured in the lab): the kernel's remove waits for qemu like an unbind from vfio-pci
             if (m.inUse) throw errnoError('EBUSY', `mdev ${m.uuid} is in use by a VM`);
             this.state.mdevs = this.state.mdevs!.filter((x) => x.uuid !== m.uuid);
             if (this.state.mdevs.length === 0) delete this.state.mdevs; // as before the first create: equal hosts stay byte-identical
+            if (this.syncPool(m.parent)) return;
             const ty = this.mdevParent(m.parent)?.find((t) => t.id === m.type) ?? this.typeAnyState(m.parent, m.type);
             if (ty) ty.availableInstances++;
           },
         };
     }
     return undefined;
+  }
+
+  /** The attribute group the vendor's mdev driver adds to each of its devices (mtty: vendor/sample_mdev_dev). */
+  private mdevDriverGroup(parent: string): { name: string; files: Record<string, (uuid: string) => string> } | undefined {
+    return this.mdevDriverOf(parent) === 'mtty' ? { name: 'vendor', files: { sample_mdev_dev: (uuid) => `This is MDEV ${uuid}\n` } } : undefined;
   }
 
   /** The mdev driver a parent's vendor driver registers: a non-PCI parent is named after it (mtty), a PCI one's is its host driver. */
@@ -898,6 +1006,24 @@ export class SimKernel implements Sysfs, NetLink {
 
   private typeAnyState(parent: string, type: string): SimMdevType | undefined {
     return this.byAddr.get(parent)?.mdevTypes?.find((t) => t.id === type);
+  }
+
+  /**
+   * A parent whose types share one pool (mdevCapacity / capacity): recomputes every type's
+   * available_instances as floor(free / cost), as mtty (ports), GVT-g (graphics memory) and NVIDIA
+   * vGPU (frame buffer) do. False when the parent has no pool (each type keeps its own count).
+   */
+  private syncPool(parent: string): boolean {
+    const d = this.byAddr.get(parent);
+    const p = d ? undefined : this.state.mdevParents?.find((x) => x.name === parent);
+    const capacity = d ? d.mdevCapacity : p?.capacity;
+    const types = d ? d.mdevTypes : p?.types;
+    if (capacity === undefined || !types) return false;
+    const cost = (id: string) => types.find((t) => t.id === id)?.cost ?? 1;
+    const used = (this.state.mdevs ?? []).filter((m) => m.parent === parent).reduce((n, m) => n + cost(m.type), 0);
+    const free = Math.max(0, capacity - used);
+    for (const t of types) t.availableInstances = Math.floor(free / (t.cost ?? 1));
+    return true;
   }
 
   private netNode(s: string[]): Node | undefined {

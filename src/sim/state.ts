@@ -9,6 +9,12 @@ export interface SimMdevType {
   description?: string;
   deviceApi?: string;
   availableInstances: number;
+  /**
+   * Units of the parent's capacity (mdevCapacity / capacity) one instance takes. With a capacity, the
+   * parent's types draw from one pool (mtty: ports; GVT-g: graphics memory; NVIDIA vGPU: frame buffer)
+   * and available_instances = floor(free / cost), kept up to date by the simulator. Default 1.
+   */
+  cost?: number;
 }
 
 export interface SimVfLink {
@@ -30,6 +36,12 @@ export interface SimSriov {
   vfDevice?: string;
   /** Driver the kernel probes each new VF with (sriov_drivers_autoprobe=1). */
   vfDriver?: string;
+  /**
+   * The PF's driver disables SR-IOV in its remove, so unbinding the PF removes its VFs (igb, i40e,
+   * mlx5_core do). Default false, as the PCI core: the VFs stay and sriov_numvfs writes fail with
+   * ENOENT until a driver is bound again (nvme: "driver left SR-IOV enabled after remove").
+   */
+  disableOnUnbind?: boolean;
   /** 'own' (default): each VF in a new group; 'pf': VFs join the PF's group (no ACS). */
   vfGroups?: 'own' | 'pf';
   /** Per-VF settings held by the PF driver (ip link set … vf K), index = K. */
@@ -74,12 +86,19 @@ export interface SimDevice {
   physfn?: string;
   vfIndex?: number;
   mdevTypes?: SimMdevType[];
+  /** One pool all of this parent's mdev types draw from (see SimMdevType.cost); absent = a count per type. */
+  mdevCapacity?: number;
   /** qemu holds /dev/vfio/N open for it (set by tests). */
   inUse?: boolean;
   /** On a PF: NVIDIA vGPU mode (vendor-specific VFIO). */
   nvidiaVgpu?: SimNvidiaVgpu;
   /** On a VF of such a PF: its current_vgpu_type (absent = 0, no vGPU). */
   vgpuType?: number;
+  /**
+   * An unbind from vfio-pci is waiting for qemu to close the device: the kernel holds the device lock
+   * (driver_override, sriov_numvfs, uevent, drivers_probe, bind block) and `driver` is already gone.
+   */
+  unbinding?: boolean;
 }
 
 export interface SimMdev {
@@ -101,7 +120,7 @@ export interface SimHostState {
   modules: string[];
   devices: SimDevice[];
   /** mdev parents that are not PCI devices (e.g. the mtty sample). */
-  mdevParents?: { name: string; types: SimMdevType[] }[];
+  mdevParents?: { name: string; types: SimMdevType[]; capacity?: number }[];
   mdevs?: SimMdev[];
   /** Extra loaded PCI drivers with no device (e.g. pci-stub). */
   drivers?: string[];

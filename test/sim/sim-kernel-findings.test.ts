@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SimKernel } from '../../src/sim/kernel.js';
-import { hostFromFixture } from '../../src/sim/fixture.js';
+import { EMBEDDED_FIXTURES, hostFromFixture } from '../../src/sim/fixture.js';
 import type { SimHostState } from '../../src/sim/state.js';
 
 const labHost = join(dirname(fileURLToPath(import.meta.url)), '..', 'lab', 'lab-host.sim.json');
@@ -23,5 +23,175 @@ describe('sim follows the real kernel (lab findings)', () => {
     const k = boot();
     expect(await k.read('sys/bus/pci/devices/0000:04:00.0/sriov_vf_device')).toBe('10\n');
     expect(await k.read('sys/bus/pci/devices/0000:04:00.0/device')).toBe('0x0010\n');
+  });
+});
+
+const PF = '0000:04:00.0'; // QEMU's nvme with sriov_max_vfs=2
+const E1000 = '0000:03:01.0'; // behind the pcie-pci-bridge, group 9 with 03:02.0 (edu) and 03:03.0
+const pci = (a: string, attr: string) => `sys/bus/pci/devices/${a}/${attr}`;
+const types = 'sys/class/mdev_bus/mtty/mdev_supported_types';
+const errno = (p: Promise<unknown>) => p.then(() => 'ok', (e: { code?: string }) => e.code ?? String(e));
+/** Whether p is still pending after the event loop has run everything that was ready. */
+async function pending(p: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  void p.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  await new Promise((r) => setImmediate(r));
+  return !settled;
+}
+const onVfio = async (k: SimKernel, a: string) => {
+  await k.write(pci(a, 'driver_override'), 'vfio-pci');
+  await k.write(pci(a, 'driver/unbind'), a);
+  await k.write('sys/bus/pci/drivers_probe', a);
+  expect(await k.readlink(pci(a, 'driver'))).toMatch(/\/vfio-pci$/);
+};
+
+describe('PF unbind with VFs (FINDINGS 1)', () => {
+  it('nvme leaves SR-IOV enabled: the VFs stay, sriov_numvfs writes fail with ENOENT until a driver is bound', async () => {
+    const k = boot();
+    await k.write(pci(PF, 'sriov_numvfs'), '2');
+    await k.write(pci(PF, 'driver/unbind'), PF);
+    expect(await k.read(pci(PF, 'sriov_numvfs'))).toBe('2\n');
+    expect(await k.list('sys/bus/pci/devices')).toEqual(expect.arrayContaining(['0000:04:00.1', '0000:04:00.2']));
+    expect(await k.readlink(pci(PF, 'virtfn1'))).toBe('../0000:04:00.2');
+    expect(await errno(k.write(pci(PF, 'sriov_numvfs'), '0'))).toBe('ENOENT');
+    expect(await errno(k.write(pci(PF, 'sriov_numvfs'), '1'))).toBe('ENOENT');
+    // re-probing the PF finds the VFs still there, and then the count can change again
+    await k.write('sys/bus/pci/drivers_probe', PF);
+    expect(await k.read(pci(PF, 'sriov_numvfs'))).toBe('2\n');
+    await k.write(pci(PF, 'sriov_numvfs'), '0');
+    expect(await k.exists(pci('0000:04:00.1', 'vendor'))).toBe(false);
+  });
+
+  it('a PF driver that disables SR-IOV in its remove (the fixture says so: igb) takes the VFs with it', async () => {
+    const k = new SimKernel(hostFromFixture(structuredClone(EMBEDDED_FIXTURES.workstation) as SimHostState));
+    const igb = '0000:03:00.0';
+    expect(k.device(igb)!.sriov!.disableOnUnbind).toBe(true);
+    await k.write(pci(igb, 'sriov_numvfs'), '2');
+    await k.write(pci(igb, 'driver/unbind'), igb);
+    expect(await k.read(pci(igb, 'sriov_numvfs'))).toBe('0\n');
+    expect(await k.exists(pci('0000:03:10.0', 'vendor'))).toBe(false);
+  });
+
+  it('vfio-pci refuses a PF with SR-IOV enabled: drivers_probe leaves it driverless, bind says EBUSY', async () => {
+    const k = boot();
+    await k.write(pci(PF, 'sriov_numvfs'), '2');
+    await k.write(pci(PF, 'driver_override'), 'vfio-pci');
+    await k.write(pci(PF, 'driver/unbind'), PF);
+    await k.write('sys/bus/pci/drivers_probe', PF);
+    expect(await errno(k.readlink(pci(PF, 'driver')))).toBe('ENOENT');
+    expect(await errno(k.write('sys/bus/pci/drivers/vfio-pci/bind', PF))).toBe('EBUSY');
+    expect(await k.read(pci(PF, 'sriov_numvfs'))).toBe('2\n');
+  });
+
+  it('vfio-pci does not configure SR-IOV (enable_sriov is off by default): ENOENT', async () => {
+    const k = boot();
+    await onVfio(k, PF);
+    expect(await errno(k.write(pci(PF, 'sriov_numvfs'), '1'))).toBe('ENOENT');
+  });
+});
+
+describe('mdev types of one parent share a pool (FINDINGS 2)', () => {
+  it('one mtty-2 takes 2 of 24 ports: mtty-1 24 -> 22, mtty-2 12 -> 11; at exhaustion both read 0', async () => {
+    const k = boot();
+    const avail = async () => [await k.read(`${types}/mtty-1/available_instances`), await k.read(`${types}/mtty-2/available_instances`)];
+    expect(await avail()).toEqual(['24\n', '12\n']);
+    await k.write(`${types}/mtty-2/create`, UUID);
+    expect(await avail()).toEqual(['22\n', '11\n']);
+    const more = Array.from({ length: 11 }, (_, i) => `8a0ed2a4-5b7c-4d1e-9f00-${String(i).padStart(12, '0')}`);
+    for (const u of more) await k.write(`${types}/mtty-2/create`, u);
+    expect(await avail()).toEqual(['0\n', '0\n']);
+    expect(await errno(k.write(`${types}/mtty-1/create`, '8a0ed2a4-5b7c-4d1e-9f00-aaaaaaaaaaaa'))).toBe('ENOSPC');
+    await k.write(`sys/bus/mdev/devices/${UUID}/remove`, '1');
+    expect(await avail()).toEqual(['2\n', '1\n']);
+  });
+
+  it('a parent without a pool keeps a count per type', async () => {
+    const h = JSON.parse(readFileSync(labHost, 'utf8')) as SimHostState;
+    delete h.mdevParents![0]!.capacity;
+    const k = new SimKernel(hostFromFixture(h));
+    await k.write(`${types}/mtty-2/create`, UUID);
+    expect([await k.read(`${types}/mtty-1/available_instances`), await k.read(`${types}/mtty-2/available_instances`)]).toEqual(['24\n', '11\n']);
+  });
+});
+
+describe('mdev device directory (FINDINGS 4)', () => {
+  it('lists what 6.1 lists, with subsystem, uevent and the vendor group as real nodes', async () => {
+    const k = boot();
+    await k.write(`${types}/mtty-1/create`, UUID);
+    const d = `sys/bus/mdev/devices/${UUID}`;
+    // the lab's listing of an mtty mdev (test/lab/kernel-facts.jsonl, label mdev-one)
+    expect(await k.list(d)).toEqual(['driver', 'iommu_group', 'mdev_type', 'power', 'remove', 'subsystem', 'uevent', 'vendor', 'vfio-dev']);
+    expect(await k.readlink(`${d}/subsystem`)).toBe('../../../../../bus/mdev');
+    expect(await k.list(`${d}/subsystem/devices`)).toEqual([UUID]);
+    expect(await k.read(`${d}/uevent`)).toBe('DRIVER=mtty\n');
+    expect(await k.read(`${d}/vendor/sample_mdev_dev`)).toBe(`This is MDEV ${UUID}\n`);
+    expect(await k.list(`${d}/power`)).toEqual([]);
+    expect(await k.list(`${d}/vfio-dev`)).toEqual([]);
+  });
+});
+
+describe('unbind of a device qemu holds through vfio-pci (FINDINGS 6)', () => {
+  it('the write blocks until qemu exits; meanwhile driver is gone, the driver lists it no more, driver_override reads block', async () => {
+    const k = boot();
+    await onVfio(k, E1000);
+    const group = k.device(E1000)!.iommuGroup!;
+    k.setInUse(E1000, true);
+    const unbind = k.write(pci(E1000, 'driver/unbind'), E1000);
+    expect(await pending(unbind)).toBe(true);
+    expect(await errno(k.readlink(pci(E1000, 'driver')))).toBe('ENOENT');
+    expect(await k.list(`sys/bus/pci/devices/${E1000}`)).not.toContain('driver');
+    expect(await k.list('sys/bus/pci/drivers/vfio-pci')).not.toContain(E1000);
+    expect(await k.list('dev/vfio')).toContain(String(group)); // vfio still holds the group
+    expect(await k.read(pci(E1000, 'vendor'))).toBe('0x8086\n');
+    const override = k.read(pci(E1000, 'driver_override'));
+    expect(await pending(override)).toBe(true); // the device lock
+    const viaNet = k.read('sys/class/net/eth3/device/driver_override'); // another device: not blocked
+    expect(await viaNet).toBe('(null)\n');
+    expect(await pending(k.write(pci(E1000, 'driver_override'), '\n'))).toBe(true);
+    // drivers_probe sees a driver still attached in the kernel and does nothing
+    await k.write('sys/bus/pci/drivers_probe', E1000);
+    // qemu exits: the unbind returns, the blocked read and write go through
+    k.setInUse(E1000, false);
+    await unbind;
+    expect(await override).toBe('vfio-pci\n');
+    expect(await errno(k.readlink(pci(E1000, 'driver')))).toBe('ENOENT');
+    expect(await k.list('dev/vfio')).not.toContain(String(group));
+  });
+
+  it('another process sees the pending unbind (the sim file) and blocks on the lock too', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'passthru-findings-'));
+    try {
+      const file = join(dir, 'host.json');
+      const { writeSimFile } = await import('../../src/sim/persist.js');
+      writeSimFile(file, hostFromFixture(JSON.parse(readFileSync(labHost, 'utf8')) as SimHostState));
+      const a = SimKernel.load(file, {});
+      await onVfio(a, E1000);
+      a.setInUse(E1000, true);
+      const unbind = a.write(pci(E1000, 'driver/unbind'), E1000);
+      expect(await pending(unbind)).toBe(true);
+      const b = SimKernel.load(file, {});
+      expect(b.device(E1000)!.unbinding).toBe(true);
+      expect(await errno(b.readlink(pci(E1000, 'driver')))).toBe('ENOENT');
+      expect(await pending(b.read(pci(E1000, 'driver_override')))).toBe(true);
+      a.setInUse(E1000, false);
+      await unbind;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("QEMU's nvme VFs stay driverless (FINDINGS 7)", () => {
+  it('the lab host names no VF driver, so new VFs have none', async () => {
+    const k = boot();
+    expect(k.device(PF)!.sriov!.vfDriver).toBeUndefined();
+    await k.write(pci(PF, 'sriov_numvfs'), '2');
+    expect(await errno(k.readlink(pci('0000:04:00.1', 'driver')))).toBe('ENOENT');
+    expect(await errno(k.readlink(pci('0000:04:00.2', 'driver')))).toBe('ENOENT');
   });
 });

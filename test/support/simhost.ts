@@ -5,7 +5,7 @@
 // of the host is the simulator's own (src/sim/state.ts).
 import { cpSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { run, hookEnv, type RunResult } from './proc.js';
 import { dist, nodeBin } from './paths.js';
 import { canonicalState, type SimHostState } from '../../src/sim/state.js';
@@ -37,9 +37,9 @@ export class SimHost {
     readonly stateDir: string,
   ) {}
 
-  /** A fresh host from a fixture, through the real CLI (`passthru sim init`). */
+  /** A fresh host from a fixture (a built-in name or a .json path), through the real CLI (`passthru sim init`). */
   static async create(fixture: string): Promise<SimHost> {
-    const dir = mkdtempSync(join(tmpdir(), `passthru-rel-${fixture}-`));
+    const dir = mkdtempSync(join(tmpdir(), `passthru-rel-${basename(fixture, '.json')}-`));
     const file = join(dir, 'host.json');
     const r = await run(nodeBin, [dist.passthru, 'sim', 'init', '--fixture', fixture, '-o', file], { limitMs: 30_000 });
     if (r.code !== 0) throw new Error(`passthru sim init --fixture ${fixture} failed (${r.code}): ${r.stderr.trim()}`);

@@ -167,7 +167,8 @@ describe('doctor --domain checks', () => {
     const meta = (type: string) => `<passthru:mdev uuid='${U}' type='${type}' parent='0000:00:02.0'/>`;
     const id = `domain-mdev:${U}`;
     expect((await status(host('workstation'), id, dom(mdevHd, meta('i915-GVTg_V5_4')))).status).toBe('pass');
-    const none = await status(host('workstation', (h) => (h.devices.find((d) => d.address === '0000:00:02.0')!.mdevTypes![0]!.availableInstances = 0)), id, dom(mdevHd, meta('i915-GVTg_V5_4')));
+    // the iGPU's types share one pool (graphics memory): 64 MB left fits no GVTg_V5_4 (128 MB)
+    const none = await status(host('workstation', (h) => (h.devices.find((d) => d.address === '0000:00:02.0')!.mdevCapacity = 64)), id, dom(mdevHd, meta('i915-GVTg_V5_4')));
     expect(none.status).toBe('fail');
     expect(none.detail).toContain('no instances of i915-GVTg_V5_4 left');
     expect((await status(host('workstation'), id, dom(mdevHd, meta('nvidia-222')))).detail).toContain('types here: i915-GVTg_V5_4, i915-GVTg_V5_8');

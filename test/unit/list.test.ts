@@ -49,6 +49,9 @@ describe('passthru list', () => {
     golden('server.txt', r.text);
     expect(r.text).toContain('VF 7 of 0000:3b:00.0');
     expect(r.text).toContain('mdev type nvidia-223 (GRID T4-2B): 7 available');
+    // the T4's types share its frame buffer: one 2 GB instance leaves 14 of 1 GB and no 16 GB one
+    expect(r.text).toContain('mdev type nvidia-222 (GRID T4-1B): 14 available');
+    expect(r.text).toContain('mdev type nvidia-230 (GRID T4-16Q): 0 available');
     expect(r.text).toContain('mdev 0a0b0c0d-0000-4000-8000-000000000001 nvidia-223');
   });
 

@@ -255,9 +255,47 @@ describe('mdevs', () => {
     expect(() => planPrepare(input(domain({ mdevs: [MDEV], metadata: { mdevs: [{ uuid: MDEV, type: 'mtty-2', parent: '../mtty' }] } }), s))).toThrow(InputError);
   });
 
+  it('checks several mdevs of one parent against one pool: two types each with 1 available do not both fit', () => {
+    // sysfs shows 1 of each (mtty with 3 free ports: mtty-1 would read 3); the types share the ports
+    const s = host();
+    s.mdevParents = { mtty: [{ id: 'mtty-1', availableInstances: 1 }, { id: 'mtty-2', availableInstances: 1 }] };
+    const meta = { mdevs: [{ uuid: MDEV, type: 'mtty-1', parent: 'mtty' }, { uuid: MDEV2, type: 'mtty-2', parent: 'mtty' }] };
+    expect(refusal(() => planPrepare(input(domain({ mdevs: [MDEV, MDEV2], metadata: meta }), s))).message).toBe(
+      `refused: mdev ${MDEV2} mdev types of one parent draw from one pool: 1 of 'mtty-1' (1 available) and 1 of 'mtty-2' (1 available) may not fit together on mtty`,
+    );
+    // mtty's full pool (24 ports): one of each fits (1/24 + 1/12 <= 1), as does 22 + 1 (the whole pool)
+    s.mdevParents = { mtty: [{ id: 'mtty-1', availableInstances: 24 }, { id: 'mtty-2', availableInstances: 12 }] };
+    expect(ids(planPrepare(input(domain({ mdevs: [MDEV, MDEV2], metadata: meta }), s)))).toHaveLength(2);
+  });
+
+  it('does not pick a parent whose pool the domain has already filled with another type', () => {
+    const s = host();
+    s.mdevParents = { mtty: [{ id: 'mtty-1', availableInstances: 1 }, { id: 'mtty-2', availableInstances: 1 }] };
+    const meta = { mdevs: [{ uuid: MDEV, type: 'mtty-1', parent: 'mtty' }, { uuid: MDEV2, type: 'mtty-2' }] };
+    expect(refusal(() => planPrepare(input(domain({ mdevs: [MDEV, MDEV2], metadata: meta }), s))).message).toContain("no device offers mdev type 'mtty-2' with instances left");
+  });
+
   it('refuses an mdev another running domain uses', () => {
     const other: OtherDomain = { name: 'vdi', uuid: '99999999-2222-4333-8444-555555555555', holds: { groups: [], devices: [], mdevs: [MDEV], pfs: [] } };
     expect(refusal(() => planPrepare(input(domain({ mdevs: [MDEV] }), host(), { others: [other] }))).message).toContain("used by running domain 'vdi'");
+  });
+});
+
+describe('SR-IOV PFs are never bound to vfio-pci', () => {
+  it('refuses a PF with VFs as an IOMMU group peer (vfio-pci refuses it; its unbind may remove the VFs)', () => {
+    const s = host();
+    s.devices[USB]!.iommuGroup = 3; // the USB controller shares the NIC's group
+    s.groups = { ...s.groups, 2: [], 3: [USB, PF].sort() };
+    expect(refusal(() => planPrepare(input(domain({ hostdevs: [[USB, true]] }), s))).message).toBe(
+      `refused: ${PF} (IOMMU group peer of ${USB}) is an SR-IOV PF with 2 VFs: vfio-pci does not bind a PF with SR-IOV enabled, and unbinding it from ixgbe may remove its VFs`,
+    );
+  });
+
+  it('refuses a PF assigned with managed=no that has VFs or whose VFs the domain asks for; without VFs it binds', () => {
+    expect(refusal(() => planPrepare(input(domain({ hostdevs: [[PF, false]] }), host()))).message).toContain('is an SR-IOV PF with 2 VFs');
+    const pfMeta = { pfs: [{ address: { domain: 0, bus: 3, slot: 0, function: 0 }, vfs: 1 }] };
+    expect(refusal(() => planPrepare(input(domain({ hostdevs: [[PF, false]], metadata: pfMeta }), host({ pfNumVfs: 0 })))).message).toContain('with 1 VFs needed by this domain');
+    expect(ids(planPrepare(input(domain({ hostdevs: [[PF, false]] }), host({ pfNumVfs: 0 }))))).toEqual([`bind-vfio ${PF}`]);
   });
 });
 

@@ -57,7 +57,14 @@ if (existsSync('/sys/class/mdev_bus')) {
       if (existsSync(`${T}/${id}/device_api`)) t.deviceApi = rd(`${T}/${id}/device_api`);
       return t;
     });
-    mdevParents.push({ name: p, types });
+    const parent = { name: p, types };
+    // sysfs shows no pools; the mtty sample's is in its source (MAX_MTTYS ports, mtty-N takes N), so
+    // with no mdev yet its capacity is what mtty-1 offers
+    if (p === 'mtty' && !readdirSync(T).some((id) => readdirSync(`${T}/${id}/devices`).length)) {
+      for (const t of types) t.cost = Number(t.id.slice('mtty-'.length));
+      parent.capacity = types.find((t) => t.id === 'mtty-1')?.availableInstances;
+    }
+    mdevParents.push(parent);
   }
 }
 

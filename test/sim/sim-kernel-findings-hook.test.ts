@@ -1,0 +1,173 @@
+// The hook (dist/hook.js, real processes) against the simulator's real-kernel semantics of
+// test/lab/FINDINGS.md, on the host the lab booted (test/lab/lab-host.sim.json) and on the shipped
+// fixtures with the PF drivers' SR-IOV choice reversed:
+//  - item 1: a PF driver that leaves SR-IOV enabled on unbind (nvme, the PCI core's default): the
+//    cycles still restore the host exactly;
+//  - item 2: several mdevs of one parent whose types share a pool;
+//  - item 6: an unbind that blocks while qemu holds the device, and the device lock behind it: the
+//    hook reports a timeout and exits, and recover finishes once qemu is gone.
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SimHost } from '../support/simhost.js';
+import { domainXml, type DomainSpec } from '../support/domains.js';
+import { scenarios } from '../support/scenarios.js';
+import { SimKernel } from '../../src/sim/kernel.js';
+import { EMBEDDED_FIXTURES } from '../../src/sim/fixture.js';
+import type { SimHostState } from '../../src/sim/state.js';
+
+const labHost = join(dirname(fileURLToPath(import.meta.url)), '..', 'lab', 'lab-host.sim.json');
+const PF = '0000:04:00.0';
+const E1000 = '0000:03:01.0';
+const PEER = '0000:03:03.0'; // the other e1000 of group 9
+const TIMEOUT = { PASSTHRU_WRITE_TIMEOUT_MS: '300' };
+const tmp = mkdtempSync(join(tmpdir(), 'passthru-findings-hook-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+async function cycle(h: SimHost, domains: DomainSpec[]): Promise<void> {
+  const start = h.state();
+  for (const d of domains) {
+    const r = await h.hook(d.name, 'prepare', domainXml(d));
+    expect({ code: r.code, stderr: r.stderr }, `prepare ${d.name}`).toEqual({ code: 0, stderr: '' });
+  }
+  for (const d of [...domains].reverse()) {
+    const r = await h.hook(d.name, 'release', domainXml(d));
+    expect({ code: r.code, stderr: r.stderr }, `release ${d.name}`).toEqual({ code: 0, stderr: '' });
+  }
+  expect(h.journals()).toEqual([]);
+  expect(h.state()).toBe(start);
+}
+
+describe('PF drivers that leave SR-IOV enabled on unbind (FINDINGS 1)', () => {
+  it("lab host (nvme): VFs raised for the domain, one VF on vfio-pci, release restores the host exactly", async () => {
+    const h = await SimHost.create(labHost);
+    try {
+      const d: DomainSpec = { name: 'lab-vf', pfs: [{ address: PF, vfs: 2 }], hostdevs: [{ address: '0000:04:00.1', managed: false }] };
+      const start = h.state();
+      const r = await h.hook(d.name, 'prepare', domainXml(d));
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+      const mid = SimKernel.load(h.file, {});
+      expect(mid.device(PF)!.sriov!.numVfs).toBe(2);
+      expect(mid.device('0000:04:00.1')!.driver).toBe('vfio-pci');
+      expect(mid.device('0000:04:00.2')!.driver).toBeUndefined(); // QEMU's nvme VFs stay driverless
+      expect(h.state()).not.toBe(start);
+      const rel = await h.hook(d.name, 'release', domainXml(d));
+      expect({ code: rel.code, stderr: rel.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(h.state()).toBe(start);
+    } finally {
+      h.cleanup();
+    }
+  });
+
+  for (const fixture of ['workstation', 'server']) {
+    it(`${fixture} with every PF driver leaving SR-IOV enabled: every scenario's cycle restores the host exactly`, async () => {
+      const fx = structuredClone(EMBEDDED_FIXTURES[fixture]) as SimHostState & { description?: string };
+      let flipped = 0;
+      for (const d of fx.devices) if (d.sriov?.disableOnUnbind) (delete d.sriov.disableOnUnbind, flipped++);
+      expect(flipped).toBeGreaterThan(0);
+      const file = join(tmp, `${fixture}-keep-vfs.json`);
+      writeFileSync(file, JSON.stringify(fx));
+      const base = await SimHost.create(file);
+      try {
+        for (const sc of scenarios(fixture)) {
+          const h = base.copy();
+          try {
+            await cycle(h, sc.domains);
+          } finally {
+            h.cleanup();
+          }
+        }
+      } finally {
+        base.cleanup();
+      }
+    }, 300_000);
+  }
+});
+
+describe('mdevs of one parent sharing a pool (FINDINGS 2)', () => {
+  const u = (n: number) => `6b0e0c1e-0000-4000-8000-${String(n).padStart(12, '0')}`;
+  const mtty = (n: number, type: string) => ({ uuid: u(n), type, parent: 'mtty' });
+
+  it('two mdevs of both mtty types are created and removed, the pool reads right in between', async () => {
+    const h = await SimHost.create(labHost);
+    try {
+      const d: DomainSpec = { name: 'lab-mtty', mdevs: [mtty(1, 'mtty-1'), mtty(2, 'mtty-2')] };
+      const start = h.state();
+      const r = await h.hook(d.name, 'prepare', domainXml(d));
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+      const k = SimKernel.load(h.file, {});
+      const avail = async (t: string) => (await k.read(`sys/class/mdev_bus/mtty/mdev_supported_types/${t}/available_instances`)).trim();
+      expect([await avail('mtty-1'), await avail('mtty-2')]).toEqual(['21', '10']);
+      const rel = await h.hook(d.name, 'release', domainXml(d));
+      expect({ code: rel.code, stderr: rel.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(h.state()).toBe(start);
+    } finally {
+      h.cleanup();
+    }
+  });
+
+  it('3 ports left (mtty-1: 3, mtty-2: 1): one mtty-2 and two mtty-1 are refused before any change', async () => {
+    const h = await SimHost.create(labHost);
+    try {
+      const k = SimKernel.load(h.file, {});
+      for (let i = 0; i < 21; i++) await k.write('sys/class/mdev_bus/mtty/mdev_supported_types/mtty-1/create', u(100 + i));
+      const before = h.state();
+      h.clearLog();
+      const d: DomainSpec = { name: 'lab-mtty-full', mdevs: [mtty(1, 'mtty-2'), mtty(2, 'mtty-1'), mtty(3, 'mtty-1')] };
+      const r = await h.hook(d.name, 'prepare', domainXml(d));
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(/draw from one pool/);
+      expect(h.writes()).toEqual([]);
+      expect(h.state()).toBe(before);
+    } finally {
+      h.cleanup();
+    }
+  });
+});
+
+describe('an unbind that blocks while qemu holds the device (FINDINGS 6)', () => {
+  it('release reports the timeout and exits; prepare and recover meanwhile too; recover finishes once qemu is gone', async () => {
+    const h = await SimHost.create(labHost);
+    try {
+      const start = h.state();
+      const d: DomainSpec = { name: 'lab-e1000', hostdevs: [{ address: E1000, managed: false }] };
+      const ok = await h.hook(d.name, 'prepare', domainXml(d));
+      expect({ code: ok.code, stderr: ok.stderr }).toEqual({ code: 0, stderr: '' });
+      // a qemu that still holds the device when release runs (it has not exited yet)
+      SimKernel.load(h.file, {}).setInUse(E1000, true);
+
+      const rel = await h.hook(d.name, 'release', domainXml(d), { env: TIMEOUT, limitMs: 20_000 });
+      expect(rel.timedOut, 'release hung').toBe(false);
+      expect(rel.code).toBe(0); // release never fails libvirt
+      expect(rel.stderr).toMatch(new RegExp(`${E1000}: unbind failed: timed out`));
+      expect(rel.stderr).toMatch(/journal kept/);
+      let k = SimKernel.load(h.file, {});
+      expect(k.device(E1000)!.unbinding).toBe(true);
+      expect(k.device(PEER)!.driver).toBe('e1000'); // the other device was still put back
+
+      // while the kernel holds the device lock: driver_override reads block; every run is bounded
+      const rec = await h.passthru(['recover', '--all'], { env: TIMEOUT, limitMs: 20_000 });
+      expect(rec.timedOut, 'recover hung').toBe(false);
+      expect(rec.code).not.toBe(0);
+      expect(rec.stderr).toMatch(new RegExp(`${E1000}: driver_override failed: timed out after 300 ms: reading`));
+      const again: DomainSpec = { name: 'lab-e1000-b', hostdevs: [{ address: PEER, managed: false }] };
+      const prep = await h.hook(again.name, 'prepare', domainXml(again), { env: TIMEOUT, limitMs: 20_000 });
+      expect(prep.timedOut, 'prepare hung').toBe(false);
+      expect(prep.code).not.toBe(0);
+      expect(prep.stderr).toMatch(/timed out after 300 ms: reading the host/);
+
+      // qemu exits: the kernel finishes the unbind; recover puts everything back
+      k = SimKernel.load(h.file, {});
+      k.setInUse(E1000, false);
+      expect(k.device(E1000)!.driver).toBeUndefined();
+      const fin = await h.passthru(['recover', '--all']);
+      expect({ code: fin.code, stderr: fin.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(h.journals()).toEqual([]);
+      expect(h.state()).toBe(start);
+    } finally {
+      h.cleanup();
+    }
+  }, 120_000);
+});
