@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { row, timeCommand } from './lib.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
-const hookJs = join(repo, 'dist', 'hook.js');
+const hookJs = join(repo, 'dist', 'hook.cjs'); // what `passthru install` writes into the entry
 // The journal's home on a real host is /run/passthru, a tmpfs: run the simulated host and its state
 // dir on tmpfs too (/dev/shm) so the figures are not those of this machine's shared disk.
 const work = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'passthru-bench-hook-'));
