@@ -50,7 +50,7 @@ await Promise.all([
     entryPoints: ['src/hook/main.ts'],
     outfile: `${next}/hook-main.cjs`,
     format: 'cjs',
-    minify: true, // less to read and hash on each start; its stack traces name hook-main.cjs
+    minify: !process.env.PROFILE, // less to read and hash on each start; its stack traces name hook-main.cjs
     keepNames: true, // error classes keep their names in messages
     plugins: [ipCommandApart],
     // import() becomes require(): a vm.Script has no module loader behind it
