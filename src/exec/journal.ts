@@ -130,8 +130,8 @@ export interface JournalEntry {
   error?: JournalError;
 }
 
-/** Every journal file in the state dir (by UUID order), each parsed or with its error. */
-export function listJournals(stateDir: string): JournalEntry[] {
+/** Every journal file in the state dir (by UUID order), each parsed or with its error; `except` (a UUID) is left out unread. */
+export function listJournals(stateDir: string, except?: string): JournalEntry[] {
   let names: string[];
   try {
     names = readdirSync(stateDir);
@@ -140,7 +140,7 @@ export function listJournals(stateDir: string): JournalEntry[] {
     throw err;
   }
   return names
-    .filter((n) => NAME.test(n))
+    .filter((n) => NAME.test(n) && n !== `${except}.json`)
     .sort()
     .map((n) => {
       const file = join(stateDir, n);

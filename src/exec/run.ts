@@ -48,8 +48,7 @@ function hostAccess(env: ExecEnv, ownUuid: string): HostAccess {
     pfHeldByOthers(pf) {
       if (!others) {
         others = [];
-        for (const e of listJournals(env.stateDir)) {
-          if (e.uuid === ownUuid) continue;
+        for (const e of listJournals(env.stateDir, ownUuid)) {
           // an unreadable journal may hold the PF: keep its VFs rather than pull them from under a guest
           if (!e.journal) others.push({ groups: [], devices: [], mdevs: [], pfs: [{ pf, vfs: 0, original: 0 }] });
           else others.push(e.journal.holds);
