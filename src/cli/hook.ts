@@ -24,7 +24,7 @@ export function registerHook(program: Command): void {
       process.exitCode = await runHook(args, process.env, {
         readStdin: () => readFileSync(0),
         stderr: (l) => process.stderr.write(`${l}\n`),
-        hookJs: fileURLToPath(new URL('./hook.js', import.meta.url)),
+        hookJs: fileURLToPath(new URL('./hook.cjs', import.meta.url)),
       });
     });
 }

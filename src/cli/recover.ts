@@ -13,7 +13,7 @@ export function registerRecover(program: Command): void {
       const { isLocked, runUnderLock } = await import('../hook/lock.js');
       if (!isLocked(process.env)) {
         // same host-wide lock as the hook: never undo under a prepare that is running
-        process.exitCode = runUnderLock(process.argv[1]!, process.argv.slice(2), '', process.env);
+        process.exitCode = await runUnderLock(process.argv[1]!, process.argv.slice(2), '', process.env);
         return;
       }
       const { openContext, execEnv } = await import('../hook/context.js');

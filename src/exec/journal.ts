@@ -1,9 +1,8 @@
 // The journal: one file per running domain, <statedir>/<uuid>.json (schemas/journal.schema.json).
-// It is rewritten atomically (temp file, fsync, rename) BEFORE each change,
-// with the change and its undo already in it, so after any crash the journal names everything that
-// may have been done. Reading refuses symlinks (O_NOFOLLOW), non-files, oversize, corrupt JSON and
+// It is rewritten atomically (temp file, rename) BEFORE any change it records, with each change and
+// its undo already in it, so after any crash the journal names everything that may have been done. Reading refuses symlinks (O_NOFOLLOW), non-files, oversize, corrupt JSON and
 // wrong schemas with one clear line, and never changes anything.
-import { closeSync, constants, existsSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassthruError } from '../errors.js';
 import { printable } from '../pci/address.js';
@@ -48,9 +47,10 @@ export function ensureStateDir(stateDir: string): void {
 }
 
 /**
- * Atomic replace: temp file in the same directory, fsync, rename over. The directory is not fsynced
- * on every write: a killed process never loses a completed rename, and what a power loss could lose
- * lives in /run (tmpfs) on a real host anyway; it is synced when a journal is created or removed.
+ * Atomic replace: temp file in the same directory, then rename over it; a killed process leaves the
+ * old journal or the new one, never a mix, and a completed rename is never lost. No fsync: the
+ * journal's home is /run/passthru, a tmpfs, where fsync buys nothing, and a power loss that could
+ * lose an unsynced write also wipes /run and resets every device the journal could name.
  */
 export function writeJournal(stateDir: string, j: Journal): void {
   j.updated = new Date().toISOString();
@@ -59,32 +59,15 @@ export function writeJournal(stateDir: string, j: Journal): void {
   const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
   try {
     writeSync(fd, JSON.stringify(j, null, 1) + '\n');
-    fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
-  const created = !existsSync(file);
   renameSync(tmp, file);
-  if (created) syncDir(stateDir);
-}
-
-function syncDir(dir: string): void {
-  try {
-    const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // some file systems refuse fsync on a directory; the rename is still atomic
-  }
 }
 
 export function removeJournal(stateDir: string, uuid: string): void {
   try {
     unlinkSync(journalPath(stateDir, uuid));
-    syncDir(stateDir);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
@@ -147,8 +130,8 @@ export interface JournalEntry {
   error?: JournalError;
 }
 
-/** Every journal file in the state dir (by UUID order), each parsed or with its error. */
-export function listJournals(stateDir: string): JournalEntry[] {
+/** Every journal file in the state dir (by UUID order), each parsed or with its error; `except` (a UUID) is left out unread. */
+export function listJournals(stateDir: string, except?: string): JournalEntry[] {
   let names: string[];
   try {
     names = readdirSync(stateDir);
@@ -157,7 +140,7 @@ export function listJournals(stateDir: string): JournalEntry[] {
     throw err;
   }
   return names
-    .filter((n) => NAME.test(n))
+    .filter((n) => NAME.test(n) && n !== `${except}.json`)
     .sort()
     .map((n) => {
       const file = join(stateDir, n);

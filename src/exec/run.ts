@@ -1,4 +1,4 @@
-// The executor: carries out a plan with the journal written before every change, and undoes what a
+// The executor: carries out a plan with the journal written before any change, and undoes what a
 // journal records. Prepare stops at the first failure and undoes what it did, in reverse; release
 // and recover keep going past failures (each reported) so one stuck device never strands the rest.
 import { PassthruError, oneLine } from '../errors.js';
@@ -48,8 +48,7 @@ function hostAccess(env: ExecEnv, ownUuid: string): HostAccess {
     pfHeldByOthers(pf) {
       if (!others) {
         others = [];
-        for (const e of listJournals(env.stateDir)) {
-          if (e.uuid === ownUuid) continue;
+        for (const e of listJournals(env.stateDir, ownUuid)) {
           // an unreadable journal may hold the PF: keep its VFs rather than pull them from under a guest
           if (!e.journal) others.push({ groups: [], devices: [], mdevs: [], pfs: [{ pf, vfs: 0, original: 0 }] });
           else others.push(e.journal.holds);
@@ -86,16 +85,21 @@ class StepFailed extends Error {
   }
 }
 
-/** Journals and performs each action of `plan` in order; throws StepFailed at the first failing step. */
+/**
+ * Journals the whole of `plan`, then performs its actions in order; throws StepFailed at the first
+ * failing step. The journal is written ONCE per plan, before its first change, with every action
+ * 'pending' (recorded, may or may not have happened), not once per action: every undo checks the
+ * host first and changes nothing when the host already is as it was (src/exec/ops.ts), so undoing
+ * an action that never ran is a no-op, and recover after a crash anywhere in the plan undoes
+ * exactly what happened. Every change is still recorded before it is made.
+ */
 async function applyActions(env: ExecEnv, h: HostAccess, j: Journal, plan: Plan): Promise<void> {
   j.holds = mergeHolds(j.holds, plan.holds);
-  if (plan.actions.length === 0) writeJournal(env.stateDir, j);
+  for (const prev of j.actions) prev.status = 'done';
+  // an action that changes nothing (recording a PF's VF need) is done as soon as it is recorded
+  for (const action of plan.actions) j.actions.push({ ...action, status: action.do.length ? 'pending' : 'done' });
+  writeJournal(env.stateDir, j);
   for (const action of plan.actions) {
-    for (const prev of j.actions) prev.status = 'done';
-    j.actions.push({ ...action, status: action.do.length ? 'pending' : 'done' });
-    // before the change: a crash from here on is recoverable (an action that changes nothing, like
-    // recording a PF's VF need, rides along with the next write)
-    if (action.do.length) writeJournal(env.stateDir, j);
     for (const o of action.do) {
       try {
         await applyOp(h, o);

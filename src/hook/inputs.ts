@@ -20,8 +20,7 @@ import type { HookContext } from './context.js';
 /** The other running domains, from their journals; an unreadable journal stops prepare (it may hold anything). */
 export function otherDomains(stateDir: string, ownUuid: string): OtherDomain[] {
   const out: OtherDomain[] = [];
-  for (const e of listJournals(stateDir)) {
-    if (e.uuid === ownUuid) continue;
+  for (const e of listJournals(stateDir, ownUuid)) {
     if (!e.journal) throw new PlanRefusal(`journal ${e.file}`, `cannot be used (${e.error?.message ?? 'unreadable'}); fix or remove it, or run 'passthru recover'`);
     out.push({ name: e.journal.domain.name, uuid: e.journal.domain.uuid, holds: e.journal.holds });
   }

@@ -2,7 +2,6 @@
 // one IOMMU group or PF. hooks/qemu takes it with flock(1) on <statedir>/lock and marks the child
 // with PASSTHRU_LOCKED=1; when the node side is run directly (tests, `passthru hook`), it re-runs
 // itself under the same flock(1), so both ways share one lock. The wait is bounded (-w).
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ensureStateDir } from '../exec/journal.js';
 import { LOCK_FILE, stateDirFor } from '../exec/state-dir.js';
@@ -21,7 +20,9 @@ export function isLocked(env: NodeJS.ProcessEnv): boolean {
 }
 
 /** Runs `node script argv…` (the hook, or `passthru recover`) under flock with `input` on stdin; returns its exit code (or LOCK_TIMEOUT_EXIT). */
-export function runUnderLock(script: string, argv: string[], input: string | Buffer, env: NodeJS.ProcessEnv): number {
+export async function runUnderLock(script: string, argv: string[], input: string | Buffer, env: NodeJS.ProcessEnv): Promise<number> {
+  // loaded here: child_process (with net and streams) costs a hook run that is already under the lock ~4 ms
+  const { spawnSync } = await import('node:child_process');
   const stateDir = stateDirFor(env);
   ensureStateDir(stateDir);
   const r = spawnSync('flock', ['-E', String(LOCK_TIMEOUT_EXIT), '-w', String(lockWaitSeconds(env)), join(stateDir, LOCK_FILE), process.execPath, script, ...argv], {

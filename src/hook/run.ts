@@ -72,7 +72,7 @@ export async function runHook(argv: string[], env: NodeJS.ProcessEnv, io: HookIo
   }
   if (!isLocked(env)) {
     try {
-      const code = runUnderLock(io.hookJs, argv, xml, env);
+      const code = await runUnderLock(io.hookJs, argv, xml, env);
       if (code === LOCK_TIMEOUT_EXIT) {
         report(`passthru: ${which} of '${name}': timed out waiting for the host-wide lock`);
         return which === 'release' ? 0 : 1;

@@ -25,14 +25,14 @@ export interface InstallOutcome {
   restartNeeded: boolean;
 }
 
-/** The package this module runs from: its hooks/qemu template and its built dist/hook.js. */
+/** The package this module runs from: its hooks/qemu template and its built hook, dist/hook.cjs. */
 export function packageFiles(from = fileURLToPath(import.meta.url)): { template: string; hookJs: string } {
   let dir = dirname(from);
   for (;;) {
     const pkg = join(dir, 'package.json');
     if (existsSync(pkg) && existsSync(join(dir, 'hooks', 'qemu'))) {
       try {
-        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'passthru') return { template: join(dir, 'hooks', 'qemu'), hookJs: join(dir, 'dist', 'hook.js') };
+        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'passthru') return { template: join(dir, 'hooks', 'qemu'), hookJs: join(dir, 'dist', 'hook.cjs') };
       } catch {
         // not our package.json: keep looking upwards
       }

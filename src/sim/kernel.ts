@@ -3,7 +3,7 @@
 // (test/lab/FINDINGS.md) and read in drivers/base/bus.c, drivers/pci/{pci-driver,pci-sysfs,iov}.c and
 // drivers/vfio/mdev. Where it deliberately differs from the kernel, the comment says so.
 import { readFileSync, statSync } from 'node:fs';
-import { writeSimFile } from './persist.js';
+import { saveSimFile } from './persist.js';
 import { errnoError, type Sysfs } from '../host/sysfs.js';
 import type { NetLink, VfInfo, VfSettings } from '../host/netlink.js';
 import { decide, killAfter, loadFaults, type SimFaults } from './faults.js';
@@ -133,7 +133,7 @@ export class SimKernel implements Sysfs, NetLink {
   /** Writes the file atomically (temp + rename), so a reader never sees half a host. */
   save(): void {
     if (!this.file) return;
-    writeSimFile(this.file, this.state);
+    saveSimFile(this.file, this.state);
     localGeneration++;
     this.stamp = this.fileStamp();
   }

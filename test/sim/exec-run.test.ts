@@ -5,8 +5,8 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { planPrepare, type PrepareInput } from '../../src/plan/prepare.js';
-import { executePrepare, PrepareFailed, undoJournal, type ExecEnv } from '../../src/exec/run.js';
-import { journalPath, listJournals, readJournalFile } from '../../src/exec/journal.js';
+import { executePrepare, newJournal, PrepareFailed, undoJournal, type ExecEnv } from '../../src/exec/run.js';
+import { journalPath, listJournals, readJournalFile, writeJournal } from '../../src/exec/journal.js';
 import { recover } from '../../src/exec/recover.js';
 import { withDefaults } from '../../src/config/types.js';
 import type { Action, OtherDomain, Plan } from '../../src/plan/types.js';
@@ -146,6 +146,22 @@ describe('recover after a crash', () => {
       expect(r2.domains).toEqual([]);
       expect(h.writes.length).toBe(writes);
     }
+  });
+  it('a journal written before its plan ran undoes to nothing: each undo checks the host first', async () => {
+    // prepare journals a whole plan before its first change; a crash before some of its actions
+    // ran leaves them 'pending' in the journal, and recover must then leave them alone
+    const h = FakeHost.workstation();
+    const before = h.dump();
+    const plan = await planOn(h, bigDomain());
+    expect(plan.actions.length).toBeGreaterThan(3);
+    const j = newJournal(plan);
+    j.actions = plan.actions.map((a) => ({ ...a, status: 'pending' }));
+    writeJournal(dir, j);
+    const r = await recover(envOf(h), { all: true });
+    expect(r.domains[0]!.failed).toBe(0);
+    expect(h.writes).toEqual([]);
+    expect(h.dump()).toBe(before);
+    expect(listJournals(dir)).toEqual([]);
   });
 });
 
