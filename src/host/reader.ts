@@ -3,6 +3,7 @@
 // and mdevs: the cost does not grow with the size of the host. fullSnapshot() is for `passthru list`.
 import { layout } from './layout.js';
 import { isErrno, type Sysfs } from './sysfs.js';
+import { idsFromUevent, type PciIds } from './uevent.js';
 import type { HostSnapshot, MdevInfo, MdevTypeInfo, PciDeviceInfo } from './types.js';
 
 const PCI = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
@@ -57,15 +58,15 @@ export class HostReader {
     if (!entries) return undefined;
     const has = new Set(entries);
     const rd = (attr: string) => s.read(layout.pciAttr(a, attr));
-    const [vendor, device, cls, sv, sd, override] = await Promise.all([rd('vendor'), rd('device'), rd('class'), has.has('subsystem_vendor') ? rd('subsystem_vendor') : undefined, has.has('subsystem_device') ? rd('subsystem_device') : undefined, has.has('driver_override') ? rd('driver_override') : undefined]);
-    const info: PciDeviceInfo = { address: a, vendor: hex(vendor), device: hex(device), class: hex(cls).padStart(6, '0'), netdevs: [], isBridge: false };
+    const [ids, override] = await Promise.all([this.readIds(a, has), has.has('driver_override') ? rd('driver_override') : undefined]);
+    const info: PciDeviceInfo = { address: a, vendor: ids.vendor, device: ids.device, class: ids.class, netdevs: [], isBridge: false };
     info.isBridge = info.class.startsWith('0604') || info.class.startsWith('0609');
-    if (sv !== undefined) info.subsystemVendor = hex(sv);
-    if (sd !== undefined) info.subsystemDevice = hex(sd);
+    if (ids.subsystemVendor !== undefined) info.subsystemVendor = ids.subsystemVendor;
+    if (ids.subsystemDevice !== undefined) info.subsystemDevice = ids.subsystemDevice;
+    if (ids.driver !== undefined) info.driver = ids.driver;
     const ov = override?.trim();
     if (ov && ov !== '(null)') info.driverOverride = ov;
     const tasks: Promise<void>[] = [];
-    if (has.has('driver')) tasks.push(s.readlink(layout.pciAttr(a, 'driver')).then((l) => void (info.driver = base(l))));
     if (has.has('iommu_group')) tasks.push(s.readlink(layout.pciAttr(a, 'iommu_group')).then((l) => void (info.iommuGroup = Number(base(l)))));
     if (has.has('boot_vga')) tasks.push(rd('boot_vga').then((v) => void (info.bootVga = v.trim() === '1')));
     if (has.has('net')) tasks.push(s.list(layout.pciAttr(a, 'net')).then((n) => void (info.netdevs = n)));
@@ -74,6 +75,25 @@ export class HostReader {
     if (has.has('mdev_supported_types')) tasks.push(this.mdevTypes(a).then((t) => void (t && (info.mdevTypes = t))));
     await Promise.all(tasks);
     return info;
+  }
+
+  /**
+   * Ids, class and driver: one read of `uevent`, which every PCI device has on a real kernel;
+   * a tree without it (or with a malformed one) is read attribute by attribute.
+   */
+  private async readIds(a: string, has: Set<string>): Promise<PciIds> {
+    const s = this.sysfs;
+    if (has.has('uevent')) {
+      const ids = idsFromUevent(await s.read(layout.pciAttr(a, 'uevent')));
+      if (ids) return ids;
+    }
+    const rd = (attr: string) => s.read(layout.pciAttr(a, attr));
+    const [vendor, device, cls, sv, sd, driver] = await Promise.all([rd('vendor'), rd('device'), rd('class'), has.has('subsystem_vendor') ? rd('subsystem_vendor') : undefined, has.has('subsystem_device') ? rd('subsystem_device') : undefined, has.has('driver') ? s.readlink(layout.pciAttr(a, 'driver')) : undefined]);
+    const ids: PciIds = { vendor: hex(vendor), device: hex(device), class: hex(cls).padStart(6, '0') };
+    if (sv !== undefined) ids.subsystemVendor = hex(sv);
+    if (sd !== undefined) ids.subsystemDevice = hex(sd);
+    if (driver !== undefined) ids.driver = base(driver);
+    return ids;
   }
 
   private async readVfPosition(a: string, info: PciDeviceInfo): Promise<void> {

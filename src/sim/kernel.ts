@@ -6,6 +6,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { writeSimFile } from './persist.js';
 import { errnoError, type Sysfs } from '../host/sysfs.js';
 import type { NetLink, VfInfo, VfSettings } from '../host/netlink.js';
+import { pciUevent } from './uevent.js';
 import { decide, killAfter, loadFaults, type SimFaults } from './faults.js';
 import { canonicalState, normalizeOrder, type SimDevice, type SimFile, type SimMdev, type SimMdevType, type SimVfLink } from './state.js';
 
@@ -15,7 +16,9 @@ type Node =
   | { t: 'link'; target: string; to?: string };
 
 const MODULE_DRIVERS: Record<string, string> = { vfio_pci: 'vfio-pci', pci_stub: 'pci-stub' };
-const DIRECT = /^sys\/(?:bus\/pci\/devices\/[^/]+\/(?!driver\/|physfn\/|virtfn|iommu_group\/|mdev_supported_types)[^/]+|class\/mdev_bus\/[^/]+\/mdev_supported_types\/[^/]+\/(?!devices\/)[^/]+)$/;
+const DIRECT = /^sys\/(?:bus\/pci\/devices\/[^/]+(?:$|\/(?!driver\/|physfn\/|virtfn|iommu_group\/|mdev_supported_types)[^/]+)|class\/mdev_bus\/[^/]+\/mdev_supported_types\/[^/]+\/(?!devices\/)[^/]+)$/;
+/** sys/bus/pci/devices/D or sys/bus/pci/devices/D/ATTR. */
+const PCI_DEVICE_PATH = /^sys\/bus\/pci\/devices\/([^/]+)(?:\/([^/]+))?$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const MAC = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/;
 const hex0x = (v: string): string => `0x${v.toLowerCase()}\n`;
@@ -498,9 +501,12 @@ export class SimKernel implements Sysfs, NetLink {
   }
 
   lookup(p: string, original: string): Node {
-    const s = p.split('/');
     const file = this.state.files?.[p];
     if (file !== undefined) return { t: 'file', get: () => file, set: p.startsWith('etc/') ? (v) => void (this.state.files![p] = v) : undefined };
+    // most lookups of a plan and of `passthru list`: a PCI device or one of its attributes, without the generic split
+    const pci = PCI_DEVICE_PATH.exec(p);
+    if (pci) return this.sysNode(pci[2] === undefined ? ['bus', 'pci', 'devices', pci[1]!] : ['bus', 'pci', 'devices', pci[1]!, pci[2]], p) ?? this.missing(this.filesUnder(p), original);
+    const s = p.split('/');
     const dirOfFiles = this.state.files ? this.filesUnder(p) : [];
     switch (s[0]) {
       case 'sys':
@@ -654,6 +660,8 @@ export class SimKernel implements Sysfs, NetLink {
         return ro(hex0x((dv.subsystemVendor ?? dv.vendor).padStart(4, '0')));
       case 'subsystem_device':
         return ro(hex0x((dv.subsystemDevice ?? '0000').padStart(4, '0')));
+      case 'uevent':
+        return ro(pciUevent(dv));
       case 'driver_override':
         return {
           t: 'file',
@@ -720,7 +728,7 @@ export class SimKernel implements Sysfs, NetLink {
   }
 
   private pciEntries(dv: SimDevice): string[] {
-    const e = ['class', 'device', 'driver_override', 'subsystem_device', 'subsystem_vendor', 'vendor'];
+    const e = ['class', 'device', 'driver_override', 'subsystem_device', 'subsystem_vendor', 'uevent', 'vendor'];
     if (dv.driver) e.push('driver');
     if (dv.iommuGroup !== undefined) e.push('iommu_group');
     if (dv.class.startsWith('03')) e.push('boot_vga');
