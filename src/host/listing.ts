@@ -20,7 +20,7 @@ export interface ListedDevice {
   sriov?: { totalVfs: number; numVfs: number; vfs: string[] };
   vf?: { pf: string; index: number };
   mdevTypes?: MdevTypeInfo[];
-  mdevs?: { uuid: string; type: string; usedBy: string[] }[];
+  mdevs?: ListedMdev[];
   /** Running domains (from passthru's journals) that hold this device. */
   usedBy: string[];
   /** Matched the filter (false for group peers shown for context). */
@@ -36,9 +36,25 @@ export interface ListFacts {
   defaultRouteDevices: string[];
 }
 
+/** An existing mdev as listed under its parent. */
+export interface ListedMdev {
+  uuid: string;
+  type: string;
+  usedBy: string[];
+}
+
+/** An mdev parent that is not a PCI device (the kernel's mtty sample, a vendor's virtual device). */
+export interface ListedMdevParent {
+  name: string;
+  types: MdevTypeInfo[];
+  mdevs?: ListedMdev[];
+}
+
 export interface Listing {
   kernel?: string;
   devices: ListedDevice[];
+  /** Non-PCI mdev parents (PCI ones are devices above); absent when there are none or with a filter. */
+  mdevParents?: ListedMdevParent[];
 }
 
 /** Who holds what: device address or mdev UUID -> domain names. */
@@ -53,9 +69,10 @@ export function buildListing(snap: HostSnapshot, users: Users, filter?: PciFilte
     const g = snap.devices[a]!.iommuGroup;
     if (filter && g !== undefined) for (const m of snap.groups[g] ?? []) if (snap.devices[m]) shown.add(m);
   }
+  const mdevs = mdevsByParent(snap, users);
   for (const d of Object.values(snap.devices)) {
     if (!shown.has(d.address)) continue;
-    const r = row(d, snap, users, matched.has(d.address));
+    const r = row(d, snap, users, matched.has(d.address), mdevs.get(d.address));
     if (facts?.rootDiskDevices.includes(d.address)) r.rootDisk = true;
     if (facts?.defaultRouteDevices.includes(d.address)) r.defaultRoute = true;
     rows.push(r);
@@ -63,10 +80,31 @@ export function buildListing(snap: HostSnapshot, users: Users, filter?: PciFilte
   rows.sort(byGroupThenAddress);
   const out: Listing = { devices: rows };
   if (snap.kernel) out.kernel = snap.kernel;
+  // a PCI filter matches PCI devices: a parent such as mtty is shown only in the whole listing
+  if (!filter && snap.mdevParents) {
+    const parents = Object.entries(snap.mdevParents).map(([name, types]) => {
+      const p: ListedMdevParent = { name, types };
+      const m = mdevs.get(name);
+      if (m) p.mdevs = m;
+      return p;
+    });
+    if (parents.length) out.mdevParents = parents;
+  }
   return out;
 }
 
-function row(d: PciDeviceInfo, snap: HostSnapshot, users: Users, matched: boolean): ListedDevice {
+/** Existing mdevs by parent name, sorted by UUID: one pass instead of a scan per device. */
+function mdevsByParent(snap: HostSnapshot, users: Users): Map<string, ListedMdev[]> {
+  const by = new Map<string, ListedMdev[]>();
+  for (const m of Object.values(snap.mdevs)) {
+    const l = by.get(m.parent) ?? by.set(m.parent, []).get(m.parent)!;
+    l.push({ uuid: m.uuid, type: m.type, usedBy: [...(users.get(m.uuid) ?? [])].sort() });
+  }
+  for (const l of by.values()) l.sort((a, b) => (a.uuid < b.uuid ? -1 : 1));
+  return by;
+}
+
+function row(d: PciDeviceInfo, snap: HostSnapshot, users: Users, matched: boolean, mdevs: ListedMdev[] | undefined): ListedDevice {
   const r: ListedDevice = {
     address: d.address,
     id: `${d.vendor}:${d.device}`,
@@ -85,8 +123,7 @@ function row(d: PciDeviceInfo, snap: HostSnapshot, users: Users, matched: boolea
   if (d.sriov) r.sriov = { totalVfs: d.sriov.totalVfs, numVfs: d.sriov.numVfs, vfs: d.sriov.vfs };
   if (d.physfn) r.vf = { pf: d.physfn, index: d.vfIndex ?? -1 };
   if (d.mdevTypes) r.mdevTypes = d.mdevTypes;
-  const mdevs = Object.values(snap.mdevs).filter((m) => m.parent === d.address);
-  if (mdevs.length) r.mdevs = mdevs.map((m) => ({ uuid: m.uuid, type: m.type, usedBy: [...(users.get(m.uuid) ?? [])].sort() })).sort((a, b) => (a.uuid < b.uuid ? -1 : 1));
+  if (mdevs) r.mdevs = mdevs;
   return r;
 }
 
@@ -110,11 +147,11 @@ function notes(r: ListedDevice): string {
   return n.join('; ');
 }
 
-/** Text for a terminal: one block per IOMMU group, columns aligned over the whole listing. */
+/** Text for a terminal: one block per IOMMU group, columns aligned over the whole listing; then one block per non-PCI mdev parent. */
 export function formatListing(l: Listing): string {
-  if (l.devices.length === 0) return 'no matching PCI devices\n';
+  if (l.devices.length === 0 && !l.mdevParents?.length) return 'no matching PCI devices\n';
   const cells = l.devices.map((r) => [r.address, r.id, r.className, r.driver ?? '-', notes(r)]);
-  const w = [0, 1, 2, 3].map((i) => Math.max(...cells.map((c) => c[i]!.length)));
+  const w = [0, 1, 2, 3].map((i) => cells.reduce((m, c) => Math.max(m, c[i]!.length), 0));
   const lines: string[] = [];
   let group: number | undefined | null = null;
   l.devices.forEach((r, i) => {
@@ -126,8 +163,16 @@ export function formatListing(l: Listing): string {
     const c = cells[i]!;
     lines.push(`  ${c.slice(0, 4).map((x, k) => x.padEnd(w[k]!)).join('  ')}${c[4] ? `  ${c[4]}` : ''}`.trimEnd());
     const pad = ' '.repeat(2 + w[0]! + 2);
-    for (const t of r.mdevTypes ?? []) lines.push(`${pad}mdev type ${t.id}${t.name && t.name !== t.id ? ` (${t.name})` : ''}: ${t.availableInstances} available`);
-    for (const m of r.mdevs ?? []) lines.push(`${pad}mdev ${m.uuid} ${m.type}${m.usedBy.length ? `; used by ${m.usedBy.join(', ')}` : ''}`);
+    mdevLines(lines, pad, r.mdevTypes, r.mdevs);
   });
+  for (const p of l.mdevParents ?? []) {
+    lines.push(`mdev parent ${p.name} (not a PCI device)`);
+    mdevLines(lines, '  ', p.types, p.mdevs);
+  }
   return lines.join('\n') + '\n';
+}
+
+function mdevLines(lines: string[], pad: string, types: MdevTypeInfo[] | undefined, mdevs: ListedMdev[] | undefined): void {
+  for (const t of types ?? []) lines.push(`${pad}mdev type ${t.id}${t.name && t.name !== t.id ? ` (${t.name})` : ''}: ${t.availableInstances} available`);
+  for (const m of mdevs ?? []) lines.push(`${pad}mdev ${m.uuid} ${m.type}${m.usedBy.length ? `; used by ${m.usedBy.join(', ')}` : ''}`);
 }
