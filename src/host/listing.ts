@@ -62,19 +62,27 @@ export type Users = Map<string, string[]>;
 
 export function buildListing(snap: HostSnapshot, users: Users, filter?: PciFilterTerm[], facts?: ListFacts): Listing {
   const rows: ListedDevice[] = [];
-  const matched = new Set(Object.values(snap.devices).filter((d) => !filter || matchesPciFilter(d, filter)).map((d) => d.address));
-  // with a filter, the other members of a matched device's group are shown too: they go with it
-  const shown = new Set(matched);
-  for (const a of matched) {
-    const g = snap.devices[a]!.iommuGroup;
-    if (filter && g !== undefined) for (const m of snap.groups[g] ?? []) if (snap.devices[m]) shown.add(m);
+  const all = Object.values(snap.devices);
+  // without a filter every device is shown and matched: no sets of 10,000 addresses to build
+  let matched: Set<string> | undefined;
+  let shown: Set<string> | undefined;
+  if (filter) {
+    matched = new Set(all.filter((d) => matchesPciFilter(d, filter)).map((d) => d.address));
+    // the other members of a matched device's group are shown too: they go with it
+    shown = new Set(matched);
+    for (const a of matched) {
+      const g = snap.devices[a]!.iommuGroup;
+      if (g !== undefined) for (const m of snap.groups[g] ?? []) if (snap.devices[m]) shown.add(m);
+    }
   }
   const mdevs = mdevsByParent(snap, users);
-  for (const d of Object.values(snap.devices)) {
-    if (!shown.has(d.address)) continue;
-    const r = row(d, snap, users, matched.has(d.address), mdevs.get(d.address));
-    if (facts?.rootDiskDevices.includes(d.address)) r.rootDisk = true;
-    if (facts?.defaultRouteDevices.includes(d.address)) r.defaultRoute = true;
+  const rootDisk = new Set(facts?.rootDiskDevices);
+  const defaultRoute = new Set(facts?.defaultRouteDevices);
+  for (const d of all) {
+    if (shown && !shown.has(d.address)) continue;
+    const r = row(d, snap, users, !matched || matched.has(d.address), mdevs.get(d.address));
+    if (rootDisk.has(d.address)) r.rootDisk = true;
+    if (defaultRoute.has(d.address)) r.defaultRoute = true;
     rows.push(r);
   }
   rows.sort(byGroupThenAddress);
@@ -150,21 +158,23 @@ function notes(r: ListedDevice): string {
 /** Text for a terminal: one block per IOMMU group, columns aligned over the whole listing; then one block per non-PCI mdev parent. */
 export function formatListing(l: Listing): string {
   if (l.devices.length === 0 && !l.mdevParents?.length) return 'no matching PCI devices\n';
-  const cells = l.devices.map((r) => [r.address, r.id, r.className, r.driver ?? '-', notes(r)]);
-  const w = [0, 1, 2, 3].map((i) => cells.reduce((m, c) => Math.max(m, c[i]!.length), 0));
+  const cells = l.devices.map((r) => [r.address, r.id, r.className, r.driver ?? '-', notes(r)] as const);
+  const w = [0, 1, 2, 3].map((i) => cells.reduce((m, c) => Math.max(m, c[i]!.length), 0)) as [number, number, number, number];
+  const pad = ' '.repeat(2 + w[0] + 2);
   const lines: string[] = [];
   let group: number | undefined | null = null;
-  l.devices.forEach((r, i) => {
+  for (let i = 0; i < l.devices.length; i++) {
+    const r = l.devices[i]!;
     if (r.iommuGroup !== group) {
       group = r.iommuGroup;
       const size = r.groupPeers.length + 1;
       lines.push(group === undefined ? 'no IOMMU group' : `IOMMU group ${group}${size > 1 ? ` (${size} devices)` : ''}`);
     }
-    const c = cells[i]!;
-    lines.push(`  ${c.slice(0, 4).map((x, k) => x.padEnd(w[k]!)).join('  ')}${c[4] ? `  ${c[4]}` : ''}`.trimEnd());
-    const pad = ' '.repeat(2 + w[0]! + 2);
-    mdevLines(lines, pad, r.mdevTypes, r.mdevs);
-  });
+    const [address, id, cls, driver, note] = cells[i]!;
+    const line = `  ${address.padEnd(w[0])}  ${id.padEnd(w[1])}  ${cls.padEnd(w[2])}  ${note ? `${driver.padEnd(w[3])}  ${note}` : driver}`;
+    lines.push(line.trimEnd());
+    if (r.mdevTypes || r.mdevs) mdevLines(lines, pad, r.mdevTypes, r.mdevs);
+  }
   for (const p of l.mdevParents ?? []) {
     lines.push(`mdev parent ${p.name} (not a PCI device)`);
     mdevLines(lines, '  ', p.types, p.mdevs);
