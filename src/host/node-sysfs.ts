@@ -7,8 +7,16 @@ import { accessSync, constants, readFileSync, readdirSync, readlinkSync } from '
 import { resolve, sep } from 'node:path';
 import { errnoError, type Sysfs } from './sysfs.js';
 
+/** An options object, not 'utf8': readFileSync copies a string option into a new object on every call. */
+const UTF8 = { encoding: 'utf8', flag: 'r' } as const;
+
+/** Anything the checks below refuse: NUL, a leading '/', a '.' or '..' component. */
+const SUSPECT = /\0|^\/|(?:^|\/)\.\.?(?:\/|$)/;
+
 /** Checks a root-relative path; returns it unchanged or throws EINVAL naming it. */
 export function checkRelativePath(path: string): string {
+  // one regex test for the ~50,000 good paths of a `passthru list`; the checks name what is wrong
+  if (typeof path === 'string' && path !== '' && !SUSPECT.test(path)) return path;
   if (typeof path !== 'string' || path === '') throw errnoError('EINVAL', 'empty host path');
   if (path.includes('\0')) throw errnoError('EINVAL', 'host path contains NUL', JSON.stringify(path));
   if (path.startsWith('/')) throw errnoError('EINVAL', 'host path must be relative to the host root', path);
@@ -34,7 +42,7 @@ export class NodeSysfs implements Sysfs {
   // Writes stay asynchronous: those can block in a driver and callers time them out.
 
   async read(path: string): Promise<string> {
-    return readFileSync(this.full(path), 'utf8');
+    return readFileSync(this.full(path), UTF8);
   }
 
   async list(path: string): Promise<string[]> {
