@@ -18,7 +18,7 @@ export interface SnapshotRequest {
   mdevUuids?: string[];
 }
 
-const base = (link: string): string => link.split('/').pop() ?? '';
+const base = (link: string): string => link.slice(link.lastIndexOf('/') + 1);
 const hex = (v: string): string => v.trim().replace(/^0x/i, '').toLowerCase();
 
 export class HostReader {
@@ -57,23 +57,27 @@ export class HostReader {
     const entries = await this.opt(s.list(layout.pciDevice(a)));
     if (!entries) return undefined;
     const has = new Set(entries);
-    const rd = (attr: string) => s.read(layout.pciAttr(a, attr));
-    const [ids, override] = await Promise.all([this.readIds(a, has), has.has('driver_override') ? rd('driver_override') : undefined]);
+    // one entry after another: both doors answer synchronously inside (NodeSysfs reads kernel
+    // memory, the simulator its state), so side-by-side reads of one device would only add promises
+    const ids = await this.readIds(a, has);
     const info: PciDeviceInfo = { address: a, vendor: ids.vendor, device: ids.device, class: ids.class, netdevs: [], isBridge: false };
     info.isBridge = info.class.startsWith('0604') || info.class.startsWith('0609');
     if (ids.subsystemVendor !== undefined) info.subsystemVendor = ids.subsystemVendor;
     if (ids.subsystemDevice !== undefined) info.subsystemDevice = ids.subsystemDevice;
+    if (has.has('driver_override')) {
+      const ov = (await s.read(layout.pciAttr(a, 'driver_override'))).trim();
+      if (ov && ov !== '(null)') info.driverOverride = ov;
+    }
     if (ids.driver !== undefined) info.driver = ids.driver;
-    const ov = override?.trim();
-    if (ov && ov !== '(null)') info.driverOverride = ov;
-    const tasks: Promise<void>[] = [];
-    if (has.has('iommu_group')) tasks.push(s.readlink(layout.pciAttr(a, 'iommu_group')).then((l) => void (info.iommuGroup = Number(base(l)))));
-    if (has.has('boot_vga')) tasks.push(rd('boot_vga').then((v) => void (info.bootVga = v.trim() === '1')));
-    if (has.has('net')) tasks.push(s.list(layout.pciAttr(a, 'net')).then((n) => void (info.netdevs = n)));
-    if (has.has('physfn')) tasks.push(this.readVfPosition(a, info));
-    if (has.has('sriov_totalvfs')) tasks.push(this.readSriov(a, entries, info));
-    if (has.has('mdev_supported_types')) tasks.push(this.mdevTypes(a).then((t) => void (t && (info.mdevTypes = t))));
-    await Promise.all(tasks);
+    if (has.has('iommu_group')) info.iommuGroup = Number(base(await s.readlink(layout.pciAttr(a, 'iommu_group'))));
+    if (has.has('boot_vga')) info.bootVga = (await s.read(layout.pciAttr(a, 'boot_vga'))).trim() === '1';
+    if (has.has('net')) info.netdevs = await s.list(layout.pciAttr(a, 'net'));
+    if (has.has('physfn')) await this.readVfPosition(a, info);
+    if (has.has('sriov_totalvfs')) await this.readSriov(a, entries, info);
+    if (has.has('mdev_supported_types')) {
+      const t = await this.mdevTypes(a);
+      if (t) info.mdevTypes = t;
+    }
     return info;
   }
 
