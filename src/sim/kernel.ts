@@ -17,8 +17,8 @@ type Node =
 
 const MODULE_DRIVERS: Record<string, string> = { vfio_pci: 'vfio-pci', pci_stub: 'pci-stub' };
 const DIRECT = /^sys\/(?:bus\/pci\/devices\/[^/]+(?:$|\/(?!driver\/|physfn\/|virtfn|iommu_group\/|mdev_supported_types)[^/]+)|class\/mdev_bus\/[^/]+\/mdev_supported_types\/[^/]+\/(?!devices\/)[^/]+)$/;
-/** sys/bus/pci/devices/D or sys/bus/pci/devices/D/ATTR. */
-const PCI_DEVICE_PATH = /^sys\/bus\/pci\/devices\/([^/]+)(?:\/([^/]+))?$/;
+/** Prefix of sys/bus/pci/devices/D and sys/bus/pci/devices/D/ATTR, the paths lookup answers first. */
+const PCI_DEVICES = 'sys/bus/pci/devices/';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const MAC = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/;
 const hex0x = (v: string): string => `0x${v.toLowerCase()}\n`;
@@ -186,7 +186,10 @@ export class SimKernel implements Sysfs, NetLink {
     this.reads++;
     const n = this.follow(path);
     if (n.t !== 'dir') throw errnoError('ENOTDIR', 'not a directory', path);
-    return [...new Set(n.entries())].sort();
+    const e = n.entries();
+    // most listings (a device's attributes, a group's members) come sorted and unique already: no set, no sort
+    for (let i = 1; i < e.length; i++) if (!(e[i - 1]! < e[i]!)) return [...new Set(e)].sort();
+    return e.slice();
   }
 
   async readlink(path: string): Promise<string> {
@@ -504,8 +507,11 @@ export class SimKernel implements Sysfs, NetLink {
     const file = this.state.files?.[p];
     if (file !== undefined) return { t: 'file', get: () => file, set: p.startsWith('etc/') ? (v) => void (this.state.files![p] = v) : undefined };
     // most lookups of a plan and of `passthru list`: a PCI device or one of its attributes, without the generic split
-    const pci = PCI_DEVICE_PATH.exec(p);
-    if (pci) return this.sysNode(pci[2] === undefined ? ['bus', 'pci', 'devices', pci[1]!] : ['bus', 'pci', 'devices', pci[1]!, pci[2]], p) ?? this.missing(this.filesUnder(p), original);
+    if (p.startsWith(PCI_DEVICES)) {
+      const slash = p.indexOf('/', PCI_DEVICES.length);
+      const rest = slash < 0 ? [p.slice(PCI_DEVICES.length)] : p.indexOf('/', slash + 1) < 0 ? [p.slice(PCI_DEVICES.length, slash), p.slice(slash + 1)] : undefined;
+      if (rest && rest[0] !== '' && rest[1] !== '') return this.sysNode(['bus', 'pci', 'devices', ...rest], p) ?? this.missing(this.filesUnder(p), original);
+    }
     const s = p.split('/');
     const dirOfFiles = this.state.files ? this.filesUnder(p) : [];
     switch (s[0]) {
