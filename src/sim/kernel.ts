@@ -510,7 +510,8 @@ export class SimKernel implements Sysfs, NetLink {
     if (p.startsWith(PCI_DEVICES)) {
       const slash = p.indexOf('/', PCI_DEVICES.length);
       const rest = slash < 0 ? [p.slice(PCI_DEVICES.length)] : p.indexOf('/', slash + 1) < 0 ? [p.slice(PCI_DEVICES.length, slash), p.slice(slash + 1)] : undefined;
-      if (rest && rest[0] !== '' && rest[1] !== '') return this.sysNode(['bus', 'pci', 'devices', ...rest], p) ?? this.missing(this.filesUnder(p), original);
+      // what sysNode does for bus/pci/devices/D[/ATTR], without its generic walk
+      if (rest && rest[0] !== '' && rest[1] !== '') return this.pciDeviceNode(rest) ?? this.missing(this.filesUnder(p), original);
     }
     const s = p.split('/');
     const dirOfFiles = this.state.files ? this.filesUnder(p) : [];
