@@ -36,8 +36,8 @@ export function idsFromUevent(text: string): PciIds | undefined {
         subsys = ID.exec(v);
         break;
       case 'DRIVER':
-        // as the basename of the driver link would be: anything but empty or a path
-        driver = v !== '' && !v.includes('/') ? v : undefined;
+        // a name, as the basename of the driver link would be: never a path or a '.'/'..' component
+        driver = v !== '' && v !== '.' && v !== '..' && !v.includes('/') ? v : undefined;
         break;
     }
   }

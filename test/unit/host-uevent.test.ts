@@ -51,6 +51,8 @@ describe('idsFromUevent', () => {
       driver: 'nvme',
     });
     expect(idsFromUevent('PCI_CLASS=0000\nPCI_ID=1AF4:1000\n')).toEqual({ vendor: '1af4', device: '1000', class: '000000' });
+    // a driver name that is a path is not taken
+    for (const bad of ['..', '.', '../../x', '']) expect(idsFromUevent(`DRIVER=${bad}\nPCI_CLASS=30000\nPCI_ID=10DE:1B80\n`)?.driver).toBeUndefined();
   });
 
   it('gives up (the caller reads the attributes) when PCI_ID or PCI_CLASS is missing or garbled', () => {
