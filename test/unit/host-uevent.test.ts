@@ -11,6 +11,7 @@ import { materialize } from '../../src/sim/materialize.js';
 import { NodeSysfs } from '../../src/host/node-sysfs.js';
 import { HostReader } from '../../src/host/reader.js';
 import { idsFromUevent } from '../../src/host/uevent.js';
+import { pciUevent } from '../../src/sim/uevent.js';
 import type { SimHostState } from '../../src/sim/state.js';
 
 const sim = (name: string) => new SimKernel(hostFromFixture(structuredClone(EMBEDDED_FIXTURES[name]) as SimHostState));
@@ -28,6 +29,15 @@ describe('uevent of a PCI device in the simulator', () => {
     // no driver: no DRIVER= line (dev_uevent adds it only while dev->driver is set)
     expect(await ue(k, '0000:00:14.2')).toBe('PCI_CLASS=50000\nPCI_ID=8086:A36F\nPCI_SUBSYS_ID=8086:0000\nPCI_SLOT_NAME=0000:00:14.2\nMODALIAS=pci:v00008086d0000A36Fsv00008086sd00000000bc05sc00i00\n');
     expect(await k.list('sys/bus/pci/devices/0000:02:00.0')).toContain('uevent');
+  });
+
+  it('matches what a real kernel printed (6.18, read from /sys of a KVM guest)', () => {
+    expect(pciUevent({ address: '0000:00:00.0', vendor: '8086', device: '0d57', class: '060000', subsystemVendor: '0000', subsystemDevice: '0000' })).toBe(
+      'PCI_CLASS=60000\nPCI_ID=8086:0D57\nPCI_SUBSYS_ID=0000:0000\nPCI_SLOT_NAME=0000:00:00.0\nMODALIAS=pci:v00008086d00000D57sv00000000sd00000000bc06sc00i00\n',
+    );
+    expect(pciUevent({ address: '0000:00:01.0', vendor: '1af4', device: '1045', class: 'ffff00', subsystemVendor: '1af4', subsystemDevice: '1045', driver: 'virtio-pci' })).toBe(
+      'DRIVER=virtio-pci\nPCI_CLASS=FFFF00\nPCI_ID=1AF4:1045\nPCI_SUBSYS_ID=1AF4:1045\nPCI_SLOT_NAME=0000:00:01.0\nMODALIAS=pci:v00001AF4d00001045sv00001AF4sd00001045bcFFscFFi00\n',
+    );
   });
 
   it('follows the driver: gone after unbind, vfio-pci after an override and probe', async () => {
