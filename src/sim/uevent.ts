@@ -17,23 +17,20 @@ export interface UeventDevice {
   driver?: string;
 }
 
-const num = (h: string): number => parseInt(h.replace(/^0x/i, ''), 16);
-const hx = (n: number, width: number): string => n.toString(16).toUpperCase().padStart(width, '0');
+/** Upper-case hex without 0x, at least `width` digits, as %0<width>X prints it. */
+function hx(h: string, width: number): string {
+  const v = h.startsWith('0x') || h.startsWith('0X') ? h.slice(2) : h;
+  const t = v.replace(/^0+(?=.)/, '').toUpperCase(); // %X prints no leading zeros beyond the width
+  return t.length >= width ? t : t.padStart(width, '0');
+}
 
 export function pciUevent(d: UeventDevice): string {
-  const v = num(d.vendor);
-  const dev = num(d.device);
-  const cls = num(d.class);
-  const sv = num(d.subsystemVendor ?? d.vendor);
-  const sd = num(d.subsystemDevice ?? '0000');
-  const lines: string[] = [];
-  if (d.driver) lines.push(`DRIVER=${d.driver}`);
-  lines.push(
-    `PCI_CLASS=${hx(cls, 4)}`,
-    `PCI_ID=${hx(v, 4)}:${hx(dev, 4)}`,
-    `PCI_SUBSYS_ID=${hx(sv, 4)}:${hx(sd, 4)}`,
-    `PCI_SLOT_NAME=${d.address}`,
-    `MODALIAS=pci:v${hx(v, 8)}d${hx(dev, 8)}sv${hx(sv, 8)}sd${hx(sd, 8)}bc${hx((cls >> 16) & 0xff, 2)}sc${hx((cls >> 8) & 0xff, 2)}i${hx(cls & 0xff, 2)}`,
-  );
-  return lines.join('\n') + '\n';
+  // the fixture schema keeps these as hex strings ('10de', '030000'): printed without a detour through numbers
+  const v = hx(d.vendor, 4);
+  const dev = hx(d.device, 4);
+  const sv = hx(d.subsystemVendor ?? d.vendor, 4);
+  const sd = hx(d.subsystemDevice ?? '0000', 4);
+  const cls = hx(d.class, 6); // bc, sc, i: the three bytes of the 24-bit class
+  const head = d.driver ? `DRIVER=${d.driver}\n` : '';
+  return `${head}PCI_CLASS=${hx(d.class, 4)}\nPCI_ID=${v}:${dev}\nPCI_SUBSYS_ID=${sv}:${sd}\nPCI_SLOT_NAME=${d.address}\nMODALIAS=pci:v0000${v}d0000${dev}sv0000${sv}sd0000${sd}bc${cls.slice(0, 2)}sc${cls.slice(2, 4)}i${cls.slice(4, 6)}\n`;
 }
