@@ -5,6 +5,7 @@
 //     them: on a loaded machine every figure grows alike.
 //  2. HostReader.snapshotFor for one domain (a GPU + its audio function, one VF from a PF netdev, one
 //     mdev type) on hosts of 100 and 10,000 devices, counted in the simulator: the counts must be equal.
+//  3. The sysfs reads of the whole listing, per device.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -59,6 +60,12 @@ try {
     console.log(`snapshotFor one domain on ${String(n).padStart(6)} devices: ${k.reads} sysfs reads, ${Object.keys(snap.devices).length} devices in the snapshot`);
   }
   console.log(`read count ${counts[0] === counts[1] ? 'does not grow' : 'GROWS'} with the host (${counts.join(' vs ')})`);
+  // what `passthru list` costs per device in sysfs entries (directory, uevent, driver_override,
+  // iommu_group, and net / SR-IOV / boot_vga where present)
+  const whole = new SimKernel(hostFromFixture(generateHost(N)));
+  whole.reads = 0;
+  await new HostReader(whole).fullSnapshot();
+  console.log(`fullSnapshot (passthru list) on ${N} devices: ${whole.reads} sysfs reads, ${(whole.reads / N).toFixed(2)} per device`);
   if (counts[0] !== counts[1]) process.exitCode = 1;
 } finally {
   rmSync(work, { recursive: true, force: true });

@@ -21,7 +21,7 @@ export interface ListedDevice {
   sriov?: { totalVfs: number; numVfs: number; vfs: string[] };
   vf?: { pf: string; index: number };
   mdevTypes?: MdevTypeInfo[];
-  mdevs?: { uuid: string; type: string; usedBy: string[] }[];
+  mdevs?: ListedMdev[];
   /** A VF of an NVIDIA GPU in vGPU mode (vGPU 17+): its current_vgpu_type (0 = none) and creatable types. */
   vgpu?: NvidiaVgpuInfo;
   /** Running domains (from passthru's journals) that hold this device. */
@@ -39,9 +39,25 @@ export interface ListFacts {
   defaultRouteDevices: string[];
 }
 
+/** An existing mdev as listed under its parent. */
+export interface ListedMdev {
+  uuid: string;
+  type: string;
+  usedBy: string[];
+}
+
+/** An mdev parent that is not a PCI device (the kernel's mtty sample, a vendor's virtual device). */
+export interface ListedMdevParent {
+  name: string;
+  types: MdevTypeInfo[];
+  mdevs?: ListedMdev[];
+}
+
 export interface Listing {
   kernel?: string;
   devices: ListedDevice[];
+  /** Non-PCI mdev parents (PCI ones are devices above); absent when there are none or with a filter. */
+  mdevParents?: ListedMdevParent[];
 }
 
 /** Who holds what: device address or mdev UUID -> domain names. */
@@ -49,27 +65,57 @@ export type Users = Map<string, string[]>;
 
 export function buildListing(snap: HostSnapshot, users: Users, filter?: PciFilterTerm[], facts?: ListFacts): Listing {
   const rows: ListedDevice[] = [];
-  const matched = new Set(Object.values(snap.devices).filter((d) => !filter || matchesPciFilter(d, filter)).map((d) => d.address));
-  // with a filter, the other members of a matched device's group are shown too: they go with it
-  const shown = new Set(matched);
-  for (const a of matched) {
-    const g = snap.devices[a]!.iommuGroup;
-    if (filter && g !== undefined) for (const m of snap.groups[g] ?? []) if (snap.devices[m]) shown.add(m);
+  const all = Object.values(snap.devices);
+  // without a filter every device is shown and matched: no sets of 10,000 addresses to build
+  let matched: Set<string> | undefined;
+  let shown: Set<string> | undefined;
+  if (filter) {
+    matched = new Set(all.filter((d) => matchesPciFilter(d, filter)).map((d) => d.address));
+    // the other members of a matched device's group are shown too: they go with it
+    shown = new Set(matched);
+    for (const a of matched) {
+      const g = snap.devices[a]!.iommuGroup;
+      if (g !== undefined) for (const m of snap.groups[g] ?? []) if (snap.devices[m]) shown.add(m);
+    }
   }
-  for (const d of Object.values(snap.devices)) {
-    if (!shown.has(d.address)) continue;
-    const r = row(d, snap, users, matched.has(d.address));
-    if (facts?.rootDiskDevices.includes(d.address)) r.rootDisk = true;
-    if (facts?.defaultRouteDevices.includes(d.address)) r.defaultRoute = true;
+  const mdevs = mdevsByParent(snap, users);
+  const rootDisk = new Set(facts?.rootDiskDevices);
+  const defaultRoute = new Set(facts?.defaultRouteDevices);
+  for (const d of all) {
+    if (shown && !shown.has(d.address)) continue;
+    const r = row(d, snap, users, !matched || matched.has(d.address), mdevs.get(d.address));
+    if (rootDisk.has(d.address)) r.rootDisk = true;
+    if (defaultRoute.has(d.address)) r.defaultRoute = true;
     rows.push(r);
   }
   rows.sort(byGroupThenAddress);
   const out: Listing = { devices: rows };
   if (snap.kernel) out.kernel = snap.kernel;
+  // a PCI filter matches PCI devices: a parent such as mtty is shown only in the whole listing
+  if (!filter && snap.mdevParents) {
+    const parents = Object.entries(snap.mdevParents).map(([name, types]) => {
+      const p: ListedMdevParent = { name, types };
+      const m = mdevs.get(name);
+      if (m) p.mdevs = m;
+      return p;
+    });
+    if (parents.length) out.mdevParents = parents;
+  }
   return out;
 }
 
-function row(d: PciDeviceInfo, snap: HostSnapshot, users: Users, matched: boolean): ListedDevice {
+/** Existing mdevs by parent name, sorted by UUID: one pass instead of a scan per device. */
+function mdevsByParent(snap: HostSnapshot, users: Users): Map<string, ListedMdev[]> {
+  const by = new Map<string, ListedMdev[]>();
+  for (const m of Object.values(snap.mdevs)) {
+    const l = by.get(m.parent) ?? by.set(m.parent, []).get(m.parent)!;
+    l.push({ uuid: m.uuid, type: m.type, usedBy: [...(users.get(m.uuid) ?? [])].sort() });
+  }
+  for (const l of by.values()) l.sort((a, b) => (a.uuid < b.uuid ? -1 : 1));
+  return by;
+}
+
+function row(d: PciDeviceInfo, snap: HostSnapshot, users: Users, matched: boolean, mdevs: ListedMdev[] | undefined): ListedDevice {
   const r: ListedDevice = {
     address: d.address,
     id: `${d.vendor}:${d.device}`,
@@ -88,9 +134,8 @@ function row(d: PciDeviceInfo, snap: HostSnapshot, users: Users, matched: boolea
   if (d.sriov) r.sriov = { totalVfs: d.sriov.totalVfs, numVfs: d.sriov.numVfs, vfs: d.sriov.vfs };
   if (d.physfn) r.vf = { pf: d.physfn, index: d.vfIndex ?? -1 };
   if (d.mdevTypes) r.mdevTypes = d.mdevTypes;
-  const mdevs = Object.values(snap.mdevs).filter((m) => m.parent === d.address);
   if (d.nvidiaVgpu) r.vgpu = d.nvidiaVgpu;
-  if (mdevs.length) r.mdevs = mdevs.map((m) => ({ uuid: m.uuid, type: m.type, usedBy: [...(users.get(m.uuid) ?? [])].sort() })).sort((a, b) => (a.uuid < b.uuid ? -1 : 1));
+  if (mdevs) r.mdevs = mdevs;
   return r;
 }
 
@@ -114,27 +159,37 @@ function notes(r: ListedDevice): string {
   return n.join('; ');
 }
 
-/** Text for a terminal: one block per IOMMU group, columns aligned over the whole listing. */
+/** Text for a terminal: one block per IOMMU group, columns aligned over the whole listing; then one block per non-PCI mdev parent. */
 export function formatListing(l: Listing): string {
-  if (l.devices.length === 0) return 'no matching PCI devices\n';
-  const cells = l.devices.map((r) => [r.address, r.id, r.className, r.driver ?? '-', notes(r)]);
-  const w = [0, 1, 2, 3].map((i) => Math.max(...cells.map((c) => c[i]!.length)));
+  if (l.devices.length === 0 && !l.mdevParents?.length) return 'no matching PCI devices\n';
+  const cells = l.devices.map((r) => [r.address, r.id, r.className, r.driver ?? '-', notes(r)] as const);
+  const w = [0, 1, 2, 3].map((i) => cells.reduce((m, c) => Math.max(m, c[i]!.length), 0)) as [number, number, number, number];
+  const pad = ' '.repeat(2 + w[0] + 2);
   const lines: string[] = [];
   let group: number | undefined | null = null;
-  l.devices.forEach((r, i) => {
+  for (let i = 0; i < l.devices.length; i++) {
+    const r = l.devices[i]!;
     if (r.iommuGroup !== group) {
       group = r.iommuGroup;
       const size = r.groupPeers.length + 1;
       lines.push(group === undefined ? 'no IOMMU group' : `IOMMU group ${group}${size > 1 ? ` (${size} devices)` : ''}`);
     }
-    const c = cells[i]!;
-    lines.push(`  ${c.slice(0, 4).map((x, k) => x.padEnd(w[k]!)).join('  ')}${c[4] ? `  ${c[4]}` : ''}`.trimEnd());
-    const pad = ' '.repeat(2 + w[0]! + 2);
-    for (const t of r.mdevTypes ?? []) lines.push(`${pad}mdev type ${t.id}${t.name && t.name !== t.id ? ` (${t.name})` : ''}: ${t.availableInstances} available`);
-    for (const m of r.mdevs ?? []) lines.push(`${pad}mdev ${m.uuid} ${m.type}${m.usedBy.length ? `; used by ${m.usedBy.join(', ')}` : ''}`);
+    const [address, id, cls, driver, note] = cells[i]!;
+    const line = `  ${address.padEnd(w[0])}  ${id.padEnd(w[1])}  ${cls.padEnd(w[2])}  ${note ? `${driver.padEnd(w[3])}  ${note}` : driver}`;
+    lines.push(line.trimEnd());
+    if (r.mdevTypes || r.mdevs) mdevLines(lines, pad, r.mdevTypes, r.mdevs);
     if (r.vgpu) lines.push(`${pad}${vgpuLine(r.vgpu, l.devices)}`);
-  });
+  }
+  for (const p of l.mdevParents ?? []) {
+    lines.push(`mdev parent ${p.name} (not a PCI device)`);
+    mdevLines(lines, '  ', p.types, p.mdevs);
+  }
   return lines.join('\n') + '\n';
+}
+
+function mdevLines(lines: string[], pad: string, types: MdevTypeInfo[] | undefined, mdevs: ListedMdev[] | undefined): void {
+  for (const t of types ?? []) lines.push(`${pad}mdev type ${t.id}${t.name && t.name !== t.id ? ` (${t.name})` : ''}: ${t.availableInstances} available`);
+  for (const m of mdevs ?? []) lines.push(`${pad}mdev ${m.uuid} ${m.type}${m.usedBy.length ? `; used by ${m.usedBy.join(', ')}` : ''}`);
 }
 
 /** `vGPU type 1157 (NVIDIA L40S-12Q)`, or `no vGPU; creatable: …` (names from any VF's list, a VF with a vGPU lists none). */

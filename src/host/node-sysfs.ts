@@ -7,8 +7,16 @@ import { resolve, sep } from 'node:path';
 import { errnoError, type Sysfs } from './sysfs.js';
 import { readTakesDeviceLock } from './device-lock.js';
 
+/** An options object, not 'utf8': readFileSync copies a string option into a new object on every call. */
+const UTF8 = { encoding: 'utf8', flag: 'r' } as const;
+
+/** Anything the checks below refuse: NUL, a leading '/', a '.' or '..' component. */
+const SUSPECT = /\0|^\/|(?:^|\/)\.\.?(?:\/|$)/;
+
 /** Checks a root-relative path; returns it unchanged or throws EINVAL naming it. */
 export function checkRelativePath(path: string): string {
+  // one regex test for the ~50,000 good paths of a `passthru list`; the checks name what is wrong
+  if (typeof path === 'string' && path !== '' && !SUSPECT.test(path)) return path;
   if (typeof path !== 'string' || path === '') throw errnoError('EINVAL', 'empty host path');
   if (path.includes('\0')) throw errnoError('EINVAL', 'host path contains NUL', JSON.stringify(path));
   if (path.startsWith('/')) throw errnoError('EINVAL', 'host path must be relative to the host root', path);
@@ -43,9 +51,9 @@ export class NodeSysfs implements Sysfs {
   async read(path: string): Promise<string> {
     if (readTakesDeviceLock(path)) {
       const full = this.full(path);
-      return new Promise((ok, fail) => readFile(full, 'utf8', (err, text) => (err ? fail(err) : ok(text))));
+      return new Promise((ok, fail) => readFile(full, UTF8, (err, text) => (err ? fail(err) : ok(text))));
     }
-    return readFileSync(this.full(path), 'utf8');
+    return readFileSync(this.full(path), UTF8);
   }
 
   async list(path: string): Promise<string[]> {

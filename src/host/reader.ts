@@ -3,6 +3,7 @@
 // and mdevs: the cost does not grow with the size of the host. fullSnapshot() is for `passthru list`.
 import { layout } from './layout.js';
 import { isErrno, type Sysfs } from './sysfs.js';
+import { idsFromUevent, type PciIds } from './uevent.js';
 import type { HostSnapshot, MdevInfo, MdevTypeInfo, PciDeviceInfo } from './types.js';
 import { readNvidiaVgpu } from './nvidia-vgpu.js';
 
@@ -20,7 +21,7 @@ export interface SnapshotRequest {
   vgpus?: string[];
 }
 
-const base = (link: string): string => link.split('/').pop() ?? '';
+const base = (link: string): string => link.slice(link.lastIndexOf('/') + 1);
 const hex = (v: string): string => v.trim().replace(/^0x/i, '').toLowerCase();
 
 export class HostReader {
@@ -58,25 +59,48 @@ export class HostReader {
     const s = this.sysfs;
     const entries = await this.opt(s.list(layout.pciDevice(a)));
     if (!entries) return undefined;
-    const has = new Set(entries);
-    const rd = (attr: string) => s.read(layout.pciAttr(a, attr));
-    const [vendor, device, cls, sv, sd, override] = await Promise.all([rd('vendor'), rd('device'), rd('class'), has.has('subsystem_vendor') ? rd('subsystem_vendor') : undefined, has.has('subsystem_device') ? rd('subsystem_device') : undefined, has.has('driver_override') ? rd('driver_override') : undefined]);
-    const info: PciDeviceInfo = { address: a, vendor: hex(vendor), device: hex(device), class: hex(cls).padStart(6, '0'), netdevs: [], isBridge: false };
+    const has = (e: string): boolean => entries.includes(e); // a few dozen names: a scan beats building a set
+    // one entry after another: both doors answer synchronously inside (NodeSysfs reads kernel
+    // memory, the simulator its state), so side-by-side reads of one device would only add promises
+    const ids = await this.readIds(a, has);
+    const info: PciDeviceInfo = { address: a, vendor: ids.vendor, device: ids.device, class: ids.class, netdevs: [], isBridge: false };
     info.isBridge = info.class.startsWith('0604') || info.class.startsWith('0609');
-    if (sv !== undefined) info.subsystemVendor = hex(sv);
-    if (sd !== undefined) info.subsystemDevice = hex(sd);
-    const ov = override?.trim();
-    if (ov && ov !== '(null)') info.driverOverride = ov;
-    const tasks: Promise<void>[] = [];
-    if (has.has('driver')) tasks.push(s.readlink(layout.pciAttr(a, 'driver')).then((l) => void (info.driver = base(l))));
-    if (has.has('iommu_group')) tasks.push(s.readlink(layout.pciAttr(a, 'iommu_group')).then((l) => void (info.iommuGroup = Number(base(l)))));
-    if (has.has('boot_vga')) tasks.push(rd('boot_vga').then((v) => void (info.bootVga = v.trim() === '1')));
-    if (has.has('net')) tasks.push(s.list(layout.pciAttr(a, 'net')).then((n) => void (info.netdevs = n)));
-    if (has.has('physfn')) tasks.push(this.readVfPosition(a, info));
-    if (has.has('sriov_totalvfs')) tasks.push(this.readSriov(a, entries, info));
-    if (has.has('mdev_supported_types')) tasks.push(this.mdevTypes(a).then((t) => void (t && (info.mdevTypes = t))));
-    await Promise.all(tasks);
+    if (ids.subsystemVendor !== undefined) info.subsystemVendor = ids.subsystemVendor;
+    if (ids.subsystemDevice !== undefined) info.subsystemDevice = ids.subsystemDevice;
+    if (has('driver_override')) {
+      const ov = (await s.read(layout.pciAttr(a, 'driver_override'))).trim();
+      if (ov && ov !== '(null)') info.driverOverride = ov;
+    }
+    if (ids.driver !== undefined) info.driver = ids.driver;
+    if (has('iommu_group')) info.iommuGroup = Number(base(await s.readlink(layout.pciAttr(a, 'iommu_group'))));
+    if (has('boot_vga')) info.bootVga = (await s.read(layout.pciAttr(a, 'boot_vga'))).trim() === '1';
+    if (has('net')) info.netdevs = await s.list(layout.pciAttr(a, 'net'));
+    if (has('physfn')) await this.readVfPosition(a, info);
+    if (has('sriov_totalvfs')) await this.readSriov(a, entries, info);
+    if (has('mdev_supported_types')) {
+      const t = await this.mdevTypes(a);
+      if (t) info.mdevTypes = t;
+    }
     return info;
+  }
+
+  /**
+   * Ids, class and driver: one read of `uevent`, which every PCI device has on a real kernel;
+   * a tree without it (or with a malformed one) is read attribute by attribute.
+   */
+  private async readIds(a: string, has: (e: string) => boolean): Promise<PciIds> {
+    const s = this.sysfs;
+    if (has('uevent')) {
+      const ids = idsFromUevent(await s.read(layout.pciAttr(a, 'uevent')));
+      if (ids) return ids;
+    }
+    const rd = (attr: string) => s.read(layout.pciAttr(a, attr));
+    const [vendor, device, cls, sv, sd, driver] = await Promise.all([rd('vendor'), rd('device'), rd('class'), has('subsystem_vendor') ? rd('subsystem_vendor') : undefined, has('subsystem_device') ? rd('subsystem_device') : undefined, has('driver') ? s.readlink(layout.pciAttr(a, 'driver')) : undefined]);
+    const ids: PciIds = { vendor: hex(vendor), device: hex(device), class: hex(cls).padStart(6, '0') };
+    if (sv !== undefined) ids.subsystemVendor = hex(sv);
+    if (sd !== undefined) ids.subsystemDevice = hex(sd);
+    if (driver !== undefined) ids.driver = base(driver);
+    return ids;
   }
 
   private async readVfPosition(a: string, info: PciDeviceInfo): Promise<void> {
@@ -275,20 +299,24 @@ function rid(a: string): number {
   return (parseInt(bus, 16) << 8) | (parseInt(slot, 16) << 3) | parseInt(fn, 16);
 }
 
+function inOrder(l: string[]): boolean {
+  for (let i = 1; i < l.length; i++) if (!(l[i - 1]! < l[i]!)) return false;
+  return true;
+}
+
 /** Sorted keys and member lists: the same host gives the same snapshot whatever the read order. */
 function sortSnapshot(s: HostSnapshot): HostSnapshot {
   const byKey = <T>(r: Record<string, T>): Record<string, T> => {
     const keys = Object.keys(r);
     // usually already in order (sysfs lists sorted): then the object is kept as it is
-    if (keys.every((k, i) => i === 0 || keys[i - 1]! < k)) return r;
+    if (inOrder(keys)) return r;
     return Object.fromEntries(Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   };
   s.devices = byKey(s.devices);
-  s.groups = Object.fromEntries(
-    Object.entries(s.groups)
-      .sort(([a], [b]) => Number(a) - Number(b))
-      .map(([g, m]) => [g, [...m].sort()]),
-  ) as Record<number, string[]>;
+  // integer keys enumerate in ascending order already; member lists are copied only when out of order
+  const groups: Record<number, string[]> = {};
+  for (const [g, m] of Object.entries(s.groups)) groups[Number(g)] = inOrder(m) ? m : [...m].sort();
+  s.groups = groups;
   s.mdevs = byKey(s.mdevs);
   s.netdevs = byKey(s.netdevs);
   if (s.mdevParents) s.mdevParents = byKey(s.mdevParents);

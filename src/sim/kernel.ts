@@ -6,6 +6,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { saveSimFile } from './persist.js';
 import { errnoError, type Sysfs } from '../host/sysfs.js';
 import type { NetLink, VfInfo, VfSettings } from '../host/netlink.js';
+import { pciUevent } from './uevent.js';
 import { decide, killAfter, loadFaults, type SimFaults } from './faults.js';
 import { creatableTypes, formatCreatable, hasVgpuDir, NVIDIA_VGPU_FILES, writeCurrentType } from './nvidia-vgpu.js';
 import { readTakesDeviceLock } from '../host/device-lock.js';
@@ -17,7 +18,9 @@ type Node =
   | { t: 'link'; target: string; to?: string };
 
 const MODULE_DRIVERS: Record<string, string> = { vfio_pci: 'vfio-pci', pci_stub: 'pci-stub' };
-const DIRECT = /^sys\/(?:bus\/pci\/devices\/[^/]+\/(?!driver\/|physfn\/|virtfn|iommu_group\/|mdev_supported_types)[^/]+|class\/mdev_bus\/[^/]+\/mdev_supported_types\/[^/]+\/(?!devices\/)[^/]+)$/;
+const DIRECT = /^sys\/(?:bus\/pci\/devices\/[^/]+(?:$|\/(?!driver\/|physfn\/|virtfn|iommu_group\/|mdev_supported_types)[^/]+)|class\/mdev_bus\/[^/]+\/mdev_supported_types\/[^/]+\/(?!devices\/)[^/]+)$/;
+/** Prefix of sys/bus/pci/devices/D and sys/bus/pci/devices/D/ATTR, the paths lookup answers first. */
+const PCI_DEVICES = 'sys/bus/pci/devices/';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const MAC = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/;
 const hex0x = (v: string): string => `0x${v.toLowerCase()}\n`;
@@ -217,7 +220,10 @@ export class SimKernel implements Sysfs, NetLink {
     this.reads++;
     const n = this.follow(path);
     if (n.t !== 'dir') throw errnoError('ENOTDIR', 'not a directory', path);
-    return [...new Set(n.entries())].sort();
+    const e = n.entries();
+    // most listings (a device's attributes, a group's members) come sorted and unique already: no set, no sort
+    for (let i = 1; i < e.length; i++) if (!(e[i - 1]! < e[i]!)) return [...new Set(e)].sort();
+    return e.slice();
   }
 
   async readlink(path: string): Promise<string> {
@@ -580,9 +586,16 @@ export class SimKernel implements Sysfs, NetLink {
   }
 
   lookup(p: string, original: string): Node {
-    const s = p.split('/');
     const file = this.state.files?.[p];
     if (file !== undefined) return { t: 'file', get: () => file, set: p.startsWith('etc/') ? (v) => void (this.state.files![p] = v) : undefined };
+    // most lookups of a plan and of `passthru list`: a PCI device or one of its attributes, without the generic split
+    if (p.startsWith(PCI_DEVICES)) {
+      const slash = p.indexOf('/', PCI_DEVICES.length);
+      const rest = slash < 0 ? [p.slice(PCI_DEVICES.length)] : p.indexOf('/', slash + 1) < 0 ? [p.slice(PCI_DEVICES.length, slash), p.slice(slash + 1)] : undefined;
+      // what sysNode does for bus/pci/devices/D[/ATTR], without its generic walk
+      if (rest && rest[0] !== '' && rest[1] !== '') return this.pciDeviceNode(rest) ?? this.missing(this.filesUnder(p), original);
+    }
+    const s = p.split('/');
     const dirOfFiles = this.state.files ? this.filesUnder(p) : [];
     switch (s[0]) {
       case 'sys':
@@ -737,6 +750,8 @@ export class SimKernel implements Sysfs, NetLink {
         return ro(hex0x((dv.subsystemVendor ?? dv.vendor).padStart(4, '0')));
       case 'subsystem_device':
         return ro(hex0x((dv.subsystemDevice ?? '0000').padStart(4, '0')));
+      case 'uevent':
+        return ro(pciUevent(dv));
       case 'driver_override':
         return {
           t: 'file',
@@ -805,7 +820,7 @@ export class SimKernel implements Sysfs, NetLink {
   }
 
   private pciEntries(dv: SimDevice): string[] {
-    const e = ['class', 'device', 'driver_override', 'subsystem_device', 'subsystem_vendor', 'vendor'];
+    const e = ['class', 'device', 'driver_override', 'subsystem_device', 'subsystem_vendor', 'uevent', 'vendor'];
     if (dv.driver && !dv.unbinding) e.push('driver');
     if (dv.iommuGroup !== undefined) e.push('iommu_group');
     if (dv.class.startsWith('03')) e.push('boot_vga');

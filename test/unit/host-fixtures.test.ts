@@ -11,7 +11,7 @@ import { hostFromFixture, checkFixture, loadFixture } from '../../src/sim/fixtur
 import { SimKernel } from '../../src/sim/kernel.js';
 import { writeSimFile } from '../../src/sim/persist.js';
 import { parseVfInfo, vfSetArgs, IpCommand } from '../../src/host/ip-command.js';
-import { openHost } from '../../src/host/open.js';
+import { LazyIpCommand, openHost } from '../../src/host/open.js';
 import { NodeSysfs } from '../../src/host/node-sysfs.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -120,7 +120,10 @@ describe('openHost', () => {
     expect(r.kind).toBe('real');
     expect(r.root).toBe('/tmp/some-root');
     expect(r.sysfs).toBeInstanceOf(NodeSysfs);
-    expect(r.netlink).toBeInstanceOf(IpCommand);
+    // ip (execa) is loaded on the first VF call; it answers as IpCommand does
+    expect(r.netlink).toBeInstanceOf(LazyIpCommand);
+    await expect(r.netlink.listVfs('eth0;rm')).rejects.toMatchObject({ code: 'EINVAL' });
+    await expect(r.netlink.setVf('eth0', -1, { trust: true })).rejects.toMatchObject({ code: 'EINVAL' });
     expect((await openHost({})).root).toBe('/');
   });
 });

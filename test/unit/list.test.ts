@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SimKernel } from '../../src/sim/kernel.js';
+import { SimKernel, readSimFile } from '../../src/sim/kernel.js';
 import { EMBEDDED_FIXTURES, hostFromFixture } from '../../src/sim/fixture.js';
 import { HostReader } from '../../src/host/reader.js';
 import { buildListing, formatListing } from '../../src/host/listing.js';
@@ -87,6 +87,35 @@ describe('passthru list', () => {
     expect(r.text).toMatch(/0000:01:00\.0 .*used by win10/);
     expect(r.text).toMatch(/0000:01:00\.1 .*used by win10/);
     expect((await listText(k, '10de:')).text).not.toContain('used by');
+  });
+
+  it('lab host (dump of the real 6.1 lab kernel): the non-PCI mdev parent mtty with its types and mdevs', async () => {
+    const k = new SimKernel(readSimFile(join(here, '..', 'lab', 'lab-host.sim.json'))); // no file: the writes below stay in memory
+    const u = '0c3f2a10-1111-4222-8333-944445555666';
+    await k.write('sys/class/mdev_bus/mtty/mdev_supported_types/mtty-2/create', u);
+    const stateDir = mkdtempSync(join(tmpdir(), 'passthru-list-lab-'));
+    ensureStateDir(stateDir);
+    writeJournal(stateDir, {
+      schema: JOURNAL_SCHEMA,
+      domain: { name: 'serialvm', uuid: '4dea22b3-1d52-d8f3-2516-782e98ab3fa1' },
+      state: 'running',
+      pid: 1,
+      updated: '',
+      holds: { groups: [], devices: [], mdevs: [u], pfs: [] },
+      actions: [],
+    });
+    const r = await listText(k, undefined, { PASSTHRU_STATE_DIR: stateDir });
+    golden('lab-host.txt', r.text);
+    golden('lab-host.json', r.json);
+    // one mtty-2 takes two of the parent's 24 ports: mtty-1 reads 22, as the real kernel's shared pool does
+    expect(r.text).toContain('mdev parent mtty (not a PCI device)\n  mdev type mtty-1 (Single port serial): 22 available\n  mdev type mtty-2 (Dual port serial): 11 available\n');
+    expect(r.text).toContain(`  mdev ${u} mtty-2; used by serialvm\n`);
+    const json = JSON.parse(r.json) as { mdevParents?: { name: string; types: { id: string; availableInstances: number }[]; mdevs?: { uuid: string }[] }[] };
+    expect(json.mdevParents?.map((p) => [p.name, p.types.map((t) => [t.id, t.availableInstances]), p.mdevs?.map((m) => m.uuid)])).toEqual([['mtty', [['mtty-1', 22], ['mtty-2', 11]], [u]]]);
+    // a PCI filter lists PCI devices only
+    const filtered = await listText(k, '::0200');
+    expect(filtered.text).not.toContain('mtty');
+    expect(JSON.parse(filtered.json)).not.toHaveProperty('mdevParents');
   });
 
   it('CLI: a bad filter is one line on stderr, exit 2; --json parses', () => {
