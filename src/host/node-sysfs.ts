@@ -2,7 +2,7 @@
 // production, a materialized tree in tests). Paths that could leave the root ('..', absolute, NUL)
 // are refused before any file is opened, and a write is refused when symlinks would carry it out
 // of the root, so a hostile name can never reach a file we do not own.
-import { accessSync, close, constants, open, readFile, readFileSync, readdirSync, readlinkSync, realpath, write } from 'node:fs';
+import { accessSync, close, closeSync, constants, open, read, readFileSync, readdirSync, readlinkSync, realpath, write } from 'node:fs';
 import { resolve, sep } from 'node:path';
 import { errnoError, type Sysfs } from './sysfs.js';
 import { readTakesDeviceLock } from './device-lock.js';
@@ -49,10 +49,7 @@ export class NodeSysfs implements Sysfs {
   // exit joins the thread pool, and no signal wakes a thread in uninterruptible sleep.
 
   async read(path: string): Promise<string> {
-    if (readTakesDeviceLock(path)) {
-      const full = this.full(path);
-      return new Promise((ok, fail) => readFile(full, UTF8, (err, text) => (err ? fail(err) : ok(text))));
-    }
+    if (readTakesDeviceLock(path)) return readOffThread(this.full(path));
     return readFileSync(this.full(path), UTF8);
   }
 
@@ -95,4 +92,33 @@ export class NodeSysfs implements Sysfs {
 // to load, and these calls do the same system calls (open, one write(2), close; realpath(3)).
 function realpathOf(path: string): Promise<string> {
   return new Promise((ok, fail) => realpath.native(path, (err, real) => (err ? fail(err) : ok(real))));
+}
+
+/**
+ * A whole small file read in the thread pool with two requests (open, then one read of up to a page
+ * per request until the file ends), not readFile's four (open, fstat, read, close): `passthru list`
+ * reads two device-lock attributes per device. A sysfs attribute is at most a page, so one read
+ * usually returns all of it.
+ */
+function readOffThread(full: string): Promise<string> {
+  return new Promise((ok, fail) => {
+    open(full, constants.O_RDONLY, (err, fd) => {
+      if (err) return fail(err);
+      const chunks: Buffer[] = [];
+      const next = (): void => {
+        const buf = Buffer.allocUnsafe(8192);
+        read(fd, buf, 0, buf.length, null, (rerr, n) => {
+          if (rerr) {
+            closeSync(fd);
+            return fail(rerr);
+          }
+          chunks.push(buf.subarray(0, n));
+          if (n === buf.length) return next();
+          closeSync(fd);
+          ok(Buffer.concat(chunks).toString('utf8'));
+        });
+      };
+      next();
+    });
+  });
 }

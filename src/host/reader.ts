@@ -62,15 +62,15 @@ export class HostReader {
     const has = (e: string): boolean => entries.includes(e); // a few dozen names: a scan beats building a set
     // one entry after another: both doors answer synchronously inside (NodeSysfs reads kernel
     // memory, the simulator its state), so side-by-side reads of one device would only add promises
-    const ids = await this.readIds(a, has);
+    // except the two attributes that take the device lock (uevent, driver_override): a real host
+    // reads those in the thread pool, so they go side by side
+    const [ids, override] = await Promise.all([this.readIds(a, has), has('driver_override') ? s.read(layout.pciAttr(a, 'driver_override')) : undefined]);
     const info: PciDeviceInfo = { address: a, vendor: ids.vendor, device: ids.device, class: ids.class, netdevs: [], isBridge: false };
     info.isBridge = info.class.startsWith('0604') || info.class.startsWith('0609');
     if (ids.subsystemVendor !== undefined) info.subsystemVendor = ids.subsystemVendor;
     if (ids.subsystemDevice !== undefined) info.subsystemDevice = ids.subsystemDevice;
-    if (has('driver_override')) {
-      const ov = (await s.read(layout.pciAttr(a, 'driver_override'))).trim();
-      if (ov && ov !== '(null)') info.driverOverride = ov;
-    }
+    const ov = override?.trim();
+    if (ov && ov !== '(null)') info.driverOverride = ov;
     if (ids.driver !== undefined) info.driver = ids.driver;
     if (has('iommu_group')) info.iommuGroup = Number(base(await s.readlink(layout.pciAttr(a, 'iommu_group'))));
     if (has('boot_vga')) info.bootVga = (await s.read(layout.pciAttr(a, 'boot_vga'))).trim() === '1';
