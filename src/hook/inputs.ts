@@ -62,10 +62,26 @@ export async function readLinks(ctx: HookContext, snap: HostSnapshot, vfs: strin
   return links;
 }
 
-/** What the second planning pass (after VF creation) can reuse: creating VFs changes neither. */
+/** What the second planning pass (after VF creation) can reuse: creating VFs changes none of it. */
 export interface PlanMemo {
   mdevDefinitions?: MdevRequest[];
   facts?: { displays: boolean; value: HostFacts };
+  /** The first pass's snapshot, taken before any change (set by the first pass). */
+  snapshot?: HostSnapshot;
+}
+
+/**
+ * The second pass's view of the host: the first snapshot with the devices it lacked (the VFs the
+ * first plan's sriov_numvfs created) read now, with their IOMMU groups and their PFs, which the
+ * count changed. Everything else the first plan touched is in `done`, which the planner skips by
+ * action id whatever the device's state, so a fresh read of it could not change the plan; the
+ * refusals it can still raise are those about the new VFs, and those are read fresh.
+ */
+async function secondPassSnapshot(ctx: HookContext, first: HostSnapshot, req: SnapshotRequest): Promise<HostSnapshot> {
+  const missing = req.devices.filter((a) => !first.devices[a]);
+  const vgpus = req.vgpus?.filter((v) => missing.includes(v));
+  const fresh = await readSnapshot(ctx, { devices: missing, netdevs: [], mdevParents: [], mdevs: [], allMdevParents: false, ...(vgpus?.length ? { vgpus } : {}) });
+  return { ...first, devices: { ...first.devices, ...fresh.devices }, groups: { ...first.groups, ...fresh.groups }, netdevs: { ...first.netdevs, ...fresh.netdevs } };
 }
 
 /** Reads the host and plans prepare for `domain` (again, with `done` skipped, after VF creation). */
@@ -75,7 +91,8 @@ export async function planFromHost(ctx: HookContext, domain: DomainPassthrough, 
   const undescribed = mdevUuids.filter((u) => !described.has(u));
   const mdevDefinitions = (memo.mdevDefinitions ??= await readMdevctlDefinitions(ctx.sysfs, undescribed));
   const parents = [...domain.metadata.mdevs, ...mdevDefinitions].flatMap((m) => (m.parent ? [m.parent] : []));
-  const snap = await readSnapshot(ctx, requestFor(domain, parents));
+  const req = requestFor(domain, parents);
+  const snap = memo.snapshot && done.length ? await secondPassSnapshot(ctx, memo.snapshot, req) : (memo.snapshot = await readSnapshot(ctx, req));
   const vfAddrs = domain.metadata.vfs.flatMap((v) => (v.address ? [formatPciAddress(v.address)] : []));
   const links = await readLinks(ctx, snap, vfAddrs);
   // listing every display costs a read per device: only when the domain would take the boot VGA

@@ -80,6 +80,12 @@ export class SimKernel implements Sysfs, NetLink {
   private anyUnbinding = false;
   /** Reads and writes of this instance waiting for a device lock, resumed when the device is released. */
   private lockWaiters: (() => void)[] = [];
+  /**
+   * JSON of `state` exactly as this instance last saved it, while nothing has changed the state since
+   * (cleared by setState and initialize): the copy a write rolls back to, without serializing the
+   * host once more before every write.
+   */
+  private savedText?: string;
 
   constructor(state: SimFile, opts: SimKernelOptions = {}) {
     this.file = opts.file;
@@ -95,6 +101,7 @@ export class SimKernel implements Sysfs, NetLink {
 
   private setState(state: SimFile): void {
     this.state = state;
+    this.savedText = undefined;
     state.devices ??= [];
     this.reindex();
   }
@@ -136,9 +143,15 @@ export class SimKernel implements Sysfs, NetLink {
   /** Writes the file atomically (temp + rename), so a reader never sees half a host. */
   save(): void {
     if (!this.file) return;
-    saveSimFile(this.file, this.state);
+    this.savedText = saveSimFile(this.file, this.state);
     localGeneration++;
     this.stamp = this.fileStamp();
+    // this instance holds what it just wrote: no need to stat the file again before its next read in
+    // this event-loop turn (other instances still re-check: the generation moved)
+    this.checkedGen = localGeneration;
+    setImmediate(() => {
+      if (this.checkedGen === localGeneration) this.checkedGen = -1;
+    }).unref();
   }
 
   /** The host state as canonical JSON (no write log, counters, faults). */
@@ -181,6 +194,7 @@ export class SimKernel implements Sysfs, NetLink {
 
   /** Completes a fixture into a host: native drivers, the VFs its PFs already have, mdev groups. */
   initialize(): void {
+    this.savedText = undefined;
     for (const d of this.state.devices) if (d.nativeDriver === undefined && d.driver !== undefined) d.nativeDriver = d.driver;
     this.reindex();
     for (const pf of [...this.state.devices]) {
@@ -317,7 +331,7 @@ export class SimKernel implements Sysfs, NetLink {
     if (d.kind === 'hang') return new Promise<void>(() => {}); // a stuck kernel write: never settles
     if (d.kind === 'fail') throw d.error;
     // apply on a copy, so a refused write leaves the host exactly as it was
-    const before = JSON.stringify(this.state);
+    const before = this.savedText ?? JSON.stringify(this.state);
     try {
       apply();
     } catch (err) {
@@ -328,6 +342,7 @@ export class SimKernel implements Sysfs, NetLink {
         return this.waitForLock(async () => {});
       }
       this.setState(JSON.parse(before) as SimFile);
+      if (this.file) this.savedText = before; // the state is that text again
       if (err instanceof WriteBlocks) return this.waitForLock(() => this.write(path, data));
       throw err;
     }

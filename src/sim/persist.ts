@@ -13,10 +13,13 @@ export function writeSimFile(file: string, state: SimFile): void {
  * compact and with keys in whatever order the writes left them, which costs a fraction of sorting
  * them again on every write. Comparisons go through canonicalState (or `passthru sim state`), which
  * sorts. Devices and mdevs stay in address order: the simulator's own iteration order depends on it.
+ * Returns the text written: the saving SimKernel keeps it as its copy of the state for rollback.
  */
-export function saveSimFile(file: string, state: SimFile): void {
+export function saveSimFile(file: string, state: SimFile): string {
   normalizeOrder(state);
-  writeAtomically(file, JSON.stringify(state));
+  const text = JSON.stringify(state);
+  writeAtomically(file, text);
+  return text;
 }
 
 function writeAtomically(file: string, text: string): void {
