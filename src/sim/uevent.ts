@@ -4,18 +4,11 @@
 // PCI_CLASS=%04X of the 24-bit class (so '30000' for 0x030000, 'C0330' for 0x0c0330),
 // PCI_ID=%04X:%04X, PCI_SUBSYS_ID=%04X:%04X, PCI_SLOT_NAME=, MODALIAS=pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X.
 // No OF_* lines (x86 PCI devices have no device-tree node) and no DEVTYPE (pci_dev_type has no name).
+import type { SimDevice } from './state.js';
 
-export interface UeventDevice {
-  address: string;
-  vendor: string;
-  device: string;
-  class: string;
-  /** Absent: the vendor, as the simulator's subsystem_vendor attribute says. */
-  subsystemVendor?: string;
-  /** Absent: 0000, as the simulator's subsystem_device attribute says. */
-  subsystemDevice?: string;
-  driver?: string;
-}
+/** What uevent prints of a device; an absent subsystem vendor prints the vendor and an absent
+ * subsystem device 0000, as the simulator's subsystem_* attributes say. */
+export type UeventDevice = Pick<SimDevice, 'address' | 'vendor' | 'device' | 'class' | 'subsystemVendor' | 'subsystemDevice' | 'driver'>;
 
 /** Upper-case hex without 0x, at least `width` digits, as %0<width>X prints it. */
 function hx(h: string, width: number): string {
