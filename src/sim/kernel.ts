@@ -550,12 +550,13 @@ export class SimKernel implements Sysfs, NetLink {
       const s = p.split('/');
       let changed = false;
       for (let i = 3; i < s.length && !changed; i++) {
-        let n: Node;
+        let n: Node | undefined;
         try {
-          n = this.lookup(s.slice(0, i).join('/'), path);
+          n = this.find(s.slice(0, i).join('/'));
         } catch {
           return p;
         }
+        if (n === undefined) return p;
         if (n.t === 'link' && n.to) {
           const np = [...n.to.split('/').filter((x) => x !== '.'), ...s.slice(i)].join('/');
           if (np !== p) {
@@ -601,6 +602,16 @@ export class SimKernel implements Sysfs, NetLink {
   }
 
   lookup(p: string, original: string): Node {
+    const n = this.find(p);
+    if (n === undefined) throw enoent(original);
+    return n;
+  }
+
+  /**
+   * The node at root-relative path p (links not followed), or undefined when there is none: resolveLinks
+   * probes every prefix of a path with it, and a miss there costs no Error (a stack capture) per probe.
+   */
+  private find(p: string): Node | undefined {
     const file = this.state.files?.[p];
     if (file !== undefined) return { t: 'file', get: () => file, set: p.startsWith('etc/') ? (v) => void (this.state.files![p] = v) : undefined };
     // most lookups of a plan and of `passthru list`: a PCI device or one of its attributes, without the generic split
@@ -608,32 +619,40 @@ export class SimKernel implements Sysfs, NetLink {
       const slash = p.indexOf('/', PCI_DEVICES.length);
       const rest = slash < 0 ? [p.slice(PCI_DEVICES.length)] : p.indexOf('/', slash + 1) < 0 ? [p.slice(PCI_DEVICES.length, slash), p.slice(slash + 1)] : undefined;
       // what sysNode does for bus/pci/devices/D[/ATTR], without its generic walk
-      if (rest && rest[0] !== '' && rest[1] !== '') return this.pciDeviceNode(rest) ?? this.missing(this.filesUnder(p), original);
+      if (rest && rest[0] !== '' && rest[1] !== '') return this.pciDeviceNode(rest) ?? this.missing(p);
     }
     const s = p.split('/');
-    const dirOfFiles = this.state.files ? this.filesUnder(p) : [];
+    // the extra files under p are listed only where they are needed (a miss, or dev and var listings)
+    const filesHere = (): string[] => (this.state.files ? this.filesUnder(p) : []);
     switch (s[0]) {
       case 'sys':
-        return this.sysNode(s.slice(1), p) ?? this.missing(dirOfFiles, original);
+        return this.sysNode(s.slice(1), p) ?? this.missing(p);
       case 'proc':
-        return this.procNode(p) ?? this.missing(dirOfFiles, original);
+        return this.procNode(p) ?? this.missing(p);
       case 'dev':
-        if (p === 'dev') return { t: 'dir', entries: () => ['vfio', ...dirOfFiles] };
+        if (p === 'dev') {
+          const dirOfFiles = filesHere();
+          return { t: 'dir', entries: () => ['vfio', ...dirOfFiles] };
+        }
         if (p === 'dev/vfio') return { t: 'dir', entries: () => this.vfioEntries() };
         if (s[1] === 'vfio' && s.length === 3 && this.vfioEntries().includes(s[2]!)) return { t: 'file', get: () => '' };
-        return this.missing(dirOfFiles, original);
+        return this.missing(p);
       case 'var':
         if (p === 'var/log/dmesg' && this.state.dmesg) return { t: 'file', get: () => this.state.dmesg!.map((l) => l + '\n').join('') };
-        if ((p === 'var' || p === 'var/log') && this.state.dmesg) return { t: 'dir', entries: () => [p === 'var' ? 'log' : 'dmesg', ...dirOfFiles] };
-        return this.missing(dirOfFiles, original);
+        if ((p === 'var' || p === 'var/log') && this.state.dmesg) {
+          const dirOfFiles = filesHere();
+          return { t: 'dir', entries: () => [p === 'var' ? 'log' : 'dmesg', ...dirOfFiles] };
+        }
+        return this.missing(p);
       default:
-        return this.missing(dirOfFiles, original);
+        return this.missing(p);
     }
   }
 
-  private missing(entries: string[], original: string): Node {
-    if (entries.length) return { t: 'dir', entries: () => entries };
-    throw enoent(original);
+  /** A directory that only extra files make (etc, etc/modprobe.d, …), or nothing. */
+  private missing(p: string): Node | undefined {
+    const entries = this.state.files ? this.filesUnder(p) : [];
+    return entries.length ? { t: 'dir', entries: () => entries } : undefined;
   }
 
   /** Names directly under directory p among the extra files. */
