@@ -26,6 +26,8 @@ const MAC = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/;
 const hex0x = (v: string): string => `0x${v.toLowerCase()}\n`;
 /** Bumped by every save in this process, so other instances re-check the file. */
 let localGeneration = 0;
+/** A stamp no file has (fileStamp gives ino:size:mtime or undefined). */
+const UNKNOWN_STAMP = 'unknown';
 const enoent = (path: string) => errnoError('ENOENT', 'no such file or directory', path);
 
 /**
@@ -86,6 +88,11 @@ export class SimKernel implements Sysfs, NetLink {
    * host once more before every write.
    */
   private savedText?: string;
+  /**
+   * The file holds this instance's last save (savedText) unless another process replaced it since:
+   * the next refresh compares the two instead of a stat after every save (13 per prepare).
+   */
+  private stampPending = false;
 
   constructor(state: SimFile, opts: SimKernelOptions = {}) {
     this.file = opts.file;
@@ -134,9 +141,26 @@ export class SimKernel implements Sysfs, NetLink {
       if (this.checkedGen === localGeneration) this.checkedGen = -1;
     }).unref();
     const now = this.fileStamp();
+    if (this.stampPending) {
+      this.stampPending = false;
+      // the stamp of this instance's last save is taken here, once, not by a stat after every save: if
+      // the file still holds exactly the text that save wrote, the state in memory is the file's
+      if (this.savedText !== undefined && now !== undefined && this.fileText() === this.savedText) {
+        this.stamp = now;
+        return;
+      }
+    }
     if (now !== this.stamp) {
       this.setState(readSimFile(this.file));
       this.stamp = now;
+    }
+  }
+
+  private fileText(): string | undefined {
+    try {
+      return readFileSync(this.file!, 'utf8');
+    } catch {
+      return undefined;
     }
   }
 
@@ -145,7 +169,8 @@ export class SimKernel implements Sysfs, NetLink {
     if (!this.file) return;
     this.savedText = saveSimFile(this.file, this.state);
     localGeneration++;
-    this.stamp = this.fileStamp();
+    this.stamp = UNKNOWN_STAMP; // never a file's: the next refresh re-reads unless the file is still this save
+    this.stampPending = true;
     // this instance holds what it just wrote: no need to stat the file again before its next read in
     // this event-loop turn (other instances still re-check: the generation moved)
     this.checkedGen = localGeneration;
@@ -252,8 +277,7 @@ export class SimKernel implements Sysfs, NetLink {
     this.refresh();
     this.reads++;
     try {
-      this.follow(path);
-      return true;
+      return this.tryFollow(path) !== undefined;
     } catch {
       return false;
     }
@@ -550,12 +574,13 @@ export class SimKernel implements Sysfs, NetLink {
       const s = p.split('/');
       let changed = false;
       for (let i = 3; i < s.length && !changed; i++) {
-        let n: Node;
+        let n: Node | undefined;
         try {
-          n = this.lookup(s.slice(0, i).join('/'), path);
+          n = this.find(s.slice(0, i).join('/'));
         } catch {
           return p;
         }
+        if (n === undefined) return p;
         if (n.t === 'link' && n.to) {
           const np = [...n.to.split('/').filter((x) => x !== '.'), ...s.slice(i)].join('/');
           if (np !== p) {
@@ -570,13 +595,16 @@ export class SimKernel implements Sysfs, NetLink {
   }
 
   private follow(path: string): Node {
-    const p = this.resolveLinks(checkPath(path));
-    const n = this.lookup(p, path);
-    if (n.t === 'link') {
-      if (!n.to) throw enoent(path);
-      return this.lookup(this.resolveLinks(n.to), path);
-    }
+    const n = this.tryFollow(path);
+    if (n === undefined) throw enoent(path);
     return n;
+  }
+
+  /** follow without an Error for a path that does not exist (exists() asks about optional entries). */
+  private tryFollow(path: string): Node | undefined {
+    const n = this.find(this.resolveLinks(checkPath(path)));
+    if (n?.t !== 'link') return n;
+    return n.to ? this.find(this.resolveLinks(n.to)) : undefined;
   }
 
   /** Where a PCI device lives under sys/devices (ancestors first). */
@@ -601,6 +629,16 @@ export class SimKernel implements Sysfs, NetLink {
   }
 
   lookup(p: string, original: string): Node {
+    const n = this.find(p);
+    if (n === undefined) throw enoent(original);
+    return n;
+  }
+
+  /**
+   * The node at root-relative path p (links not followed), or undefined when there is none: resolveLinks
+   * probes every prefix of a path with it, and a miss there costs no Error (a stack capture) per probe.
+   */
+  private find(p: string): Node | undefined {
     const file = this.state.files?.[p];
     if (file !== undefined) return { t: 'file', get: () => file, set: p.startsWith('etc/') ? (v) => void (this.state.files![p] = v) : undefined };
     // most lookups of a plan and of `passthru list`: a PCI device or one of its attributes, without the generic split
@@ -608,32 +646,40 @@ export class SimKernel implements Sysfs, NetLink {
       const slash = p.indexOf('/', PCI_DEVICES.length);
       const rest = slash < 0 ? [p.slice(PCI_DEVICES.length)] : p.indexOf('/', slash + 1) < 0 ? [p.slice(PCI_DEVICES.length, slash), p.slice(slash + 1)] : undefined;
       // what sysNode does for bus/pci/devices/D[/ATTR], without its generic walk
-      if (rest && rest[0] !== '' && rest[1] !== '') return this.pciDeviceNode(rest) ?? this.missing(this.filesUnder(p), original);
+      if (rest && rest[0] !== '' && rest[1] !== '') return this.pciDeviceNode(rest) ?? this.missing(p);
     }
     const s = p.split('/');
-    const dirOfFiles = this.state.files ? this.filesUnder(p) : [];
+    // the extra files under p are listed only where they are needed (a miss, or dev and var listings)
+    const filesHere = (): string[] => (this.state.files ? this.filesUnder(p) : []);
     switch (s[0]) {
       case 'sys':
-        return this.sysNode(s.slice(1), p) ?? this.missing(dirOfFiles, original);
+        return this.sysNode(s.slice(1), p) ?? this.missing(p);
       case 'proc':
-        return this.procNode(p) ?? this.missing(dirOfFiles, original);
+        return this.procNode(p) ?? this.missing(p);
       case 'dev':
-        if (p === 'dev') return { t: 'dir', entries: () => ['vfio', ...dirOfFiles] };
+        if (p === 'dev') {
+          const dirOfFiles = filesHere();
+          return { t: 'dir', entries: () => ['vfio', ...dirOfFiles] };
+        }
         if (p === 'dev/vfio') return { t: 'dir', entries: () => this.vfioEntries() };
         if (s[1] === 'vfio' && s.length === 3 && this.vfioEntries().includes(s[2]!)) return { t: 'file', get: () => '' };
-        return this.missing(dirOfFiles, original);
+        return this.missing(p);
       case 'var':
         if (p === 'var/log/dmesg' && this.state.dmesg) return { t: 'file', get: () => this.state.dmesg!.map((l) => l + '\n').join('') };
-        if ((p === 'var' || p === 'var/log') && this.state.dmesg) return { t: 'dir', entries: () => [p === 'var' ? 'log' : 'dmesg', ...dirOfFiles] };
-        return this.missing(dirOfFiles, original);
+        if ((p === 'var' || p === 'var/log') && this.state.dmesg) {
+          const dirOfFiles = filesHere();
+          return { t: 'dir', entries: () => [p === 'var' ? 'log' : 'dmesg', ...dirOfFiles] };
+        }
+        return this.missing(p);
       default:
-        return this.missing(dirOfFiles, original);
+        return this.missing(p);
     }
   }
 
-  private missing(entries: string[], original: string): Node {
-    if (entries.length) return { t: 'dir', entries: () => entries };
-    throw enoent(original);
+  /** A directory that only extra files make (etc, etc/modprobe.d, …), or nothing. */
+  private missing(p: string): Node | undefined {
+    const entries = this.state.files ? this.filesUnder(p) : [];
+    return entries.length ? { t: 'dir', entries: () => entries } : undefined;
   }
 
   /** Names directly under directory p among the extra files. */

@@ -1,6 +1,6 @@
 // SimKernel write semantics, one test per kernel rule (see test/lab/FINDINGS.md for the real values).
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SimKernel } from '../../src/sim/kernel.js';
@@ -250,6 +250,23 @@ describe('SimKernel persistence and faults', () => {
     const doc = JSON.parse(readFileSync(f, 'utf8'));
     expect(doc.writeLog).toEqual([{ path: dev(GPU, 'driver_override'), data: 'vfio-pci' }]);
     expect(b.canonical()).toBe(a.canonical());
+  });
+
+  it('after its own save an instance keeps its state, and still sees a file another writer replaced', async () => {
+    const f = file();
+    const a = new SimKernel(hostFromFixture(structuredClone(EMBEDDED_FIXTURES.workstation) as SimHostState), { file: f });
+    a.save();
+    await a.write(dev(GPU, 'driver_override'), 'vfio-pci');
+    const held = a.state;
+    await new Promise((r) => setImmediate(r)); // a later event-loop turn: the next read checks the file
+    expect(await a.read(dev(GPU, 'driver_override'))).toBe('vfio-pci\n');
+    expect(a.state).toBe(held); // the file is still its own save: not parsed again
+    await a.write(dev(GPU, 'driver_override'), 'pci-stub');
+    // another process replaces the file right after that save (same length, so only the text differs)
+    writeFileSync(f, readFileSync(f, 'utf8').replace('"driverOverride":"pci-stub"', '"driverOverride":"nouveau"'));
+    await new Promise((r) => setImmediate(r));
+    expect(await a.read(dev(GPU, 'driver_override'))).toBe('nouveau\n');
+    expect(a.state).not.toBe(held);
   });
 
   it('a refused write leaves the host byte-identical and is not logged', async () => {
