@@ -1,9 +1,12 @@
-// Bundles the operator CLI into one ESM file so a call loads one file; only rarely used parts are
-// split into chunks loaded by import() when needed.
+// Bundles the operator CLI into one ESM file (dist/passthru.mjs) so a call loads one file; only
+// rarely used parts are split into chunks loaded by import() when needed.
 // The hook and xmlfix are built differently (libvirt starts a fresh node for each prepare/release,
 // and xmlfix is one short call in a pipeline, so start-up is most of their cost): each is a
 // CommonJS script (no ESM loader, no module facades) run by a small loader (dist/hook.cjs,
-// dist/xmlfix.cjs) with V8's compiled code cached at build time (src/start/code-cache-load.ts).
+// dist/xmlfix.js) with V8's compiled code cached at build time (src/start/code-cache-load.ts).
+// dist/ is a CommonJS package scope (dist/package.json): the package is "type": "module", and a .js
+// file there would start node's ESM loader (~20M instructions, a quarter of `node -e 0`) before a
+// line of xmlfix runs. The ESM bundles are .mjs; dist/passthru.js and dist/hook.js are doors.
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,6 +30,7 @@ await Promise.all(
       entryPoints: { [name]: entry },
       outdir: next,
       chunkNames: `chunks/${name}-[name]-[hash]`,
+      outExtension: { '.js': '.mjs' },
       splitting: true,
       format: 'esm',
       banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
@@ -68,38 +72,33 @@ await Promise.all([
   build({ ...common, stdin: { contents: "export { execa } from 'execa';", resolveDir: '.' }, outfile: `${next}/execa.cjs`, format: 'cjs', minify: true }),
 ]);
 
-/** The loader of one program (dist/NAME.cjs) and its V8 code cache, from a training run (scripts/code-cache.mjs). */
-async function cachedStart(name) {
+/** The loader of one program (dist/hook.cjs, which hooks/qemu runs; dist/xmlfix.js, the bin) and its V8 code cache, from training runs (scripts/code-cache.mjs). */
+async function cachedStart(name, loader) {
   const bundleHash = createHash('sha256').update(readFileSync(`${next}/${name}-main.cjs`)).digest('hex').slice(0, 16);
   const cacheName = `${name}-main.${bundleHash}.v8cache`;
   await build({
     ...common,
     entryPoints: ['src/start/code-cache-load.ts'],
-    outfile: `${next}/${name}.cjs`,
+    outfile: `${next}/${loader}`,
     format: 'cjs',
     define: { START_BUNDLE: JSON.stringify(`${name}-main.cjs`), START_CODE_CACHE: JSON.stringify(cacheName) },
-    ...(name === 'xmlfix' ? { banner: { js: '#!/usr/bin/env node' } } : {}),
+    ...(loader.endsWith('.js') ? { banner: { js: '#!/usr/bin/env node' } } : {}),
   });
   // a build where it cannot be made still works (compiled at each start)
   const train = spawnSync(process.execPath, [join('scripts', 'code-cache.mjs'), next, name, cacheName], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
   if (train.status !== 0) console.warn(`build: no code cache for ${name} (its start-up stays slower): ${(train.stderr || train.stdout).trim().split('\n').pop()}`);
 }
+writeFileSync(`${next}/package.json`, `${JSON.stringify({ '//': 'CommonJS scope for the bins and the hook (see scripts/build.mjs); the ESM bundles are .mjs', type: 'commonjs' })}\n`);
 // dist/hook.js: the door older entries and scripts call; the hook itself is hook.cjs
 writeFileSync(
   `${next}/hook.js`,
-  "// passthru's libvirt hook (prepare, start, release): the program is dist/hook.cjs, which `passthru install`\n// writes into hooks/qemu; this ESM door to it stays for callers of dist/hook.js.\nimport { createRequire } from 'node:module';\ncreateRequire(import.meta.url)('./hook.cjs');\n",
+  "// passthru's libvirt hook (prepare, start, release): the program is dist/hook.cjs, which `passthru install`\n// writes into hooks/qemu; this door to it stays for callers of dist/hook.js.\nrequire('./hook.cjs');\n",
 );
-// dist/xmlfix.js: the package's bin. The package is "type": "module", so a .js file starts node's
-// ESM loader (~20M instructions, a quarter of `node -e 0`); dist/xmlfix.cjs is the same program
-// without it, for callers that want the fastest start.
-writeFileSync(
-  `${next}/xmlfix.js`,
-  "#!/usr/bin/env node\n// xmlfix: the program is dist/xmlfix.cjs (started with a V8 code cache); this is the package's bin.\nimport { createRequire } from 'node:module';\ncreateRequire(import.meta.url)('./xmlfix.cjs');\n",
-  { mode: 0o755 },
-);
+// dist/passthru.js: the operator CLI's bin, a door to its ESM bundle
+writeFileSync(`${next}/passthru.js`, "#!/usr/bin/env node\n// passthru, the operator CLI: the program is the ESM bundle dist/passthru.mjs.\nimport('./passthru.mjs');\n", { mode: 0o755 });
 // the passthru CLI builds the simulated host the hook's training runs on
-await cachedStart('hook');
-await cachedStart('xmlfix');
+await cachedStart('hook', 'hook.cjs');
+await cachedStart('xmlfix', 'xmlfix.js');
 
 const old = `dist.old-${process.pid}`;
 try {

@@ -17,11 +17,11 @@ const [distArg, name, cacheName, op] = process.argv.slice(2);
 const dist = resolve(distArg);
 const bundle = join(dist, `${name}-main.cjs`);
 const cacheFile = join(dist, cacheName);
-/** One training run: this script again, running the bundle as dist/NAME.cjs would with ARGS. */
+/** One training run: this script again, running the bundle as its loader (dist/hook.cjs, dist/xmlfix.js) would with ARGS. */
 const train = (args, opts) => spawnSync(process.execPath, [process.argv[1], dist, name, cacheName, 'run', ...args], { encoding: 'utf8', ...opts });
 
 if (op) {
-  // one training run, as dist/NAME.cjs runs the bundle, writing the cache when the program exits
+  // one training run, as the loader runs the bundle, writing the cache when the program exits
   // (xmlfix --check exits 1 for a change: the caller checks the status it expects)
   let cachedData;
   try {
@@ -37,7 +37,7 @@ if (op) {
     renameSync(tmp, cacheFile);
   });
   const mod = { exports: {} };
-  process.argv = [process.execPath, join(dist, `${name}.cjs`), ...process.argv.slice(6)];
+  process.argv = [process.execPath, join(dist, name === 'xmlfix' ? 'xmlfix.js' : 'hook.cjs'), ...process.argv.slice(6)];
   script.runInThisContext()(mod.exports, createRequire(bundle), mod, bundle, dist);
 } else if (name === 'xmlfix') {
   const fixture = resolve('fixtures/xml/domain-q35.xml');

@@ -1,4 +1,4 @@
-// dist/hook.cjs and dist/xmlfix.cjs: start a program bundle (dist/hook-main.cjs, dist/xmlfix-main.cjs)
+// dist/hook.cjs and dist/xmlfix.js: start a program bundle (dist/hook-main.cjs, dist/xmlfix-main.cjs)
 // with V8's compiled code for it taken from a cache written at build time (scripts/code-cache.mjs),
 // so a run does not parse and compile its bundle again: libvirt starts a fresh node for every
 // prepare and release, and xmlfix is one short call in a pipeline.

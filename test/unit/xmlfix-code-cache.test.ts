@@ -1,7 +1,7 @@
-// dist/xmlfix.cjs runs the xmlfix bundle with V8's code cache from the build; a missing or foreign
-// cache must change nothing but speed, and dist/xmlfix.js (the bin) must reach the same program.
+// dist/xmlfix.js (the bin) runs the xmlfix bundle with V8's code cache from the build, as a
+// CommonJS script (dist/package.json); a missing or foreign cache must change nothing but speed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -10,7 +10,8 @@ import { distDir, nodeBin } from '../support/paths.js';
 import { applyEdits } from '../../src/cli/xmlfix/apply.js';
 
 const fixture = resolve('fixtures/xml/domain-q35.xml');
-let dir: string;
+let root: string;
+let dir: string; // root/dist
 const cacheName = (): string => {
   const names = readdirSync(dir).filter((n) => /^xmlfix-main\..*\.v8cache$/.test(n));
   expect(names).toHaveLength(1);
@@ -23,13 +24,17 @@ const run = (script: string, ...args: string[]) => {
 let expected: ReturnType<typeof run>;
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'passthru-xmlfix-cache-'));
-  // the bin, its loader, bundle and cache, and the files it requires when first used
+  // as in the package: a "type": "module" package.json above dist/, and in dist/ the bin (the
+  // loader), its bundle and cache, the files it requires when first used, and the package.json
+  // that makes dist/ a CommonJS scope
+  root = mkdtempSync(join(tmpdir(), 'passthru-xmlfix-cache-'));
+  writeFileSync(join(root, 'package.json'), '{"type":"module"}\n');
+  dir = join(root, 'dist');
+  mkdirSync(dir);
   for (const n of readdirSync(distDir)) if (/^xmlfix|^execa\.cjs$|^hook-ip\.cjs$|^package\.json$/.test(n)) copyFileSync(join(distDir, n), join(dir, n));
-  writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n'); // as the package's own, for dist/xmlfix.js
-  expected = run('xmlfix.cjs');
+  expected = run('xmlfix.js');
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('the xmlfix code cache', () => {
   it('is one the node that built it accepts, for the bundle beside it', () => {
@@ -38,29 +43,27 @@ describe('the xmlfix code cache', () => {
     expect(s.cachedDataRejected).toBe(false);
   });
 
-  it('runs the edit with the cache, through dist/xmlfix.js too', async () => {
+  it('runs the edit with the cache', async () => {
     expect(expected.status).toBe(0);
     expect(expected.stderr).toBe('');
     const noHost = { all: false, host: () => Promise.reject(new Error('no host in this test')) };
     expect(expected.stdout).toBe(await applyEdits(readFileSync(fixture, 'utf8'), [{ flag: 'add-hostdev', value: '01:00.0' }], noHost));
     expect(expected.stdout).toContain("<address domain='0x0000' bus='0x01' slot='0x00' function='0x0'/>");
-    expect(run('xmlfix.js')).toEqual(expected);
   });
 
   it('loads the parts a plain edit leaves out (diff, check) when asked', () => {
-    const diff = run('xmlfix.cjs', '--diff');
+    const diff = run('xmlfix.js', '--diff');
     expect([diff.status, diff.stderr]).toEqual([0, '']);
     expect(diff.stdout).toMatch(/^--- .*\n\+\+\+ .*\n@@ /);
     expect(diff.stdout).toContain("+        <address domain='0x0000' bus='0x01' slot='0x00' function='0x0'/>");
-    expect(run('xmlfix.cjs', '--check').status).toBe(1);
+    expect(run('xmlfix.js', '--check').status).toBe(1);
   });
 
   it('runs the same when V8 rejects the cache, or when it is missing', () => {
     const name = cacheName();
     writeFileSync(join(dir, name), Buffer.alloc(4096, 7)); // not a V8 cache at all
-    expect(run('xmlfix.cjs')).toEqual(expected);
     expect(run('xmlfix.js')).toEqual(expected);
     rmSync(join(dir, name));
-    expect(run('xmlfix.cjs')).toEqual(expected);
+    expect(run('xmlfix.js')).toEqual(expected);
   });
 });
