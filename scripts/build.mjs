@@ -1,10 +1,12 @@
-// Bundles each CLI into one ESM file so a call loads one file: start-up time matters for a pipeline
-// tool and a libvirt hook. Each entry is built on its own, so the code it always needs sits in its
-// own file instead of chunks shared with the other entries; only rarely used parts (validation,
-// diff, host lookups) are split into chunks loaded by import() when needed.
-// The hook is built differently (libvirt starts a fresh node for each prepare/release, so its
-// start-up is most of its cost): a CommonJS script (no ESM loader, no module facades) run by the
-// small dist/hook.cjs with V8's compiled code cached at build time (src/hook/load.ts).
+// Bundles the operator CLI into one ESM file (dist/passthru.mjs) so a call loads one file; only
+// rarely used parts are split into chunks loaded by import() when needed.
+// The hook and xmlfix are built differently (libvirt starts a fresh node for each prepare/release,
+// and xmlfix is one short call in a pipeline, so start-up is most of their cost): each is a
+// CommonJS script (no ESM loader, no module facades) run by a small loader (dist/hook.cjs,
+// dist/xmlfix.js) with V8's compiled code cached at build time (src/start/code-cache-load.ts).
+// dist/ is a CommonJS package scope (dist/package.json): the package is "type": "module", and a .js
+// file there would start node's ESM loader (~20M instructions, a quarter of `node -e 0`) before a
+// line of xmlfix runs. The ESM bundles are .mjs; dist/passthru.js and dist/hook.js are doors.
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,7 +16,6 @@ import { join } from 'node:path';
 (await import('../src/config/generate-validators.mjs')).writeValidators(); // schemas -> standalone validators
 
 const entries = {
-  xmlfix: 'src/cli/xmlfix.ts',
   passthru: 'src/cli/passthru.ts',
 };
 
@@ -29,6 +30,7 @@ await Promise.all(
       entryPoints: { [name]: entry },
       outdir: next,
       chunkNames: `chunks/${name}-[name]-[hash]`,
+      outExtension: { '.js': '.mjs' },
       splitting: true,
       format: 'esm',
       banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
@@ -36,44 +38,67 @@ await Promise.all(
   ),
 );
 
-// ---- the hook ----------------------------------------------------------------------------------
-// `ip` (through execa, ~120 KB) serves only the real host: its own file, required when first used.
-const ipCommandApart = {
-  name: 'ip-command-apart',
+// ---- the hook and xmlfix: CommonJS scripts started with a V8 code cache -----------------------
+// `ip` and xmllint's runner (execa, ~120 KB) serve only the real host and --validate: their own
+// files, required when first used.
+const apart = (filter, file) => ({
+  name: `apart-${file}`,
   setup(b) {
-    b.onResolve({ filter: /\/ip-command\.js$/ }, () => ({ path: './hook-ip.cjs', external: true }));
+    b.onResolve({ filter }, () => ({ path: `./${file}`, external: true }));
   },
-};
-await Promise.all([
+});
+const ipCommandApart = apart(/\/ip-command\.js$/, 'hook-ip.cjs');
+const execaApart = apart(/^execa$/, 'execa.cjs');
+const cjsProgram = (entry, name, plugins) =>
   build({
     ...common,
-    entryPoints: ['src/hook/main.ts'],
-    outfile: `${next}/hook-main.cjs`,
+    entryPoints: [entry],
+    outfile: `${next}/${name}-main.cjs`,
     format: 'cjs',
     // no whitespace: less to read on each start. Names are kept (not minified): measured, renaming
     // saves less than keeping the class names (keepNames) costs at each start
     minifyWhitespace: true,
-    plugins: [ipCommandApart],
+    plugins,
     // import() becomes require(): a vm.Script has no module loader behind it
     supported: { 'dynamic-import': false },
-    // the CommonJS function wrapper, spelled out so dist/hook.cjs compiles the file as it is
+    // the CommonJS function wrapper, spelled out so the loader compiles the file as it is
     banner: { js: '(function (exports, require, module, __filename, __dirname) {' },
     footer: { js: '\n})' },
-  }),
+  });
+await Promise.all([
+  cjsProgram('src/hook/main.ts', 'hook', [ipCommandApart]),
+  cjsProgram('src/cli/xmlfix.ts', 'xmlfix', [ipCommandApart, execaApart]),
   build({ ...common, entryPoints: ['src/host/ip-command.ts'], outfile: `${next}/hook-ip.cjs`, format: 'cjs', minify: true }),
+  build({ ...common, stdin: { contents: "export { execa } from 'execa';", resolveDir: '.' }, outfile: `${next}/execa.cjs`, format: 'cjs', minify: true }),
 ]);
-const bundleHash = createHash('sha256').update(readFileSync(`${next}/hook-main.cjs`)).digest('hex').slice(0, 16);
-const cacheName = `hook-main.${bundleHash}.v8cache`;
-await build({ ...common, entryPoints: ['src/hook/load.ts'], outfile: `${next}/hook.cjs`, format: 'cjs', define: { HOOK_CODE_CACHE: JSON.stringify(cacheName) } });
+
+/** The loader of one program (dist/hook.cjs, which hooks/qemu runs; dist/xmlfix.js, the bin) and its V8 code cache, from training runs (scripts/code-cache.mjs). */
+async function cachedStart(name, loader) {
+  const bundleHash = createHash('sha256').update(readFileSync(`${next}/${name}-main.cjs`)).digest('hex').slice(0, 16);
+  const cacheName = `${name}-main.${bundleHash}.v8cache`;
+  await build({
+    ...common,
+    entryPoints: ['src/start/code-cache-load.ts'],
+    outfile: `${next}/${loader}`,
+    format: 'cjs',
+    define: { START_BUNDLE: JSON.stringify(`${name}-main.cjs`), START_CODE_CACHE: JSON.stringify(cacheName) },
+    ...(loader.endsWith('.js') ? { banner: { js: '#!/usr/bin/env node' } } : {}),
+  });
+  // a build where it cannot be made still works (compiled at each start)
+  const train = spawnSync(process.execPath, [join('scripts', 'code-cache.mjs'), next, name, cacheName], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+  if (train.status !== 0) console.warn(`build: no code cache for ${name} (its start-up stays slower): ${(train.stderr || train.stdout).trim().split('\n').pop()}`);
+}
+writeFileSync(`${next}/package.json`, `${JSON.stringify({ '//': 'CommonJS scope for the bins and the hook (see scripts/build.mjs); the ESM bundles are .mjs', type: 'commonjs' })}\n`);
 // dist/hook.js: the door older entries and scripts call; the hook itself is hook.cjs
 writeFileSync(
   `${next}/hook.js`,
-  "// passthru's libvirt hook (prepare, start, release): the program is dist/hook.cjs, which `passthru install`\n// writes into hooks/qemu; this ESM door to it stays for callers of dist/hook.js.\nimport { createRequire } from 'node:module';\ncreateRequire(import.meta.url)('./hook.cjs');\n",
+  "// passthru's libvirt hook (prepare, start, release): the program is dist/hook.cjs, which `passthru install`\n// writes into hooks/qemu; this door to it stays for callers of dist/hook.js.\nrequire('./hook.cjs');\n",
 );
-// V8's code for the functions a prepare and a release run, from a training run on a simulated host;
-// a build where it cannot be made still works (compiled at each start)
-const train = spawnSync(process.execPath, [join('scripts', 'hook-code-cache.mjs'), next, cacheName], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
-if (train.status !== 0) console.warn(`build: no code cache for the hook (its start-up stays slower): ${(train.stderr || train.stdout).trim().split('\n').pop()}`);
+// dist/passthru.js: the operator CLI's bin, a door to its ESM bundle
+writeFileSync(`${next}/passthru.js`, "#!/usr/bin/env node\n// passthru, the operator CLI: the program is the ESM bundle dist/passthru.mjs.\nimport('./passthru.mjs');\n", { mode: 0o755 });
+// the passthru CLI builds the simulated host the hook's training runs on
+await cachedStart('hook', 'hook.cjs');
+await cachedStart('xmlfix', 'xmlfix.js');
 
 const old = `dist.old-${process.pid}`;
 try {

@@ -1,5 +1,8 @@
 // `xmlfix`: libvirt XML in, libvirt XML out, changing only what the edits ask for.
-import { fs } from './xmlfix/builtins.js';
+// Bundled as a CommonJS script (dist/xmlfix-main.cjs) started with V8's code cache (see
+// src/start/code-cache-load.ts): no top-level await and no import.meta here; node built-ins are
+// plain require() calls there, and import() of the rarely used parts becomes a lazy require().
+import { readFileSync } from 'node:fs';
 import { oneLine, PassthruError } from '../errors.js';
 import { checkXmlInput } from '../xml/guard.js';
 import { writeStdout } from './xmlfix/stdout.js';
@@ -70,7 +73,7 @@ async function emit(args: XmlfixArgs, results: Result[], created: boolean): Prom
 
 function readInput(file: string): Buffer {
   try {
-    return fs.readFileSync(file === '-' ? 0 : file);
+    return readFileSync(file === '-' ? 0 : file);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     throw new PassthruError(`cannot read '${file}': ${e.code ?? ''} ${e.message.replace(/^[A-Z]+: /, '').replace(/, open.*$/, '')}`.replace(/\s+/g, ' '), 2);

@@ -3,7 +3,7 @@
 // keep the process (and libvirt, waiting on it) alive. That covers work left in JavaScript, not a
 // write or read stuck in the kernel: its thread-pool thread sleeps there, and Node's exit waits for
 // it (see src/host/node-sysfs.ts); the report is out first. No top-level await and no import.meta:
-// this is bundled as a CommonJS script so that its compiled code can be cached (see hook/load.ts).
+// this is bundled as a CommonJS script so that its compiled code can be cached (see src/start/code-cache-load.ts).
 import { readFileSync } from 'node:fs';
 import { runHook } from './run.js';
 

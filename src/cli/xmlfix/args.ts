@@ -1,7 +1,7 @@
 // xmlfix's command line. node:util parseArgs rather than commander here: edits apply in the order
 // given (`--add-hostdev A --remove-hostdev B`), which parseArgs' ordered tokens keep and commander's
 // per-option collection loses; and it costs nothing at start-up.
-import { util } from './builtins.js';
+import { parseArgs } from 'node:util';
 import { InputError } from '../../errors.js';
 import { printable } from '../../pci/address.js';
 
@@ -59,7 +59,7 @@ const options = {
 export function parseXmlfixArgs(argv: string[]): XmlfixArgs {
   let parsed;
   try {
-    parsed = util.parseArgs({ args: argv, options, allowPositionals: true, strict: true, tokens: true });
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true, tokens: true });
   } catch (err) {
     throw new InputError((err as Error).message.split('\n')[0]!.replace(/\. To specify a positional.*$/, ''));
   }

@@ -1,10 +1,11 @@
-// Build step: writes V8's compiled code of dist/hook-main.cjs (read by src/hook/load.ts) after a
-// training run, so it holds the functions a real prepare and release compile, not just the top
-// level. Usage: node scripts/hook-code-cache.mjs DIST CACHE_NAME
-//   Runs `prepare begin` and then `release end` of a domain with hostdevs, an mdev and VFs on a
-//   simulated workstation (a temp dir), each in its own node (stdin, process.exit), the second
-//   starting from the first one's cache, so the last cache holds both. Run by a node with no flags
-//   (the build clears NODE_OPTIONS): V8 accepts a cache only from the same version and flags.
+// Build step: writes V8's compiled code of dist/NAME-main.cjs (read by src/start/code-cache-load.ts)
+// after training runs, so it holds the functions a real call compiles, not just the top level.
+// Usage: node scripts/code-cache.mjs DIST NAME CACHE_NAME   (NAME: hook or xmlfix)
+//   hook: `prepare begin` and then `release end` of a domain with hostdevs, an mdev and VFs on a
+//   simulated workstation (a temp dir). xmlfix: a --check, then a plain --add-hostdev edit of a q35
+//   domain (what a pipeline call does). Each run is its own node, starting from the previous run's
+//   cache, so the last cache holds them all. Run by a node with no flags (the build clears
+//   NODE_OPTIONS): V8 accepts a cache only from the same version and flags.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,13 +13,16 @@ import { join, resolve } from 'node:path';
 import { Script } from 'node:vm';
 import { createRequire } from 'node:module';
 
-const [distArg, cacheName, op] = process.argv.slice(2);
+const [distArg, name, cacheName, op] = process.argv.slice(2);
 const dist = resolve(distArg);
-const bundle = join(dist, 'hook-main.cjs');
+const bundle = join(dist, `${name}-main.cjs`);
 const cacheFile = join(dist, cacheName);
+/** One training run: this script again, running the bundle as its loader (dist/hook.cjs, dist/xmlfix.js) would with ARGS. */
+const train = (args, opts) => spawnSync(process.execPath, [process.argv[1], dist, name, cacheName, 'run', ...args], { encoding: 'utf8', ...opts });
 
 if (op) {
-  // one training run, as dist/hook.cjs runs the bundle, writing the cache when the hook exits
+  // one training run, as the loader runs the bundle, writing the cache when the program exits
+  // (xmlfix --check exits 1 for a change: the caller checks the status it expects)
   let cachedData;
   try {
     cachedData = readFileSync(cacheFile);
@@ -27,15 +31,24 @@ if (op) {
   }
   const script = new Script(readFileSync(bundle, 'utf8'), { filename: bundle, ...(cachedData ? { cachedData } : {}) });
   if (script.cachedDataRejected) throw new Error('the previous training run wrote a cache V8 rejects');
-  process.on('exit', (code) => {
-    if (code !== 0) return;
+  process.on('exit', () => {
     const tmp = `${cacheFile}.${process.pid}.tmp`;
     writeFileSync(tmp, script.createCachedData());
     renameSync(tmp, cacheFile);
   });
   const mod = { exports: {} };
-  process.argv = [process.execPath, join(dist, 'hook.cjs'), ...process.argv.slice(5)];
+  process.argv = [process.execPath, join(dist, name === 'xmlfix' ? 'xmlfix.js' : 'hook.cjs'), ...process.argv.slice(6)];
   script.runInThisContext()(mod.exports, createRequire(bundle), mod, bundle, dist);
+} else if (name === 'xmlfix') {
+  const fixture = resolve('fixtures/xml/domain-q35.xml');
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
+  for (const [args, status] of [
+    [[fixture, '--add-hostdev', '01:00.0', '--check'], 1],
+    [[fixture, '--add-hostdev', '01:00.0'], 0],
+  ]) {
+    const r = train(args, { env });
+    if (r.status !== status || r.stderr) throw new Error(`training xmlfix ${args.slice(1).join(' ')} (exit ${r.status}): ${r.stderr.trim()}`);
+  }
 } else {
   const work = mkdtempSync(join(tmpdir(), 'passthru-code-cache-'));
   try {
@@ -67,7 +80,7 @@ if (op) {
       ['prepare', 'begin'],
       ['release', 'end'],
     ]) {
-      const r = spawnSync(process.execPath, [process.argv[1], dist, cacheName, 'run', 'code-cache-training', o, sub, '-'], { input: xml, env, encoding: 'utf8' });
+      const r = train(['code-cache-training', o, sub, '-'], { input: xml, env });
       if (r.status !== 0 || r.stderr) throw new Error(`training ${o} ${sub} (exit ${r.status}): ${r.stderr.trim()}`);
     }
   } finally {
