@@ -9,7 +9,7 @@ import { figures, figureTest } from '../support/figures.js';
 import { domainXml, domainUuid } from '../support/domains.js';
 import { largestDomain, scenarios } from '../support/scenarios.js';
 import { SimHost } from '../support/simhost.js';
-import { enumerateWrites, prepareFirst } from '../support/cycle.js';
+import { eachWrite, enumerateWrites, preparedReleaseWrites, prepareFirst, trialsOnCopies } from '../support/cycle.js';
 
 const fig = figures('kill-recover');
 for (const k of ['leftovers', 'secondRecoverChanged', 'badJournals', 'badJournalChanged', 'releaseKills']) fig.add(k, 0);
@@ -19,55 +19,42 @@ for (const fixture of ['workstation', 'server']) {
   describe(`kill after every write of prepare, then recover (${fixture})`, () => {
     for (const sc of scenarios(fixture)) {
       figureTest(fig, `${sc.name}: recover --all restores the host exactly, and a second recover changes nothing`, async () => {
-        const host = await SimHost.create(fixture);
-        try {
-          const start = host.state();
-          const perDomain = await enumerateWrites(host, sc);
-          fig.add('scenarios');
-          const failures: string[] = [];
-          for (let di = 0; di < sc.domains.length; di++) {
-            const writes = perDomain[di]!;
-            for (let k = 1; k <= writes.length; k++) {
-              const h = host.copy();
-              const where = `${sc.name} ${sc.domains[di]!.name} kill after write ${k}/${writes.length} (${writes[k - 1]!.path})`;
-              try {
-                await prepareFirst(h, sc, di);
-                h.clearLog();
-                const d = sc.domains[di]!;
-                const r = await h.hook(d.name, 'prepare', domainXml(d), { faults: { killAfterWrite: k } });
-                fig.add('kills');
-                if (r.signal !== 'SIGKILL') {
-                  failures.push(`${where}: the hook was not killed (exit ${r.code}, ${r.signal}): ${r.stderr.trim()}`);
-                  continue;
-                }
-                // the write k happened and nothing after it: the journal must already name it
-                expect(h.writes().length, where).toBe(k);
-                expect(h.journals(), `${where}: a journal survives the kill`).toContain(`${domainUuid(d)}.json`);
+        await trialsOnCopies(
+          fig,
+          fixture,
+          async (host) => {
+            const perDomain = await enumerateWrites(host, sc);
+            fig.add('scenarios');
+            return eachWrite(perDomain);
+          },
+          async (h, { di, k, of, w }, fail, start) => {
+            const d = sc.domains[di]!;
+            const where = `${sc.name} ${d.name} kill after write ${k}/${of} (${w.path})`;
+            await prepareFirst(h, sc, di);
+            h.clearLog();
+            const r = await h.hook(d.name, 'prepare', domainXml(d), { faults: { killAfterWrite: k } });
+            fig.add('kills');
+            if (r.signal !== 'SIGKILL') return fail(`${where}: the hook was not killed (exit ${r.code}, ${r.signal}): ${r.stderr.trim()}`);
+            // the write k happened and nothing after it: the journal must already name it
+            expect(h.writes().length, where).toBe(k);
+            expect(h.journals(), `${where}: a journal survives the kill`).toContain(`${domainUuid(d)}.json`);
 
-                const rec = await h.passthru(['recover', '--all']);
-                if (rec.code !== 0) failures.push(`${where}: recover --all exited ${rec.code}: ${rec.stderr.trim()}`);
-                const left = h.journals();
-                if (h.state() !== start || left.length) {
-                  fig.add('leftovers');
-                  failures.push(`${where}: host differs from its start after recover${left.length ? ` (journals left: ${left.join(', ')})` : ''}`);
-                }
-                const before = h.state();
-                h.clearLog();
-                const again = await h.passthru(['recover', '--all']);
-                if (again.code !== 0 || h.writes().length || h.state() !== before) {
-                  fig.add('secondRecoverChanged');
-                  failures.push(`${where}: second recover exited ${again.code} and wrote ${h.writes().length} times`);
-                }
-              } finally {
-                h.cleanup();
-              }
+            const rec = await h.passthru(['recover', '--all']);
+            if (rec.code !== 0) fail(`${where}: recover --all exited ${rec.code}: ${rec.stderr.trim()}`);
+            const left = h.journals();
+            if (h.state() !== start || left.length) {
+              fig.add('leftovers');
+              fail(`${where}: host differs from its start after recover${left.length ? ` (journals left: ${left.join(', ')})` : ''}`);
             }
-          }
-          for (const f of failures.slice(0, 3)) fig.note(f);
-          expect(failures).toEqual([]);
-        } finally {
-          host.cleanup();
-        }
+            const before = h.state();
+            h.clearLog();
+            const again = await h.passthru(['recover', '--all']);
+            if (again.code !== 0 || h.writes().length || h.state() !== before) {
+              fig.add('secondRecoverChanged');
+              fail(`${where}: second recover exited ${again.code} and wrote ${h.writes().length} times`);
+            }
+          },
+        );
       }, { timeout: 300_000 });
     }
   });
@@ -77,42 +64,26 @@ for (const fixture of ['workstation', 'server']) {
   describe(`kill after every write of release, then recover (${fixture})`, () => {
     const d = largestDomain(fixture);
     figureTest(fig, `${d.name}: recover --all finishes what the killed release started`, async () => {
-      const host = await SimHost.create(fixture);
-      try {
-        const start = host.state();
-        const ok = await host.hook(d.name, 'prepare', domainXml(d));
-        expect(ok.code, ok.stderr).toBe(0);
-        const probe = host.copy();
-        probe.clearLog();
-        expect((await probe.hook(d.name, 'release', domainXml(d))).code).toBe(0);
-        const writes = probe.writes().length;
-        probe.cleanup();
-        expect(writes).toBeGreaterThan(1);
-        const failures: string[] = [];
-        for (let k = 1; k <= writes; k++) {
-          const h = host.copy();
+      let writes = 0;
+      await trialsOnCopies(
+        fig,
+        fixture,
+        async (host, start) => {
+          writes = (await preparedReleaseWrites(host, d, start)).length;
+          return Array.from({ length: writes }, (_, i) => i + 1);
+        },
+        async (h, k, fail, start) => {
           const where = `${d.name} release killed after write ${k}/${writes}`;
-          try {
-            const r = await h.hook(d.name, 'release', domainXml(d), { faults: { killAfterWrite: k } });
-            fig.add('releaseKills');
-            if (r.signal !== 'SIGKILL') {
-              failures.push(`${where}: not killed (exit ${r.code})`);
-              continue;
-            }
-            const rec = await h.passthru(['recover', '--all']);
-            if (rec.code !== 0 || h.state() !== start || h.journals().length) {
-              fig.add('leftovers');
-              failures.push(`${where}: recover exited ${rec.code} and left the host different (journals: ${h.journals().join(', ')})`);
-            }
-          } finally {
-            h.cleanup();
+          const r = await h.hook(d.name, 'release', domainXml(d), { faults: { killAfterWrite: k } });
+          fig.add('releaseKills');
+          if (r.signal !== 'SIGKILL') return fail(`${where}: not killed (exit ${r.code})`);
+          const rec = await h.passthru(['recover', '--all']);
+          if (rec.code !== 0 || h.state() !== start || h.journals().length) {
+            fig.add('leftovers');
+            fail(`${where}: recover exited ${rec.code} and left the host different (journals: ${h.journals().join(', ')})`);
           }
-        }
-        for (const f of failures.slice(0, 3)) fig.note(f);
-        expect(failures).toEqual([]);
-      } finally {
-        host.cleanup();
-      }
+        },
+      );
     }, { timeout: 300_000 });
   });
 }

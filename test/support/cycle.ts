@@ -1,9 +1,72 @@
 // Scenario runs shared by the fault, kill and hang suites: the dry run that enumerates the host
-// writes each domain's prepare makes, and preparing/releasing a scenario's domains in order.
+// writes each domain's prepare (or release) makes, preparing/releasing a scenario's domains in order,
+// and the trial loop all of them run.
 import { expect } from 'vitest';
-import { domainXml } from './domains.js';
+import { domainXml, type DomainSpec } from './domains.js';
+import type { Figures } from './figures.js';
 import { bridges, type Scenario } from './scenarios.js';
-import type { SimHost, SimWrite } from './simhost.js';
+import { SimHost, type SimWrite } from './simhost.js';
+
+/** Reports one failure line of a trial; the test fails once all trials have run. */
+export type Fail = (line: string) => void;
+
+/**
+ * The loop every reliability suite runs: a fresh host of `fixture` (`start` = its state then),
+ * `setup` on it (prepare a domain, enumerate writes) returning the trials, then each trial on its
+ * own copy of that host, removed afterwards. Failures are collected rather than thrown so one run
+ * reports every bad step; the first three go into the figures, and any fails the test.
+ */
+export async function trialsOnCopies<T>(
+  fig: Figures,
+  fixture: string,
+  setup: (host: SimHost, start: string) => Promise<T[]>,
+  trial: (h: SimHost, t: T, fail: Fail, start: string) => Promise<void>,
+): Promise<void> {
+  const host = await SimHost.create(fixture);
+  try {
+    const start = host.state();
+    const trials = await setup(host, start);
+    const failures: string[] = [];
+    for (const t of trials) {
+      const h = host.copy();
+      try {
+        await trial(h, t, (line) => failures.push(line), start);
+      } finally {
+        h.cleanup();
+      }
+    }
+    for (const f of failures.slice(0, 3)) fig.note(f);
+    expect(failures).toEqual([]);
+  } finally {
+    host.cleanup();
+  }
+}
+
+/**
+ * Prepares `d` on `host`, then returns the writes a clean release of it makes, measured on a copy
+ * (which must exit 0 and restore `start`): the steps a release suite breaks one at a time.
+ */
+export async function preparedReleaseWrites(host: SimHost, d: DomainSpec, start: string): Promise<SimWrite[]> {
+  const ok = await host.hook(d.name, 'prepare', domainXml(d));
+  expect(ok.code, ok.stderr).toBe(0);
+  const probe = host.copy();
+  try {
+    probe.clearLog();
+    const clean = await probe.hook(d.name, 'release', domainXml(d));
+    expect(clean.code, clean.stderr).toBe(0);
+    expect(probe.state(), 'a clean release restores the host').toBe(start);
+    const writes = probe.writes();
+    expect(writes.length).toBeGreaterThan(1);
+    return writes;
+  } finally {
+    probe.cleanup();
+  }
+}
+
+/** Every (domain index, write number k, write) of a scenario's enumerated prepare writes. */
+export function eachWrite(perDomain: SimWrite[][]): { di: number; k: number; of: number; w: SimWrite }[] {
+  return perDomain.flatMap((writes, di) => writes.map((w, i) => ({ di, k: i + 1, of: writes.length, w })));
+}
 
 /** Writes each domain's prepare makes, in order, on a copy of `host` (the dry run of a scenario). */
 export async function enumerateWrites(host: SimHost, sc: Scenario): Promise<SimWrite[][]> {
