@@ -3,7 +3,7 @@
 // devices, runs a guest test script against real sysfs, brings the results back and judges them.
 //
 //   node test/lab/run.mjs [--topology full|bare] [--test test/lab/guest/main.sh] [--only p1,p2]
-//                         [--timeout 600] [--verbose] [--strict]
+//                         [--timeout 1500] [--verbose] [--strict]
 // --strict: a skipped check (a project command not in the tree yet) fails the run.
 //
 // The guest sees the host's / read-only (virtio-9p, readonly=on, under a tmpfs overlay in guest RAM), so
@@ -32,7 +32,7 @@ const { values: opt } = parseArgs({
     topology: { type: 'string', default: 'full' },
     test: { type: 'string', default: 'test/lab/guest/main.sh' },
     only: { type: 'string', default: '' },
-    timeout: { type: 'string', default: '600' },
+    timeout: { type: 'string', default: '1500' },
     verbose: { type: 'boolean', short: 'v', default: false },
     strict: { type: 'boolean', default: false },
   },
