@@ -6,6 +6,7 @@ import { isErrno, type Sysfs } from './sysfs.js';
 import { idsFromUevent, type PciIds } from './uevent.js';
 import type { HostSnapshot, MdevInfo, MdevTypeInfo, PciDeviceInfo } from './types.js';
 import { readNvidiaVgpu } from './nvidia-vgpu.js';
+import { bounded, OpTimeout } from './bounded.js';
 
 const PCI = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -21,6 +22,16 @@ export interface SnapshotRequest {
   vgpus?: string[];
 }
 
+export interface ReaderOptions {
+  /**
+   * Upper bound (ms) of each read that takes the device lock (uevent, driver_override,
+   * sriov_numvfs: device-lock.ts). A read past it is given up, the device is still read from the
+   * attributes that do not take the lock, and the attribute is named in its `unreadable`. Without
+   * it such reads wait as long as the kernel does (the hook bounds its whole snapshot instead).
+   */
+  lockedReadMs?: number;
+}
+
 const base = (link: string): string => link.slice(link.lastIndexOf('/') + 1);
 const hex = (v: string): string => v.trim().replace(/^0x/i, '').toLowerCase();
 
@@ -29,7 +40,22 @@ export class HostReader {
   private groupCache = new Map<number, Promise<string[]>>();
   private typesCache = new Map<string, Promise<MdevTypeInfo[] | undefined>>();
 
-  constructor(readonly sysfs: Sysfs) {}
+  constructor(
+    readonly sysfs: Sysfs,
+    private readonly opts: ReaderOptions = {},
+  ) {}
+
+  /** A device-lock attribute of PCI device `a`; undefined (and `attr` noted in `unread`) when its read outlives the bound. */
+  private lockedRead(a: string, attr: string, unread: string[]): Promise<string | undefined> {
+    const p = this.sysfs.read(layout.pciAttr(a, attr));
+    const ms = this.opts.lockedReadMs;
+    if (ms === undefined) return p;
+    return bounded(`reading ${a}/${attr}`, ms, p).catch((err: unknown) => {
+      if (!(err instanceof OpTimeout)) throw err;
+      unread.push(attr);
+      return undefined;
+    });
+  }
 
   private async opt<T>(p: Promise<T>): Promise<T | undefined> {
     try {
@@ -61,10 +87,12 @@ export class HostReader {
     if (!entries) return undefined;
     const has = (e: string): boolean => entries.includes(e); // a few dozen names: a scan beats building a set
     // one entry after another: both doors answer synchronously inside (NodeSysfs reads kernel
-    // memory, the simulator its state), so side-by-side reads of one device would only add promises
+    // memory, the simulator its state), so side-by-side reads of one device would only add promises,
     // except the two attributes that take the device lock (uevent, driver_override): a real host
-    // reads those in the thread pool, so they go side by side
-    const [ids, override] = await Promise.all([this.readIds(a, has), has('driver_override') ? s.read(layout.pciAttr(a, 'driver_override')) : undefined]);
+    // reads those in the thread pool where a bound can fire, so they go side by side; past the
+    // bound (lockedReadMs) they are noted, not awaited
+    const unread: string[] = [];
+    const [ids, override] = await Promise.all([this.readIds(a, has, unread), has('driver_override') ? this.lockedRead(a, 'driver_override', unread) : undefined]);
     const info: PciDeviceInfo = { address: a, vendor: ids.vendor, device: ids.device, class: ids.class, netdevs: [], isBridge: false };
     info.isBridge = info.class.startsWith('0604') || info.class.startsWith('0609');
     if (ids.subsystemVendor !== undefined) info.subsystemVendor = ids.subsystemVendor;
@@ -76,22 +104,26 @@ export class HostReader {
     if (has('boot_vga')) info.bootVga = (await s.read(layout.pciAttr(a, 'boot_vga'))).trim() === '1';
     if (has('net')) info.netdevs = await s.list(layout.pciAttr(a, 'net'));
     if (has('physfn')) await this.readVfPosition(a, info);
-    if (has('sriov_totalvfs')) await this.readSriov(a, entries, info);
+    if (has('sriov_totalvfs')) await this.readSriov(a, entries, info, unread);
     if (has('mdev_supported_types')) {
       const t = await this.mdevTypes(a);
       if (t) info.mdevTypes = t;
     }
+    if (unread.length) info.unreadable = unread.sort();
     return info;
   }
 
   /**
    * Ids, class and driver: one read of `uevent`, which every PCI device has on a real kernel;
-   * a tree without it (or with a malformed one) is read attribute by attribute.
+   * a tree without it (or with a malformed one), or a device whose lock stays held past the bound,
+   * is read attribute by attribute (none of those takes the lock; the driver then comes from the
+   * `driver` link, which an unbind removes before it waits).
    */
-  private async readIds(a: string, has: (e: string) => boolean): Promise<PciIds> {
+  private async readIds(a: string, has: (e: string) => boolean, unread: string[]): Promise<PciIds> {
     const s = this.sysfs;
     if (has('uevent')) {
-      const ids = idsFromUevent(await s.read(layout.pciAttr(a, 'uevent')));
+      const text = await this.lockedRead(a, 'uevent', unread);
+      const ids = text === undefined ? undefined : idsFromUevent(text);
       if (ids) return ids;
     }
     const rd = (attr: string) => s.read(layout.pciAttr(a, attr));
@@ -112,12 +144,13 @@ export class HostReader {
     info.vfIndex = (rid(a) - rid(pf) - Number(off.trim())) / st;
   }
 
-  private async readSriov(a: string, entries: string[], info: PciDeviceInfo): Promise<void> {
+  private async readSriov(a: string, entries: string[], info: PciDeviceInfo, unread: string[]): Promise<void> {
     const rd = (attr: string) => this.sysfs.read(layout.pciAttr(a, attr)).then((v) => v.trim());
-    const [total, num, offset, stride, vfDevice] = await Promise.all([rd('sriov_totalvfs'), rd('sriov_numvfs'), rd('sriov_offset'), rd('sriov_stride'), entries.includes('sriov_vf_device') ? rd('sriov_vf_device') : Promise.resolve(undefined)]);
-    const n = Number(num);
+    const [total, num, offset, stride, vfDevice] = await Promise.all([rd('sriov_totalvfs'), this.lockedRead(a, 'sriov_numvfs', unread), rd('sriov_offset'), rd('sriov_stride'), entries.includes('sriov_vf_device') ? rd('sriov_vf_device') : Promise.resolve(undefined)]);
     const links = entries.filter((e) => /^virtfn\d+$/.test(e)).sort((x, y) => Number(x.slice(6)) - Number(y.slice(6)));
     const vfs = await Promise.all(links.map((l) => this.sysfs.readlink(layout.pciAttr(a, l)).then(base)));
+    // unread (lock held): the kernel keeps one virtfnK link per enabled VF, so count those
+    const n = num === undefined ? vfs.length : Number(num.trim());
     info.sriov = { totalVfs: Number(total), numVfs: n, offset: Number(offset), stride: Number(stride), vfs };
     if (vfDevice) info.sriov.vfDevice = hex(vfDevice).padStart(4, '0');
   }
