@@ -9,9 +9,6 @@
 // kernel lets go.
 import type { Command } from 'commander';
 
-/** Bound of one device-lock read: a probe or a plain unbind holds the lock for well under this. */
-const LOCKED_READ_MS = 2000;
-
 export function registerList(program: Command): void {
   program
     .command('list')
@@ -21,8 +18,8 @@ export function registerList(program: Command): void {
     .action(async (opts: { json?: boolean; filter?: string }) => {
       const { parsePciFilter } = await import('../pci/filter.js');
       const filter = opts.filter !== undefined ? parsePciFilter(opts.filter) : undefined; // bad filter: exit 2 before reading anything
-      const { timeoutFromEnv } = await import('../host/bounded.js');
-      const lockedReadMs = timeoutFromEnv(process.env, LOCKED_READ_MS);
+      const { timeoutFromEnv, COMMAND_LOCKED_READ_MS } = await import('../host/bounded.js');
+      const lockedReadMs = timeoutFromEnv(process.env, COMMAND_LOCKED_READ_MS);
       const { openHost } = await import('../host/open.js');
       const { HostReader } = await import('../host/reader.js');
       const { buildListing, formatListing, driverStateUnknown } = await import('../host/listing.js');

@@ -76,6 +76,12 @@ function expire(): void {
 }
 
 /**
+ * Bound of one device-lock read for `passthru list` and `doctor` (HostReader's lockedReadMs): a probe
+ * or an unbind nothing holds keeps the lock for far less; an unbind waiting for qemu, indefinitely.
+ */
+export const COMMAND_LOCKED_READ_MS = 2000;
+
+/**
  * The bound from PASSTHRU_WRITE_TIMEOUT_MS (the hook's variable, also honoured by `passthru list`),
  * else `fallbackMs`. A bad value is bad input.
  */

@@ -17,6 +17,8 @@ import { materialize } from '../../src/sim/materialize.js';
 import { HostReader } from '../../src/host/reader.js';
 import { buildListing, formatListing, type Listing } from '../../src/host/listing.js';
 import type { SimHostState } from '../../src/sim/state.js';
+import { runDoctor } from '../../src/doctor/run.js';
+import { readDomainPassthrough } from '../../src/xml/domain-reader.js';
 import { dist, nodeBin } from '../support/paths.js';
 
 const labHostFile = join(dirname(fileURLToPath(import.meta.url)), '..', 'lab', 'lab-host.sim.json');
@@ -71,6 +73,23 @@ describe('passthru list: reads that wait on a held device lock are bounded (simu
     expect(pf).toContain('SR-IOV 2/2 VFs; driver state unreadable: device lock held (being unbound?)');
     // a device whose driver is merely unknown is not shown as driverless
     expect(text.split('\n').filter((l) => /\s-\s/.test(l) && l.includes(E1000))).toEqual([]);
+  });
+});
+
+describe('passthru doctor with a held device lock (simulated kernel)', () => {
+  it('finishes, and fails a domain device whose own or group peer\'s reads did not answer (the hook could not read them either)', async () => {
+    const hd = (slot: string) => `<hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0x0000' bus='0x03' slot='0x${slot}' function='0x0'/></source></hostdev>`;
+    const check = async (slot: string) => {
+      const r = await runDoctor({ sysfs: sim(heldHost()), host: 'test', realRoot: false, lockedReadMs: 50, domain: readDomainPassthrough(`<domain type='kvm'><name>vm1</name><devices>${hd(slot)}</devices></domain>`) });
+      return r.checks.find((c) => c.id === `domain-device:0000:03:${slot}.0`)!;
+    };
+    const own = await check('01');
+    expect(own.status).toBe('fail');
+    expect(own.detail).toBe(`${E1000} (driver_override, uevent) did not answer: device lock held (being unbound?); the hook cannot read it either, a start now fails`);
+    const peer = await check('03'); // the same IOMMU group (behind one PCIe-to-PCI bridge)
+    expect(peer.status).toBe('fail');
+    expect(peer.detail).toContain(`${E1000} (driver_override, uevent) did not answer`);
+    expect(peer.detail).toContain('cannot read them either');
   });
 });
 
