@@ -1,12 +1,12 @@
 // `passthru doctor --domain FILE`: each passthrough device of one domain against the host: exists,
-// group viable or what the hook will have to bind, driver in use, mdev types with instances, PFs
-// with enough VFs. Pure: domain + snapshot + protected devices -> results.
+// group viable or what the hook will have to bind, driver in use, mdevs placed by the planner's rule
+// (several on one parent judged together against its shared pool), PFs with enough VFs.
+// Pure: domain + snapshot + protected devices -> results.
 import { formatPciAddress } from '../pci/address.js';
 import type { DomainPassthrough } from '../xml/model.js';
-import type { HostSnapshot } from '../host/types.js';
+import type { HostSnapshot, MdevTypeInfo } from '../host/types.js';
 import { both, type CheckResult } from './types.js';
-import { describeWanted, mdevTypesOf, placeMdev, poolLeft, type MdevUse } from '../plan/mdev.js';
-import type { MdevTypeInfo } from '../host/types.js';
+import { describeWanted, mdevTypesOf, placeMdev, poolLeft, type MdevPlacement, type MdevUse } from '../plan/mdev.js';
 
 export interface Protected {
   rootDiskDevices: string[];
@@ -105,7 +105,7 @@ function placedDetail(type: string, parent: string, types: MdevTypeInfo[], wante
   return `${type} on ${parent}, with this domain's other new mdevs there: ${describeWanted(types, wanted)} from one pool; left after them, at least: ${left}`;
 }
 
-function unplaced(type: string, parent: string | undefined, place: Extract<ReturnType<typeof placeMdev>, { ok: false }>, snap: HostSnapshot, used: MdevUse): Pick<CheckResult, 'status' | 'detail' | 'fix'> {
+function unplaced(type: string, parent: string | undefined, place: Extract<MdevPlacement, { ok: false }>, snap: HostSnapshot, used: MdevUse): Pick<CheckResult, 'status' | 'detail' | 'fix'> {
   const parents = [...Object.keys(snap.devices), ...Object.keys(snap.mdevParents ?? {})].filter((p) => mdevTypesOf(snap, p)).sort();
   const offering = parents.filter((p) => mdevTypesOf(snap, p)!.some((t) => t.id === type));
   if (place.why === 'unknown-parent' || place.why === 'not-offered' || (place.why === 'no-parent' && offering.length === 0)) {

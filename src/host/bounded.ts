@@ -32,6 +32,27 @@ export function bounded<T>(what: string, ms: number, p: Promise<T>): Promise<T> 
   });
 }
 
+/**
+ * `p`, or undefined once `ms` have passed without an answer: bounded() for a caller that goes on
+ * without the value (`passthru list`), with no error object and one promise fewer per call.
+ */
+export function withinOrUndefined<T>(ms: number, p: Promise<T>): Promise<T | undefined> {
+  return new Promise<T | undefined>((resolve, reject) => {
+    const w: Watch = { deadline: Date.now() + ms, fail: () => resolve(undefined) };
+    watch(w);
+    p.then(
+      (v) => {
+        unwatch(w);
+        resolve(v);
+      },
+      (err: unknown) => {
+        unwatch(w);
+        reject(err);
+      },
+    );
+  });
+}
+
 interface Watch {
   deadline: number;
   fail(): void;
