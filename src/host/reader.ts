@@ -46,14 +46,18 @@ export class HostReader {
   ) {}
 
   /**
-   * `p`, device-lock reads, within the bound (lockedReadMs); undefined when it outlives it. One bound
-   * per device, not per read: each costs a few objects, and 20,000 of them showed in the garbage
-   * collector (a 10,000-device list 1.7x slower in process on the simulator).
+   * `p`, device-lock reads, within the bound (lockedReadMs); undefined when it outlives it. Inside
+   * fullSnapshot every device of a batch races one deadline of that batch: a bound per read (20,000
+   * for 10,000 devices) made the simulated listing 1.7x slower in process, in the garbage collector.
    */
   private withinBound<T>(p: Promise<T>): Promise<T | undefined> {
+    if (this.batchDeadline) return Promise.race([p, this.batchDeadline]);
     const ms = this.opts.lockedReadMs;
     return ms === undefined ? p : withinOrUndefined(ms, p);
   }
+
+  /** Set by fullSnapshot while a batch is read with a bound: resolves to undefined at its deadline. */
+  private batchDeadline: Promise<undefined> | undefined;
 
   private async opt<T>(p: Promise<T>): Promise<T | undefined> {
     try {
@@ -302,7 +306,17 @@ export class HostReader {
     const addrs = (await this.opt(this.sysfs.list(layout.pciDevices))) ?? [];
     // in batches: all devices at once would hold thousands of open files (EMFILE) and a heap of promises
     const infos: (PciDeviceInfo | undefined)[] = [];
-    for (let i = 0; i < addrs.length; i += BATCH) infos.push(...(await Promise.all(addrs.slice(i, i + BATCH).map((a) => this.device(a)))));
+    const ms = this.opts.lockedReadMs;
+    for (let i = 0; i < addrs.length; i += BATCH) {
+      let timer: NodeJS.Timeout | undefined;
+      if (ms !== undefined) this.batchDeadline = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, ms, undefined)));
+      try {
+        infos.push(...(await Promise.all(addrs.slice(i, i + BATCH).map((a) => this.device(a)))));
+      } finally {
+        clearTimeout(timer);
+        this.batchDeadline = undefined;
+      }
+    }
     for (const d of infos) {
       if (!d) continue;
       snap.devices[d.address] = d;
