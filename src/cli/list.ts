@@ -24,9 +24,11 @@ export function registerList(program: Command): void {
       const { HostReader } = await import('../host/reader.js');
       const { buildListing, formatListing, driverStateUnknown } = await import('../host/listing.js');
       const { domainUsers } = await import('../host/users.js');
+      // every module before the first read: loading one takes a thread-pool thread, and held
+      // devices' reads may be keeping all of them
+      const { rootDiskDevices, defaultRouteDevices } = await import('../exec/host-facts.js');
       const host = await openHost(process.env);
       const snap = await new HostReader(host.sysfs, { lockedReadMs }).fullSnapshot();
-      const { rootDiskDevices, defaultRouteDevices } = await import('../exec/host-facts.js');
       const facts = { rootDiskDevices: await rootDiskDevices(host.sysfs), defaultRouteDevices: await defaultRouteDevices(host.sysfs) };
       const listing = buildListing(snap, domainUsers(process.env, snap), filter, facts);
       process.stdout.write(opts.json ? JSON.stringify(listing, null, 2) + '\n' : formatListing(listing));

@@ -96,28 +96,43 @@ describe('passthru doctor with a held device lock (simulated kernel)', () => {
 let outer: string;
 let root: string;
 let simFile: string;
-const fifos: string[] = [];
+let fifos: string[] = [];
+let root2: string;
+let fifos2: string[] = [];
+const E1000E = '0000:00:05.0';
+
+/** The materialized lab host under `dir` with `held` devices' uevent and driver_override as FIFOs and no driver link. */
+function holdDevices(dir: string, held: string[]): string[] {
+  const out: string[] = [];
+  for (const a of held) {
+    const dev = realpathSync(join(dir, 'sys/bus/pci/devices', a));
+    rmSync(join(dev, 'driver')); // the kernel removes the link before the unbind waits for qemu
+    for (const attr of ['uevent', 'driver_override']) {
+      const f = join(dev, attr);
+      rmSync(f);
+      execFileSync('mkfifo', [f]);
+      out.push(f);
+    }
+  }
+  return out;
+}
 
 beforeAll(async () => {
   outer = mkdtempSync(join(tmpdir(), 'passthru-list-lock-'));
   root = join(outer, 'root');
+  root2 = join(outer, 'root2');
   simFile = join(outer, 'host.json');
   writeFileSync(simFile, JSON.stringify(hostFromFixture(structuredClone(labHost))));
   await materialize(SimKernel.load(simFile, {}), root);
-  const dev = realpathSync(join(root, 'sys/bus/pci/devices', E1000));
-  rmSync(join(dev, 'driver')); // the kernel removes the link before the unbind waits for qemu
-  for (const attr of ['uevent', 'driver_override']) {
-    const f = join(dev, attr);
-    rmSync(f);
-    execFileSync('mkfifo', [f]);
-    fifos.push(f);
-  }
+  await materialize(SimKernel.load(simFile, {}), root2);
+  fifos = holdDevices(root, [E1000]);
+  fifos2 = holdDevices(root2, [E1000, E1000E]);
 });
 afterAll(() => rmSync(outer, { recursive: true, force: true }));
 
 /** Lets a reader blocked on each FIFO go (the kernel letting go of the lock); never blocks. */
-function releaseFifos(): void {
-  for (const f of fifos) {
+function releaseFifos(list: string[]): void {
+  for (const f of list) {
     let fd: number;
     try {
       fd = openSync(f, constants.O_WRONLY | constants.O_NONBLOCK); // ENXIO when no reader waits
@@ -129,26 +144,33 @@ function releaseFifos(): void {
   }
 }
 
+/** `passthru list ARGS` on `treeRoot`: its output once it reported on stderr (reads still blocked), then its exit code once released. */
+async function listWhileHeld(treeRoot: string, held: string[], args: string[]): Promise<{ reported: boolean; stdout: string; stderr: string; code: number | null; env: NodeJS.ProcessEnv }> {
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C', PASSTHRU_ROOT: treeRoot, PASSTHRU_STATE_DIR: join(outer, 'state'), PASSTHRU_WRITE_TIMEOUT_MS: '300' };
+  const child = spawn(nodeBin, [dist.passthru, 'list', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+  // the report must come while the reads are still blocked (nothing has released them yet)
+  const reported = await new Promise<boolean>((resolve) => {
+    const limit = setTimeout(() => resolve(false), 15_000);
+    child.stderr.on('data', (b: Buffer) => {
+      stderr += b.toString();
+      if (stderr.includes('\n')) (clearTimeout(limit), resolve(true));
+    });
+  });
+  const out = stdout;
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  releaseFifos(held);
+  const killer = setTimeout(() => child.kill('SIGKILL'), 10_000); // never leave a stuck list behind
+  const code = await exited;
+  clearTimeout(killer);
+  return { reported, stdout: out, stderr, code, env };
+}
+
 describe('passthru list on a tree whose device lock is held (NodeSysfs, real process)', () => {
   it('prints the whole listing while the reads still block, marks the device, says so on stderr, exits 1', async () => {
-    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C', PASSTHRU_ROOT: root, PASSTHRU_STATE_DIR: join(outer, 'state'), PASSTHRU_WRITE_TIMEOUT_MS: '300' };
-    const child = spawn(nodeBin, [dist.passthru, 'list', '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    // the report must come while the reads are still blocked (nothing has released them yet)
-    const reported = await new Promise<boolean>((resolve) => {
-      const limit = setTimeout(() => resolve(false), 15_000);
-      child.stderr.on('data', (b: Buffer) => {
-        stderr += b.toString();
-        if (stderr.includes('\n')) (clearTimeout(limit), resolve(true));
-      });
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    releaseFifos();
-    const killer = setTimeout(() => child.kill('SIGKILL'), 10_000); // never leave a stuck list behind
-    const code = await exited;
-    clearTimeout(killer);
+    const { reported, stdout, stderr, code, env } = await listWhileHeld(root, fifos, ['--json']);
     expect(reported, `no report while the reads were blocked: ${stderr}`).toBe(true);
     expect(stderr).toBe(`passthru: ${E1000}: driver_override, uevent did not answer within 300 ms, device lock held (being unbound?): listed without its driver state; passthru exits once the kernel answers\n`);
     expect(code).toBe(1);
@@ -163,5 +185,17 @@ describe('passthru list on a tree whose device lock is held (NodeSysfs, real pro
     expect(held).toEqual(refRow);
     expect(listing.devices.filter((d) => d.address !== E1000)).toEqual(ref.devices.filter((d) => d.address !== E1000));
     expect(listing.mdevParents).toEqual(ref.mdevParents);
+  });
+
+  it('two held devices (each keeps two of the four thread-pool threads): the listing still comes whole, both marked', async () => {
+    // every module is loaded before the first read: a lazy import after it waited for a free thread for ever
+    const { reported, stdout, stderr, code } = await listWhileHeld(root2, fifos2, []);
+    expect(reported, `no report while the reads were blocked: ${stderr}`).toBe(true);
+    expect(code).toBe(1);
+    for (const a of [E1000, E1000E]) {
+      expect(stdout.split('\n').find((l) => l.includes(a))).toMatch(/\?\s+.*driver state unreadable: device lock held \(being unbound\?\)$/);
+      expect(stderr).toContain(`passthru: ${a}: driver_override, uevent did not answer within 300 ms`);
+    }
+    expect(stdout).toContain('mdev parent mtty (not a PCI device)');
   });
 });
