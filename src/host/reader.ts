@@ -51,7 +51,9 @@ export class HostReader {
    * for 10,000 devices) made the simulated listing 1.7x slower in process, in the garbage collector.
    */
   private withinBound<T>(p: Promise<T>): Promise<T | undefined> {
-    if (this.batchDeadline) return Promise.race([p, this.batchDeadline]);
+    const deadline = this.batchDeadline;
+    // what Promise.race does, without its iterator and `then` lookups (10,000 devices)
+    if (deadline) return new Promise((resolve, reject) => (p.then(resolve, reject), deadline.then(resolve)));
     const ms = this.opts.lockedReadMs;
     return ms === undefined ? p : withinOrUndefined(ms, p);
   }
