@@ -22,11 +22,13 @@ export function registerDoctor(program: Command): void {
         const { readDomainPassthrough } = await import('../xml/domain-reader.js');
         domain = readDomainPassthrough(xml);
       }
+      const { timeoutFromEnv, COMMAND_LOCKED_READ_MS } = await import('../host/bounded.js');
+      const lockedReadMs = timeoutFromEnv(process.env, COMMAND_LOCKED_READ_MS);
       const { openHost } = await import('../host/open.js');
       const { runDoctor } = await import('../doctor/run.js');
       const { formatDoctor } = await import('../doctor/format.js');
       const host = await openHost(process.env);
-      const report = await runDoctor({ sysfs: host.sysfs, host: host.kind === 'sim' ? `simulated host ${host.root}` : `host root ${host.root}`, realRoot: host.kind === 'real' && host.root === '/', ...(domain ? { domain } : {}) });
+      const report = await runDoctor({ sysfs: host.sysfs, host: host.kind === 'sim' ? `simulated host ${host.root}` : `host root ${host.root}`, realRoot: host.kind === 'real' && host.root === '/', lockedReadMs, ...(domain ? { domain } : {}) });
       process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : formatDoctor(report));
       if (report.summary.fail > 0) process.exitCode = 1;
     });

@@ -68,8 +68,8 @@ export function familyOf(osRelease: string | undefined): Family | undefined {
   return undefined;
 }
 
-export async function gatherContext(sysfs: Sysfs, opts: { realRoot: boolean; run?: CommandRunner }): Promise<DoctorContext> {
-  const reader = new HostReader(sysfs);
+export async function gatherContext(sysfs: Sysfs, opts: { realRoot: boolean; run?: CommandRunner; lockedReadMs?: number }): Promise<DoctorContext> {
+  const reader = new HostReader(sysfs, opts.lockedReadMs !== undefined ? { lockedReadMs: opts.lockedReadMs } : {});
   const [kernel, cmdline, modulesText, modprobe, loadD, etcModules, log, snap, qemuConf, osRelease] = await Promise.all([
     reader.kernel(),
     tryRead(sysfs, layout.cmdline),

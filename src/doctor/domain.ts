@@ -1,10 +1,12 @@
 // `passthru doctor --domain FILE`: each passthrough device of one domain against the host: exists,
-// group viable or what the hook will have to bind, driver in use, mdev types with instances, PFs
-// with enough VFs. Pure: domain + snapshot + protected devices -> results.
+// group viable or what the hook will have to bind, driver in use, mdevs placed by the planner's rule
+// (several on one parent judged together against its shared pool), PFs with enough VFs.
+// Pure: domain + snapshot + protected devices -> results.
 import { formatPciAddress } from '../pci/address.js';
 import type { DomainPassthrough } from '../xml/model.js';
-import type { HostSnapshot } from '../host/types.js';
+import type { HostSnapshot, MdevTypeInfo } from '../host/types.js';
 import { both, type CheckResult } from './types.js';
+import { describeWanted, mdevTypesOf, placeMdev, poolLeft, type MdevPlacement, type MdevUse } from '../plan/mdev.js';
 
 export interface Protected {
   rootDiskDevices: string[];
@@ -21,6 +23,9 @@ function deviceCheck(addr: string, managed: boolean, kind: string, dp: DomainPas
   if (prot.rootDiskDevices.includes(addr)) return { ...base, status: 'fail', detail: `${addr} is the root disk's controller: the hook refuses to take it`, fix: both(`virsh edit ${dp.name}   # remove this hostdev`) };
   if (prot.defaultRouteDevices.includes(addr)) return { ...base, status: 'fail', detail: `${addr} carries the default route: the hook refuses to take it`, fix: both(`virsh edit ${dp.name}   # remove this hostdev, or move the default route first`) };
   if (d.isBridge) return { ...base, status: 'fail', detail: `${addr} is a PCI bridge: bridges cannot be assigned`, fix: both(`virsh edit ${dp.name}   # remove this hostdev`) };
+  // the hook reads the device and its group peers too: a read the device lock holds up fails its start
+  const held = [addr, ...(d.iommuGroup === undefined ? [] : (snap.groups[d.iommuGroup] ?? []).filter((m) => m !== addr))].filter((m) => snap.devices[m]?.unreadable);
+  if (held.length) return { ...base, status: 'fail', detail: `${held.map((m) => `${m} (${snap.devices[m]!.unreadable!.join(', ')})`).join(', ')} did not answer: device lock held (being unbound?); the hook cannot read ${held.length > 1 || held[0] !== addr ? 'them' : 'it'} either, a start now fails`, fix: both('wait until the unbind ends (the qemu that had the device must let go of it), then passthru list') };
   const drv = d.driver ?? 'no driver';
   const vgpu = (dp.metadata.vgpus ?? []).some((v) => formatPciAddress(v.address) === addr) || d.nvidiaVgpu !== undefined;
   const who = managed ? "managed='yes': libvirt detaches it" : vgpu ? "managed='no', an NVIDIA vGPU VF: stays on its driver" : d.driver === 'vfio-pci' ? "managed='no', already on vfio-pci" : "managed='no': the hook binds it to vfio-pci";
@@ -43,34 +48,7 @@ export function domainChecks(dp: DomainPassthrough, snap: HostSnapshot, prot: Pr
   const assigned = new Set(devs.map((x) => x.a));
   for (const x of devs) out.push(deviceCheck(x.a, x.managed, x.kind, dp, snap, prot, assigned));
 
-  for (const h of dp.mdevHostdevs) {
-    const base = { id: `domain-mdev:${h.uuid}`, title: `mdev ${h.uuid}` };
-    const existing = snap.mdevs[h.uuid];
-    if (existing) {
-      out.push({ ...base, status: 'pass', detail: `exists: type ${existing.type} on ${existing.parent} (used as it is, never removed by the hook)` });
-      continue;
-    }
-    const req = dp.metadata.mdevs.find((m) => m.uuid === h.uuid);
-    if (!req) {
-      out.push({ ...base, status: 'fail', detail: `does not exist, and the domain has no <passthru:mdev uuid='${h.uuid}'> saying which type to create`, fix: both(`mdevctl start -u ${h.uuid} -p PARENT --type TYPE   # or add the type with xmlfix`) });
-      continue;
-    }
-    const parents: [string, { id: string; availableInstances: number }[]][] = [
-      ...Object.values(snap.devices)
-        .filter((d) => d.mdevTypes)
-        .map((d) => [d.address, d.mdevTypes!] as [string, { id: string; availableInstances: number }[]]),
-      ...Object.entries(snap.mdevParents ?? {}),
-    ];
-    const offering = parents.filter(([p, types]) => (!req.parent || p === req.parent) && types.some((t) => t.id === req.type));
-    if (offering.length === 0) {
-      const known = [...new Set(parents.flatMap(([, t]) => t.map((x) => x.id)))].sort();
-      out.push({ ...base, status: 'fail', detail: `type ${req.type}${req.parent ? ` is not offered by ${req.parent}` : ' is offered by no parent'}${known.length ? ` (types here: ${known.join(', ')})` : ' (no mdev parent on this host)'}`, fix: both('passthru list   # pick an offered type') });
-      continue;
-    }
-    const free = offering.map(([p, t]) => [p, t.find((x) => x.id === req.type)!.availableInstances] as const).filter(([, n]) => n > 0);
-    if (free.length === 0) out.push({ ...base, status: 'fail', detail: `no instances of ${req.type} left on ${offering.map(([p]) => p).join(', ')}`, fix: both('stop a domain that uses this type, or choose a smaller type (passthru list)') });
-    else out.push({ ...base, status: 'pass', detail: `the hook creates it: ${req.type} on ${free[0]![0]} (${free[0]![1]} available)` });
-  }
+  out.push(...mdevChecks(dp, snap));
 
   for (const pf of dp.metadata.pfs) {
     const addr = pf.address ? formatPciAddress(pf.address) : pf.dev ? snap.netdevs[pf.dev] : undefined;
@@ -86,4 +64,63 @@ export function domainChecks(dp: DomainPassthrough, snap: HostSnapshot, prot: Pr
     else out.push({ ...base, status: 'pass', detail: `${d.address} has ${d.sriov.numVfs} of ${d.sriov.totalVfs} VFs${d.sriov.numVfs < pf.vfs ? `; the hook raises it to ${pf.vfs}` : ''}` });
   }
   return out;
+}
+
+/**
+ * Each mdev of the domain. New ones are placed by the planner's own rule (placeMdev), in its order
+ * (by UUID), so several mdevs of one parent are judged together against the parent's shared pool,
+ * as the hook will; the findings keep the domain's order.
+ */
+function mdevChecks(dp: DomainPassthrough, snap: HostSnapshot): CheckResult[] {
+  const found = new Map<string, CheckResult>();
+  const used: MdevUse = new Map();
+  for (const h of [...dp.mdevHostdevs].sort((x, y) => (x.uuid.toLowerCase() < y.uuid.toLowerCase() ? -1 : 1))) {
+    const id = h.uuid.toLowerCase();
+    const base = { id: `domain-mdev:${h.uuid}`, title: `mdev ${h.uuid}` };
+    const existing = snap.mdevs[id];
+    if (existing) {
+      found.set(h.uuid, { ...base, status: 'pass', detail: `exists: type ${existing.type} on ${existing.parent} (used as it is, never removed by the hook)` });
+      continue;
+    }
+    const req = dp.metadata.mdevs.find((m) => m.uuid.toLowerCase() === id);
+    if (!req) {
+      found.set(h.uuid, { ...base, status: 'fail', detail: `does not exist, and the domain has no <passthru:mdev uuid='${h.uuid}'> saying which type to create`, fix: both(`mdevctl start -u ${h.uuid} -p PARENT --type TYPE   # or add the type with xmlfix`) });
+      continue;
+    }
+    const place = placeMdev(snap, req.type, req.parent, used);
+    if (place.ok) {
+      used.set(place.parent, place.wanted);
+      found.set(h.uuid, { ...base, status: 'pass', detail: `the hook creates it: ${placedDetail(req.type, place.parent, place.types, place.wanted)}` });
+    } else found.set(h.uuid, { ...base, ...unplaced(req.type, req.parent, place, snap, used) });
+  }
+  return dp.mdevHostdevs.map((h) => found.get(h.uuid)!);
+}
+
+/** `mtty-2 on mtty (12 available; left after it: mtty-1 22, mtty-2 11)`, naming the domain's other new mdevs there. */
+function placedDetail(type: string, parent: string, types: MdevTypeInfo[], wanted: Map<string, number>): string {
+  const left = [...poolLeft(types, wanted)].map(([t, n]) => `${t} ${n}`).join(', ');
+  const avail = types.find((t) => t.id === type)!.availableInstances;
+  const total = [...wanted.values()].reduce((a, b) => a + b, 0);
+  if (total === 1) return `${type} on ${parent} (${avail} available; left after it: ${left})`;
+  return `${type} on ${parent}, with this domain's other new mdevs there: ${describeWanted(types, wanted)} from one pool; left after them, at least: ${left}`;
+}
+
+function unplaced(type: string, parent: string | undefined, place: Extract<MdevPlacement, { ok: false }>, snap: HostSnapshot, used: MdevUse): Pick<CheckResult, 'status' | 'detail' | 'fix'> {
+  const parents = [...Object.keys(snap.devices), ...Object.keys(snap.mdevParents ?? {})].filter((p) => mdevTypesOf(snap, p)).sort();
+  const offering = parents.filter((p) => mdevTypesOf(snap, p)!.some((t) => t.id === type));
+  if (place.why === 'unknown-parent' || place.why === 'not-offered' || (place.why === 'no-parent' && offering.length === 0)) {
+    const known = [...new Set(parents.flatMap((p) => mdevTypesOf(snap, p)!.map((t) => t.id)))].sort();
+    const where = place.why === 'unknown-parent' ? `${parent} is no mdev parent on this host` : parent ? `type ${type} is not offered by ${parent}` : `type ${type} is offered by no parent`;
+    return { status: 'fail', detail: `${where}${known.length ? ` (types here: ${known.join(', ')})` : ' (no mdev parent on this host)'}`, fix: both('passthru list   # pick an offered type') };
+  }
+  if (place.why === 'pool') {
+    const types = mdevTypesOf(snap, place.parent!)!;
+    const wanted = new Map(used.get(place.parent!) ?? []);
+    wanted.set(type, (wanted.get(type) ?? 0) + 1);
+    return { status: 'fail', detail: `${place.parent}'s mdev types draw from one pool: this domain's ${describeWanted(types, wanted)} may not fit together`, fix: both(`ask for fewer or smaller mdevs on ${place.parent}, or put one on another parent (passthru list)`) };
+  }
+  // exhausted on the named parent, or no parent with room left
+  const on = place.parent ? [place.parent] : offering;
+  const counts = on.map((p) => `${p}: ${mdevTypesOf(snap, p)!.find((t) => t.id === type)!.availableInstances} available${used.get(p)?.size ? `, ${describeWanted(mdevTypesOf(snap, p)!, used.get(p)!)} already for this domain` : ''}`).join('; ');
+  return { status: 'fail', detail: `no instances of ${type} left for it (${counts})`, fix: both('stop a domain that uses this type, or choose a smaller type (passthru list)') };
 }

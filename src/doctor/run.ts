@@ -9,8 +9,9 @@ import type { CommandRunner } from './kernel-log.js';
 import type { DoctorReport } from './types.js';
 import { rootDiskDevices, defaultRouteDevices } from '../exec/host-facts.js';
 
-export async function runDoctor(opts: { sysfs: Sysfs; host: string; realRoot: boolean; domain?: DomainPassthrough; run?: CommandRunner }): Promise<DoctorReport> {
-  const ctx = await gatherContext(opts.sysfs, { realRoot: opts.realRoot, ...(opts.run ? { run: opts.run } : {}) });
+/** lockedReadMs: bound of each device-lock read (HostReader); without it such reads wait as the kernel does. */
+export async function runDoctor(opts: { sysfs: Sysfs; host: string; realRoot: boolean; domain?: DomainPassthrough; run?: CommandRunner; lockedReadMs?: number }): Promise<DoctorReport> {
+  const ctx = await gatherContext(opts.sysfs, { realRoot: opts.realRoot, ...(opts.run ? { run: opts.run } : {}), ...(opts.lockedReadMs !== undefined ? { lockedReadMs: opts.lockedReadMs } : {}) });
   const checks = await hostChecks(ctx);
   if (opts.domain) {
     const prot = { rootDiskDevices: await rootDiskDevices(opts.sysfs), defaultRouteDevices: await defaultRouteDevices(opts.sysfs) };

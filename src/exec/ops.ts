@@ -7,6 +7,7 @@ import { isErrno, type Sysfs } from '../host/sysfs.js';
 import type { NetLink, VfSettings } from '../host/netlink.js';
 import type { Op } from '../plan/types.js';
 import { applyVgpuType } from './vgpu-op.js';
+import { bounded } from '../host/bounded.js';
 
 export interface HostAccess {
   sysfs: Sysfs;
@@ -19,75 +20,8 @@ export interface HostAccess {
   pfHeldByOthers(pf: string): boolean;
 }
 
-export class OpTimeout extends Error {
-  readonly code = 'ETIMEDOUT';
-}
-
-/**
- * Upper bound on one host access: settles as `p` does, or rejects with OpTimeout after `ms`.
- * A plan makes dozens of accesses, almost all answered at once, so they share ONE timer (armed
- * for the earliest deadline, holding the process open only while an access is pending) instead
- * of creating and cancelling a timer each.
- */
-export function bounded<T>(what: string, ms: number, p: Promise<T>): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const w: Watch = { deadline: Date.now() + ms, fail: () => reject(new OpTimeout(`timed out after ${ms} ms: ${what}`)) };
-    watch(w);
-    p.then(
-      (v) => {
-        unwatch(w);
-        resolve(v);
-      },
-      (err: unknown) => {
-        unwatch(w);
-        reject(err);
-      },
-    );
-  });
-}
-
-interface Watch {
-  deadline: number;
-  fail(): void;
-}
-const pending = new Set<Watch>();
-let watchdog: NodeJS.Timeout | undefined;
-let firesAt = Infinity;
-
-function arm(deadline: number, now: number): void {
-  firesAt = deadline;
-  watchdog = setTimeout(expire, Math.max(1, deadline - now));
-}
-
-function watch(w: Watch): void {
-  pending.add(w);
-  if (!watchdog) arm(w.deadline, Date.now());
-  else if (w.deadline < firesAt) {
-    clearTimeout(watchdog);
-    arm(w.deadline, Date.now());
-  } else if (pending.size === 1) watchdog.ref();
-}
-
-function unwatch(w: Watch): void {
-  pending.delete(w);
-  // the timer stays for the next access, but no longer keeps the process alive
-  if (pending.size === 0) watchdog?.unref();
-}
-
-/** Fails every access past its deadline; re-arms for the earliest one left (a timer may fire a little early). */
-function expire(): void {
-  watchdog = undefined;
-  firesAt = Infinity;
-  const now = Date.now();
-  let next = Infinity;
-  for (const w of [...pending]) {
-    if (w.deadline <= now) {
-      pending.delete(w);
-      w.fail();
-    } else next = Math.min(next, w.deadline);
-  }
-  if (next !== Infinity) arm(next, now);
-}
+// bounded() lives with the host door, which `passthru list` bounds too; re-exported for the executor's callers
+export { bounded, OpTimeout } from '../host/bounded.js';
 
 const read = (h: HostAccess, path: string): Promise<string> => bounded(`reading ${path}`, h.timeoutMs, h.sysfs.read(path));
 const write = (h: HostAccess, path: string, data: string): Promise<void> => bounded(`writing '${data.trim()}' to ${path}`, h.timeoutMs, h.sysfs.write(path, data));

@@ -11,7 +11,7 @@ import type { Sysfs } from '../host/sysfs.js';
 import type { NetLink } from '../host/netlink.js';
 import { loadConfig } from '../config/load.js';
 import type { EffectiveConfig } from '../config/types.js';
-import { InputError } from '../errors.js';
+import { timeoutFromEnv } from '../host/bounded.js';
 import { stateDirFor } from '../exec/state-dir.js';
 import type { ExecEnv } from '../exec/run.js';
 import { modprobe } from '../exec/modules.js';
@@ -29,11 +29,7 @@ export interface HookContext {
 }
 
 export function timeoutFrom(env: NodeJS.ProcessEnv, config: EffectiveConfig): number {
-  const raw = env.PASSTHRU_WRITE_TIMEOUT_MS;
-  if (raw === undefined || raw === '') return config.writeTimeoutMs;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 600_000) throw new InputError(`invalid PASSTHRU_WRITE_TIMEOUT_MS '${raw.slice(0, 40)}' (expected 1..600000)`);
-  return n;
+  return timeoutFromEnv(env, config.writeTimeoutMs);
 }
 
 export async function openContext(env: NodeJS.ProcessEnv = process.env): Promise<HookContext> {

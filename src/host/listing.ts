@@ -31,6 +31,12 @@ export interface ListedDevice {
   /** The root file system's disk sits behind it / the default route leaves through it. */
   rootDisk?: boolean;
   defaultRoute?: boolean;
+  /**
+   * Attributes that could not be read in time because the device lock stayed held (an unbind
+   * waiting for qemu to let go?): 'uevent' and 'driver_override' leave the driver state unknown
+   * (`driver` is then only what the driver link says), 'sriov_numvfs' is counted from the VF links.
+   */
+  unreadable?: string[];
 }
 
 /** Host facts that make a device dangerous to take away (see src/exec/host-facts). */
@@ -136,6 +142,7 @@ function row(d: PciDeviceInfo, snap: HostSnapshot, users: Users, matched: boolea
   if (d.mdevTypes) r.mdevTypes = d.mdevTypes;
   if (d.nvidiaVgpu) r.vgpu = d.nvidiaVgpu;
   if (mdevs) r.mdevs = mdevs;
+  if (d.unreadable) r.unreadable = d.unreadable;
   return r;
 }
 
@@ -156,13 +163,26 @@ function notes(r: ListedDevice): string {
   if (r.vf) n.push(`VF ${r.vf.index} of ${r.vf.pf}`);
   if (r.driverOverride) n.push(`override ${r.driverOverride}`);
   if (r.usedBy.length) n.push(`used by ${r.usedBy.join(', ')}`);
+  if (r.unreadable) n.push(unreadableNote(r));
   return n.join('; ');
+}
+
+/** Whether the device's driver (uevent) or override could not be read: its driver state is unknown. */
+export function driverStateUnknown(r: ListedDevice): boolean {
+  return !!r.unreadable?.some((a) => a === 'uevent' || a === 'driver_override');
+}
+
+/** `driver state unreadable: device lock held (being unbound?)`, or the same for the VF count. */
+export function unreadableNote(r: ListedDevice): string {
+  const what = driverStateUnknown(r) ? 'driver state' : 'VF count';
+  return `${what} unreadable: device lock held (being unbound?)`;
 }
 
 /** Text for a terminal: one block per IOMMU group, columns aligned over the whole listing; then one block per non-PCI mdev parent. */
 export function formatListing(l: Listing): string {
   if (l.devices.length === 0 && !l.mdevParents?.length) return 'no matching PCI devices\n';
-  const cells = l.devices.map((r) => [r.address, r.id, r.className, r.driver ?? '-', notes(r)] as const);
+  // '?' not '-' when the driver state could not be read: '-' says the device has no driver
+  const cells = l.devices.map((r) => [r.address, r.id, r.className, r.driver ?? (driverStateUnknown(r) ? '?' : '-'), notes(r)] as const);
   const w = [0, 1, 2, 3].map((i) => cells.reduce((m, c) => Math.max(m, c[i]!.length), 0)) as [number, number, number, number];
   const pad = ' '.repeat(2 + w[0] + 2);
   const lines: string[] = [];

@@ -54,6 +54,12 @@ export interface PciDeviceInfo {
   nvidiaVgpu?: NvidiaVgpuInfo;
   /** Header type says bridge (class 0604) or the device is a PCIe port: never detached. */
   isBridge: boolean;
+  /**
+   * Device-lock attributes whose read was given up (HostReader's lockedReadMs: the lock stayed
+   * held, e.g. by an unbind waiting for qemu), sorted: 'driver_override', 'sriov_numvfs', 'uevent'.
+   * Their fields are then absent, the ids read from their own attributes, the driver from its link.
+   */
+  unreadable?: string[];
 }
 
 export interface MdevInfo {

@@ -11,7 +11,7 @@
 import { formatPciAddress } from '../pci/address.js';
 import { InputError } from '../errors.js';
 import type { DomainPassthrough, MdevRequest, VfRequest } from '../xml/model.js';
-import type { HostSnapshot, MdevTypeInfo, PciDeviceInfo } from '../host/types.js';
+import type { HostSnapshot, PciDeviceInfo } from '../host/types.js';
 import type { VfInfo, VfSettings } from '../host/netlink.js';
 import type { EffectiveConfig } from '../config/types.js';
 import type { Action, HostFacts, Holds, OtherDomain, Plan } from './types.js';
@@ -21,6 +21,7 @@ import { checkMdevParent, checkMdevType, checkNetdev, checkUuid } from './names.
 import { bindVfioAction, vfSettingsAction } from './actions.js';
 import { byText } from './order.js';
 import { planVgpus } from './vgpu.js';
+import { placeMdev, type MdevUse } from './mdev.js';
 
 export interface PrepareInput {
   domain: DomainPassthrough;
@@ -187,7 +188,7 @@ export function planPrepare(input: PrepareInput): Plan {
 
   // ---- mdevs ------------------------------------------------------------------------------------
   const mdevActions: Action[] = [];
-  const used = new Map<string, Map<string, number>>(); // parent -> type -> instances this plan creates
+  const used: MdevUse = new Map(); // parent -> type -> instances this plan creates
   for (const h of [...domain.mdevHostdevs].sort((x, y) => byText(x.uuid, y.uuid))) {
     const id = checkUuid(h.uuid);
     const other = holder((x) => x.mdevs.includes(id));
@@ -199,26 +200,16 @@ export function planPrepare(input: PrepareInput): Plan {
     const req = domain.metadata.mdevs.find((m) => m.uuid.toLowerCase() === id) ?? input.mdevDefinitions?.find((m) => m.uuid.toLowerCase() === id);
     if (!req) refuse(`mdev ${id}`, 'does not exist and neither <passthru:mdev> nor an mdevctl definition gives its type');
     const type = checkMdevType(req!.type);
-    const parent = req!.parent !== undefined ? checkMdevParent(req!.parent) : findParent(snap, type, used);
-    if (!parent) refuse(`mdev ${id}`, `has no parent: no device offers mdev type '${type}' with instances left`);
-    const types = mdevTypesOf(snap, parent!) ?? refuse(`mdev ${id}`, `parent ${parent} not found on this host`);
-    const t = types.find((x) => x.id === type);
-    if (!t) refuse(`mdev ${id}`, `parent ${parent} does not offer mdev type '${type}'`);
-    const wanted = new Map(used.get(parent!) ?? []);
-    const n = (wanted.get(type) ?? 0) + 1;
-    wanted.set(type, n);
-    if (n > t!.availableInstances) refuse(`mdev ${id}`, `type '${type}' on ${parent} has no instances left (${t!.availableInstances} available, ${n} needed)`);
-    if (!fitsSharedPool(types!, wanted)) {
-      const counts = [...wanted].map(([ty, k]) => `${k} of '${ty}' (${types!.find((x) => x.id === ty)!.availableInstances} available)`).join(' and ');
-      refuse(`mdev ${id}`, `mdev types of one parent draw from one pool: ${counts} may not fit together on ${parent}`);
-    }
-    used.set(parent!, wanted);
+    const place = placeMdev(snap, type, req!.parent !== undefined ? checkMdevParent(req!.parent) : undefined, used);
+    if (!place.ok) return refuse(`mdev ${id}`, place.reason);
+    const { parent, wanted } = place;
+    used.set(parent, wanted);
     mdevActions.push({
       id: actionId,
       kind: 'mdev-create',
       device: id,
       why: `mdev of type ${type} on ${parent}`,
-      do: [{ op: 'mdev-create', parent: parent!, type, uuid: id }],
+      do: [{ op: 'mdev-create', parent, type, uuid: id }],
       undo: [{ op: 'mdev-remove', uuid: id }],
     });
   }
@@ -246,42 +237,8 @@ export function planPrepare(input: PrepareInput): Plan {
   };
 }
 
-/** The mdev types a parent offers: a PCI device's, or a non-PCI parent's (mtty); undefined if unknown. */
-function mdevTypesOf(snap: HostSnapshot, parent: string): MdevTypeInfo[] | undefined {
-  return snap.devices[parent]?.mdevTypes ?? snap.mdevParents?.[parent];
-}
-
-function findParent(snap: HostSnapshot, type: string, used: Map<string, Map<string, number>>): string | undefined {
-  const parents = [...Object.keys(snap.devices), ...Object.keys(snap.mdevParents ?? {})].sort();
-  for (const addr of parents) {
-    const types = mdevTypesOf(snap, addr);
-    if (!types?.some((x) => x.id === type)) continue;
-    const wanted = new Map(used.get(addr) ?? []);
-    wanted.set(type, (wanted.get(type) ?? 0) + 1);
-    if (fitsSharedPool(types, wanted)) return addr;
-  }
-  return undefined;
-}
-
-/**
- * Whether `wanted` new instances (type -> count) surely fit on one parent. sysfs shows no pool, but
- * the types of a real parent share one (mtty's ports, GVT-g's graphics memory, NVIDIA's frame
- * buffer): type t costs at most free/available(t), so they fit when sum(count/available) <= 1. For
- * one type that is count <= available; for several it may refuse what independent counts would
- * allow, never the other way round. Exact integer arithmetic.
- */
-export function fitsSharedPool(types: MdevTypeInfo[], wanted: Map<string, number>): boolean {
-  let num = 0n;
-  let den = 1n;
-  for (const [id, count] of wanted) {
-    const avail = BigInt(types.find((x) => x.id === id)?.availableInstances ?? 0);
-    if (avail === 0n) return false;
-    // num/den + count/avail
-    num = num * avail + BigInt(count) * den;
-    den *= avail;
-  }
-  return num <= den;
-}
+/** Kept for importers of the planner: the rule lives in ./mdev.ts. */
+export { fitsSharedPool } from './mdev.js';
 
 /** The VF settings action for one VF, or undefined when it already has them. */
 export function planVfSettings(
