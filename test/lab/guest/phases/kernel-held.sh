@@ -1,0 +1,150 @@
+# Kernel facts: the two other ways a device leaves while qemu holds it open (the unbind of a held
+# device is measured in the libvirt phase): removing an mdev (`echo 1 > remove`), and disabling SR-IOV
+# (`sriov_numvfs` = 0) while one VF is held through vfio-pci. A qemu started here holds the devices, as
+# the one libvirt starts would: the devices sit on pcie.0, which cannot hot-unplug, and the CPU stays
+# paused (-S), so only qemu's exit lets go. Every write and every read that might wait runs in the
+# background and is judged after a few seconds, so the lab never hangs on them.
+modprobe vfio-pci
+modprobe mtty
+# bg KEY CMD...: CMD in the background, its output then 'returned rc=N' in /tmp/held.KEY.
+bg() { k=$1; shift; rm -f "/tmp/held.$k"; ( "$@" > "/tmp/held.$k" 2>&1; echo "returned rc=$?" >> "/tmp/held.$k" ) & }
+# bgstate KEY: 'pending' while it runs, else 'rc=N'.
+bgstate() { grep -q '^returned' "/tmp/held.$1" 2>/dev/null && sed -n 's/^returned //p' "/tmp/held.$1" || echo pending; }
+bgout() { grep -v '^returned' "/tmp/held.$1" 2>/dev/null | tr '\n' ' ' | sed 's/ *$//'; }
+# wait_bg SECONDS KEY...: until every KEY has returned; fails after SECONDS.
+wait_bg() {
+  s=$1; shift; n=0
+  while [ $n -lt $((s * 10)) ]; do
+    all=yes; for k in "$@"; do [ "$(bgstate "$k")" = pending ] && all=no; done
+    [ $all = yes ] && return 0
+    n=$((n + 1)); sleep 0.1
+  done
+  return 1
+}
+# hold NAME GROUP QEMU-DEVICE-ARGS...: starts a paused qemu with those vfio devices and waits until it
+# holds /dev/vfio/GROUP open (sets qpid); fails with qemu's stderr when it does not.
+hold() {
+  name=$1; grp_=$2; shift 2
+  qemu-system-x86_64 -accel tcg -M q35 -m 64 -nodefaults -no-user-config -display none -S -monitor none -serial none \
+    -name "$name" "$@" > "/tmp/qemu.$name.log" 2>&1 &
+  qpid=$!
+  n=0
+  while [ $n -lt 600 ]; do
+    kill -0 "$qpid" 2>/dev/null || break
+    # realized: the group is open and qemu got as far as its paused main loop (a vfio device fd too)
+    if ls -l "/proc/$qpid/fd" 2>/dev/null | grep -q "/dev/vfio/$grp_\$" && ls -l "/proc/$qpid/fd" 2>/dev/null | grep -q 'vfio-device'; then
+      sleep 2; kill -0 "$qpid" 2>/dev/null && return 0
+    fi
+    n=$((n + 1)); sleep 0.1
+  done
+  echo "qemu did not hold /dev/vfio/$grp_: $(tr '\n' ' ' < "/tmp/qemu.$name.log")" >&2
+  kill -9 "$qpid" 2>/dev/null
+  return 1
+}
+# unhold: qemu exits (SIGTERM, as virsh destroy starts with); waits for it to be gone.
+unhold() {
+  kill -TERM "$qpid" 2>/dev/null
+  n=0; while kill -0 "$qpid" 2>/dev/null && [ $n -lt 300 ]; do n=$((n + 1)); sleep 0.1; done
+  kill -0 "$qpid" 2>/dev/null && { kill -9 "$qpid"; sleep 1; }
+  wait "$qpid" 2>/dev/null
+  echo "# qemu $1 said: $(tr '\n' ' ' < "/tmp/qemu.$1.log")"
+}
+# held DESC hold ARGS...: like check, in this shell (hold's qpid must survive).
+held() { d=$1; shift; if "$@" 2> /tmp/held.err; then pass "$d"; else fail "$d" "$(cat /tmp/held.err)"; return 1; fi; }
+# blocked KEY...: the KEYs still pending, space-separated.
+blocked() { b=""; for k in "$@"; do [ "$(bgstate "$k")" = pending ] && b="$b $k"; done; echo "${b# }"; }
+fact() { echo "{\"label\":\"$1\",\"op\":\"$2\",\"value\":\"$3\"}" >> "$LAB_RESULTS/facts.jsonl"; }
+
+# ---- 1. remove of an mdev qemu holds ----
+T=/sys/class/mdev_bus/mtty/mdev_supported_types
+u=8a6fe3c8-2a3f-4a8e-9b3b-5e1f0c2d4b01
+a1=$(cat "$T/mtty-1/available_instances")
+check "create an mtty-1 mdev" sh -c "echo $u > $T/mtty-1/create"
+D=/sys/devices/virtual/mtty/mtty/$u
+mg=$(basename "$(readlink "$D/iommu_group")")
+# (hold sets qpid: not through check, whose command runs in a subshell)
+if held "a paused qemu holds the mdev ($u, group $mg)" hold mdev "$mg" -device "vfio-pci,sysfsdev=/sys/bus/mdev/devices/$u"; then
+  dm0=$(dmesg | wc -l)
+  bg rm sh -c "echo 1 > $D/remove"
+  sleep 4
+  eq "remove of the held mdev blocks (pending after 4 s)" pending "$(bgstate rm)"
+  # what the host shows while it waits (each alone in the background: a read could wait too)
+  bg p-bus test -e "/sys/bus/mdev/devices/$u"
+  bg p-dir test -d "$D"
+  bg p-remove test -e "$D/remove"
+  bg p-type readlink "$D/mdev_type"
+  bg p-driver readlink "$D/driver"
+  bg p-typedevs ls "$T/mtty-1/devices"
+  bg p-avail cat "$T/mtty-1/available_instances"
+  bg p-devvfio test -e "/dev/vfio/$mg"
+  bg p-uevent cat "$D/uevent"
+  bg p-vendor ls "$D/vendor"
+  bg p-remove2 sh -c "echo 1 > $D/remove"
+  bg p-create sh -c "echo $u > $T/mtty-1/create"
+  sleep 3
+  for k in p-bus p-dir p-remove p-type p-driver p-typedevs p-avail p-devvfio p-uevent p-vendor p-remove2 p-create; do
+    echo "# while the mdev remove waits: $k $(bgstate "$k") $(bgout "$k")"
+  done
+  b=$(blocked p-bus p-dir p-remove p-type p-driver p-typedevs p-avail p-devvfio p-uevent p-vendor p-remove2 p-create)
+  echo "# while the mdev remove waits, these block: ${b:-none}"
+  fact held-mdev-remove reads-blocked "$b"
+  fact held-mdev-remove while-pending "bus-link:$(bgstate p-bus) dir:$(bgstate p-dir) remove-file:$(bgstate p-remove) mdev_type:$(bgstate p-type) driver:$(bgstate p-driver) type-devices:[$(bgout p-typedevs)] available:$(bgout p-avail) dev-vfio:$(bgstate p-devvfio) remove-again:$(bgstate p-remove2) $(bgout p-remove2) create-same:$(bgstate p-create) $(bgout p-create)"
+  echo "# dmesg while waiting: $(dmesg | tail -n +$((dm0 + 1)) | tail -n 8 | tr '\n' '|')"
+  unhold mdev
+  wait_bg 30 rm p-bus p-dir p-remove p-type p-driver p-typedevs p-avail p-devvfio p-uevent p-vendor p-remove2 p-create
+  eq "once qemu is gone, the remove returns" "rc=0" "$(bgstate rm)"
+  echo "# after: remove said '$(bgout rm)'; uevent read gave '$(bgout p-uevent)' ($(bgstate p-uevent)); create-same $(bgstate p-create) '$(bgout p-create)'"
+  eq "the mdev is gone, available_instances back, /dev/vfio/$mg gone" "no $a1 no" \
+    "$(test -e "$D" && echo yes || echo no) $(cat "$T/mtty-1/available_instances") $(test -e "/dev/vfio/$mg" && echo yes || echo no)"
+  fact held-mdev-remove after-release "remove:$(bgstate rm) exists:$(test -e "$D" && echo yes || echo no) available:$(cat "$T/mtty-1/available_instances")/$a1 devices:[$(ls /sys/bus/mdev/devices | tr '\n' ' ')]"
+  echo "# dmesg: $(dmesg | tail -n +$((dm0 + 1)) | tail -n 8 | tr '\n' '|')"
+fi
+for x in $(ls /sys/bus/mdev/devices); do echo 1 > "/sys/bus/mdev/devices/$x/remove"; done
+eq "no mdev left" "" "$(ls /sys/bus/mdev/devices)"
+
+# ---- 2. sriov_numvfs = 0 while qemu holds a VF through vfio-pci ----
+pf=$(devs 0x1b36 0x0010 | head -n1)
+P=$SYS/devices/$pf
+check "echo 2 > sriov_numvfs" sh -c "echo 2 > $P/sriov_numvfs"
+vf0=$(basename "$(readlink "$P/virtfn0")"); vf1=$(basename "$(readlink "$P/virtfn1")")
+g0=$(grp "$vf0"); g1=$(grp "$vf1")
+check "VF $vf1 (virtfn1) to vfio-pci" to_driver "$vf1" vfio-pci
+if held "a paused qemu holds VF $vf1 (group $g1)" hold vf "$g1" -device "vfio-pci,host=$vf1"; then
+  dm0=$(dmesg | wc -l)
+  bg numvfs sh -c "echo 0 > $P/sriov_numvfs"
+  sleep 4
+  eq "sriov_numvfs=0 with a held VF blocks (pending after 4 s)" pending "$(bgstate numvfs)"
+  bg s-vf0 test -e "$SYS/devices/$vf0"
+  bg s-vf1 test -e "$SYS/devices/$vf1"
+  bg s-virtfn ls "$P"
+  bg s-vf1driver readlink "$SYS/devices/$vf1/driver"
+  bg s-vf1physfn readlink "$SYS/devices/$vf1/physfn"
+  bg s-vfiodir ls "$SYS/drivers/vfio-pci"
+  bg s-devvfio test -e "/dev/vfio/$g1"
+  bg s-total cat "$P/sriov_totalvfs"
+  bg s-numvfs cat "$P/sriov_numvfs"
+  bg s-pfoverride cat "$P/driver_override"
+  bg s-pfuevent cat "$P/uevent"
+  bg s-vf1override cat "$SYS/devices/$vf1/driver_override"
+  bg s-vf1uevent cat "$SYS/devices/$vf1/uevent"
+  bg s-vf1vendor cat "$SYS/devices/$vf1/vendor"
+  bg s-list sh -c "node '$LAB_DIST/passthru.js' list --json > /tmp/held.list.json"
+  sleep 8
+  keys="s-vf0 s-vf1 s-virtfn s-vf1driver s-vf1physfn s-vfiodir s-devvfio s-total s-numvfs s-pfoverride s-pfuevent s-vf1override s-vf1uevent s-vf1vendor s-list"
+  for k in $keys; do echo "# while sriov_numvfs=0 waits: $k $(bgstate "$k") $(bgout "$k" | cut -c1-300)"; done
+  b=$(blocked $keys)
+  echo "# while sriov_numvfs=0 waits, these block: ${b:-none}"
+  fact held-vf-numvfs0 reads-blocked "$b"
+  fact held-vf-numvfs0 while-pending "vf0:$(bgstate s-vf0) vf1:$(bgstate s-vf1) pf-entries:[$(bgout s-virtfn | tr ' ' '\n' | grep -E '^virtfn' | tr '\n' ' ')] vf1-driver:$(bgstate s-vf1driver) $(bgout s-vf1driver) vf1-physfn:$(bgstate s-vf1physfn) $(bgout s-vf1physfn) vfio-pci:[$(bgout s-vfiodir)] dev-vfio:$(bgstate s-devvfio)"
+  echo "# dmesg while waiting: $(dmesg | tail -n +$((dm0 + 1)) | tail -n 8 | tr '\n' '|')"
+  unhold vf
+  wait_bg 60 numvfs $keys
+  eq "once qemu is gone, sriov_numvfs=0 returns" "rc=0" "$(bgstate numvfs)"
+  echo "# after: write said '$(bgout numvfs)'; sriov_numvfs read gave '$(bgout s-numvfs)', pf override '$(bgout s-pfoverride)', vf1 override '$(bgout s-vf1override)' ($(bgstate s-vf1override)), list $(bgstate s-list) '$(bgout s-list | cut -c1-300)'"
+  eq "no VFs left, sriov_numvfs 0, /dev/vfio/$g1 gone, PF on nvme" "0 no no no nvme" \
+    "$(cat "$P/sriov_numvfs") $(test -e "$SYS/devices/$vf0" && echo yes || echo no) $(test -e "$SYS/devices/$vf1" && echo yes || echo no) $(test -e "/dev/vfio/$g1" && echo yes || echo no) $(drv "$pf")"
+  fact held-vf-numvfs0 after-release "write:$(bgstate numvfs) numvfs:$(cat "$P/sriov_numvfs") vf1:$(test -e "$SYS/devices/$vf1" && echo yes || echo no) numvfs-read-while-blocked:$(bgout s-numvfs)"
+  echo "# dmesg: $(dmesg | tail -n +$((dm0 + 1)) | tail -n 8 | tr '\n' '|')"
+fi
+[ "$(cat "$P/sriov_numvfs")" = 0 ] || echo 0 > "$P/sriov_numvfs"
+eq "PF back at 0 VFs" 0 "$(cat "$P/sriov_numvfs")"
