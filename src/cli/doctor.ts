@@ -22,11 +22,14 @@ export function registerDoctor(program: Command): void {
         const { readDomainPassthrough } = await import('../xml/domain-reader.js');
         domain = readDomainPassthrough(xml);
       }
+      const { timeoutFrom } = await import('../config/timeout.js');
+      const { DEFAULT_WRITE_TIMEOUT_MS } = await import('../config/types.js');
+      const timeoutMs = timeoutFrom(process.env, DEFAULT_WRITE_TIMEOUT_MS); // bad value: exit 2 before reading
       const { openHost } = await import('../host/open.js');
       const { runDoctor } = await import('../doctor/run.js');
       const { formatDoctor } = await import('../doctor/format.js');
       const host = await openHost(process.env);
-      const report = await runDoctor({ sysfs: host.sysfs, host: host.kind === 'sim' ? `simulated host ${host.root}` : `host root ${host.root}`, realRoot: host.kind === 'real' && host.root === '/', ...(domain ? { domain } : {}) });
+      const report = await runDoctor({ sysfs: host.sysfs, host: host.kind === 'sim' ? `simulated host ${host.root}` : `host root ${host.root}`, realRoot: host.kind === 'real' && host.root === '/', timeoutMs, ...(domain ? { domain } : {}) });
       process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : formatDoctor(report));
       if (report.summary.fail > 0) process.exitCode = 1;
     });

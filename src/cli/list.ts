@@ -12,11 +12,14 @@ export function registerList(program: Command): void {
       const { parsePciFilter } = await import('../pci/filter.js');
       const filter = opts.filter !== undefined ? parsePciFilter(opts.filter) : undefined; // bad filter: exit 2 before reading anything
       const { openHost } = await import('../host/open.js');
-      const { HostReader } = await import('../host/reader.js');
       const { buildListing, formatListing } = await import('../host/listing.js');
       const { domainUsers } = await import('../host/users.js');
+      const { timeoutFrom } = await import('../config/timeout.js');
+      const { DEFAULT_WRITE_TIMEOUT_MS } = await import('../config/types.js');
+      const { boundedFullSnapshot } = await import('../exec/full-snapshot.js');
+      const timeoutMs = timeoutFrom(process.env, DEFAULT_WRITE_TIMEOUT_MS); // bad value: exit 2 before reading
       const host = await openHost(process.env);
-      const snap = await new HostReader(host.sysfs).fullSnapshot();
+      const snap = await boundedFullSnapshot(host.sysfs, timeoutMs);
       const { rootDiskDevices, defaultRouteDevices } = await import('../exec/host-facts.js');
       const facts = { rootDiskDevices: await rootDiskDevices(host.sysfs), defaultRouteDevices: await defaultRouteDevices(host.sysfs) };
       const listing = buildListing(snap, domainUsers(process.env, snap), filter, facts);

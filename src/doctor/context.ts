@@ -6,6 +6,8 @@ import { HostReader } from '../host/reader.js';
 import type { HostSnapshot } from '../host/types.js';
 import { readKernelLog, type CommandRunner, type KernelLog } from './kernel-log.js';
 import type { Family } from './types.js';
+import { boundedFullSnapshot } from '../exec/full-snapshot.js';
+import { DEFAULT_WRITE_TIMEOUT_MS } from '../config/types.js';
 
 export interface ConfFile {
   path: string;
@@ -68,7 +70,8 @@ export function familyOf(osRelease: string | undefined): Family | undefined {
   return undefined;
 }
 
-export async function gatherContext(sysfs: Sysfs, opts: { realRoot: boolean; run?: CommandRunner }): Promise<DoctorContext> {
+/** `timeoutMs` bounds the device listing (see exec/full-snapshot.ts). */
+export async function gatherContext(sysfs: Sysfs, opts: { realRoot: boolean; run?: CommandRunner; timeoutMs?: number }): Promise<DoctorContext> {
   const reader = new HostReader(sysfs);
   const [kernel, cmdline, modulesText, modprobe, loadD, etcModules, log, snap, qemuConf, osRelease] = await Promise.all([
     reader.kernel(),
@@ -78,7 +81,7 @@ export async function gatherContext(sysfs: Sysfs, opts: { realRoot: boolean; run
     confDir(sysfs, layout.modulesLoadDir),
     tryRead(sysfs, layout.modulesFile),
     readKernelLog(sysfs, opts.realRoot, opts.run),
-    reader.fullSnapshot(),
+    boundedFullSnapshot(sysfs, opts.timeoutMs ?? DEFAULT_WRITE_TIMEOUT_MS, reader),
     tryRead(sysfs, layout.qemuConf),
     tryRead(sysfs, layout.osRelease),
   ]);

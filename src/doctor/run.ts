@@ -9,8 +9,8 @@ import type { CommandRunner } from './kernel-log.js';
 import type { DoctorReport } from './types.js';
 import { rootDiskDevices, defaultRouteDevices } from '../exec/host-facts.js';
 
-export async function runDoctor(opts: { sysfs: Sysfs; host: string; realRoot: boolean; domain?: DomainPassthrough; run?: CommandRunner }): Promise<DoctorReport> {
-  const ctx = await gatherContext(opts.sysfs, { realRoot: opts.realRoot, ...(opts.run ? { run: opts.run } : {}) });
+export async function runDoctor(opts: { sysfs: Sysfs; host: string; realRoot: boolean; domain?: DomainPassthrough; run?: CommandRunner; timeoutMs?: number }): Promise<DoctorReport> {
+  const ctx = await gatherContext(opts.sysfs, { realRoot: opts.realRoot, ...(opts.run ? { run: opts.run } : {}), ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}) });
   const checks = await hostChecks(ctx);
   if (opts.domain) {
     const prot = { rootDiskDevices: await rootDiskDevices(opts.sysfs), defaultRouteDevices: await defaultRouteDevices(opts.sysfs) };

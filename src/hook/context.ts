@@ -11,7 +11,7 @@ import type { Sysfs } from '../host/sysfs.js';
 import type { NetLink } from '../host/netlink.js';
 import { loadConfig } from '../config/load.js';
 import type { EffectiveConfig } from '../config/types.js';
-import { InputError } from '../errors.js';
+import { timeoutFrom } from '../config/timeout.js';
 import { stateDirFor } from '../exec/state-dir.js';
 import type { ExecEnv } from '../exec/run.js';
 import { modprobe } from '../exec/modules.js';
@@ -28,14 +28,6 @@ export interface HookContext {
   realRoot: boolean;
 }
 
-export function timeoutFrom(env: NodeJS.ProcessEnv, config: EffectiveConfig): number {
-  const raw = env.PASSTHRU_WRITE_TIMEOUT_MS;
-  if (raw === undefined || raw === '') return config.writeTimeoutMs;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 600_000) throw new InputError(`invalid PASSTHRU_WRITE_TIMEOUT_MS '${raw.slice(0, 40)}' (expected 1..600000)`);
-  return n;
-}
-
 export async function openContext(env: NodeJS.ProcessEnv = process.env): Promise<HookContext> {
   const host = await openHost(env);
   const config = await loadConfig(host.sysfs, env);
@@ -45,7 +37,7 @@ export async function openContext(env: NodeJS.ProcessEnv = process.env): Promise
     root: env.PASSTHRU_ROOT || '/',
     config,
     stateDir: stateDirFor(env),
-    timeoutMs: timeoutFrom(env, config),
+    timeoutMs: timeoutFrom(env, config.writeTimeoutMs),
     realRoot: host.kind !== 'sim' && (env.PASSTHRU_ROOT || '/') === '/',
   };
 }

@@ -233,6 +233,13 @@ describe('an mdev remove and an SR-IOV disable that wait for qemu (FINDINGS 8, 9
       expect(rec.timedOut, 'recover hung').toBe(false);
       expect(rec.code).not.toBe(0);
       expect(rec.stderr).toMatch(new RegExp(`${PF}: sriov_numvfs failed: timed out after 300 ms: reading`));
+      // list and doctor read every device, the PF's and the VF's uevent too: bounded, they say why they stop
+      for (const cmd of ['list', 'doctor']) {
+        const r = await h.passthru([cmd], { env: TIMEOUT, limitMs: 20_000 });
+        expect(r.timedOut, `${cmd} hung`).toBe(false);
+        expect({ cmd, code: r.code, stdout: r.stdout }).toEqual({ cmd, code: 1, stdout: '' });
+        expect(r.stderr).toMatch(/^passthru: timed out after 300 ms: reading every PCI device \(a device lock held by the kernel/);
+      }
 
       // qemu exits: the kernel finishes the unbind and the disable, the VFs are gone; the journal's
       // steps about the VF have nothing left to restore, and recover says so by ending cleanly

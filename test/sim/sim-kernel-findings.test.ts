@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SimKernel } from '../../src/sim/kernel.js';
+import { HostReader } from '../../src/host/reader.js';
 import { EMBEDDED_FIXTURES, hostFromFixture } from '../../src/sim/fixture.js';
 import type { SimHostState } from '../../src/sim/state.js';
 
@@ -283,6 +284,21 @@ describe('sriov_numvfs = 0 while qemu holds a VF through vfio-pci (FINDINGS 9)',
     await k.write(pci(PF, 'sriov_numvfs'), '0');
     expect(await k.list('dev/vfio')).not.toContain(group);
     expect(k.device(PF)!.sriov!.disablingAt).toBeUndefined();
+  });
+
+  it('a full listing that waited on the lock leaves out the VF that went away meanwhile (lab: it failed with ENOENT)', async () => {
+    const k = boot();
+    await k.write(pci(PF, 'sriov_numvfs'), '2');
+    await vfToVfio(k, VF1);
+    k.setInUse(VF1, true);
+    const disable = k.write(pci(PF, 'sriov_numvfs'), '0');
+    const snap = new HostReader(k).fullSnapshot();
+    expect(await pending(snap)).toBe(true);
+    k.setInUse(VF1, false);
+    await disable;
+    const s = await snap;
+    expect(Object.keys(s.devices)).not.toContain(VF1);
+    expect(s.devices[PF]!.driver).toBe('nvme');
   });
 
   it('a held VF0 stops the disable before VF1: VF1 keeps its links until qemu lets go of VF0 (by sriov_del_vfs order)', async () => {
