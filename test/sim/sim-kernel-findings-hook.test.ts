@@ -253,4 +253,22 @@ describe('an mdev remove and an SR-IOV disable that wait for qemu (FINDINGS 8, 9
       h.cleanup();
     }
   }, 120_000);
+
+  it('recover that cannot get the host-wide lock (a hook run waiting in the kernel holds it on a real host) says so', async () => {
+    const h = await SimHost.create(labHost);
+    const { spawn } = await import('node:child_process');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(h.stateDir, { recursive: true });
+    const holder = spawn('flock', [join(h.stateDir, 'lock'), 'sh', '-c', 'echo locked; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      await new Promise((r) => holder.stdout!.once('data', r)); // flock has the lock
+      const r = await h.passthru(['recover', '--all'], { env: { PASSTHRU_LOCK_WAIT_S: '1' }, limitMs: 20_000 });
+      expect(r.timedOut, 'recover hung').toBe(false);
+      expect(r.code).toBe(75);
+      expect(r.stderr).toBe('passthru: recover: timed out after 1 s waiting for the host-wide lock (another hook or recover run holds it; one whose host write waits in the kernel holds it until the kernel lets go)\n');
+    } finally {
+      holder.kill();
+      h.cleanup();
+    }
+  }, 60_000);
 });
