@@ -4,57 +4,9 @@
 # the one libvirt starts would: the devices sit on pcie.0, which cannot hot-unplug, and the CPU stays
 # paused (-S), so only qemu's exit lets go. Every write and every read that might wait runs in the
 # background and is judged after a few seconds, so the lab never hangs on them.
+# (bg, hold, unhold, blocked, fact: lib.sh)
 modprobe vfio-pci
 modprobe mtty
-# bg KEY CMD...: CMD in the background, its output then 'returned rc=N' in /tmp/held.KEY.
-bg() { k=$1; shift; rm -f "/tmp/held.$k"; ( "$@" > "/tmp/held.$k" 2>&1; echo "returned rc=$?" >> "/tmp/held.$k" ) & }
-# bgstate KEY: 'pending' while it runs, else 'rc=N'.
-bgstate() { grep -q '^returned' "/tmp/held.$1" 2>/dev/null && sed -n 's/^returned //p' "/tmp/held.$1" || echo pending; }
-bgout() { grep -v '^returned' "/tmp/held.$1" 2>/dev/null | tr '\n' ' ' | sed 's/ *$//'; }
-# wait_bg SECONDS KEY...: until every KEY has returned; fails after SECONDS.
-wait_bg() {
-  s=$1; shift; n=0
-  while [ $n -lt $((s * 10)) ]; do
-    all=yes; for k in "$@"; do [ "$(bgstate "$k")" = pending ] && all=no; done
-    [ $all = yes ] && return 0
-    n=$((n + 1)); sleep 0.1
-  done
-  return 1
-}
-# hold NAME GROUP QEMU-DEVICE-ARGS...: starts a paused qemu with those vfio devices and waits until it
-# holds /dev/vfio/GROUP open (sets qpid); fails with qemu's stderr when it does not.
-hold() {
-  name=$1; grp_=$2; shift 2
-  qemu-system-x86_64 -accel tcg -M q35 -m 64 -nodefaults -no-user-config -display none -S -monitor none -serial none \
-    -name "$name" "$@" > "/tmp/qemu.$name.log" 2>&1 &
-  qpid=$!
-  n=0
-  while [ $n -lt 600 ]; do
-    kill -0 "$qpid" 2>/dev/null || break
-    # realized: the group is open and qemu got as far as its paused main loop (a vfio device fd too)
-    if ls -l "/proc/$qpid/fd" 2>/dev/null | grep -q "/dev/vfio/$grp_\$" && ls -l "/proc/$qpid/fd" 2>/dev/null | grep -q 'vfio-device'; then
-      sleep 2; kill -0 "$qpid" 2>/dev/null && return 0
-    fi
-    n=$((n + 1)); sleep 0.1
-  done
-  echo "qemu did not hold /dev/vfio/$grp_: $(tr '\n' ' ' < "/tmp/qemu.$name.log")" >&2
-  kill -9 "$qpid" 2>/dev/null
-  return 1
-}
-# unhold: qemu exits (SIGTERM, as virsh destroy starts with); waits for it to be gone.
-unhold() {
-  kill -TERM "$qpid" 2>/dev/null
-  n=0; while kill -0 "$qpid" 2>/dev/null && [ $n -lt 300 ]; do n=$((n + 1)); sleep 0.1; done
-  kill -0 "$qpid" 2>/dev/null && { kill -9 "$qpid"; sleep 1; }
-  wait "$qpid" 2>/dev/null
-  echo "# qemu $1 said: $(tr '\n' ' ' < "/tmp/qemu.$1.log")"
-}
-# held DESC hold ARGS...: like check, in this shell (hold's qpid must survive).
-held() { d=$1; shift; if "$@" 2> /tmp/held.err; then pass "$d"; else fail "$d" "$(cat /tmp/held.err)"; return 1; fi; }
-# blocked KEY...: the KEYs still pending, space-separated.
-blocked() { b=""; for k in "$@"; do [ "$(bgstate "$k")" = pending ] && b="$b $k"; done; echo "${b# }"; }
-fact() { echo "{\"label\":\"$1\",\"op\":\"$2\",\"value\":\"$3\"}" >> "$LAB_RESULTS/facts.jsonl"; }
-
 # ---- 1. remove of an mdev qemu holds ----
 T=/sys/class/mdev_bus/mtty/mdev_supported_types
 u=8a6fe3c8-2a3f-4a8e-9b3b-5e1f0c2d4b01
@@ -81,13 +33,18 @@ if held "a paused qemu holds the mdev ($u, group $mg)" hold mdev "$mg" -device "
   bg p-vendor ls "$D/vendor"
   bg p-remove2 sh -c "echo 1 > $D/remove"
   bg p-create sh -c "echo $u > $T/mtty-1/create"
+  bg p-ls ls "$D"
   sleep 3
-  for k in p-bus p-dir p-remove p-type p-driver p-typedevs p-avail p-devvfio p-uevent p-vendor p-remove2 p-create; do
+  for k in p-bus p-dir p-remove p-type p-driver p-typedevs p-avail p-devvfio p-uevent p-vendor p-remove2 p-create p-ls; do
     echo "# while the mdev remove waits: $k $(bgstate "$k") $(bgout "$k")"
   done
   b=$(blocked p-bus p-dir p-remove p-type p-driver p-typedevs p-avail p-devvfio p-uevent p-vendor p-remove2 p-create)
   echo "# while the mdev remove waits, these block: ${b:-none}"
   fact held-mdev-remove reads-blocked "$b"
+  eq "while it waits: off the bus and its type's devices; mdev_type, driver, uevent, remove gone; its directory and /dev/vfio/$mg stay; its port not back" \
+    "bus:rc=1 dir:rc=0 remove:rc=1 mdev_type:rc=1 driver:rc=1 uevent:rc=1 type-devices:[] dev-vfio:rc=0 available:$((a1 - 1))" \
+    "bus:$(bgstate p-bus) dir:$(bgstate p-dir) remove:$(bgstate p-remove) mdev_type:$(bgstate p-type) driver:$(bgstate p-driver) uevent:$(bgstate p-uevent) type-devices:[$(bgout p-typedevs)] dev-vfio:$(bgstate p-devvfio) available:$(bgout p-avail)"
+  eq "while it waits, no read blocks (the attributes are gone), and creating its UUID again fails with EIO" "none rc=1 I/O error" "${b:-none} $(bgstate p-create) $(bgout p-create | grep -o 'I/O error')"
   fact held-mdev-remove while-pending "bus-link:$(bgstate p-bus) dir:$(bgstate p-dir) remove-file:$(bgstate p-remove) mdev_type:$(bgstate p-type) driver:$(bgstate p-driver) type-devices:[$(bgout p-typedevs)] available:$(bgout p-avail) dev-vfio:$(bgstate p-devvfio) remove-again:$(bgstate p-remove2) $(bgout p-remove2) create-same:$(bgstate p-create) $(bgout p-create)"
   echo "# dmesg while waiting: $(dmesg | tail -n +$((dm0 + 1)) | tail -n 8 | tr '\n' '|')"
   unhold mdev
@@ -128,19 +85,32 @@ if held "a paused qemu holds VF $vf1 (group $g1)" hold vf "$g1" -device "vfio-pc
   bg s-vf1override cat "$SYS/devices/$vf1/driver_override"
   bg s-vf1uevent cat "$SYS/devices/$vf1/uevent"
   bg s-vf1vendor cat "$SYS/devices/$vf1/vendor"
-  bg s-list sh -c "node '$LAB_DIST/passthru.js' list --json > /tmp/held.list.json"
+  # passthru list reads every device's uevent: with a short bound it must say why it stops; with a
+  # long one it must finish once qemu is gone, although the VF it was waiting on went away meanwhile
+  bg s-list sh -c "PASSTHRU_WRITE_TIMEOUT_MS=3000 node '$LAB_DIST/passthru.js' list --json > /tmp/held.list.json"
+  bg s-list2 sh -c "PASSTHRU_WRITE_TIMEOUT_MS=120000 node '$LAB_DIST/passthru.js' list --json > /tmp/held.list2.json"
   sleep 8
-  keys="s-vf0 s-vf1 s-virtfn s-vf1driver s-vf1physfn s-vfiodir s-devvfio s-total s-numvfs s-pfoverride s-pfuevent s-vf1override s-vf1uevent s-vf1vendor s-list"
+  keys="s-vf0 s-vf1 s-virtfn s-vf1driver s-vf1physfn s-vfiodir s-devvfio s-total s-numvfs s-pfoverride s-pfuevent s-vf1override s-vf1uevent s-vf1vendor"
   for k in $keys; do echo "# while sriov_numvfs=0 waits: $k $(bgstate "$k") $(bgout "$k" | cut -c1-300)"; done
   b=$(blocked $keys)
   echo "# while sriov_numvfs=0 waits, these block: ${b:-none}"
   fact held-vf-numvfs0 reads-blocked "$b"
+  eq "while it waits: virtfn0 gone; virtfn1 still there without driver, physfn and virtfn links, not under vfio-pci; /dev/vfio/$g1 stays" \
+    "vf0:rc=1 vf1:rc=0 virtfn-links:[] vf1-driver:rc=1 vf1-physfn:rc=1 vfio-pci-lists-it:no dev-vfio:rc=0" \
+    "vf0:$(bgstate s-vf0) vf1:$(bgstate s-vf1) virtfn-links:[$(bgout s-virtfn | tr ' ' '\n' | grep -E '^virtfn' | tr '\n' ' ' | sed 's/ $//')] vf1-driver:$(bgstate s-vf1driver) vf1-physfn:$(bgstate s-vf1physfn) vfio-pci-lists-it:$(bgout s-vfiodir | grep -q "$vf1" && echo yes || echo no) dev-vfio:$(bgstate s-devvfio)"
+  eq "while it waits, the reads that take the PF's or the VF's device lock block (sriov_numvfs, driver_override, uevent); ids do not" \
+    "s-numvfs s-pfoverride s-pfuevent s-vf1override s-vf1uevent" "$b"
+  echo "# passthru list (3 s bound) while it waits: $(bgstate s-list) $(bgout s-list | cut -c1-300)"
+  eq "passthru list (3 s bound) says why it stopped" yes "$(grep -q 'timed out after 3000 ms: reading every PCI device' /tmp/held.s-list && echo yes)"
+  fact held-vf-numvfs0 list-3s-bound "reported:$(grep -q 'timed out after 3000 ms' /tmp/held.s-list && echo yes || echo no) process:$(bgstate s-list)"
   fact held-vf-numvfs0 while-pending "vf0:$(bgstate s-vf0) vf1:$(bgstate s-vf1) pf-entries:[$(bgout s-virtfn | tr ' ' '\n' | grep -E '^virtfn' | tr '\n' ' ')] vf1-driver:$(bgstate s-vf1driver) $(bgout s-vf1driver) vf1-physfn:$(bgstate s-vf1physfn) $(bgout s-vf1physfn) vfio-pci:[$(bgout s-vfiodir)] dev-vfio:$(bgstate s-devvfio)"
   echo "# dmesg while waiting: $(dmesg | tail -n +$((dm0 + 1)) | tail -n 8 | tr '\n' '|')"
   unhold vf
-  wait_bg 60 numvfs $keys
+  wait_bg 60 numvfs $keys s-list s-list2
   eq "once qemu is gone, sriov_numvfs=0 returns" "rc=0" "$(bgstate numvfs)"
-  echo "# after: write said '$(bgout numvfs)'; sriov_numvfs read gave '$(bgout s-numvfs)', pf override '$(bgout s-pfoverride)', vf1 override '$(bgout s-vf1override)' ($(bgstate s-vf1override)), list $(bgstate s-list) '$(bgout s-list | cut -c1-300)'"
+  eq "and the list that waited on the lock finishes (exit 0)" "rc=0" "$(bgstate s-list2)"
+  echo "# that list $(grep -q "\"$vf1\"" /tmp/held.list2.json && echo still shows || echo leaves out) $vf1; the 3 s one ended $(bgstate s-list)"
+  echo "# after: write said '$(bgout numvfs)'; sriov_numvfs read gave '$(bgout s-numvfs)', pf override '$(bgout s-pfoverride)', vf1 override '$(bgout s-vf1override)' ($(bgstate s-vf1override)), list2 '$(bgout s-list2 | cut -c1-300)'"
   eq "no VFs left, sriov_numvfs 0, /dev/vfio/$g1 gone, PF on nvme" "0 no no no nvme" \
     "$(cat "$P/sriov_numvfs") $(test -e "$SYS/devices/$vf0" && echo yes || echo no) $(test -e "$SYS/devices/$vf1" && echo yes || echo no) $(test -e "/dev/vfio/$g1" && echo yes || echo no) $(drv "$pf")"
   fact held-vf-numvfs0 after-release "write:$(bgstate numvfs) numvfs:$(cat "$P/sriov_numvfs") vf1:$(test -e "$SYS/devices/$vf1" && echo yes || echo no) numvfs-read-while-blocked:$(bgout s-numvfs)"
