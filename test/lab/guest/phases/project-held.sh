@@ -9,23 +9,23 @@ modprobe vfio-pci
 modprobe mtty
 pf=$(devs 0x1b36 0x0010 | head -n1); P=$SYS/devices/$pf
 vf0=$(echo "$pf" | sed 's/\.0$/.1/')
-m=5a1b0000-0000-4000-8000-0000000000c1
+mu=5a1b0000-0000-4000-8000-0000000000c1  # not m: domain_xml sets m
 before=$(snapshot)
 a1=$(cat /sys/class/mdev_bus/mtty/mdev_supported_types/mtty-1/available_instances)
 u=5a1b0000-0000-4000-8000-0000000000c0
-domain_xml lab-held "$u" "hostdev:$vf0:no" "mdev:$m" "meta:<passthru:pf address='$pf' vfs='2'/>" \
-  "meta:<passthru:mdev uuid='$m' type='mtty-1' parent='mtty'/>" > /tmp/held.xml
+domain_xml lab-held "$u" "hostdev:$vf0:no" "mdev:$mu" "meta:<passthru:pf address='$pf' vfs='2'/>" \
+  "meta:<passthru:mdev uuid='$mu' type='mtty-1' parent='mtty'/>" > /tmp/held.xml
 run_hook /tmp/held.xml lab-held prepare begin
 eq "prepare (VF $vf0 managed='no' of pf vfs=2, mdev mtty-1) exits 0" 0 "$hook_rc"
-eq "2 VFs, $vf0 on vfio-pci, the mdev exists" "2 vfio-pci yes" "$(cat "$P/sriov_numvfs") $(drv "$vf0") $(test -e "/sys/bus/mdev/devices/$m" && echo yes)"
+eq "2 VFs, $vf0 on vfio-pci, the mdev exists" "2 vfio-pci yes" "$(cat "$P/sriov_numvfs") $(drv "$vf0") $(test -e "/sys/bus/mdev/devices/$mu" && echo yes)"
 g0=$(grp "$vf0")
 hookenv() { env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C PASSTHRU_WRITE_TIMEOUT_MS=3000 PASSTHRU_LOCK_WAIT_S=5 "$@"; }
-if held "a paused qemu holds $vf0 (group $g0) and the mdev" hold lab-held "$g0" -device "vfio-pci,host=$vf0" -device "vfio-pci,sysfsdev=/sys/bus/mdev/devices/$m"; then
+if held "a paused qemu holds $vf0 (group $g0) and the mdev" hold lab-held "$g0" -device "vfio-pci,host=$vf0" -device "vfio-pci,sysfsdev=/sys/bus/mdev/devices/$mu"; then
   bg rel hookenv node "$LAB_DIST/hook.js" lab-held release end - < /tmp/held.xml
   n=0; while [ $n -lt 600 ] && ! grep -q 'journal kept' /tmp/held.rel 2>/dev/null; do n=$((n + 1)); sleep 0.1; done
   echo "# release said (after about $((n / 10)) s, process $(bgstate rel)): $(bgout rel)"
   eq "release reports the mdev remove, the VF unbind and sriov_numvfs=0 as timed out, and keeps the journal" "yes yes yes yes" \
-    "$(grep -q "$m: mdev remove failed: timed out after 3000 ms" /tmp/held.rel && echo yes) $(grep -q "$vf0: unbind failed: timed out after 3000 ms" /tmp/held.rel && echo yes) $(grep -q "$pf: sriov_numvfs failed: timed out after 3000 ms" /tmp/held.rel && echo yes) $(grep -q 'journal kept' /tmp/held.rel && echo yes)"
+    "$(grep -q "$mu: mdev remove failed: timed out after 3000 ms" /tmp/held.rel && echo yes) $(grep -q "$vf0: unbind failed: timed out after 3000 ms" /tmp/held.rel && echo yes) $(grep -q "$pf: sriov_numvfs failed: timed out after 3000 ms" /tmp/held.rel && echo yes) $(grep -q 'journal kept' /tmp/held.rel && echo yes)"
   eq "the journal is kept (state releasing)" releasing "$(sed -n 's/.*"state": *"\([a-z]*\)".*/\1/p' "$(journal_of "$u")" 2>/dev/null)"
   fact project-held release "process-after-report:$(bgstate rel)"
   # recover meanwhile: the release still holds the host-wide lock while its process waits for its
@@ -41,9 +41,9 @@ if held "a paused qemu holds $vf0 (group $g0) and the mdev" hold lab-held "$g0" 
   eq "once qemu is gone, the release process ends (exit 0)" "rc=0" "$(bgstate rel)"
   check "then recover --all succeeds" hookenv node "$LAB_DIST/passthru.js" recover --all
   eq "journal gone, no VFs, mdev gone with its port back, every device as before" "no 0 no $a1 $before" \
-    "$(test -e "$(journal_of "$u")" && echo yes || echo no) $(cat "$P/sriov_numvfs") $(test -e "/sys/bus/mdev/devices/$m" && echo yes || echo no) $(cat /sys/class/mdev_bus/mtty/mdev_supported_types/mtty-1/available_instances) $(snapshot)"
+    "$(test -e "$(journal_of "$u")" && echo yes || echo no) $(cat "$P/sriov_numvfs") $(test -e "/sys/bus/mdev/devices/$mu" && echo yes || echo no) $(cat /sys/class/mdev_bus/mtty/mdev_supported_types/mtty-1/available_instances) $(snapshot)"
 fi
 # whatever happened above, leave the host clean for the next phases
-[ -e "/sys/bus/mdev/devices/$m" ] && echo 1 > "/sys/bus/mdev/devices/$m/remove"
+[ -e "/sys/bus/mdev/devices/$mu" ] && echo 1 > "/sys/bus/mdev/devices/$mu/remove"
 [ "$(cat "$P/sriov_numvfs")" = 0 ] || echo 0 > "$P/sriov_numvfs"
 rm -f "$(journal_of "$u")"
