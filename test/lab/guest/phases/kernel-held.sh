@@ -18,8 +18,8 @@ mg=$(basename "$(readlink "$D/iommu_group")")
 if held "a paused qemu holds the mdev ($u, group $mg)" hold mdev "$mg" -device "vfio-pci,sysfsdev=/sys/bus/mdev/devices/$u"; then
   dm0=$(dmesg | wc -l)
   bg rm sh -c "echo 1 > $D/remove"
-  sleep 4
-  eq "remove of the held mdev blocks (pending after 4 s)" pending "$(bgstate rm)"
+  sleep 3
+  eq "remove of the held mdev blocks (pending after 3 s)" pending "$(bgstate rm)"
   # what the host shows while it waits (each alone in the background: a read could wait too)
   bg p-bus test -e "/sys/bus/mdev/devices/$u"
   bg p-dir test -d "$D"
@@ -34,7 +34,7 @@ if held "a paused qemu holds the mdev ($u, group $mg)" hold mdev "$mg" -device "
   bg p-remove2 sh -c "echo 1 > $D/remove"
   bg p-create sh -c "echo $u > $T/mtty-1/create"
   bg p-ls ls "$D"
-  sleep 3
+  sleep 2
   for k in p-bus p-dir p-remove p-type p-driver p-typedevs p-avail p-devvfio p-uevent p-vendor p-remove2 p-create p-ls; do
     echo "# while the mdev remove waits: $k $(bgstate "$k") $(bgout "$k")"
   done
@@ -69,8 +69,8 @@ check "VF $vf1 (virtfn1) to vfio-pci" to_driver "$vf1" vfio-pci
 if held "a paused qemu holds VF $vf1 (group $g1)" hold vf "$g1" -device "vfio-pci,host=$vf1"; then
   dm0=$(dmesg | wc -l)
   bg numvfs sh -c "echo 0 > $P/sriov_numvfs"
-  sleep 4
-  eq "sriov_numvfs=0 with a held VF blocks (pending after 4 s)" pending "$(bgstate numvfs)"
+  sleep 3
+  eq "sriov_numvfs=0 with a held VF blocks (pending after 3 s)" pending "$(bgstate numvfs)"
   bg s-vf0 test -e "$SYS/devices/$vf0"
   bg s-vf1 test -e "$SYS/devices/$vf1"
   bg s-virtfn ls "$P"
@@ -89,7 +89,8 @@ if held "a paused qemu holds VF $vf1 (group $g1)" hold vf "$g1" -device "vfio-pc
   # long one it must finish once qemu is gone, although the VF it was waiting on went away meanwhile
   bg s-list sh -c "PASSTHRU_WRITE_TIMEOUT_MS=3000 node '$LAB_DIST/passthru.js' list --json > /tmp/held.list.json"
   bg s-list2 sh -c "PASSTHRU_WRITE_TIMEOUT_MS=120000 node '$LAB_DIST/passthru.js' list --json > /tmp/held.list2.json"
-  sleep 8
+  # until the bounded list has spoken (node's start plus its 3 s), at most 40 s; the reads started first
+  n=0; while [ $n -lt 400 ] && ! grep -q 'timed out' /tmp/held.s-list 2>/dev/null; do n=$((n + 1)); sleep 0.1; done
   keys="s-vf0 s-vf1 s-virtfn s-vf1driver s-vf1physfn s-vfiodir s-devvfio s-total s-numvfs s-pfoverride s-pfuevent s-vf1override s-vf1uevent s-vf1vendor"
   for k in $keys; do echo "# while sriov_numvfs=0 waits: $k $(bgstate "$k") $(bgout "$k" | cut -c1-300)"; done
   b=$(blocked $keys)
