@@ -10,10 +10,13 @@ export function registerRecover(program: Command): void {
     .option('--all', 'every journal')
     .action(async (opts: { domain?: string; all?: boolean }) => {
       if (!!opts.domain === !!opts.all) throw new InputError('recover needs exactly one of --domain NAME or --all');
-      const { isLocked, runUnderLock } = await import('../hook/lock.js');
+      const { isLocked, runUnderLock, LOCK_TIMEOUT_EXIT, lockWaitSeconds } = await import('../hook/lock.js');
       if (!isLocked(process.env)) {
         // same host-wide lock as the hook: never undo under a prepare that is running
-        process.exitCode = await runUnderLock(process.argv[1]!, process.argv.slice(2), '', process.env);
+        const code = await runUnderLock(process.argv[1]!, process.argv.slice(2), '', process.env);
+        // on a real kernel a hook run whose write waits for a VM keeps the lock until the kernel lets go
+        if (code === LOCK_TIMEOUT_EXIT) process.stderr.write(`passthru: recover: timed out after ${lockWaitSeconds(process.env)} s waiting for the host-wide lock (another hook or recover run holds it; one whose host write waits in the kernel holds it until the kernel lets go)\n`);
+        process.exitCode = code;
         return;
       }
       const { openContext, execEnv } = await import('../hook/context.js');

@@ -3,7 +3,7 @@
 // is harmless. Every host access is bounded by a timeout: a sysfs write can block in the kernel and
 // libvirt puts no timeout on hooks, so an unbounded wait would hang the domain.
 import { layout } from '../host/layout.js';
-import { isErrno, type Sysfs } from '../host/sysfs.js';
+import { errnoError, isErrno, type Sysfs } from '../host/sysfs.js';
 import type { NetLink, VfSettings } from '../host/netlink.js';
 import type { Op } from '../plan/types.js';
 import { applyVgpuType } from './vgpu-op.js';
@@ -100,7 +100,14 @@ export async function applyOp(h: HostAccess, o: Op, checkFirst = false): Promise
       return setNumVfs(h, o.pf, o.count);
     case 'mdev-create': {
       if (await bounded(`checking mdev ${o.uuid}`, h.timeoutMs, h.sysfs.exists(layout.mdevDevice(o.uuid)))) return false;
-      await write(h, `${layout.mdevType(o.parent, o.type)}/create`, o.uuid);
+      try {
+        await write(h, `${layout.mdevType(o.parent, o.type)}/create`, o.uuid);
+      } catch (err) {
+        // lab-measured (6.1): while an earlier remove of this UUID waits for a VM to close it, the
+        // mdev is already off the bus (so the check above passed) and creating it again gives EIO
+        if (isErrno(err, 'EIO')) throw errnoError('EIO', `${err instanceof Error ? err.message.replace(/^EIO: /, '') : String(err)} (an earlier remove of this mdev may still be waiting for a VM to close it)`);
+        throw err;
+      }
       return true;
     }
     case 'mdev-remove': {
@@ -116,6 +123,17 @@ export async function applyOp(h: HostAccess, o: Op, checkFirst = false): Promise
     case 'vgpu-type':
       return applyVgpuType(h, o);
   }
+}
+
+/**
+ * Whether the PCI device a failed undo step was about no longer exists: a VF that went with its PF's
+ * count (e.g. an SR-IOV disable that waited for qemu to let go of it finished after the release that
+ * started it timed out) has nothing left to restore. Asked only after a failure: no extra read otherwise.
+ */
+export async function deviceGone(h: HostAccess, o: Op): Promise<boolean> {
+  const device = 'device' in o ? o.device : o.op === 'vgpu-type' ? o.vf : undefined;
+  if (device === undefined) return false;
+  return !(await bounded(`checking ${device}`, h.timeoutMs, h.sysfs.exists(layout.pciDevice(device))));
 }
 
 /** A short name of the step for error lines: 'driver_override', 'unbind', 'sriov_numvfs', … */

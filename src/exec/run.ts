@@ -5,7 +5,7 @@ import { PassthruError, oneLine } from '../errors.js';
 import type { NetLink } from '../host/netlink.js';
 import type { Sysfs } from '../host/sysfs.js';
 import type { Action, Holds, Op, Plan } from '../plan/types.js';
-import { applyOp, stepName, type HostAccess } from './ops.js';
+import { applyOp, deviceGone, stepName, type HostAccess } from './ops.js';
 import { ensureStateDir, JOURNAL_SCHEMA, listJournals, removeJournal, writeJournal, type Journal } from './journal.js';
 import { byText } from '../plan/order.js';
 
@@ -166,6 +166,8 @@ async function undoActions(env: ExecEnv, h: HostAccess, j: Journal): Promise<Und
       try {
         if (await applyOp(h, o, true)) result.changed++;
       } catch (err) {
+        // a VF gone with its PF's count (the disable that waited for qemu finished later) has nothing left to restore
+        if (await deviceGone(h, o).catch(() => false)) continue;
         result.failed++;
         env.report(`passthru: undo for '${j.domain.name}': ${action.device}: ${stepName(o)} failed: ${oneLine(err)}`);
       }

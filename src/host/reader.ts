@@ -86,6 +86,17 @@ export class HostReader {
   }
 
   private async readDevice(a: string): Promise<PciDeviceInfo | undefined> {
+    try {
+      return await this.readDeviceNow(a);
+    } catch (err) {
+      // gone while it was being read (lab-measured: a VF whose PF's SR-IOV disable waited for qemu,
+      // then removed it under a listing that was waiting on its lock): not a device any more
+      if (isErrno(err, 'ENOENT') && !(await this.sysfs.exists(layout.pciDevice(a)))) return undefined;
+      throw err;
+    }
+  }
+
+  private async readDeviceNow(a: string): Promise<PciDeviceInfo | undefined> {
     const s = this.sysfs;
     const entries = await this.opt(s.list(layout.pciDevice(a)));
     if (!entries) return undefined;

@@ -31,14 +31,25 @@ const UNKNOWN_STAMP = 'unknown';
 const enoent = (path: string) => errnoError('ENOENT', 'no such file or directory', path);
 
 /**
- * Thrown by a setter whose write blocks in the kernel: 'held' = the write itself waits (an unbind
- * waiting for qemu) and returns once the device is released; 'retry' = it waits for the device lock
- * and then runs as usual.
+ * Thrown by a setter whose write blocks in the kernel: 'held' = the write itself waits (an unbind,
+ * an mdev remove or an SR-IOV disable waiting for qemu) and returns once `done` says the kernel
+ * finished it; 'retry' = it waits for the device lock and then runs as usual.
  */
 class WriteBlocks extends Error {
-  constructor(readonly then: 'held' | 'retry') {
+  constructor(
+    readonly then: 'held' | 'retry',
+    readonly done: () => boolean = () => true,
+  ) {
     super('the write blocks in the kernel');
   }
+}
+
+/**
+ * The kernel holds this device's lock for a write that waits for qemu: its own unbind from vfio-pci,
+ * or (on a PF) an SR-IOV disable waiting for a VF; readers of driver_override, uevent, … wait too.
+ */
+function lockedByKernel(d: SimDevice): boolean {
+  return !!d.unbinding || d.sriov?.disablingAt !== undefined;
 }
 
 /** The sysfs address of routing id `rid` in PCI domain `domain`. */
@@ -78,8 +89,8 @@ export class SimKernel implements Sysfs, NetLink {
   private stamp?: string;
   private checkedGen = -1;
   private vfIndex = new Map<string, SimDevice[]>();
-  /** Some device's lock is held by an unbind waiting for qemu (kept so reads stay cheap otherwise). */
-  private anyUnbinding = false;
+  /** Some device's lock is held by a write waiting for qemu (kept so reads stay cheap otherwise). */
+  private anyLocked = false;
   /** Reads and writes of this instance waiting for a device lock, resumed when the device is released. */
   private lockWaiters: (() => void)[] = [];
   /**
@@ -118,7 +129,7 @@ export class SimKernel implements Sysfs, NetLink {
     this.vfIndex = new Map();
     for (const d of this.state.devices) if (d.physfn) (this.vfIndex.get(d.physfn) ?? this.vfIndex.set(d.physfn, []).get(d.physfn)!).push(d);
     this.groupsCache = undefined;
-    this.anyUnbinding = this.state.devices.some((d) => d.unbinding);
+    this.anyLocked = this.state.devices.some(lockedByKernel);
   }
 
   private fileStamp(): string | undefined {
@@ -201,11 +212,17 @@ export class SimKernel implements Sysfs, NetLink {
     if (inUse) target.inUse = true;
     else delete target.inUse;
     const d = this.byAddr.get(id);
-    if (!inUse && d?.unbinding) {
+    const pf = d?.physfn ? this.byAddr.get(d.physfn) : undefined;
+    if (!inUse && d && pf?.sriov?.disablingAt !== undefined && pf.sriov.disablingAt === d.vfIndex) {
+      // the SR-IOV disable goes on past this VF (and may stop at the next one qemu holds)
+      this.continueDisable(pf);
+    } else if (!inUse && d?.unbinding) {
       delete d.unbinding;
       this.detach(d);
       this.reindex();
     }
+    const m = d ? undefined : (target as SimMdev);
+    if (!inUse && m?.removing) this.dropMdev(m);
     this.save();
     const waiting = this.lockWaiters;
     this.lockWaiters = [];
@@ -363,7 +380,7 @@ export class SimKernel implements Sysfs, NetLink {
         // the write stays in the kernel; what it did so far (a device now unbinding) every reader sees
         this.reindex();
         this.save();
-        return this.waitForLock(async () => {});
+        return this.waitUntil(err.done);
       }
       this.setState(JSON.parse(before) as SimFile);
       if (this.file) this.savedText = before; // the state is that text again
@@ -382,9 +399,10 @@ export class SimKernel implements Sysfs, NetLink {
    * show/store take device_lock (src/host/device-lock.ts) of a device whose unbind waits for qemu.
    */
   private lockHeld(path: string): boolean {
-    if (!this.anyUnbinding || !readTakesDeviceLock(path)) return false;
+    if (!this.anyLocked || !readTakesDeviceLock(path)) return false;
     const m = /^sys\/bus\/pci\/devices\/([^/]+)\/[^/]+$/.exec(this.resolveLinks(checkPath(path)));
-    return !!m && !!this.byAddr.get(m[1]!)?.unbinding;
+    const d = m ? this.byAddr.get(m[1]!) : undefined;
+    return !!d && lockedByKernel(d);
   }
 
   /**
@@ -394,6 +412,11 @@ export class SimKernel implements Sysfs, NetLink {
    */
   private waitForLock<T>(then: () => Promise<T>): Promise<T> {
     return new Promise<void>((resume) => this.lockWaiters.push(resume)).then(then);
+  }
+
+  /** A write that waits in the kernel until `done` (re-checked at every release in this instance). */
+  private async waitUntil(done: () => boolean): Promise<void> {
+    while (!done()) await this.waitForLock(async () => {});
   }
 
   // ---- model helpers ----
@@ -494,13 +517,17 @@ export class SimKernel implements Sysfs, NetLink {
   }
 
   private unbind(d: SimDevice): void {
+    const address = d.address;
+    const unbound = () => !this.byAddr.get(address)?.unbinding;
     // a second unbind waits for the device lock the first one holds, then finds nothing to do
-    if (d.unbinding) throw new WriteBlocks('held');
+    if (d.unbinding) throw new WriteBlocks('held', unbound);
+    // device_release_driver takes the device lock an SR-IOV disable holds, then runs as usual
+    if (d.sriov?.disablingAt !== undefined) throw new WriteBlocks('retry');
     // vfio-pci's remove waits until qemu closes the device (vfio_unregister_group_dev) and the write
     // blocks until then; sysfs already shows no driver (driver_sysfs_remove runs first)
     if (d.driver === 'vfio-pci' && d.inUse) {
       d.unbinding = true;
-      throw new WriteBlocks('held');
+      throw new WriteBlocks('held', unbound);
     }
     this.detach(d);
   }
@@ -509,7 +536,12 @@ export class SimKernel implements Sysfs, NetLink {
   private detach(d: SimDevice): void {
     // the PCI core leaves SR-IOV enabled ("driver left SR-IOV enabled after remove", nvme); igb, i40e,
     // mlx5_core disable it in their remove. vfio-pci never has VFs to drop: it refuses a PF with VFs.
-    if (d.sriov && d.sriov.numVfs > 0 && d.sriov.disableOnUnbind && d.driver === d.nativeDriver) this.setNumVfs(d, 0);
+    if (d.sriov && d.sriov.numVfs > 0 && d.sriov.disableOnUnbind && d.driver === d.nativeDriver) {
+      // the remove runs with the driver link gone already; a VF qemu holds stops it there (unbinding)
+      d.unbinding = true;
+      this.disableSriov(d);
+      delete d.unbinding;
+    }
     delete d.driver;
   }
 
@@ -523,17 +555,7 @@ export class SimKernel implements Sysfs, NetLink {
     const s = pf.sriov!;
     if (n === s.numVfs) return;
     if (n !== 0 && s.numVfs !== 0) throw errnoError('EBUSY', `${s.numVfs} VFs already enabled; disable before enabling ${n}`);
-    if (n === 0) {
-      const vfs = this.state.devices.filter((d) => d.physfn === pf.address);
-      const busy = vfs.find((v) => v.inUse && v.driver === 'vfio-pci');
-      // deliberate difference: the kernel waits for qemu to release the VF; we refuse at once
-      if (busy) throw errnoError('EBUSY', `VF ${busy.address} is in use by a VM`);
-      this.state.devices = this.state.devices.filter((d) => d.physfn !== pf.address);
-      s.numVfs = 0;
-      delete s.vfLinks;
-      this.reindex();
-      return;
-    }
+    if (n === 0) return this.disableSriov(pf);
     const domain = pf.address.slice(0, 4);
     const base = rid(pf.address);
     const created: SimDevice[] = [];
@@ -561,6 +583,57 @@ export class SimKernel implements Sysfs, NetLink {
     s.vfLinks = Array.from({ length: n }, defaultVfLink);
     this.reindex();
     for (const vf of created) this.probe(vf); // sriov_drivers_autoprobe=1
+  }
+
+  /**
+   * sriov_disable: removes the VFs from the lowest index up. A VF qemu holds through vfio-pci stops
+   * it there until qemu closes the device (lab-measured: the write blocks, VFs below are gone, the
+   * VF has lost its driver, physfn and virtfn links, and the PF's and the VF's device locks are held).
+   */
+  private disableSriov(pf: SimDevice): void {
+    const s = pf.sriov!;
+    const vfs = [...(this.vfIndex.get(pf.address) ?? [])].sort((a, b) => a.vfIndex! - b.vfIndex!);
+    const held = vfs.find((v) => v.unbinding || (v.inUse && v.driver === 'vfio-pci'));
+    if (held) {
+      const gone = new Set(vfs.filter((v) => v.vfIndex! < held.vfIndex!).map((v) => v.address));
+      this.state.devices = this.state.devices.filter((d) => !gone.has(d.address));
+      held.unbinding = true;
+      s.disablingAt = held.vfIndex!;
+      this.reindex();
+      const address = pf.address;
+      throw new WriteBlocks('held', () => this.byAddr.get(address)?.sriov?.disablingAt === undefined);
+    }
+    this.state.devices = this.state.devices.filter((d) => d.physfn !== pf.address);
+    s.numVfs = 0;
+    delete s.vfLinks;
+    delete s.disablingAt;
+    this.reindex();
+  }
+
+  /** qemu let go of the VF an SR-IOV disable waited for: the disable goes on (a PF unbind then ends). */
+  private continueDisable(pf: SimDevice): void {
+    const s = pf.sriov!;
+    const vf = this.vfIndex.get(pf.address)?.find((v) => v.vfIndex === s.disablingAt);
+    if (vf) this.state.devices = this.state.devices.filter((d) => d !== vf);
+    delete s.disablingAt;
+    this.reindex();
+    try {
+      this.disableSriov(pf);
+    } catch (err) {
+      if (err instanceof WriteBlocks) return; // the next VF qemu holds: still waiting
+      throw err;
+    }
+    if (pf.unbinding) {
+      delete pf.unbinding;
+      delete pf.driver;
+      this.reindex();
+    }
+  }
+
+  /** A VF the SR-IOV disable of its PF is removing right now: its physfn and virtfnK links are gone. */
+  private leavingPf(vf: SimDevice): boolean {
+    const at = vf.physfn ? this.byAddr.get(vf.physfn)?.sriov?.disablingAt : undefined;
+    return at !== undefined && at === vf.vfIndex;
   }
 
   // ---- the file tree ----
@@ -747,7 +820,7 @@ export class SimKernel implements Sysfs, NetLink {
       }
       if (b === 'mdev') {
         if (s.length === 2) return { t: 'dir', entries: () => ['devices'] };
-        if (c === 'devices') return s.length === 3 ? { t: 'dir', entries: () => (this.state.mdevs ?? []).map((m) => m.uuid) } : this.mdevNode(s.slice(3));
+        if (c === 'devices') return s.length === 3 ? { t: 'dir', entries: () => (this.state.mdevs ?? []).filter((m) => !m.removing).map((m) => m.uuid) } : this.mdevNode(s.slice(3));
       }
       return undefined;
     }
@@ -833,7 +906,7 @@ export class SimKernel implements Sysfs, NetLink {
       case 'boot_vga':
         return dv.class.startsWith('03') ? ro(dv.bootVga ? '1\n' : '0\n') : undefined;
       case 'physfn':
-        return dv.physfn ? { t: 'link', target: `../${dv.physfn}`, to: `sys/bus/pci/devices/${dv.physfn}` } : undefined;
+        return dv.physfn && !this.leavingPf(dv) ? { t: 'link', target: `../${dv.physfn}`, to: `sys/bus/pci/devices/${dv.physfn}` } : undefined;
       case 'net':
         return this.netdevOf(dv) ? { t: 'dir', entries: () => [this.netdevOf(dv)!] } : undefined;
       case 'mdev_supported_types':
@@ -841,8 +914,8 @@ export class SimKernel implements Sysfs, NetLink {
     }
     const vf = /^virtfn(\d+)$/.exec(attr);
     if (vf && dv.sriov) {
-      const addr = this.vfIndex.get(dv.address)?.find((x) => x.vfIndex === Number(vf[1]))?.address;
-      return addr ? { t: 'link', target: `../${addr}`, to: `sys/bus/pci/devices/${addr}` } : undefined;
+      const x = this.vfIndex.get(dv.address)?.find((v) => v.vfIndex === Number(vf[1]));
+      return x && !this.leavingPf(x) ? { t: 'link', target: `../${x.address}`, to: `sys/bus/pci/devices/${x.address}` } : undefined;
     }
     const sr = dv.sriov;
     if (sr && attr.startsWith('sriov_')) {
@@ -885,13 +958,13 @@ export class SimKernel implements Sysfs, NetLink {
     if (dv.driver && !dv.unbinding) e.push('driver');
     if (dv.iommuGroup !== undefined) e.push('iommu_group');
     if (dv.class.startsWith('03')) e.push('boot_vga');
-    if (dv.physfn) e.push('physfn');
+    if (dv.physfn && !this.leavingPf(dv)) e.push('physfn');
     if (this.netdevOf(dv)) e.push('net');
     if (this.mdevParent(dv.address)) e.push('mdev_supported_types');
     if (hasVgpuDir(dv.physfn ? this.byAddr.get(dv.physfn) : undefined, dv)) e.push('nvidia');
     if (dv.sriov) {
       e.push('sriov_drivers_autoprobe', 'sriov_numvfs', 'sriov_offset', 'sriov_stride', 'sriov_totalvfs', 'sriov_vf_device');
-      for (const x of this.vfIndex.get(dv.address) ?? []) e.push(`virtfn${x.vfIndex}`);
+      for (const x of this.vfIndex.get(dv.address) ?? []) if (!this.leavingPf(x)) e.push(`virtfn${x.vfIndex}`);
     }
     return e;
   }
@@ -923,7 +996,7 @@ export class SimKernel implements Sysfs, NetLink {
             // bind_store: the device must match the driver (override or ids), else ENODEV; bound already: EBUSY
             const d = this.dev(v);
             if (!this.matches(d, drv)) throw errnoError('ENODEV', `${drv} does not match ${d.address}`);
-            if (d.unbinding) throw new WriteBlocks('retry'); // device_driver_attach takes the device lock
+            if (lockedByKernel(d)) throw new WriteBlocks('retry'); // device_driver_attach takes the device lock
             if (d.driver) throw errnoError('EBUSY', `${d.address} is bound to ${d.driver}`);
             if (!this.bind(d, drv)) throw errnoError('EBUSY', `${drv}: probe of ${d.address} failed (PF with SR-IOV enabled)`);
           },
@@ -976,7 +1049,7 @@ export class SimKernel implements Sysfs, NetLink {
     if (s.length === 0) return { t: 'dir', entries: () => types.map((t) => t.id) };
     const ty = types.find((t) => t.id === s[0]);
     if (!ty) return undefined;
-    const ofType = () => (this.state.mdevs ?? []).filter((m) => m.parent === parent && m.type === ty.id).map((m) => m.uuid);
+    const ofType = () => (this.state.mdevs ?? []).filter((m) => m.parent === parent && m.type === ty.id && !m.removing).map((m) => m.uuid);
     if (s.length === 1) return { t: 'dir', entries: () => ['available_instances', 'create', 'device_api', 'devices', 'name', ...(ty.description !== undefined ? ['description'] : [])] };
     const ro = (v: string | undefined): Node | undefined => (v === undefined ? undefined : { t: 'file', get: () => v });
     switch (s.length === 2 ? s[1] : s[1] === 'devices' ? 'devices/' : '') {
@@ -1000,7 +1073,10 @@ export class SimKernel implements Sysfs, NetLink {
           set: (v) => {
             const uuid = v.replace(/\n$/, '').toLowerCase();
             if (!UUID.test(uuid)) throw errnoError('EINVAL', `invalid UUID '${v.trim()}'`);
-            if ((this.state.mdevs ?? []).some((m) => m.uuid === uuid)) throw errnoError('EEXIST', `mdev ${uuid} exists`);
+            const old = (this.state.mdevs ?? []).find((m) => m.uuid === uuid);
+            // lab-measured: while the old one's remove waits for qemu, creating its UUID again gives EIO
+            if (old?.removing) throw errnoError('EIO', `mdev ${uuid} is still being removed`);
+            if (old) throw errnoError('EEXIST', `mdev ${uuid} exists`);
             if (ty.availableInstances <= 0) throw errnoError('ENOSPC', `no instances of ${ty.id} left on ${parent}`);
             const m: SimMdev = { uuid, parent, type: ty.id, iommuGroup: this.freeGroup() };
             (this.state.mdevs ??= []).push(m);
@@ -1017,7 +1093,8 @@ export class SimKernel implements Sysfs, NetLink {
   }
 
   private mdevNode(s: string[]): Node | undefined {
-    const m = (this.state.mdevs ?? []).find((x) => x.uuid === s[0]);
+    // an mdev whose remove waits for qemu has left the bus, and its attributes are gone (device_del)
+    const m = (this.state.mdevs ?? []).find((x) => x.uuid === s[0] && !x.removing);
     if (!m) return undefined;
     if (s.length === 1) return { t: 'link', target: `../../../${this.mdevDevicePath(m.uuid)}`, to: `sys/bus/mdev/devices/${m.uuid}/.` };
     const group = this.mdevDriverGroup(m.parent);
@@ -1056,17 +1133,28 @@ export class SimKernel implements Sysfs, NetLink {
             const t = v.replace(/\n$/, '');
             if (!/^\d+$/.test(t)) throw errnoError('EINVAL', `invalid value '${t}'`);
             if (Number(t) === 0) return;
-            // deliberate difference (not measured in the lab): the kernel's remove waits for qemu like an unbind from vfio-pci
-            if (m.inUse) throw errnoError('EBUSY', `mdev ${m.uuid} is in use by a VM`);
-            this.state.mdevs = this.state.mdevs!.filter((x) => x.uuid !== m.uuid);
-            if (this.state.mdevs.length === 0) delete this.state.mdevs; // as before the first create: equal hosts stay byte-identical
-            if (this.syncPool(m.parent)) return;
-            const ty = this.mdevParent(m.parent)?.find((t) => t.id === m.type) ?? this.typeAnyState(m.parent, m.type);
-            if (ty) ty.availableInstances++;
+            // lab-measured: the remove of an mdev qemu holds waits until qemu closes it (its vfio
+            // device unregisters only then), like an unbind from vfio-pci; the instance stays taken
+            if (m.inUse) {
+              m.removing = true;
+              const uuid = m.uuid;
+              throw new WriteBlocks('held', () => !(this.state.mdevs ?? []).some((x) => x.uuid === uuid));
+            }
+            this.dropMdev(m);
           },
         };
     }
     return undefined;
+  }
+
+  /** The mdev is gone: its instance goes back to its type (or its parent's pool). */
+  private dropMdev(m: SimMdev): void {
+    this.state.mdevs = (this.state.mdevs ?? []).filter((x) => x.uuid !== m.uuid);
+    if (this.state.mdevs.length === 0) delete this.state.mdevs; // as before the first create: equal hosts stay byte-identical
+    this.groupsCache = undefined;
+    if (this.syncPool(m.parent)) return;
+    const ty = this.mdevParent(m.parent)?.find((t) => t.id === m.type) ?? this.typeAnyState(m.parent, m.type);
+    if (ty) ty.availableInstances++;
   }
 
   /** The attribute group the vendor's mdev driver adds to each of its devices (mtty: vendor/sample_mdev_dev). */

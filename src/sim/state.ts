@@ -46,6 +46,12 @@ export interface SimSriov {
   vfGroups?: 'own' | 'pf';
   /** Per-VF settings held by the PF driver (ip link set … vf K), index = K. */
   vfLinks?: SimVfLink[];
+  /**
+   * A write of 0 to sriov_numvfs waits for qemu to close VF K (its vfio-pci remove): VFs below K are
+   * gone, VF K has lost its driver, physfn and virtfnK links, and the PF's and VF K's device locks
+   * are held until qemu lets go (lab-measured, test/lab/FINDINGS.md).
+   */
+  disablingAt?: number;
 }
 
 /** A vGPU type of NVIDIA's vendor-specific VFIO model (src/sim/nvidia-vgpu.ts). */
@@ -107,6 +113,11 @@ export interface SimMdev {
   type: string;
   iommuGroup: number;
   inUse?: boolean;
+  /**
+   * A write to `remove` waits for qemu to close it: the bus link, the type's devices entry and the
+   * device's attributes are gone, its group, /dev/vfio/N and its instance stay until qemu lets go.
+   */
+  removing?: boolean;
 }
 
 export interface SimWriteRecord {

@@ -5,7 +5,9 @@
 //    cycles still restore the host exactly;
 //  - item 2: several mdevs of one parent whose types share a pool;
 //  - item 6: an unbind that blocks while qemu holds the device, and the device lock behind it: the
-//    hook reports a timeout and exits, and recover finishes once qemu is gone.
+//    hook reports a timeout and exits, and recover finishes once qemu is gone;
+//  - items 8 and 9: the same for the remove of an mdev qemu holds and for sriov_numvfs=0 while qemu
+//    holds a VF.
 import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -170,4 +172,108 @@ describe('an unbind that blocks while qemu holds the device (FINDINGS 6)', () =>
       h.cleanup();
     }
   }, 120_000);
+});
+
+describe('an mdev remove and an SR-IOV disable that wait for qemu (FINDINGS 8, 9)', () => {
+  it('mdev: release reports the timeout and exits; a new prepare meanwhile says why create fails; all is back once qemu is gone', async () => {
+    const h = await SimHost.create(labHost);
+    try {
+      const U = '6b0e0c1e-0000-4000-8000-000000000001';
+      const d: DomainSpec = { name: 'lab-mtty', mdevs: [{ uuid: U, type: 'mtty-1', parent: 'mtty' }] };
+      const start = h.state();
+      const ok = await h.hook(d.name, 'prepare', domainXml(d));
+      expect({ code: ok.code, stderr: ok.stderr }).toEqual({ code: 0, stderr: '' });
+      SimKernel.load(h.file, {}).setInUse(U, true); // qemu has not let go yet
+
+      const rel = await h.hook(d.name, 'release', domainXml(d), { env: TIMEOUT, limitMs: 20_000 });
+      expect(rel.timedOut, 'release hung').toBe(false);
+      expect(rel.code).toBe(0);
+      expect(rel.stderr).toMatch(new RegExp(`${U}: mdev remove failed: timed out after 300 ms: writing '1' to`));
+      expect(rel.stderr).toMatch(/journal kept/);
+      expect(SimKernel.load(h.file, {}).state.mdevs?.find((m) => m.uuid === U)?.removing).toBe(true);
+
+      // the next start of the domain, while the remove still waits: refused with the reason, nothing changed
+      const again = await h.hook(d.name, 'prepare', domainXml(d), { env: TIMEOUT, limitMs: 20_000 });
+      expect(again.timedOut, 'prepare hung').toBe(false);
+      expect(again.code).not.toBe(0);
+      expect(again.stderr).toMatch(new RegExp(`${U}: mdev create failed: EIO: .*an earlier remove of this mdev may still be waiting for a VM to close it`));
+
+      // recover: the mdev is off the bus already (the kernel finishes the remove by itself), nothing to do
+      const rec = await h.passthru(['recover', '--all'], { env: TIMEOUT, limitMs: 20_000 });
+      expect({ code: rec.code, stderr: rec.stderr, timedOut: rec.timedOut }).toEqual({ code: 0, stderr: '', timedOut: false });
+      expect(h.journals()).toEqual([]);
+
+      SimKernel.load(h.file, {}).setInUse(U, false); // qemu exits: the remove completes
+      expect(h.state()).toBe(start);
+    } finally {
+      h.cleanup();
+    }
+  }, 120_000);
+
+  it('VF: release reports both timeouts and exits; recover meanwhile too; once qemu is gone (the VFs with it) recover ends the journal', async () => {
+    const h = await SimHost.create(labHost);
+    try {
+      const VF = '0000:04:00.1';
+      const d: DomainSpec = { name: 'lab-vf', pfs: [{ address: PF, vfs: 2 }], hostdevs: [{ address: VF, managed: false }] };
+      const start = h.state();
+      const ok = await h.hook(d.name, 'prepare', domainXml(d));
+      expect({ code: ok.code, stderr: ok.stderr }).toEqual({ code: 0, stderr: '' });
+      SimKernel.load(h.file, {}).setInUse(VF, true);
+
+      const rel = await h.hook(d.name, 'release', domainXml(d), { env: TIMEOUT, limitMs: 20_000 });
+      expect(rel.timedOut, 'release hung').toBe(false);
+      expect(rel.code).toBe(0);
+      expect(rel.stderr).toMatch(new RegExp(`${VF}: unbind failed: timed out after 300 ms`));
+      expect(rel.stderr).toMatch(new RegExp(`${PF}: sriov_numvfs failed: timed out after 300 ms: writing '0'`));
+      expect(rel.stderr).toMatch(/journal kept/);
+      const k = SimKernel.load(h.file, {});
+      expect(k.device(PF)!.sriov!.disablingAt).toBe(0); // the kernel waits at VF 0
+
+      const rec = await h.passthru(['recover', '--all'], { env: TIMEOUT, limitMs: 20_000 });
+      expect(rec.timedOut, 'recover hung').toBe(false);
+      expect(rec.code).not.toBe(0);
+      expect(rec.stderr).toMatch(new RegExp(`${PF}: sriov_numvfs failed: timed out after 300 ms: reading`));
+      // list and doctor read every device, the PF's and the VF's uevent too: bounded, they finish; list
+      // shows both devices without their driver state, names them on stderr and exits 1
+      const list = await h.passthru(['list'], { env: TIMEOUT, limitMs: 20_000 });
+      expect(list.timedOut, 'list hung').toBe(false);
+      expect(list.code).toBe(1);
+      for (const dev of [PF, VF]) {
+        expect(list.stdout).toMatch(new RegExp(`^  ${dev} .*driver state unreadable: device lock held`, 'm'));
+        expect(list.stderr).toMatch(new RegExp(`^passthru: ${dev}: .*did not answer within 300 ms`, 'm'));
+      }
+      const doctor = await h.passthru(['doctor'], { env: TIMEOUT, limitMs: 20_000 });
+      expect(doctor.timedOut, 'doctor hung').toBe(false);
+      expect(doctor.stdout).toMatch(/\d+ passed, \d+ warnings?, 0 failed/);
+
+      // qemu exits: the kernel finishes the unbind and the disable, the VFs are gone; the journal's
+      // steps about the VF have nothing left to restore, and recover says so by ending cleanly
+      SimKernel.load(h.file, {}).setInUse(VF, false);
+      expect(h.state()).toBe(start);
+      const fin = await h.passthru(['recover', '--all']);
+      expect({ code: fin.code, stderr: fin.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(h.journals()).toEqual([]);
+      expect(h.state()).toBe(start);
+    } finally {
+      h.cleanup();
+    }
+  }, 120_000);
+
+  it('recover that cannot get the host-wide lock (a hook run waiting in the kernel holds it on a real host) says so', async () => {
+    const h = await SimHost.create(labHost);
+    const { spawn } = await import('node:child_process');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(h.stateDir, { recursive: true });
+    const holder = spawn('flock', [join(h.stateDir, 'lock'), 'sh', '-c', 'echo locked; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      await new Promise((r) => holder.stdout!.once('data', r)); // flock has the lock
+      const r = await h.passthru(['recover', '--all'], { env: { PASSTHRU_LOCK_WAIT_S: '1' }, limitMs: 20_000 });
+      expect(r.timedOut, 'recover hung').toBe(false);
+      expect(r.code).toBe(75);
+      expect(r.stderr).toBe('passthru: recover: timed out after 1 s waiting for the host-wide lock (another hook or recover run holds it; one whose host write waits in the kernel holds it until the kernel lets go)\n');
+    } finally {
+      holder.kill();
+      h.cleanup();
+    }
+  }, 60_000);
 });

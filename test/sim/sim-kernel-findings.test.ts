@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SimKernel } from '../../src/sim/kernel.js';
+import { HostReader } from '../../src/host/reader.js';
 import { EMBEDDED_FIXTURES, hostFromFixture } from '../../src/sim/fixture.js';
 import type { SimHostState } from '../../src/sim/state.js';
 
@@ -193,5 +194,142 @@ describe("QEMU's nvme VFs stay driverless (FINDINGS 7)", () => {
     await k.write(pci(PF, 'sriov_numvfs'), '2');
     expect(await errno(k.readlink(pci('0000:04:00.1', 'driver')))).toBe('ENOENT');
     expect(await errno(k.readlink(pci('0000:04:00.2', 'driver')))).toBe('ENOENT');
+  });
+});
+
+describe('remove of an mdev qemu holds (FINDINGS 8)', () => {
+  const U = '8a6fe3c8-2a3f-4a8e-9b3b-5e1f0c2d4b01';
+  it('the write blocks until qemu exits; meanwhile the mdev has left the bus, its instance and group stay', async () => {
+    const k = boot();
+    await k.write(`${types}/mtty-1/create`, U);
+    const group = (await k.readlink(`sys/bus/mdev/devices/${U}/iommu_group`)).split('/').pop()!;
+    k.setInUse(U, true);
+    const remove = k.write(`sys/bus/mdev/devices/${U}/remove`, '1');
+    expect(await pending(remove)).toBe(true);
+    // as measured: bus link, type entry, mdev_type, driver, uevent and remove itself are gone ...
+    expect(await k.exists(`sys/bus/mdev/devices/${U}`)).toBe(false);
+    expect(await k.list('sys/bus/mdev/devices')).toEqual([]);
+    expect(await k.list(`${types}/mtty-1/devices`)).toEqual([]);
+    expect(await errno(k.read(`sys/bus/mdev/devices/${U}/uevent`))).toBe('ENOENT');
+    expect(await errno(k.write(`sys/bus/mdev/devices/${U}/remove`, '1'))).toBe('ENOENT');
+    // ... the port it took is not back yet, /dev/vfio/N stays, and its UUID cannot be created again (EIO)
+    expect(await k.read(`${types}/mtty-1/available_instances`)).toBe('23\n');
+    expect(await k.list('dev/vfio')).toContain(group);
+    expect(await errno(k.write(`${types}/mtty-1/create`, U))).toBe('EIO');
+    // qemu exits: the remove returns, and everything is given back
+    k.setInUse(U, false);
+    await remove;
+    expect(await k.read(`${types}/mtty-1/available_instances`)).toBe('24\n');
+    expect(await k.list('dev/vfio')).not.toContain(group);
+    expect(k.state.mdevs).toBeUndefined();
+    await k.write(`${types}/mtty-1/create`, U); // the UUID is free again
+    expect(await k.exists(`sys/bus/mdev/devices/${U}`)).toBe(true);
+  });
+
+  it('releasing another device does not end the wait', async () => {
+    const k = boot();
+    await k.write(`${types}/mtty-1/create`, U);
+    await onVfio(k, E1000);
+    k.setInUse(U, true);
+    k.setInUse(E1000, true);
+    const remove = k.write(`sys/bus/mdev/devices/${U}/remove`, '1');
+    k.setInUse(E1000, false);
+    expect(await pending(remove)).toBe(true);
+    k.setInUse(U, false);
+    await remove;
+    expect(k.state.mdevs).toBeUndefined();
+  });
+});
+
+describe('sriov_numvfs = 0 while qemu holds a VF through vfio-pci (FINDINGS 9)', () => {
+  const VF0 = '0000:04:00.1';
+  const VF1 = '0000:04:00.2';
+  // QEMU's nvme VFs are driverless: an override and a probe put them on vfio-pci
+  const vfToVfio = async (k: SimKernel, vf: string) => {
+    await k.write(pci(vf, 'driver_override'), 'vfio-pci');
+    await k.write('sys/bus/pci/drivers_probe', vf);
+    expect(await k.readlink(pci(vf, 'driver'))).toMatch(/\/vfio-pci$/);
+  };
+  it('the write blocks until qemu exits; VFs below the held one are gone, the PF and that VF take the device lock', async () => {
+    const k = boot();
+    await k.write(pci(PF, 'sriov_numvfs'), '2');
+    await vfToVfio(k, VF1);
+    const group = (await k.readlink(pci(VF1, 'iommu_group'))).split('/').pop()!;
+    k.setInUse(VF1, true);
+    const disable = k.write(pci(PF, 'sriov_numvfs'), '0');
+    expect(await pending(disable)).toBe(true);
+    // as measured: virtfn0 is gone, virtfn1 still exists but has lost its driver, physfn and virtfn links
+    expect(await k.exists(pci(VF0, 'vendor'))).toBe(false);
+    expect(await k.read(pci(VF1, 'vendor'))).toBe('0x1b36\n');
+    expect((await k.list(`sys/bus/pci/devices/${PF}`)).filter((e) => e.startsWith('virtfn'))).toEqual([]);
+    expect(await errno(k.readlink(pci(VF1, 'driver')))).toBe('ENOENT');
+    expect(await errno(k.readlink(pci(VF1, 'physfn')))).toBe('ENOENT');
+    expect(await k.list('sys/bus/pci/drivers/vfio-pci')).not.toContain(VF1);
+    expect(await k.list('dev/vfio')).toContain(group);
+    expect(await k.read(pci(PF, 'sriov_totalvfs'))).toBe('2\n');
+    // reads that take the PF's or the VF's device lock wait: sriov_numvfs, driver_override, uevent
+    const waiting = [pci(PF, 'sriov_numvfs'), pci(PF, 'driver_override'), pci(PF, 'uevent'), pci(VF1, 'driver_override'), pci(VF1, 'uevent')].map((p) => k.read(p));
+    for (const r of waiting) expect(await pending(r)).toBe(true);
+    // and so does another write to sriov_numvfs (sriov_numvfs_store takes the lock): it runs afterwards
+    const again = k.write(pci(PF, 'sriov_numvfs'), '1');
+    expect(await pending(again)).toBe(true);
+    // qemu exits: the disable finishes, the waiting reads see the end state, the second write runs
+    k.setInUse(VF1, false);
+    await disable;
+    const [numvfs, override] = await Promise.all(waiting.slice(0, 2));
+    expect([numvfs, override]).toEqual(['0\n', '(null)\n']);
+    await again;
+    expect(await k.read(pci(PF, 'sriov_numvfs'))).toBe('1\n');
+    expect(await k.readlink(pci(PF, 'driver'))).toMatch(/\/nvme$/);
+    await k.write(pci(PF, 'sriov_numvfs'), '0');
+    expect(await k.list('dev/vfio')).not.toContain(group);
+    expect(k.device(PF)!.sriov!.disablingAt).toBeUndefined();
+  });
+
+  it('a full listing that waited on the lock leaves out the VF that went away meanwhile (lab: it failed with ENOENT)', async () => {
+    const k = boot();
+    await k.write(pci(PF, 'sriov_numvfs'), '2');
+    await vfToVfio(k, VF1);
+    k.setInUse(VF1, true);
+    const disable = k.write(pci(PF, 'sriov_numvfs'), '0');
+    const snap = new HostReader(k).fullSnapshot();
+    expect(await pending(snap)).toBe(true);
+    k.setInUse(VF1, false);
+    await disable;
+    const s = await snap;
+    expect(Object.keys(s.devices)).not.toContain(VF1);
+    expect(s.devices[PF]!.driver).toBe('nvme');
+  });
+
+  it('a held VF0 stops the disable before VF1: VF1 keeps its links until qemu lets go of VF0 (by sriov_del_vfs order)', async () => {
+    const k = boot();
+    await k.write(pci(PF, 'sriov_numvfs'), '2');
+    await vfToVfio(k, VF0);
+    k.setInUse(VF0, true);
+    const disable = k.write(pci(PF, 'sriov_numvfs'), '0');
+    expect(await pending(disable)).toBe(true);
+    expect(await k.readlink(pci(PF, 'virtfn1'))).toBe(`../${VF1}`);
+    expect(await errno(k.readlink(pci(PF, 'virtfn0')))).toBe('ENOENT');
+    k.setInUse(VF0, false);
+    await disable;
+    expect(await k.exists(pci(VF1, 'vendor'))).toBe(false);
+  });
+
+  it('a PF driver that disables SR-IOV in its remove (igb): the PF unbind waits for the held VF, then leaves the PF driverless', async () => {
+    const k = new SimKernel(hostFromFixture(structuredClone(EMBEDDED_FIXTURES.workstation) as SimHostState));
+    const igb = '0000:03:00.0';
+    const vf = '0000:03:10.0';
+    await k.write(pci(igb, 'sriov_numvfs'), '1');
+    await onVfio(k, vf);
+    k.setInUse(vf, true);
+    const unbind = k.write(pci(igb, 'driver/unbind'), igb);
+    expect(await pending(unbind)).toBe(true);
+    expect(await errno(k.readlink(pci(igb, 'driver')))).toBe('ENOENT');
+    expect(await pending(k.read(pci(igb, 'driver_override')))).toBe(true);
+    k.setInUse(vf, false);
+    await unbind;
+    expect(k.device(igb)!.driver).toBeUndefined();
+    expect(await k.read(pci(igb, 'sriov_numvfs'))).toBe('0\n');
+    expect(await k.exists(pci(vf, 'vendor'))).toBe(false);
   });
 });

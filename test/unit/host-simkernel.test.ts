@@ -171,7 +171,7 @@ describe('SimKernel SR-IOV', () => {
     expect(await code(k.write(dev(PF, 'sriov_numvfs'), '1'))).toBe('ENOENT');
   });
 
-  it('refuses to remove VFs while one is on vfio-pci and in use', async () => {
+  it('removing VFs while one is on vfio-pci and in use waits until qemu lets go (lab-measured), then completes', async () => {
     const k = ws();
     await k.write(dev(PF, 'sriov_numvfs'), '1');
     const vf = '0000:03:10.0';
@@ -179,10 +179,15 @@ describe('SimKernel SR-IOV', () => {
     await k.write(dev(vf, 'driver/unbind'), vf);
     await k.write('sys/bus/pci/drivers_probe', vf);
     k.setInUse(vf, true);
-    expect(await code(k.write(dev(PF, 'sriov_numvfs'), '0'))).toBe('EBUSY');
-    expect(await k.read(dev(PF, 'sriov_numvfs'))).toBe('1\n');
-    k.setInUse(vf, false);
-    await k.write(dev(PF, 'sriov_numvfs'), '0');
+    let returned = false;
+    const disable = k.write(dev(PF, 'sriov_numvfs'), '0').then(() => (returned = true));
+    await new Promise((r) => setImmediate(r));
+    expect(returned).toBe(false); // still in the kernel (the old simulator refused with EBUSY at once)
+    expect(await k.exists(dev(vf, 'driver'))).toBe(false);
+    k.setInUse(vf, false); // qemu exits
+    await disable;
+    expect(await k.read(dev(PF, 'sriov_numvfs'))).toBe('0\n');
+    expect(await k.exists(dev(vf, 'vendor'))).toBe(false);
     expect(await k.list('dev/vfio')).toEqual(['vfio']);
   });
 
@@ -229,11 +234,20 @@ describe('SimKernel mdev', () => {
     expect(await k.list('dev/vfio')).not.toContain(g);
   });
 
-  it('refuses to remove an mdev in use', async () => {
+  it('the remove of an mdev in use waits until qemu lets go (lab-measured), then gives the instance back', async () => {
     const k = ws();
     await k.write(`${T}/create`, U1);
     k.setInUse(U1, true);
-    expect(await code(k.write(`sys/bus/mdev/devices/${U1}/remove`, '1'))).toBe('EBUSY');
+    let returned = false;
+    const remove = k.write(`sys/bus/mdev/devices/${U1}/remove`, '1').then(() => (returned = true));
+    await new Promise((r) => setImmediate(r));
+    expect(returned).toBe(false); // still in the kernel (the old simulator refused with EBUSY at once)
+    expect(await k.exists(`sys/bus/mdev/devices/${U1}`)).toBe(false);
+    expect(await k.read(`${T}/available_instances`)).toBe('1\n'); // still taken
+    k.setInUse(U1, false); // qemu exits
+    await remove;
+    expect(await k.read(`${T}/available_instances`)).toBe('2\n');
+    expect(k.state.mdevs).toBeUndefined();
   });
 });
 

@@ -130,3 +130,56 @@ run_hook() {
 }
 # The hook has landed once its bundle knows the prepare operation (until then it is a placeholder).
 hook_landed() { grep -q prepare "$LAB_DIST/hook.js"; }
+
+# --- devices held by a qemu (phases kernel-held, project-held) ---
+# A write or read that waits in the kernel cannot be killed (device_lock sleeps uninterruptibly), so
+# everything that might wait runs in the background and is judged after a while: the lab never hangs.
+# bg KEY CMD...: CMD in the background, its output then 'returned rc=N' in /tmp/held.KEY.
+bg() { k=$1; shift; rm -f "/tmp/held.$k"; ( "$@" > "/tmp/held.$k" 2>&1; echo "returned rc=$?" >> "/tmp/held.$k" ) & }
+# bgstate KEY: 'pending' while it runs, else 'rc=N'.
+bgstate() { grep -q '^returned' "/tmp/held.$1" 2>/dev/null && sed -n 's/^returned //p' "/tmp/held.$1" || echo pending; }
+bgout() { grep -v '^returned' "/tmp/held.$1" 2>/dev/null | tr '\n' ' ' | sed 's/ *$//'; }
+# wait_bg SECONDS KEY...: until every KEY has returned; fails after SECONDS.
+wait_bg() {
+  s=$1; shift; n=0
+  while [ $n -lt $((s * 10)) ]; do
+    all=yes; for k in "$@"; do [ "$(bgstate "$k")" = pending ] && all=no; done
+    [ $all = yes ] && return 0
+    n=$((n + 1)); sleep 0.1
+  done
+  return 1
+}
+# hold NAME GROUP QEMU-DEVICE-ARGS...: starts a paused qemu with those vfio devices and waits until it
+# holds /dev/vfio/GROUP open (sets qpid); fails with qemu's stderr when it does not.
+hold() {
+  name=$1; grp_=$2; shift 2
+  qemu-system-x86_64 -accel tcg -M q35 -m 64 -nodefaults -no-user-config -display none -S -monitor none -serial none \
+    -name "$name" "$@" > "/tmp/qemu.$name.log" 2>&1 &
+  qpid=$!
+  n=0
+  while [ $n -lt 600 ]; do
+    kill -0 "$qpid" 2>/dev/null || break
+    # realized: the group is open and qemu got as far as its paused main loop (a vfio device fd too)
+    if ls -l "/proc/$qpid/fd" 2>/dev/null | grep -q "/dev/vfio/$grp_\$" && ls -l "/proc/$qpid/fd" 2>/dev/null | grep -q 'vfio-device'; then
+      sleep 2; kill -0 "$qpid" 2>/dev/null && return 0
+    fi
+    n=$((n + 1)); sleep 0.1
+  done
+  echo "qemu did not hold /dev/vfio/$grp_: $(tr '\n' ' ' < "/tmp/qemu.$name.log")" >&2
+  kill -9 "$qpid" 2>/dev/null
+  return 1
+}
+# unhold: qemu exits (SIGTERM, as virsh destroy starts with); waits for it to be gone.
+unhold() {
+  kill -TERM "$qpid" 2>/dev/null
+  n=0; while kill -0 "$qpid" 2>/dev/null && [ $n -lt 300 ]; do n=$((n + 1)); sleep 0.1; done
+  kill -0 "$qpid" 2>/dev/null && { kill -9 "$qpid"; sleep 1; }
+  wait "$qpid" 2>/dev/null
+  echo "# qemu $1 said: $(tr '\n' ' ' < "/tmp/qemu.$1.log")"
+}
+# held DESC hold ARGS...: like check, in this shell (hold's qpid must survive).
+held() { d=$1; shift; if "$@" 2> /tmp/held.err; then pass "$d"; else fail "$d" "$(cat /tmp/held.err)"; return 1; fi; }
+# blocked KEY...: the KEYs still pending, space-separated.
+blocked() { b=""; for k in "$@"; do [ "$(bgstate "$k")" = pending ] && b="$b $k"; done; echo "${b# }"; }
+fact() { echo "{\"label\":\"$1\",\"op\":\"$2\",\"value\":\"$3\"}" >> "$LAB_RESULTS/facts.jsonl"; }
+
