@@ -26,6 +26,24 @@ const MAC = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/;
 const hex0x = (v: string): string => `0x${v.toLowerCase()}\n`;
 /** Bumped by every save in this process, so other instances re-check the file. */
 let localGeneration = 0;
+/**
+ * The event-loop turn, as far as the simulator cares: bumped by one immediate at a time, scheduled
+ * when a check is recorded, so an instance's check holds for the rest of its turn. One immediate a
+ * turn instead of one per save and per check: a prepare recorded ~30, each an Immediate object
+ * and a trip into the timers code.
+ */
+let turn = 0;
+let turnEnding = false;
+function currentTurn(): number {
+  if (!turnEnding) {
+    turnEnding = true;
+    setImmediate(() => {
+      turn++;
+      turnEnding = false;
+    }).unref();
+  }
+  return turn;
+}
 /** A stamp no file has (fileStamp gives ino:size:mtime or undefined). */
 const UNKNOWN_STAMP = 'unknown';
 const enoent = (path: string) => errnoError('ENOENT', 'no such file or directory', path);
@@ -77,6 +95,8 @@ export class SimKernel implements Sysfs, NetLink {
   private groupsCache?: Map<number, string[]>;
   private stamp?: string;
   private checkedGen = -1;
+  /** The turn in which checkedGen was recorded: the check holds only within it. */
+  private checkedTurn = -1;
   private vfIndex = new Map<string, SimDevice[]>();
   /** Some device's lock is held by an unbind waiting for qemu (kept so reads stay cheap otherwise). */
   private anyUnbinding = false;
@@ -135,11 +155,10 @@ export class SimKernel implements Sysfs, NetLink {
     if (!this.file) return;
     // one stat per event-loop turn: the reads of one turn see one version of the host (a write in
     // this process, by any instance, forces the next check)
-    if (this.checkedGen === localGeneration) return;
+    const t = currentTurn();
+    if (this.checkedGen === localGeneration && this.checkedTurn === t) return;
     this.checkedGen = localGeneration;
-    setImmediate(() => {
-      if (this.checkedGen === localGeneration) this.checkedGen = -1;
-    }).unref();
+    this.checkedTurn = t;
     const now = this.fileStamp();
     if (this.stampPending) {
       this.stampPending = false;
@@ -174,9 +193,7 @@ export class SimKernel implements Sysfs, NetLink {
     // this instance holds what it just wrote: no need to stat the file again before its next read in
     // this event-loop turn (other instances still re-check: the generation moved)
     this.checkedGen = localGeneration;
-    setImmediate(() => {
-      if (this.checkedGen === localGeneration) this.checkedGen = -1;
-    }).unref();
+    this.checkedTurn = currentTurn();
   }
 
   /** The host state as canonical JSON (no write log, counters, faults). */
