@@ -27,20 +27,21 @@ const hex0x = (v: string): string => `0x${v.toLowerCase()}\n`;
 /** Bumped by every save in this process, so other instances re-check the file. */
 let localGeneration = 0;
 /**
- * The event-loop turn, as far as the simulator cares: bumped by one immediate at a time, scheduled
- * when a check is recorded, so an instance's check holds for the rest of its turn. One immediate a
- * turn instead of one per save and per check: a prepare recorded ~30, each an Immediate object
- * and a trip into the timers code.
+ * The turn, as far as the simulator cares: it ends once the promise jobs queued when a check was
+ * recorded have all run (a nextTick queued from them runs only then), so an instance's check holds
+ * until then, never past a wait on the event loop. One nextTick a turn, not a setImmediate per save
+ * and per check: a prepare recorded ~30, and a process's first immediate alone costs ~0.5M
+ * instructions (node compiling its timer code).
  */
 let turn = 0;
 let turnEnding = false;
 function currentTurn(): number {
   if (!turnEnding) {
     turnEnding = true;
-    setImmediate(() => {
+    process.nextTick(() => {
       turn++;
       turnEnding = false;
-    }).unref();
+    });
   }
   return turn;
 }
@@ -153,7 +154,7 @@ export class SimKernel implements Sysfs, NetLink {
   /** Another process may have changed the file since we read it: pick its version up. */
   private refresh(): void {
     if (!this.file) return;
-    // one stat per event-loop turn: the reads of one turn see one version of the host (a write in
+    // one stat per turn (see currentTurn): the reads of one turn see one version of the host (a write in
     // this process, by any instance, forces the next check)
     const t = currentTurn();
     if (this.checkedGen === localGeneration && this.checkedTurn === t) return;
@@ -191,7 +192,7 @@ export class SimKernel implements Sysfs, NetLink {
     this.stamp = UNKNOWN_STAMP; // never a file's: the next refresh re-reads unless the file is still this save
     this.stampPending = true;
     // this instance holds what it just wrote: no need to stat the file again before its next read in
-    // this event-loop turn (other instances still re-check: the generation moved)
+    // this turn (other instances still re-check: the generation moved)
     this.checkedGen = localGeneration;
     this.checkedTurn = currentTurn();
   }
