@@ -4,7 +4,7 @@
 // then the definition (etc/libvirt/qemu/networks/NAME.xml).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SaxesParser } from 'saxes';
+import { saxesParser } from '../xml/saxes-lazy.js';
 import { layout } from '../host/layout.js';
 import { fromLibvirtAttrs, formatPciAddress } from '../pci/address.js';
 import { InputError } from '../errors.js';
@@ -24,7 +24,7 @@ export function parsePoolNetwork(name: string, xml: string): PoolNetwork {
   if (/<!DOCTYPE|<!ENTITY/i.test(xml)) throw new InputError(`network XML of '${name}' has a DOCTYPE/ENTITY; refusing it`);
   const pool: PoolNetwork = { name, hostdev: false, pfDevs: [], vfAddresses: [] };
   const stack: string[] = [];
-  const parser = new SaxesParser();
+  const parser = new (saxesParser())();
   parser.on('opentag', (tag) => {
     const attrs = tag.attributes as Record<string, string>;
     const parent = stack[stack.length - 1];

@@ -60,25 +60,44 @@ interface Watch {
 const pending = new Set<Watch>();
 let watchdog: NodeJS.Timeout | undefined;
 let firesAt = Infinity;
+let checkQueued = false;
 
 function arm(deadline: number, now: number): void {
   firesAt = deadline;
   watchdog = setTimeout(expire, Math.max(1, deadline - now));
 }
 
+/**
+ * The timer is armed only for an access still pending once the promise jobs queued so far have run
+ * (a nextTick queued from them runs then, before the event loop can wait on anything): an access the
+ * host answered at once never needs it, and a process's first timer costs ~1.2M instructions (node
+ * compiling its timer code). The deadline still counts from the call.
+ */
 function watch(w: Watch): void {
   pending.add(w);
-  if (!watchdog) arm(w.deadline, Date.now());
-  else if (w.deadline < firesAt) {
-    clearTimeout(watchdog);
-    arm(w.deadline, Date.now());
-  } else if (pending.size === 1) watchdog.ref();
+  if (!checkQueued) {
+    checkQueued = true;
+    process.nextTick(guardPending);
+  }
 }
 
 function unwatch(w: Watch): void {
   pending.delete(w);
   // the timer stays for the next access, but no longer keeps the process alive
   if (pending.size === 0) watchdog?.unref();
+}
+
+/** The accesses still pending now wait on the host: the timer covers the earliest deadline and holds the process open. */
+function guardPending(): void {
+  checkQueued = false;
+  if (pending.size === 0) return;
+  let earliest = Infinity;
+  for (const w of pending) earliest = Math.min(earliest, w.deadline);
+  if (!watchdog) arm(earliest, Date.now());
+  else if (earliest < firesAt) {
+    clearTimeout(watchdog);
+    arm(earliest, Date.now());
+  } else watchdog.ref();
 }
 
 /** Fails every access past its deadline; re-arms for the earliest one left (a timer may fire a little early). */

@@ -26,6 +26,25 @@ const MAC = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/;
 const hex0x = (v: string): string => `0x${v.toLowerCase()}\n`;
 /** Bumped by every save in this process, so other instances re-check the file. */
 let localGeneration = 0;
+/**
+ * The turn, as far as the simulator cares: it ends once the promise jobs queued when a check was
+ * recorded have all run (a nextTick queued from them runs only then), so an instance's check holds
+ * until then, never past a wait on the event loop. One nextTick a turn, not a setImmediate per save
+ * and per check: a prepare recorded ~30, and a process's first immediate alone costs ~0.5M
+ * instructions (node compiling its timer code).
+ */
+let turn = 0;
+let turnEnding = false;
+function currentTurn(): number {
+  if (!turnEnding) {
+    turnEnding = true;
+    process.nextTick(() => {
+      turn++;
+      turnEnding = false;
+    });
+  }
+  return turn;
+}
 /** A stamp no file has (fileStamp gives ino:size:mtime or undefined). */
 const UNKNOWN_STAMP = 'unknown';
 const enoent = (path: string) => errnoError('ENOENT', 'no such file or directory', path);
@@ -88,6 +107,8 @@ export class SimKernel implements Sysfs, NetLink {
   private groupsCache?: Map<number, string[]>;
   private stamp?: string;
   private checkedGen = -1;
+  /** The turn in which checkedGen was recorded: the check holds only within it. */
+  private checkedTurn = -1;
   private vfIndex = new Map<string, SimDevice[]>();
   /** Some device's lock is held by a write waiting for qemu (kept so reads stay cheap otherwise). */
   private anyLocked = false;
@@ -144,13 +165,12 @@ export class SimKernel implements Sysfs, NetLink {
   /** Another process may have changed the file since we read it: pick its version up. */
   private refresh(): void {
     if (!this.file) return;
-    // one stat per event-loop turn: the reads of one turn see one version of the host (a write in
+    // one stat per turn (see currentTurn): the reads of one turn see one version of the host (a write in
     // this process, by any instance, forces the next check)
-    if (this.checkedGen === localGeneration) return;
+    const t = currentTurn();
+    if (this.checkedGen === localGeneration && this.checkedTurn === t) return;
     this.checkedGen = localGeneration;
-    setImmediate(() => {
-      if (this.checkedGen === localGeneration) this.checkedGen = -1;
-    }).unref();
+    this.checkedTurn = t;
     const now = this.fileStamp();
     if (this.stampPending) {
       this.stampPending = false;
@@ -183,11 +203,9 @@ export class SimKernel implements Sysfs, NetLink {
     this.stamp = UNKNOWN_STAMP; // never a file's: the next refresh re-reads unless the file is still this save
     this.stampPending = true;
     // this instance holds what it just wrote: no need to stat the file again before its next read in
-    // this event-loop turn (other instances still re-check: the generation moved)
+    // this turn (other instances still re-check: the generation moved)
     this.checkedGen = localGeneration;
-    setImmediate(() => {
-      if (this.checkedGen === localGeneration) this.checkedGen = -1;
-    }).unref();
+    this.checkedTurn = currentTurn();
   }
 
   /** The host state as canonical JSON (no write log, counters, faults). */

@@ -11,13 +11,20 @@ import { Script } from 'node:vm';
 
 /** The program's bundle, baked in by the build (one loader file per program). */
 declare const START_BUNDLE: string;
-/** The cache's file name, baked in by the build: it names the bundle's hash, so a cache can never be paired with another build's bundle. */
-declare const START_CODE_CACHE: string;
+/**
+ * The cache files, baked in by the build, by the value of argv[START_CACHE_ARG] ('' for any other
+ * value, and always when START_CACHE_ARG is 0): the hook has one per operation (argv[3]), so a run
+ * deserializes only the code its operation runs. Each name holds the bundle's hash, so a cache can
+ * never be paired with another build's bundle.
+ */
+declare const START_CODE_CACHES: Record<string, string>;
+declare const START_CACHE_ARG: number;
 
 const bundle = join(__dirname, START_BUNDLE);
 let cachedData: Buffer | undefined;
 try {
-  cachedData = readFileSync(join(__dirname, START_CODE_CACHE));
+  const key = START_CACHE_ARG > 0 ? (process.argv[START_CACHE_ARG] ?? '') : '';
+  cachedData = readFileSync(join(__dirname, Object.prototype.hasOwnProperty.call(START_CODE_CACHES, key) ? START_CODE_CACHES[key]! : START_CODE_CACHES['']!));
 } catch {
   // no cache (a build that could not make one): compile from source
 }

@@ -1,7 +1,7 @@
 // A positional view of an XML document: every element with the offsets of its start tag and end,
 // so edits can splice bytes in and out and leave everything else exactly as it was. saxes reports
 // positions (fast-xml-parser does not); the guard has already refused DOCTYPE/ENTITY and bad nesting.
-import { SaxesParser } from 'saxes';
+import { saxesParser } from './saxes-lazy.js';
 import { InputError } from '../errors.js';
 import { printable } from '../pci/address.js';
 import { MAX_ATTRIBUTE_LENGTH, MAX_XML_DEPTH } from './guard.js';
@@ -48,7 +48,7 @@ function parse(text: string, what: string): XmlDoc {
 export function parseWithSaxes(text: string, what = 'XML'): XmlDoc {
   const bom = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   const body = bom ? text.slice(1) : text;
-  const parser = new SaxesParser({ position: true });
+  const parser = new (saxesParser())({ position: true });
   const stack: XmlElement[] = [];
   let root: XmlElement | undefined;
   let pendingStart = -1;

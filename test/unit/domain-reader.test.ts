@@ -82,6 +82,8 @@ describe('readDomainPassthrough', () => {
 describe('checkXmlInput', () => {
   it.each([
     ['<!DOCTYPE d [<!ENTITY a "x">]><domain/>', /DOCTYPE/],
+    ['<domain><!-- x --><!doctype d></domain>', /DOCTYPE/],
+    ['<domain/><!EnTiTy a "x">', /ENTITY/],
     ['<domain><name>&a;</name></domain>', /not well-formed/],
     ['<domain><name>x</name>', /not well-formed/],
     ['<domain/><domain/>', /not well-formed/],

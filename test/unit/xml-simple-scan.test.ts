@@ -64,6 +64,7 @@ describe('simple XML scanner', () => {
     ['plain', "<a x='1' y=\"2\"><b/>text<c></c></a>", true],
     ['declaration and BOM', "\uFEFF<?xml version='1.0' encoding='UTF-8'?>\n<a/>\n", true],
     ['comments around the root', '<!-- x --><a><!-- y --></a><!-- z -->\n', true],
+    ['empty comment', '<a><!----></a>', true],
     ['white space in tags', '<a  x = "1"\n y="2" ><b /></a >', true],
     ['entity', '<a>&amp;</a>', false],
     ['character reference in a value', "<a x='&#65;'/>", false],

@@ -71,6 +71,7 @@ describe("libvirt's address attributes", () => {
   it('reads hex and decimal, with domain and function defaulting to 0', () => {
     expect(fromLibvirtAttrs({ domain: '0x0000', bus: '0x01', slot: '0x00', function: '0x0' })).toEqual(gpu);
     expect(fromLibvirtAttrs({ bus: '1', slot: '0' })).toEqual(gpu);
+    expect(fromLibvirtAttrs({ domain: '0X0000', bus: '0x3B', slot: '0x1f', function: '7' })).toEqual({ domain: 0, bus: 0x3b, slot: 0x1f, function: 7 });
     expect(toLibvirtAttrs({ domain: 0, bus: 0x3b, slot: 2, function: 7 })).toEqual({ domain: '0x0000', bus: '0x3b', slot: '0x02', function: '0x7' });
   });
 
@@ -80,6 +81,12 @@ describe("libvirt's address attributes", () => {
     [{ bus: '1', slot: '0', function: '8' }, "invalid PCI function '8'"],
     [{ bus: '-1', slot: '0' }, "invalid PCI bus '-1'"],
     [{ bus: '0x', slot: '0' }, "invalid PCI bus '0x'"],
+    [{ bus: '', slot: '0' }, "invalid PCI bus ''"],
+    [{ bus: '1a', slot: '0' }, "invalid PCI bus '1a'"],
+    [{ bus: '0xg', slot: '0' }, "invalid PCI bus '0xg'"],
+    [{ bus: '0x0x1', slot: '0' }, "invalid PCI bus '0x0x1'"],
+    [{ bus: ' 1', slot: '0' }, "invalid PCI bus ' 1'"],
+    [{ bus: '1', slot: '+0' }, "invalid PCI slot '+0'"],
     [{ slot: '0' }, "lacks 'bus'"],
   ])('refuses %j', (attrs, msg) => {
     expect(() => fromLibvirtAttrs(attrs)).toThrow(msg);
