@@ -100,7 +100,20 @@ writeFileSync(
   "// passthru's libvirt hook (prepare, start, release): the program is dist/hook.cjs, which `passthru install`\n// writes into hooks/qemu; this door to it stays for callers of dist/hook.js.\nrequire('./hook.cjs');\n",
 );
 // dist/passthru.js: the operator CLI's bin, a door to its ESM bundle
-writeFileSync(`${next}/passthru.js`, "#!/usr/bin/env node\n// passthru, the operator CLI: the program is the ESM bundle dist/passthru.mjs.\nimport('./passthru.mjs');\n", { mode: 0o755 });
+// It also widens node's thread pool (4 threads unless UV_THREADPOOL_SIZE says otherwise) before
+// the pool starts, which is at the first file read of the ESM loader: `list` and `doctor` read each
+// device's uevent/driver_override in that pool, and a read stuck on a held device lock (an unbind or
+// SR-IOV disable waiting for qemu) keeps its thread; with four threads two held devices starved every
+// other device's reads into timing out too.
+const passthruDoor = [
+  '#!/usr/bin/env node',
+  '// passthru, the operator CLI: the program is the ESM bundle dist/passthru.mjs. A wider thread pool',
+  '// than node\'s 4, so that reads stuck on held device locks leave threads for the other devices.',
+  "if (!process.env.UV_THREADPOOL_SIZE) process.env.UV_THREADPOOL_SIZE = '16';",
+  "import('./passthru.mjs');",
+  '',
+].join('\n');
+writeFileSync(`${next}/passthru.js`, passthruDoor, { mode: 0o755 });
 // the passthru CLI builds the simulated host the hook's training runs on
 await cachedStart('hook', 'hook.cjs', true);
 await cachedStart('xmlfix', 'xmlfix.js');
