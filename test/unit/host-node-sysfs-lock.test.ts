@@ -48,8 +48,15 @@ function releaseFifo(content: string): boolean {
   } catch {
     return false;
   }
-  writeSync(fd, content);
-  closeSync(fd);
+  try {
+    writeSync(fd, content);
+  } catch (err) {
+    // EPIPE: the reader's open returned (our open let it go) and its process ended before its read,
+    // which NodeSysfs queues as a second request that an exiting node no longer runs: let go all the same
+    if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
+  } finally {
+    closeSync(fd);
+  }
   return true;
 }
 

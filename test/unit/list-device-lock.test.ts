@@ -139,8 +139,14 @@ function releaseFifos(list: string[]): void {
     } catch {
       continue;
     }
-    writeSync(fd, f.endsWith('uevent') ? 'DRIVER=vfio-pci\nPCI_CLASS=20000\nPCI_ID=8086:100E\n' : '(null)\n');
-    closeSync(fd);
+    try {
+      writeSync(fd, f.endsWith('uevent') ? 'DRIVER=vfio-pci\nPCI_CLASS=20000\nPCI_ID=8086:100E\n' : '(null)\n');
+    } catch (err) {
+      // EPIPE: the reader's open returned and its process ended before the read (a second request): let go all the same
+      if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
+    } finally {
+      closeSync(fd);
+    }
   }
 }
 
