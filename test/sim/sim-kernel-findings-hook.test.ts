@@ -245,6 +245,7 @@ describe('an mdev remove and an SR-IOV disable that wait for qemu (FINDINGS 8, 9
       const doctor = await h.passthru(['doctor'], { env: TIMEOUT, limitMs: 20_000 });
       expect(doctor.timedOut, 'doctor hung').toBe(false);
       expect(doctor.stdout).toMatch(/\d+ passed, \d+ warnings?, 0 failed/);
+      expect(doctor.stdout).toMatch(new RegExp(`^WARN  Every device answers \\(no device lock held\\): ${PF} \\(driver_override, sriov_numvfs, uevent\\), ${VF} \\(driver_override, uevent\\) did not answer in time`, 'm'));
 
       // qemu exits: the kernel finishes the unbind and the disable, the VFs are gone; the journal's
       // steps about the VF have nothing left to restore, and recover says so by ending cleanly
