@@ -16,20 +16,7 @@ export class OpTimeout extends Error {
  * of creating and cancelling a timer each.
  */
 export function bounded<T>(what: string, ms: number, p: Promise<T>): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const w: Watch = { deadline: Date.now() + ms, fail: () => reject(new OpTimeout(`timed out after ${ms} ms: ${what}`)) };
-    watch(w);
-    p.then(
-      (v) => {
-        unwatch(w);
-        resolve(v);
-      },
-      (err: unknown) => {
-        unwatch(w);
-        reject(err);
-      },
-    );
-  });
+  return watched(ms, p, (_resolve, reject) => reject(new OpTimeout(`timed out after ${ms} ms: ${what}`)));
 }
 
 /**
@@ -37,8 +24,13 @@ export function bounded<T>(what: string, ms: number, p: Promise<T>): Promise<T> 
  * without the value (`passthru list`), with no error object and one promise fewer per call.
  */
 export function withinOrUndefined<T>(ms: number, p: Promise<T>): Promise<T | undefined> {
-  return new Promise<T | undefined>((resolve, reject) => {
-    const w: Watch = { deadline: Date.now() + ms, fail: () => resolve(undefined) };
+  return watched<T | undefined>(ms, p, (resolve) => resolve(undefined));
+}
+
+/** `p` under the shared watchdog: settles as `p` does, or as `onDeadline` says once `ms` have passed. */
+function watched<T>(ms: number, p: Promise<T>, onDeadline: (resolve: (v: T) => void, reject: (e: Error) => void) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const w: Watch = { deadline: Date.now() + ms, fail: () => onDeadline(resolve, reject) };
     watch(w);
     p.then(
       (v) => {
