@@ -2,7 +2,7 @@
 // every warn/fail carries a fix to paste for the Debian/Proxmox and RHEL families.
 import { layout } from '../host/layout.js';
 import { confLines, modName, type DoctorContext } from './context.js';
-import { both, type CheckResult, type Fix } from './types.js';
+import { both, namedUnreadable, type CheckResult, type Fix } from './types.js';
 
 const param = (cmdline: string, name: string): string | undefined => {
   let v: string | undefined;
@@ -211,7 +211,7 @@ export function checkHeldDevices(ctx: DoctorContext): CheckResult | undefined {
   const held = Object.values(ctx.snap.devices).filter((d) => d.unreadable);
   if (held.length === 0) return undefined;
   const base = { id: 'device-locks', title: 'Every device answers (no device lock held)' };
-  const named = held.map((d) => `${d.address} (${d.unreadable!.join(', ')})`).join(', ');
+  const named = namedUnreadable(held);
   return {
     ...base,
     status: 'warn',

@@ -5,7 +5,7 @@
 import { formatPciAddress } from '../pci/address.js';
 import type { DomainPassthrough } from '../xml/model.js';
 import type { HostSnapshot, MdevTypeInfo } from '../host/types.js';
-import { both, type CheckResult } from './types.js';
+import { both, namedUnreadable, type CheckResult } from './types.js';
 import { describeWanted, mdevTypesOf, placeMdev, poolLeft, type MdevPlacement, type MdevUse } from '../plan/mdev.js';
 
 export interface Protected {
@@ -25,7 +25,7 @@ function deviceCheck(addr: string, managed: boolean, kind: string, dp: DomainPas
   if (d.isBridge) return { ...base, status: 'fail', detail: `${addr} is a PCI bridge: bridges cannot be assigned`, fix: both(`virsh edit ${dp.name}   # remove this hostdev`) };
   // the hook reads the device and its group peers too: a read the device lock holds up fails its start
   const held = [addr, ...(d.iommuGroup === undefined ? [] : (snap.groups[d.iommuGroup] ?? []).filter((m) => m !== addr))].filter((m) => snap.devices[m]?.unreadable);
-  if (held.length) return { ...base, status: 'fail', detail: `${held.map((m) => `${m} (${snap.devices[m]!.unreadable!.join(', ')})`).join(', ')} did not answer: device lock held (being unbound?); the hook cannot read ${held.length > 1 || held[0] !== addr ? 'them' : 'it'} either, a start now fails`, fix: both('wait until the unbind ends (the qemu that had the device must let go of it), then passthru list') };
+  if (held.length) return { ...base, status: 'fail', detail: `${namedUnreadable(held.map((m) => snap.devices[m]!))} did not answer: device lock held (being unbound?); the hook cannot read ${held.length > 1 || held[0] !== addr ? 'them' : 'it'} either, a start now fails`, fix: both('wait until the unbind ends (the qemu that had the device must let go of it), then passthru list') };
   const drv = d.driver ?? 'no driver';
   const vgpu = (dp.metadata.vgpus ?? []).some((v) => formatPciAddress(v.address) === addr) || d.nvidiaVgpu !== undefined;
   const who = managed ? "managed='yes': libvirt detaches it" : vgpu ? "managed='no', an NVIDIA vGPU VF: stays on its driver" : d.driver === 'vfio-pci' ? "managed='no', already on vfio-pci" : "managed='no': the hook binds it to vfio-pci";
