@@ -28,6 +28,14 @@ const TIMEOUT = { PASSTHRU_WRITE_TIMEOUT_MS: '300' };
 const tmp = mkdtempSync(join(tmpdir(), 'passthru-findings-hook-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
+/** Once qemu has let go: `passthru recover --all` ends cleanly, removes every journal and leaves the host as it began. */
+async function expectRecoverRestores(h: SimHost, start: string): Promise<void> {
+  const fin = await h.passthru(['recover', '--all']);
+  expect({ code: fin.code, stderr: fin.stderr }).toEqual({ code: 0, stderr: '' });
+  expect(h.journals()).toEqual([]);
+  expect(h.state()).toBe(start);
+}
+
 async function cycle(h: SimHost, domains: DomainSpec[]): Promise<void> {
   const start = h.state();
   for (const d of domains) {
@@ -164,10 +172,7 @@ describe('an unbind that blocks while qemu holds the device (FINDINGS 6)', () =>
       k = SimKernel.load(h.file, {});
       k.setInUse(E1000, false);
       expect(k.device(E1000)!.driver).toBeUndefined();
-      const fin = await h.passthru(['recover', '--all']);
-      expect({ code: fin.code, stderr: fin.stderr }).toEqual({ code: 0, stderr: '' });
-      expect(h.journals()).toEqual([]);
-      expect(h.state()).toBe(start);
+      await expectRecoverRestores(h, start);
     } finally {
       h.cleanup();
     }
@@ -251,10 +256,7 @@ describe('an mdev remove and an SR-IOV disable that wait for qemu (FINDINGS 8, 9
       // steps about the VF have nothing left to restore, and recover says so by ending cleanly
       SimKernel.load(h.file, {}).setInUse(VF, false);
       expect(h.state()).toBe(start);
-      const fin = await h.passthru(['recover', '--all']);
-      expect({ code: fin.code, stderr: fin.stderr }).toEqual({ code: 0, stderr: '' });
-      expect(h.journals()).toEqual([]);
-      expect(h.state()).toBe(start);
+      await expectRecoverRestores(h, start);
     } finally {
       h.cleanup();
     }
