@@ -25,7 +25,13 @@ function entry(env) {
     .map(([k, v]) => `${k}=${q(v)}\nexport ${k}`)
     .join('\n');
   const file = join(work, `qemu-${Object.keys(env).length}`);
-  writeFileSync(file, template.replace('@ENV@', () => envLines || ':').replace('@NODE@', () => q(process.execPath)).replace('@HOOK_JS@', () => q(hookJs)));
+  writeFileSync(
+    file,
+    template
+      .replace('@ENV@', () => envLines || ':')
+      .replace('@NODE@', () => q(process.execPath))
+      .replace('@HOOK_JS@', () => q(hookJs)),
+  );
   chmodSync(file, 0o755);
   return file;
 }
@@ -50,7 +56,11 @@ const cpu = { node0: 0, prep: 0, rel: 0 };
 
 function timed(argv, opts) {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(argv[0], argv.slice(1), { input: opts.input ?? '', env: opts.env ?? minimalEnv, stdio: ['pipe', 'ignore', 'pipe'] });
+  const r = spawnSync(argv[0], argv.slice(1), {
+    input: opts.input ?? '',
+    env: opts.env ?? minimalEnv,
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
   return ms;
@@ -62,7 +72,11 @@ try {
   const fast = entry({ PASSTHRU_STATE_DIR: join(work, 'state') });
   const runs = 40;
   const base = timeCommand(['sh', '-c', 'cat >/dev/null'], { runs, input: plainXml, env: minimalEnv });
-  for (const [op, sub] of [['prepare', 'begin'], ['release', 'end'], ['started', 'begin']]) {
+  for (const [op, sub] of [
+    ['prepare', 'begin'],
+    ['release', 'end'],
+    ['started', 'begin'],
+  ]) {
     const ms = timeCommand([fast, 'plain', op, sub, '-'], { runs, input: plainXml, env: minimalEnv });
     if (op === 'prepare') row(`sh -c 'cat >/dev/null' (baseline)`, base);
     row(`hooks/qemu ${op} ${sub}, no passthrough`, ms, base);
@@ -105,7 +119,8 @@ try {
       direct.push(d);
     }
   }
-  if (!s.isPristine()) throw new Error('the simulated host did not return to its start state: the bench measured a broken cycle');
+  if (!s.isPristine())
+    throw new Error('the simulated host did not return to its start state: the bench measured a broken cycle');
   const b = median(node0);
   row('node -e 0 (baseline)', b);
   row(`prepare: ${s.summary}`, median(prep), b);
@@ -113,7 +128,9 @@ try {
   row('prepare, node side only (dist/hook.cjs, lock held)', median(direct), b);
   // wall time swings with other load on the machine; CPU time (children's user+sys, mean per run) does less
   const cb = cpu.node0 / N;
-  console.log(`CPU per run (mean): node -e 0 ${cb.toFixed(1)} ms, prepare ${(cpu.prep / N).toFixed(1)} ms (${(cpu.prep / N / cb).toFixed(2)}x), release ${(cpu.rel / N).toFixed(1)} ms (${(cpu.rel / N / cb).toFixed(2)}x)`);
+  console.log(
+    `CPU per run (mean): node -e 0 ${cb.toFixed(1)} ms, prepare ${(cpu.prep / N).toFixed(1)} ms (${(cpu.prep / N / cb).toFixed(2)}x), release ${(cpu.rel / N).toFixed(1)} ms (${(cpu.rel / N / cb).toFixed(2)}x)`,
+  );
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

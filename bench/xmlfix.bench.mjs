@@ -30,10 +30,15 @@ function childCpuMs() {
 function runOnce(cmd) {
   const cpu0 = childCpuMs();
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd.argv[0], cmd.argv.slice(1), { input: cmd.input, stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: 1 << 26 });
+  const r = spawnSync(cmd.argv[0], cmd.argv.slice(1), {
+    input: cmd.input,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    maxBuffer: 1 << 26,
+  });
   const wall = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw new Error(`${cmd.argv.join(' ')} exited ${r.status}: ${r.stderr}`);
-  if (cmd.expect && !r.stdout.toString().includes(cmd.expect)) throw new Error(`${cmd.name}: output lacks ${cmd.expect}`);
+  if (cmd.expect && !r.stdout.toString().includes(cmd.expect))
+    throw new Error(`${cmd.name}: output lacks ${cmd.expect}`);
   return { wall, cpu: childCpuMs() - cpu0 };
 }
 
@@ -59,19 +64,33 @@ function measure(cmds, n, warmup = 2) {
 
 /** Instructions executed by one run (callgrind), or undefined without valgrind. */
 function instructions(cmd) {
-  const r = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', ...cmd.argv], { input: cmd.input, stdio: ['pipe', 'ignore', 'pipe'], encoding: 'utf8' });
+  const r = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', ...cmd.argv], {
+    input: cmd.input,
+    stdio: ['pipe', 'ignore', 'pipe'],
+    encoding: 'utf8',
+  });
   const m = /Collected : (\d+)/.exec(r.stderr ?? '');
   return r.status === 0 && m ? Number(m[1]) : undefined;
 }
 
 const base = { name: 'node -e 0', argv: [node, '-e', '0'] };
-const one = { name: 'xmlfix FILE --add-hostdev 01:00.0', argv: [node, 'dist/xmlfix.js', fixture, '--add-hostdev', '01:00.0'], expect: "bus='0x01'" };
+const one = {
+  name: 'xmlfix FILE --add-hostdev 01:00.0',
+  argv: [node, 'dist/xmlfix.js', fixture, '--add-hostdev', '01:00.0'],
+  expect: "bus='0x01'",
+};
 // virt-xml cannot look up 01:00.0 on the test driver (it has no PCI node devices), so the same
 // <source><address …/></source> is spelled with its xpath options; the output is the same hostdev.
 const virtXml = {
   name: 'virt-xml --add-device --hostdev (stdin, test:///default)',
-  argv: ['virt-xml', '--connect', 'test:///default', '--add-device', '--hostdev',
-    'type=pci,xpath1.create=./source/address,xpath2.set=./source/address/@domain=0x0000,xpath3.set=./source/address/@bus=0x01,xpath4.set=./source/address/@slot=0x00,xpath5.set=./source/address/@function=0x0'],
+  argv: [
+    'virt-xml',
+    '--connect',
+    'test:///default',
+    '--add-device',
+    '--hostdev',
+    'type=pci,xpath1.create=./source/address,xpath2.set=./source/address/@domain=0x0000,xpath3.set=./source/address/@bus=0x01,xpath4.set=./source/address/@slot=0x00,xpath5.set=./source/address/@function=0x0',
+  ],
   input: xml,
   expect: 'bus="0x01"',
   runs: Math.max(5, Math.floor(runs / 2)),
@@ -100,17 +119,27 @@ const fmt = (v, w = 9) => (v === undefined ? '-' : v.toFixed(1)).padStart(w);
 console.log(`${'command'.padEnd(58)} ${'wall ms'.padStart(9)} ${'cpu ms'.padStart(9)}  ratio (wall, cpu vs node -e 0)`);
 cmds.forEach((c, j) => {
   const r = res[j];
-  console.log(`${c.name.padEnd(58)} ${fmt(r.wall)} ${fmt(r.cpu)}  ${(r.wall / res[0].wall).toFixed(2)}x ${(r.cpu / res[0].cpu).toFixed(2)}x  (n=${r.n})`);
+  console.log(
+    `${c.name.padEnd(58)} ${fmt(r.wall)} ${fmt(r.cpu)}  ${(r.wall / res[0].wall).toFixed(2)}x ${(r.cpu / res[0].cpu).toFixed(2)}x  (n=${r.n})`,
+  );
 });
 console.log(`${'xmlfix -i 1000 files --add-hostdev 01:00.0 (one call)'.padEnd(58)} ${fmt(many.wall)} ${fmt(many.cpu)}`);
 if (ins.length === 2 && ins[0] && ins[1]) {
-  console.log(`instructions (callgrind): node -e 0 ${(ins[0] / 1e6).toFixed(1)}M, xmlfix ${(ins[1] / 1e6).toFixed(1)}M = ${(ins[1] / ins[0]).toFixed(3)}x`);
+  console.log(
+    `instructions (callgrind): node -e 0 ${(ins[0] / 1e6).toFixed(1)}M, xmlfix ${(ins[1] / 1e6).toFixed(1)}M = ${(ins[1] / ins[0]).toFixed(3)}x`,
+  );
 }
 
 console.log('');
 const [b, o, v] = res;
-console.log(`one call / node -e 0: ${(o.wall / b.wall).toFixed(2)}x wall, ${(o.cpu / b.cpu).toFixed(2)}x cpu${ins[1] ? `, ${(ins[1] / ins[0]).toFixed(2)}x instructions` : ''} (target <= 1.2x)`);
+console.log(
+  `one call / node -e 0: ${(o.wall / b.wall).toFixed(2)}x wall, ${(o.cpu / b.cpu).toFixed(2)}x cpu${ins[1] ? `, ${(ins[1] / ins[0]).toFixed(2)}x instructions` : ''} (target <= 1.2x)`,
+);
 if (v) {
-  console.log(`virt-xml / one call: ${(v.wall / o.wall).toFixed(2)}x wall, ${(v.cpu / o.cpu).toFixed(2)}x cpu (target >= 2.5x)`);
-  console.log(`1000 files in one call vs 10 virt-xml calls: ${many.wall.toFixed(0)} ms vs ${(10 * v.wall).toFixed(0)} ms wall; throughput ${(1000 / many.wall / (1 / v.wall)).toFixed(0)}x virt-xml's (target >= 100x)`);
+  console.log(
+    `virt-xml / one call: ${(v.wall / o.wall).toFixed(2)}x wall, ${(v.cpu / o.cpu).toFixed(2)}x cpu (target >= 2.5x)`,
+  );
+  console.log(
+    `1000 files in one call vs 10 virt-xml calls: ${many.wall.toFixed(0)} ms vs ${(10 * v.wall).toFixed(0)} ms wall; throughput ${(1000 / many.wall / (1 / v.wall)).toFixed(0)}x virt-xml's (target >= 100x)`,
+  );
 }

@@ -22,7 +22,15 @@ const entries = {
 // Build beside dist/ and swap it in, so a stale chunk never survives and a concurrent reader sees
 // either the old tree or the new one.
 const next = `dist.next-${process.pid}`;
-const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: false, minifySyntax: true, legalComments: 'none', logLevel: 'warning' };
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  sourcemap: false,
+  minifySyntax: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+};
 await Promise.all(
   Object.entries(entries).map(([name, entry]) =>
     build({
@@ -68,8 +76,20 @@ const cjsProgram = (entry, name, plugins) =>
 await Promise.all([
   cjsProgram('src/hook/main.ts', 'hook', [ipCommandApart]),
   cjsProgram('src/cli/xmlfix.ts', 'xmlfix', [ipCommandApart, execaApart]),
-  build({ ...common, entryPoints: ['src/host/ip-command.ts'], outfile: `${next}/hook-ip.cjs`, format: 'cjs', minify: true }),
-  build({ ...common, stdin: { contents: "export { execa } from 'execa';", resolveDir: '.' }, outfile: `${next}/execa.cjs`, format: 'cjs', minify: true }),
+  build({
+    ...common,
+    entryPoints: ['src/host/ip-command.ts'],
+    outfile: `${next}/hook-ip.cjs`,
+    format: 'cjs',
+    minify: true,
+  }),
+  build({
+    ...common,
+    stdin: { contents: "export { execa } from 'execa';", resolveDir: '.' },
+    outfile: `${next}/execa.cjs`,
+    format: 'cjs',
+    minify: true,
+  }),
 ]);
 
 /** The loader of one program (dist/hook.cjs, which hooks/qemu runs; dist/xmlfix.js, the bin) and its V8 code cache, from training runs (scripts/code-cache.mjs). */
@@ -79,21 +99,40 @@ await Promise.all([
  * 333 KB, prepare 254 KB, release 236 KB; callgrind: prepare -1.7M, release -4.8M instructions).
  */
 async function cachedStart(name, loader, byOp = false) {
-  const bundleHash = createHash('sha256').update(readFileSync(`${next}/${name}-main.cjs`)).digest('hex').slice(0, 16);
-  const caches = byOp ? { '': `${name}-main.${bundleHash}.prepare.v8cache`, release: `${name}-main.${bundleHash}.release.v8cache` } : { '': `${name}-main.${bundleHash}.v8cache` };
+  const bundleHash = createHash('sha256')
+    .update(readFileSync(`${next}/${name}-main.cjs`))
+    .digest('hex')
+    .slice(0, 16);
+  const caches = byOp
+    ? { '': `${name}-main.${bundleHash}.prepare.v8cache`, release: `${name}-main.${bundleHash}.release.v8cache` }
+    : { '': `${name}-main.${bundleHash}.v8cache` };
   await build({
     ...common,
     entryPoints: ['src/start/code-cache-load.ts'],
     outfile: `${next}/${loader}`,
     format: 'cjs',
-    define: { START_BUNDLE: JSON.stringify(`${name}-main.cjs`), START_CODE_CACHES: JSON.stringify(caches), START_CACHE_ARG: byOp ? '3' : '0' },
+    define: {
+      START_BUNDLE: JSON.stringify(`${name}-main.cjs`),
+      START_CODE_CACHES: JSON.stringify(caches),
+      START_CACHE_ARG: byOp ? '3' : '0',
+    },
     ...(loader.endsWith('.js') ? { banner: { js: '#!/usr/bin/env node' } } : {}),
   });
   // a build where it cannot be made still works (compiled at each start)
-  const train = spawnSync(process.execPath, [join('scripts', 'code-cache.mjs'), next, name, caches[''], ...(caches.release ? [caches.release] : [])], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
-  if (train.status !== 0) console.warn(`build: no code cache for ${name} (its start-up stays slower): ${(train.stderr || train.stdout).trim().split('\n').pop()}`);
+  const train = spawnSync(
+    process.execPath,
+    [join('scripts', 'code-cache.mjs'), next, name, caches[''], ...(caches.release ? [caches.release] : [])],
+    { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } },
+  );
+  if (train.status !== 0)
+    console.warn(
+      `build: no code cache for ${name} (its start-up stays slower): ${(train.stderr || train.stdout).trim().split('\n').pop()}`,
+    );
 }
-writeFileSync(`${next}/package.json`, `${JSON.stringify({ '//': 'CommonJS scope for the bins and the hook (see scripts/build.mjs); the ESM bundles are .mjs', type: 'commonjs' })}\n`);
+writeFileSync(
+  `${next}/package.json`,
+  `${JSON.stringify({ '//': 'CommonJS scope for the bins and the hook (see scripts/build.mjs); the ESM bundles are .mjs', type: 'commonjs' })}\n`,
+);
 // dist/hook.js: the door older entries and scripts call; the hook itself is hook.cjs
 writeFileSync(
   `${next}/hook.js`,
@@ -109,7 +148,7 @@ writeFileSync(
 const passthruDoor = [
   '#!/usr/bin/env node',
   '// passthru, the operator CLI: the program is the ESM bundle dist/passthru.mjs. A wider thread pool',
-  '// than node\'s 4, so that reads stuck on held device locks leave threads for the other devices.',
+  "// than node's 4, so that reads stuck on held device locks leave threads for the other devices.",
   "if (!process.env.UV_THREADPOOL_SIZE) process.env.UV_THREADPOOL_SIZE = '8';",
   "import('./passthru.mjs');",
   '',

@@ -22,7 +22,8 @@ const dist = resolve(distArg);
 const bundle = join(dist, `${name}-main.cjs`);
 const cacheFile = join(dist, cacheName);
 /** One training run: this script again, running the bundle as its loader (dist/hook.cjs, dist/xmlfix.js) would with ARGS. */
-const train = (args, opts, cache = cacheName) => spawnSync(process.execPath, [process.argv[1], dist, name, cache, 'run', ...args], { encoding: 'utf8', ...opts });
+const train = (args, opts, cache = cacheName) =>
+  spawnSync(process.execPath, [process.argv[1], dist, name, cache, 'run', ...args], { encoding: 'utf8', ...opts });
 
 if (op) {
   // one training run, as the loader runs the bundle, writing the cache when the program exits
@@ -51,16 +52,22 @@ if (op) {
     [[fixture, '--add-hostdev', '01:00.0'], 0],
   ]) {
     const r = train(args, { env });
-    if (r.status !== status || r.stderr) throw new Error(`training xmlfix ${args.slice(1).join(' ')} (exit ${r.status}): ${r.stderr.trim()}`);
+    if (r.status !== status || r.stderr)
+      throw new Error(`training xmlfix ${args.slice(1).join(' ')} (exit ${r.status}): ${r.stderr.trim()}`);
   }
 } else {
   const work = mkdtempSync(join(tmpdir(), 'passthru-code-cache-'));
   try {
     const host = join(work, 'host.json');
-    const init = spawnSync(process.execPath, [join(dist, 'passthru.js'), 'sim', 'init', '--fixture', 'workstation', '-o', host], { encoding: 'utf8' });
+    const init = spawnSync(
+      process.execPath,
+      [join(dist, 'passthru.js'), 'sim', 'init', '--fixture', 'workstation', '-o', host],
+      { encoding: 'utf8' },
+    );
     if (init.status !== 0) throw new Error(`passthru sim init: ${init.stderr}`);
     const ns = 'https://passthru.dev/xmlns/domain/1';
-    const addr = (bus, slot, fn) => `<address type='pci' domain='0x0000' bus='0x${bus}' slot='0x${slot}' function='0x${fn}'/>`;
+    const addr = (bus, slot, fn) =>
+      `<address type='pci' domain='0x0000' bus='0x${bus}' slot='0x${slot}' function='0x${fn}'/>`;
     const xml = `<domain type='kvm'>
   <name>code-cache-training</name>
   <uuid>0c0de0ca-c4e0-4a1b-8c2d-3e4f5a6b7c8d</uuid>
@@ -79,7 +86,12 @@ if (op) {
   </devices>
 </domain>
 `;
-    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', PASSTHRU_SIM: host, PASSTHRU_STATE_DIR: join(work, 'state'), PASSTHRU_LOCKED: '1' };
+    const env = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      PASSTHRU_SIM: host,
+      PASSTHRU_STATE_DIR: join(work, 'state'),
+      PASSTHRU_LOCKED: '1',
+    };
     for (const [o, sub, cache] of [
       ['prepare', 'begin', cacheName],
       ['release', 'end', releaseCache ?? cacheName],

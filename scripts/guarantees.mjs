@@ -7,7 +7,11 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), '..', '.cache', 'guarantees');
-const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).sort() : [];
+const files = existsSync(dir)
+  ? readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .sort()
+  : [];
 if (files.length === 0) {
   console.error(`guarantees: no figures in ${dir}; run the suites first (npx vitest run test/sim test/unit/hostile-*)`);
   process.exit(1);
@@ -27,9 +31,12 @@ const sentences = {
   'reliability-hang': (f) =>
     `Release never fails or hangs: ${f.releaseFaults} releases with one host write failing and ${f.runs} with one stuck forever (write timeout 250 ms): ` +
     `${f.releaseFaultExits} exited non-zero, ${f.hung} hung, ${f.unreported} did not report the step, ${f.skippedRest} skipped the undo of other devices, ${f.leftovers} were not finished by recover.`,
-  'hostile-hook': (f) => `Hostile input to the hook (XML on stdin, metadata values, argv, config and journal files): ${f.cases} cases; ${f.accepted} accepted, ${f.wroteSomething} wrote anything, ${f.badErrors} without a one-line error.`,
-  'hostile-materialized': (f) => `The same on a materialized sysfs tree (NodeSysfs): ${f.cases} cases; ${f.changedTree} changed anything in or beside the root.`,
-  'hostile-xmlfix': (f) => `Hostile input to xmlfix: ${f.cases} cases; ${f.accepted} accepted, ${f.wroteSomething} wrote output, ${f.badErrors} without a one-line error naming the value.`,
+  'hostile-hook': (f) =>
+    `Hostile input to the hook (XML on stdin, metadata values, argv, config and journal files): ${f.cases} cases; ${f.accepted} accepted, ${f.wroteSomething} wrote anything, ${f.badErrors} without a one-line error.`,
+  'hostile-materialized': (f) =>
+    `The same on a materialized sysfs tree (NodeSysfs): ${f.cases} cases; ${f.changedTree} changed anything in or beside the root.`,
+  'hostile-xmlfix': (f) =>
+    `Hostile input to xmlfix: ${f.cases} cases; ${f.accepted} accepted, ${f.wroteSomething} wrote output, ${f.badErrors} without a one-line error naming the value.`,
   'hostile-generated': (f) =>
     `Generated hostile input (fast-check, seed ${f.seed}): ${f.generated} cases; ${f.accepted} happened to be valid and were prepared and released; ${f.wroteSomething} refused cases wrote anything, ${f.unsafeWrites} wrote outside well-formed host paths, ${f.notRestored} not restored.`,
 };
@@ -42,11 +49,19 @@ const rank = (f) => {
 };
 files.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 
-const lines = ['## Guarantees', '', 'Figures from the last complete run of the reliability suites (`npm test`; `npm run -s guarantees` prints this):', ''];
+const lines = [
+  '## Guarantees',
+  '',
+  'Figures from the last complete run of the reliability suites (`npm test`; `npm run -s guarantees` prints this):',
+  '',
+];
 for (const file of files) {
   const { suite, at, figures, notes } = JSON.parse(readFileSync(join(dir, file), 'utf8'));
   const say = sentences[suite];
-  const text = say && Object.keys(figures).length ? say(new Proxy(figures, { get: (o, k) => (k in o ? o[k] : 'n/a') })) : `${suite}: ${JSON.stringify(figures)}`;
+  const text =
+    say && Object.keys(figures).length
+      ? say(new Proxy(figures, { get: (o, k) => (k in o ? o[k] : 'n/a') }))
+      : `${suite}: ${JSON.stringify(figures)}`;
   lines.push(`- ${text} _(run ${at.slice(0, 16).replace('T', ' ')} UTC)_`);
   for (const n of (notes ?? []).slice(0, 3)) lines.push(`  - ${n}`);
 }

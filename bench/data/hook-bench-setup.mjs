@@ -15,17 +15,46 @@ const pci = (a) => {
   const [s, f] = sf.split('.');
   return `domain='0x${d}' bus='0x${b}' slot='0x${s}' function='0x${f}'`;
 };
-const hostdev = (a, managed) => [`    <hostdev mode='subsystem' type='pci' managed='${managed}'>`, `      <source>`, `        <address ${pci(a)}/>`, `      </source>`, `    </hostdev>`];
-const iface = (a, mac, vlan) => [`    <interface type='hostdev' managed='yes'>`, `      <mac address='${mac}'/>`, `      <source>`, `        <address type='pci' ${pci(a)}/>`, `      </source>`, `      <vlan>`, `        <tag id='${vlan}'/>`, `      </vlan>`, `    </interface>`];
+const hostdev = (a, managed) => [
+  `    <hostdev mode='subsystem' type='pci' managed='${managed}'>`,
+  `      <source>`,
+  `        <address ${pci(a)}/>`,
+  `      </source>`,
+  `    </hostdev>`,
+];
+const iface = (a, mac, vlan) => [
+  `    <interface type='hostdev' managed='yes'>`,
+  `      <mac address='${mac}'/>`,
+  `      <source>`,
+  `        <address type='pci' ${pci(a)}/>`,
+  `      </source>`,
+  `      <vlan>`,
+  `        <tag id='${vlan}'/>`,
+  `      </vlan>`,
+  `    </interface>`,
+];
 
 export async function setup(work) {
   const simFile = join(work, 'host.json');
-  const r = spawnSync(process.execPath, [join(repo, 'dist', 'passthru.js'), 'sim', 'init', '--fixture', 'workstation', '-o', simFile], { encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    [join(repo, 'dist', 'passthru.js'), 'sim', 'init', '--fixture', 'workstation', '-o', simFile],
+    { encoding: 'utf8' },
+  );
   if (r.status !== 0) throw new Error(`passthru sim init failed: ${r.stderr}`);
   const start = readFileSync(simFile, 'utf8');
   // the host without the simulator's bookkeeping, keys sorted (the per-write save keeps them in
   // whatever order the writes left them)
-  const sorted = (v) => (Array.isArray(v) ? v.map(sorted) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted(v[k])])) : v);
+  const sorted = (v) =>
+    Array.isArray(v)
+      ? v.map(sorted)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, sorted(v[k])]),
+          )
+        : v;
   const canonical = (text) => {
     const doc = JSON.parse(text);
     for (const k of ['simVersion', 'writeLog', 'counters', 'faults']) delete doc[k];
@@ -74,7 +103,8 @@ export async function setup(work) {
     isPristine: () => canonical(readFileSync(simFile, 'utf8')) === canonical(start),
     /** Puts the start file back (only between full cycles, when the host state already equals it). */
     reset: () => {
-      if (canonical(readFileSync(simFile, 'utf8')) !== canonical(start)) throw new Error('the simulated host did not return to its start state after a cycle');
+      if (canonical(readFileSync(simFile, 'utf8')) !== canonical(start))
+        throw new Error('the simulated host did not return to its start state after a cycle');
       writeFileSync(simFile, start);
     },
   };

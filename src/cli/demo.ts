@@ -26,8 +26,16 @@ function runDemo(): number {
   const env = { ...process.env, PASSTHRU_SIM: sim, PASSTHRU_STATE_DIR: join(work, 'state') };
   const node = process.execPath;
   let failed = 0;
-  const show = (title: string, argv: string[], opts: { input?: string; expect?: number[]; label?: string } = {}): string => {
-    const shown = (opts.label ?? argv.join(' ')).replace(`${node} ${join(dist, 'passthru.js')}`, 'passthru').replace(`${node} ${join(dist, 'xmlfix.js')}`, 'xmlfix').split(work).join('$DEMO');
+  const show = (
+    title: string,
+    argv: string[],
+    opts: { input?: string; expect?: number[]; label?: string } = {},
+  ): string => {
+    const shown = (opts.label ?? argv.join(' '))
+      .replace(`${node} ${join(dist, 'passthru.js')}`, 'passthru')
+      .replace(`${node} ${join(dist, 'xmlfix.js')}`, 'xmlfix')
+      .split(work)
+      .join('$DEMO');
     process.stdout.write(`\n## ${title}\n$ ${shown}\n`);
     const r = spawnSync(argv[0]!, argv.slice(1), { env, input: opts.input ?? '', encoding: 'utf8' });
     process.stdout.write(indent(r.stdout) + indent(r.stderr));
@@ -40,8 +48,13 @@ function runDemo(): number {
   const passthru = (...a: string[]) => [node, join(dist, 'passthru.js'), ...a];
   const xmlfix = (...a: string[]) => [node, join(dist, 'xmlfix.js'), ...a];
   try {
-    process.stdout.write('passthru demo: a simulated workstation host (iGPU with GVT-g, a GPU + audio in one IOMMU group,\n' + 'an SR-IOV NIC, the NVMe root disk). Nothing on this machine is read or changed.\n');
-    show('Create the simulated host', passthru('sim', 'init', '--fixture', 'workstation', '-o', sim), { label: 'passthru sim init --fixture workstation -o $DEMO/host.json' });
+    process.stdout.write(
+      'passthru demo: a simulated workstation host (iGPU with GVT-g, a GPU + audio in one IOMMU group,\n' +
+        'an SR-IOV NIC, the NVMe root disk). Nothing on this machine is read or changed.\n',
+    );
+    show('Create the simulated host', passthru('sim', 'init', '--fixture', 'workstation', '-o', sim), {
+      label: 'passthru sim init --fixture workstation -o $DEMO/host.json',
+    });
     const state = () => spawnSync(node, [join(dist, 'passthru.js'), 'sim', 'state'], { env, encoding: 'utf8' }).stdout;
     const before = state();
     show('What the host offers for passthrough', passthru('list'));
@@ -49,22 +62,41 @@ function runDemo(): number {
 
     const domainFile = join(work, 'win11-gpu.xml');
     writeFileSync(domainFile, readFileSync(join(top, 'fixtures/xml/domain-q35.xml')));
-    const edits = ['--add-hostdev', '0000:01:00.0', '--add-mdev', 'i915-GVTg_V5_4,parent=0000:00:02.0,uuid=c2177883-f1bb-47f0-914d-32a22e3a8804'];
-    show('Give the domain the GPU and a GVT-g slice: only the new lines change', xmlfix(domainFile, ...edits, '--diff'));
+    const edits = [
+      '--add-hostdev',
+      '0000:01:00.0',
+      '--add-mdev',
+      'i915-GVTg_V5_4,parent=0000:00:02.0,uuid=c2177883-f1bb-47f0-914d-32a22e3a8804',
+    ];
+    show(
+      'Give the domain the GPU and a GVT-g slice: only the new lines change',
+      xmlfix(domainFile, ...edits, '--diff'),
+    );
     show('Write it in place (atomically), then check it is idempotent', xmlfix('-i', domainFile, ...edits));
     show('The same edits again change nothing (--check exits 0)', xmlfix(domainFile, ...edits, '--check'));
     const xml = readFileSync(domainFile, 'utf8');
 
     show('What the hook will do at `virsh start`', passthru('hook', '--dry-run', domainFile));
     mkdirSync(root);
-    show('Install the hook (here into a scratch root, backed by the simulated host)', passthru('install', '--root', root, '--sim', sim, '--state-dir', env.PASSTHRU_STATE_DIR));
+    show(
+      'Install the hook (here into a scratch root, backed by the simulated host)',
+      passthru('install', '--root', root, '--sim', sim, '--state-dir', env.PASSTHRU_STATE_DIR),
+    );
     const entry = join(root, 'etc/libvirt/hooks/qemu.d/passthru');
-    show('libvirtd runs it on `virsh start` (prepare begin)', [entry, 'win11-gpu', 'prepare', 'begin', '-'], { input: xml, label: 'qemu.d/passthru win11-gpu prepare begin - < win11-gpu.xml' });
+    show('libvirtd runs it on `virsh start` (prepare begin)', [entry, 'win11-gpu', 'prepare', 'begin', '-'], {
+      input: xml,
+      label: 'qemu.d/passthru win11-gpu prepare begin - < win11-gpu.xml',
+    });
     show('What is held, and by whom', passthru('status'));
     show('The GPU’s audio peer is now on vfio-pci, the mdev exists', passthru('list', '--filter', '10de:,8086:3e92'));
-    show('libvirtd runs it on shutdown (release end)', [entry, 'win11-gpu', 'release', 'end', '-'], { input: xml, label: 'qemu.d/passthru win11-gpu release end - < win11-gpu.xml' });
+    show('libvirtd runs it on shutdown (release end)', [entry, 'win11-gpu', 'release', 'end', '-'], {
+      input: xml,
+      label: 'qemu.d/passthru win11-gpu release end - < win11-gpu.xml',
+    });
     const same = state() === before;
-    process.stdout.write(`\n## After release\nthe simulated host is ${same ? 'byte-identical to where it started' : 'NOT as it started'}\n`);
+    process.stdout.write(
+      `\n## After release\nthe simulated host is ${same ? 'byte-identical to where it started' : 'NOT as it started'}\n`,
+    );
     if (!same) failed++;
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -74,5 +106,5 @@ function runDemo(): number {
 }
 
 function indent(text: string): string {
-  return text ? text.replace(/\n$/, '').replace(/^/gm, '   ') + '\n' : '';
+  return text ? `${text.replace(/\n$/, '').replace(/^/gm, '   ')}\n` : '';
 }

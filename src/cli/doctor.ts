@@ -6,7 +6,9 @@ import { InputError } from '../errors.js';
 export function registerDoctor(program: Command): void {
   program
     .command('doctor')
-    .description('check IOMMU, vfio, module configuration, libvirt settings (and a domain\'s devices) with fixes to paste')
+    .description(
+      "check IOMMU, vfio, module configuration, libvirt settings (and a domain's devices) with fixes to paste",
+    )
     .option('--json', 'machine-readable output')
     .option('--domain <file>', "also check this domain's passthrough devices (libvirt domain XML, - for stdin)")
     .action(async (opts: { json?: boolean; domain?: string }) => {
@@ -17,7 +19,9 @@ export function registerDoctor(program: Command): void {
         try {
           xml = readFileSync(opts.domain === '-' ? 0 : opts.domain);
         } catch (err) {
-          throw new InputError(`cannot read domain XML '${opts.domain}': ${(err as { code?: string }).code ?? 'error'}`);
+          throw new InputError(
+            `cannot read domain XML '${opts.domain}': ${(err as { code?: string }).code ?? 'error'}`,
+          );
         }
         const { readDomainPassthrough } = await import('../xml/domain-reader.js');
         domain = readDomainPassthrough(xml);
@@ -28,8 +32,14 @@ export function registerDoctor(program: Command): void {
       const { runDoctor } = await import('../doctor/run.js');
       const { formatDoctor } = await import('../doctor/format.js');
       const host = await openHost(process.env);
-      const report = await runDoctor({ sysfs: host.sysfs, host: host.kind === 'sim' ? `simulated host ${host.root}` : `host root ${host.root}`, realRoot: host.kind === 'real' && host.root === '/', lockedReadMs, ...(domain ? { domain } : {}) });
-      process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : formatDoctor(report));
+      const report = await runDoctor({
+        sysfs: host.sysfs,
+        host: host.kind === 'sim' ? `simulated host ${host.root}` : `host root ${host.root}`,
+        realRoot: host.kind === 'real' && host.root === '/',
+        lockedReadMs,
+        ...(domain ? { domain } : {}),
+      });
+      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatDoctor(report));
       if (report.summary.fail > 0) process.exitCode = 1;
     });
 }

@@ -14,7 +14,10 @@ export function registerList(program: Command): void {
     .command('list')
     .description('list PCI devices by IOMMU group: drivers, SR-IOV, netdevs, mdev types, users')
     .option('--json', 'machine-readable output')
-    .option('--filter <spec>', 'only devices matching lspci -d style filters (10de:1b80, 10de::0300, ::0300, comma lists), with their group peers')
+    .option(
+      '--filter <spec>',
+      'only devices matching lspci -d style filters (10de:1b80, 10de::0300, ::0300, comma lists), with their group peers',
+    )
     .action(async (opts: { json?: boolean; filter?: string }) => {
       const { parsePciFilter } = await import('../pci/filter.js');
       const filter = opts.filter !== undefined ? parsePciFilter(opts.filter) : undefined; // bad filter: exit 2 before reading anything
@@ -29,13 +32,20 @@ export function registerList(program: Command): void {
       const { rootDiskDevices, defaultRouteDevices } = await import('../exec/host-facts.js');
       const host = await openHost(process.env);
       const snap = await new HostReader(host.sysfs, { lockedReadMs }).fullSnapshot();
-      const facts = { rootDiskDevices: await rootDiskDevices(host.sysfs), defaultRouteDevices: await defaultRouteDevices(host.sysfs) };
+      const facts = {
+        rootDiskDevices: await rootDiskDevices(host.sysfs),
+        defaultRouteDevices: await defaultRouteDevices(host.sysfs),
+      };
       const listing = buildListing(snap, domainUsers(process.env, snap), filter, facts);
-      process.stdout.write(opts.json ? JSON.stringify(listing, null, 2) + '\n' : formatListing(listing));
+      process.stdout.write(opts.json ? `${JSON.stringify(listing, null, 2)}\n` : formatListing(listing));
       for (const d of listing.devices) {
         if (!d.unreadable) continue;
-        const shown = driverStateUnknown(d) ? 'listed without its driver state' : 'its VF count is taken from the VF links';
-        process.stderr.write(`passthru: ${d.address}: ${d.unreadable.join(', ')} did not answer within ${lockedReadMs} ms, device lock held (being unbound?): ${shown}; passthru exits once the kernel answers\n`);
+        const shown = driverStateUnknown(d)
+          ? 'listed without its driver state'
+          : 'its VF count is taken from the VF links';
+        process.stderr.write(
+          `passthru: ${d.address}: ${d.unreadable.join(', ')} did not answer within ${lockedReadMs} ms, device lock held (being unbound?): ${shown}; passthru exits once the kernel answers\n`,
+        );
         process.exitCode = 1;
       }
     });

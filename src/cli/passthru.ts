@@ -32,7 +32,8 @@ try {
     process.exit(err.exitCode);
   }
   const code = (err as { code?: string; exitCode?: number }).code;
-  if (typeof code === 'string' && code.startsWith('commander.')) process.exit(code === 'commander.helpDisplayed' || code === 'commander.version' ? 0 : 2);
+  if (typeof code === 'string' && code.startsWith('commander.'))
+    process.exit(code === 'commander.helpDisplayed' || code === 'commander.version' ? 0 : 2);
   process.stderr.write(`passthru: ${oneLine(err)}\n`);
   process.exit(1);
 }

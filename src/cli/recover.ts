@@ -15,7 +15,10 @@ export function registerRecover(program: Command): void {
         // same host-wide lock as the hook: never undo under a prepare that is running
         const code = await runUnderLock(process.argv[1]!, process.argv.slice(2), '', process.env);
         // on a real kernel a hook run whose write waits for a VM keeps the lock until the kernel lets go
-        if (code === LOCK_TIMEOUT_EXIT) process.stderr.write(`passthru: recover: timed out after ${lockWaitSeconds(process.env)} s waiting for the host-wide lock (another hook or recover run holds it; one whose host write waits in the kernel holds it until the kernel lets go)\n`);
+        if (code === LOCK_TIMEOUT_EXIT)
+          process.stderr.write(
+            `passthru: recover: timed out after ${lockWaitSeconds(process.env)} s waiting for the host-wide lock (another hook or recover run holds it; one whose host write waits in the kernel holds it until the kernel lets go)\n`,
+          );
         process.exitCode = code;
         return;
       }
@@ -28,7 +31,9 @@ export function registerRecover(program: Command): void {
       );
       if (r.domains.length === 0) process.stdout.write('nothing to recover: no journal\n');
       for (const d of r.domains) {
-        process.stdout.write(`${d.name} (${d.uuid}): ${d.changed} change(s) undone${d.failed ? `, ${d.failed} step(s) failed (journal kept)` : ', journal removed'}\n`);
+        process.stdout.write(
+          `${d.name} (${d.uuid}): ${d.changed} change(s) undone${d.failed ? `, ${d.failed} step(s) failed (journal kept)` : ', journal removed'}\n`,
+        );
       }
       if (r.domains.some((d) => d.failed)) process.exitCode = 1;
     });

@@ -11,13 +11,15 @@ export function registerSim(program: Command): void {
     .option('--generate <n>', 'a synthetic host of N PCI devices instead of a fixture')
     .requiredOption('-o, --output <file>', 'sim file to write')
     .action(async (opts: { fixture?: string; generate?: string; output: string }) => {
-      if ((opts.fixture === undefined) === (opts.generate === undefined)) throw new InputError('sim init needs exactly one of --fixture NAME|PATH and --generate N');
+      if ((opts.fixture === undefined) === (opts.generate === undefined))
+        throw new InputError('sim init needs exactly one of --fixture NAME|PATH and --generate N');
       const { loadFixture, hostFromFixture } = await import('../sim/fixture.js');
       const { writeSimFile } = await import('../sim/persist.js');
       let fixture;
       if (opts.generate !== undefined) {
         const n = Number(opts.generate);
-        if (!/^\d+$/.test(opts.generate) || n < 1 || n > 500_000) throw new InputError(`--generate needs a device count 1..500000, got '${opts.generate}'`);
+        if (!/^\d+$/.test(opts.generate) || n < 1 || n > 500_000)
+          throw new InputError(`--generate needs a device count 1..500000, got '${opts.generate}'`);
         fixture = (await import('../sim/generate.js')).generateHost(n);
       } else fixture = await loadFixture(opts.fixture!);
       writeSimFile(opts.output, hostFromFixture(fixture));
@@ -46,7 +48,8 @@ export function registerSim(program: Command): void {
       if (!file) throw new InputError('no simulated host: give --sim FILE or set PASSTHRU_SIM');
       const { SimKernel } = await import('../sim/kernel.js');
       const k = SimKernel.load(file);
-      if (!k.device(id) && !(k.state.mdevs ?? []).some((m) => m.uuid === id)) throw new InputError(`no device or mdev '${id}' in the simulated host ${file}`);
+      if (!k.device(id) && !(k.state.mdevs ?? []).some((m) => m.uuid === id))
+        throw new InputError(`no device or mdev '${id}' in the simulated host ${file}`);
       k.setInUse(id, state === 'on');
     });
   sim
@@ -54,7 +57,8 @@ export function registerSim(program: Command): void {
     .description('write to simulated host files in one process, as the kernel would take them (for tests)')
     .argument('<path-data...>', 'pairs: root-relative path, then the data to write')
     .action(async (pairs: string[]) => {
-      if (pairs.length % 2 !== 0) throw new InputError(`sim write takes path/data pairs, got ${pairs.length} arguments`);
+      if (pairs.length % 2 !== 0)
+        throw new InputError(`sim write takes path/data pairs, got ${pairs.length} arguments`);
       const file = process.env.PASSTHRU_SIM;
       if (!file) throw new InputError('no simulated host: give --sim FILE or set PASSTHRU_SIM');
       const { SimKernel } = await import('../sim/kernel.js');
@@ -68,6 +72,6 @@ export function registerSim(program: Command): void {
       const file = process.env.PASSTHRU_SIM;
       if (!file) throw new InputError('no simulated host: give --sim FILE or set PASSTHRU_SIM');
       const { SimKernel } = await import('../sim/kernel.js');
-      process.stdout.write(SimKernel.load(file, {}).canonical() + '\n');
+      process.stdout.write(`${SimKernel.load(file, {}).canonical()}\n`);
     });
 }

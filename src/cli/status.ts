@@ -10,7 +10,7 @@ export function registerStatus(program: Command): void {
       const { statusReport, formatStatus } = await import('../exec/status.js');
       const { stateDirFor } = await import('../exec/state-dir.js');
       const report = statusReport(stateDirFor(process.env));
-      process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : formatStatus(report));
+      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));
       if (report.problems.length) process.exitCode = 1;
     });
 }

@@ -76,7 +76,13 @@ function readInput(file: string): Buffer {
     return readFileSync(file === '-' ? 0 : file);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    throw new PassthruError(`cannot read '${file}': ${e.code ?? ''} ${e.message.replace(/^[A-Z]+: /, '').replace(/, open.*$/, '')}`.replace(/\s+/g, ' '), 2);
+    throw new PassthruError(
+      `cannot read '${file}': ${e.code ?? ''} ${e.message.replace(/^[A-Z]+: /, '').replace(/, open.*$/, '')}`.replace(
+        /\s+/g,
+        ' ',
+      ),
+      2,
+    );
   }
 }
 

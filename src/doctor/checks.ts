@@ -26,7 +26,11 @@ function cmdlineFix(args: string): Fix {
 
 function iommuArgs(ctx: DoctorContext): string {
   const v = iommuVendor(ctx);
-  return v === 'amd' ? 'amd_iommu=on iommu=pt' : v === 'intel' ? 'intel_iommu=on iommu=pt' : 'intel_iommu=on iommu=pt (AMD: amd_iommu=on iommu=pt)';
+  return v === 'amd'
+    ? 'amd_iommu=on iommu=pt'
+    : v === 'intel'
+      ? 'intel_iommu=on iommu=pt'
+      : 'intel_iommu=on iommu=pt (AMD: amd_iommu=on iommu=pt)';
 }
 
 export function checkIommuCmdline(ctx: DoctorContext): CheckResult {
@@ -34,10 +38,32 @@ export function checkIommuCmdline(ctx: DoctorContext): CheckResult {
   const intel = param(ctx.cmdline, 'intel_iommu');
   const amd = param(ctx.cmdline, 'amd_iommu');
   const groups = Object.keys(ctx.snap.groups).length;
-  if (intel?.split(',').includes('off') || amd === 'off') return { ...base, status: 'fail', detail: `the command line turns the IOMMU off (${intel !== undefined ? `intel_iommu=${intel}` : `amd_iommu=${amd}`})`, fix: cmdlineFix(iommuArgs(ctx)) };
-  if (intel?.split(',').includes('on') || amd === 'on' || amd === 'force_isolation') return { ...base, status: 'pass', detail: `${intel !== undefined ? `intel_iommu=${intel}` : `amd_iommu=${amd}`}${param(ctx.cmdline, 'iommu') ? ` iommu=${param(ctx.cmdline, 'iommu')}` : ''}` };
-  if (groups > 0) return { ...base, status: 'pass', detail: 'no intel_iommu=/amd_iommu= parameter, but the IOMMU is on by default on this kernel/CPU (IOMMU groups exist)' };
-  return { ...base, status: 'fail', detail: 'neither intel_iommu=on nor amd_iommu=on is on the kernel command line', fix: cmdlineFix(iommuArgs(ctx)) };
+  if (intel?.split(',').includes('off') || amd === 'off')
+    return {
+      ...base,
+      status: 'fail',
+      detail: `the command line turns the IOMMU off (${intel !== undefined ? `intel_iommu=${intel}` : `amd_iommu=${amd}`})`,
+      fix: cmdlineFix(iommuArgs(ctx)),
+    };
+  if (intel?.split(',').includes('on') || amd === 'on' || amd === 'force_isolation')
+    return {
+      ...base,
+      status: 'pass',
+      detail: `${intel !== undefined ? `intel_iommu=${intel}` : `amd_iommu=${amd}`}${param(ctx.cmdline, 'iommu') ? ` iommu=${param(ctx.cmdline, 'iommu')}` : ''}`,
+    };
+  if (groups > 0)
+    return {
+      ...base,
+      status: 'pass',
+      detail:
+        'no intel_iommu=/amd_iommu= parameter, but the IOMMU is on by default on this kernel/CPU (IOMMU groups exist)',
+    };
+  return {
+    ...base,
+    status: 'fail',
+    detail: 'neither intel_iommu=on nor amd_iommu=on is on the kernel command line',
+    fix: cmdlineFix(iommuArgs(ctx)),
+  };
 }
 
 export function checkIommuGroups(ctx: DoctorContext): CheckResult {
@@ -46,24 +72,43 @@ export function checkIommuGroups(ctx: DoctorContext): CheckResult {
   if (n > 0) return { ...base, status: 'pass', detail: `${n} IOMMU groups in ${layout.iommuGroups}` };
   const fix = cmdlineFix(iommuArgs(ctx));
   const hint = 'also enable VT-d (Intel) or AMD-Vi/IOMMU (AMD) in the firmware setup';
-  return { ...base, status: 'fail', detail: `${layout.iommuGroups} is empty: the IOMMU is off or missing (${hint})`, fix: { debian: `${fix.debian}   # ${hint}`, rhel: `${fix.rhel}   # ${hint}` } };
+  return {
+    ...base,
+    status: 'fail',
+    detail: `${layout.iommuGroups} is empty: the IOMMU is off or missing (${hint})`,
+    fix: { debian: `${fix.debian}   # ${hint}`, rhel: `${fix.rhel}   # ${hint}` },
+  };
 }
 
-const IOMMU_LOG = /DMAR: IOMMU enabled|DMAR: Intel\(R\) Virtualization Technology for Directed I\/O|AMD-Vi: (?:AMD IOMMUv2|Found IOMMU|Interrupt remapping enabled|IOMMU performance counters)|iommu: Default domain type/;
+const IOMMU_LOG =
+  /DMAR: IOMMU enabled|DMAR: Intel\(R\) Virtualization Technology for Directed I\/O|AMD-Vi: (?:AMD IOMMUv2|Found IOMMU|Interrupt remapping enabled|IOMMU performance counters)|iommu: Default domain type/;
 const IR_LOG = /DMAR-IR: Enabled IRQ remapping|AMD-Vi: Interrupt remapping enabled/;
 
 export function checkIommuLog(ctx: DoctorContext): CheckResult {
   const base = { id: 'iommu-kernel-log', title: 'IOMMU initialised (DMAR/AMD-Vi in the kernel log)' };
-  if (ctx.log.text === undefined) return { ...base, status: 'warn', detail: `kernel log not readable: ${ctx.log.source}`, fix: both('sudo passthru doctor   # reading the kernel log needs root where kernel.dmesg_restrict=1') };
+  if (ctx.log.text === undefined)
+    return {
+      ...base,
+      status: 'warn',
+      detail: `kernel log not readable: ${ctx.log.source}`,
+      fix: both('sudo passthru doctor   # reading the kernel log needs root where kernel.dmesg_restrict=1'),
+    };
   const line = ctx.log.text.split('\n').find((l) => IOMMU_LOG.test(l));
-  if (line) return { ...base, status: 'pass', detail: `${line.replace(/^\[[^\]]*\]\s*/, '').trim()} (from ${ctx.log.source})` };
-  return { ...base, status: 'fail', detail: `no DMAR or AMD-Vi initialisation line in the kernel log (${ctx.log.source})`, fix: cmdlineFix(iommuArgs(ctx)) };
+  if (line)
+    return { ...base, status: 'pass', detail: `${line.replace(/^\[[^\]]*\]\s*/, '').trim()} (from ${ctx.log.source})` };
+  return {
+    ...base,
+    status: 'fail',
+    detail: `no DMAR or AMD-Vi initialisation line in the kernel log (${ctx.log.source})`,
+    fix: cmdlineFix(iommuArgs(ctx)),
+  };
 }
 
 function allowUnsafe(ctx: DoctorContext): string | undefined {
   if (/(?:^|\s)vfio_iommu_type1\.allow_unsafe_interrupts=(?:1|Y|y)/.test(ctx.cmdline)) return 'kernel command line';
   for (const f of ctx.modprobe) {
-    for (const l of confLines(f.text)) if (/^options\s+vfio[_-]iommu[_-]type1\s.*allow_unsafe_interrupts=(?:1|Y|y)/.test(l)) return f.path;
+    for (const l of confLines(f.text))
+      if (/^options\s+vfio[_-]iommu[_-]type1\s.*allow_unsafe_interrupts=(?:1|Y|y)/.test(l)) return f.path;
   }
   return undefined;
 }
@@ -72,13 +117,33 @@ export function checkInterruptRemapping(ctx: DoctorContext): CheckResult {
   const base = { id: 'interrupt-remapping', title: 'Interrupt remapping (or allow_unsafe_interrupts)' };
   const unsafe = allowUnsafe(ctx);
   const irFix: Fix = {
-    debian: 'enable interrupt remapping / x2APIC in the firmware setup; last resort (unsafe with untrusted guests): echo "options vfio_iommu_type1 allow_unsafe_interrupts=1" > /etc/modprobe.d/vfio-unsafe.conf && update-initramfs -u -k all',
+    debian:
+      'enable interrupt remapping / x2APIC in the firmware setup; last resort (unsafe with untrusted guests): echo "options vfio_iommu_type1 allow_unsafe_interrupts=1" > /etc/modprobe.d/vfio-unsafe.conf && update-initramfs -u -k all',
     rhel: 'enable interrupt remapping / x2APIC in the firmware setup; last resort (unsafe with untrusted guests): echo "options vfio_iommu_type1 allow_unsafe_interrupts=1" > /etc/modprobe.d/vfio-unsafe.conf && dracut -f',
   };
-  if (ctx.log.text !== undefined && IR_LOG.test(ctx.log.text)) return { ...base, status: 'pass', detail: 'interrupt remapping is enabled' };
-  if (unsafe) return { ...base, status: 'warn', detail: `no interrupt remapping; allow_unsafe_interrupts=1 is set (${unsafe}): guests can inject interrupts (MSI attacks)`, fix: both('enable interrupt remapping / x2APIC in the firmware setup, then remove allow_unsafe_interrupts') };
-  if (ctx.log.text === undefined) return { ...base, status: 'warn', detail: `cannot tell: kernel log not readable (${ctx.log.source})`, fix: both('sudo passthru doctor') };
-  return { ...base, status: 'fail', detail: 'no "IRQ remapping enabled" line in the kernel log and allow_unsafe_interrupts is not set: vfio will refuse to assign devices', fix: irFix };
+  if (ctx.log.text !== undefined && IR_LOG.test(ctx.log.text))
+    return { ...base, status: 'pass', detail: 'interrupt remapping is enabled' };
+  if (unsafe)
+    return {
+      ...base,
+      status: 'warn',
+      detail: `no interrupt remapping; allow_unsafe_interrupts=1 is set (${unsafe}): guests can inject interrupts (MSI attacks)`,
+      fix: both('enable interrupt remapping / x2APIC in the firmware setup, then remove allow_unsafe_interrupts'),
+    };
+  if (ctx.log.text === undefined)
+    return {
+      ...base,
+      status: 'warn',
+      detail: `cannot tell: kernel log not readable (${ctx.log.source})`,
+      fix: both('sudo passthru doctor'),
+    };
+  return {
+    ...base,
+    status: 'fail',
+    detail:
+      'no "IRQ remapping enabled" line in the kernel log and allow_unsafe_interrupts is not set: vfio will refuse to assign devices',
+    fix: irFix,
+  };
 }
 
 /** 'major.minor' of a kernel release, or undefined. */
@@ -102,16 +167,38 @@ export function checkVfioModules(ctx: DoctorContext): CheckResult {
     debian: `printf '%s\\n' ${list} >> /etc/modules && update-initramfs -u -k all && modprobe -a ${list}`,
     rhel: `printf '%s\\n' ${list} > /etc/modules-load.d/vfio.conf && dracut -f && modprobe -a ${list}`,
   };
-  if (missing.length === 0) return { ...base, status: 'pass', detail: `loaded: ${list}${need.includes('vfio_virqfd') ? ' (vfio_virqfd: kernel before 6.2)' : ''}` };
+  if (missing.length === 0)
+    return {
+      ...base,
+      status: 'pass',
+      detail: `loaded: ${list}${need.includes('vfio_virqfd') ? ' (vfio_virqfd: kernel before 6.2)' : ''}`,
+    };
   const configured = missing.filter((m) => ctx.bootModules.has(m));
-  if (configured.length === missing.length) return { ...base, status: 'warn', detail: `configured to load at boot but not loaded now: ${missing.join(', ')}`, fix: both(`modprobe -a ${missing.join(' ')}`) };
-  return { ...base, status: 'fail', detail: `not loaded${configured.length < missing.length ? ' and not configured' : ''}: ${missing.filter((m) => !configured.includes(m)).join(', ')}`, fix };
+  if (configured.length === missing.length)
+    return {
+      ...base,
+      status: 'warn',
+      detail: `configured to load at boot but not loaded now: ${missing.join(', ')}`,
+      fix: both(`modprobe -a ${missing.join(' ')}`),
+    };
+  return {
+    ...base,
+    status: 'fail',
+    detail: `not loaded${configured.length < missing.length ? ' and not configured' : ''}: ${missing.filter((m) => !configured.includes(m)).join(', ')}`,
+    fix,
+  };
 }
 
 export async function checkDevVfio(ctx: DoctorContext): Promise<CheckResult> {
   const base = { id: 'dev-vfio', title: '/dev/vfio/vfio present' };
-  if (await ctx.sysfs.exists(`${layout.vfioDevDir}/vfio`)) return { ...base, status: 'pass', detail: '/dev/vfio/vfio exists' };
-  return { ...base, status: 'fail', detail: '/dev/vfio/vfio is missing: the vfio module is not loaded', fix: both('modprobe vfio vfio_iommu_type1 vfio_pci') };
+  if (await ctx.sysfs.exists(`${layout.vfioDevDir}/vfio`))
+    return { ...base, status: 'pass', detail: '/dev/vfio/vfio exists' };
+  return {
+    ...base,
+    status: 'fail',
+    detail: '/dev/vfio/vfio is missing: the vfio module is not loaded',
+    fix: both('modprobe vfio vfio_iommu_type1 vfio_pci'),
+  };
 }
 
 interface ModprobeFacts {
@@ -137,37 +224,84 @@ const initramfs: Fix = { debian: 'update-initramfs -u -k all && reboot', rhel: '
 export function checkModprobeConfig(ctx: DoctorContext): CheckResult {
   const base = { id: 'modprobe-config', title: 'vfio-pci ids= and blacklists in modprobe.d are in effect' };
   const f = modprobeFacts(ctx);
-  if (f.ids.length === 0 && f.blacklisted.length === 0) return { ...base, status: 'pass', detail: 'no vfio-pci ids= or blacklist: devices stay on their drivers until the hook binds them at domain start' };
+  if (f.ids.length === 0 && f.blacklisted.length === 0)
+    return {
+      ...base,
+      status: 'pass',
+      detail: 'no vfio-pci ids= or blacklist: devices stay on their drivers until the hook binds them at domain start',
+    };
   const problems: string[] = [];
   for (const { id, file } of f.ids) {
     const [v, d] = id.split(':');
     for (const dev of Object.values(ctx.snap.devices)) {
-      if (dev.vendor === v && dev.device === d && dev.driver !== 'vfio-pci') problems.push(`${dev.address} (${id}, ids= in ${file}) is bound to ${dev.driver ?? 'no driver'}`);
+      if (dev.vendor === v && dev.device === d && dev.driver !== 'vfio-pci')
+        problems.push(`${dev.address} (${id}, ids= in ${file}) is bound to ${dev.driver ?? 'no driver'}`);
     }
   }
   for (const { driver, file } of f.blacklisted) {
     if (ctx.modules.has(driver)) problems.push(`${driver} is blacklisted in ${file} but loaded`);
   }
-  const summary = [f.ids.length ? `vfio-pci ids=${f.ids.map((i) => i.id).join(',')}` : '', f.blacklisted.length ? `blacklist ${f.blacklisted.map((b) => b.driver).join(', ')}` : ''].filter(Boolean).join('; ');
+  const summary = [
+    f.ids.length ? `vfio-pci ids=${f.ids.map((i) => i.id).join(',')}` : '',
+    f.blacklisted.length ? `blacklist ${f.blacklisted.map((b) => b.driver).join(', ')}` : '',
+  ]
+    .filter(Boolean)
+    .join('; ');
   if (problems.length === 0) return { ...base, status: 'pass', detail: `${summary}: in effect` };
-  return { ...base, status: 'warn', detail: `${summary}; not in effect: ${problems.join('; ')} (initramfs not rebuilt, or the driver loads before vfio-pci: add "softdep DRIVER pre: vfio-pci")`, fix: initramfs };
+  return {
+    ...base,
+    status: 'warn',
+    detail: `${summary}; not in effect: ${problems.join('; ')} (initramfs not rebuilt, or the driver loads before vfio-pci: add "softdep DRIVER pre: vfio-pci")`,
+    fix: initramfs,
+  };
 }
 
 const ACL_DEFAULTS = ['/dev/null', '/dev/full', '/dev/zero', '/dev/random', '/dev/urandom', '/dev/ptmx', '/dev/kvm'];
 
 export function checkCgroupAcl(ctx: DoctorContext): CheckResult {
   const base = { id: 'cgroup-device-acl', title: 'cgroup_device_acl in qemu.conf' };
-  if (ctx.qemuConf === undefined) return { ...base, status: 'pass', detail: `${layout.qemuConf} not found: libvirt's default device ACL applies (it adds each assigned /dev/vfio/N itself)` };
+  if (ctx.qemuConf === undefined)
+    return {
+      ...base,
+      status: 'pass',
+      detail: `${layout.qemuConf} not found: libvirt's default device ACL applies (it adds each assigned /dev/vfio/N itself)`,
+    };
   const active = ctx.qemuConf.replace(/#.*$/gm, '');
   const m = /cgroup_device_acl\s*=\s*\[([^\]]*)\]/.exec(active);
-  if (!m) return { ...base, status: 'pass', detail: 'not set: libvirt\'s default device ACL applies (it adds each assigned /dev/vfio/N itself)' };
+  if (!m)
+    return {
+      ...base,
+      status: 'pass',
+      detail: "not set: libvirt's default device ACL applies (it adds each assigned /dev/vfio/N itself)",
+    };
   const entries = [...m[1]!.matchAll(/"([^"]*)"/g)].map((x) => x[1]!);
   const missing = ACL_DEFAULTS.filter((d) => !entries.includes(d));
-  const restart = { debian: 'systemctl restart libvirtd', rhel: 'systemctl restart virtqemud || systemctl restart libvirtd' };
+  const restart = {
+    debian: 'systemctl restart libvirtd',
+    rhel: 'systemctl restart virtqemud || systemctl restart libvirtd',
+  };
   if (missing.length) {
-    return { ...base, status: 'fail', detail: `cgroup_device_acl replaces libvirt's defaults and lacks ${missing.join(', ')}: guests fail to start`, fix: { debian: `add ${missing.map((x) => `"${x}"`).join(', ')} to cgroup_device_acl in /etc/libvirt/qemu.conf; ${restart.debian}`, rhel: `add ${missing.map((x) => `"${x}"`).join(', ')} to cgroup_device_acl in /etc/libvirt/qemu.conf; ${restart.rhel}` } };
+    return {
+      ...base,
+      status: 'fail',
+      detail: `cgroup_device_acl replaces libvirt's defaults and lacks ${missing.join(', ')}: guests fail to start`,
+      fix: {
+        debian: `add ${missing.map((x) => `"${x}"`).join(', ')} to cgroup_device_acl in /etc/libvirt/qemu.conf; ${restart.debian}`,
+        rhel: `add ${missing.map((x) => `"${x}"`).join(', ')} to cgroup_device_acl in /etc/libvirt/qemu.conf; ${restart.rhel}`,
+      },
+    };
   }
-  if (!entries.includes('/dev/vfio/vfio')) return { ...base, status: 'warn', detail: 'cgroup_device_acl is customised without "/dev/vfio/vfio"; older libvirt versions need it for passthrough', fix: { debian: `add "/dev/vfio/vfio" to cgroup_device_acl in /etc/libvirt/qemu.conf; ${restart.debian}`, rhel: `add "/dev/vfio/vfio" to cgroup_device_acl in /etc/libvirt/qemu.conf; ${restart.rhel}` } };
+  if (!entries.includes('/dev/vfio/vfio'))
+    return {
+      ...base,
+      status: 'warn',
+      detail:
+        'cgroup_device_acl is customised without "/dev/vfio/vfio"; older libvirt versions need it for passthrough',
+      fix: {
+        debian: `add "/dev/vfio/vfio" to cgroup_device_acl in /etc/libvirt/qemu.conf; ${restart.debian}`,
+        rhel: `add "/dev/vfio/vfio" to cgroup_device_acl in /etc/libvirt/qemu.conf; ${restart.rhel}`,
+      },
+    };
   return { ...base, status: 'pass', detail: `customised, keeps libvirt's defaults and /dev/vfio/vfio` };
 }
 
@@ -184,8 +318,18 @@ export async function checkSecurityModules(ctx: DoctorContext): Promise<CheckRes
   if (enforce !== undefined) {
     const b = await read(layout.selinuxBoolean('virt_hooks_unconfined'));
     const on = b?.split(/\s+/)[0] === '1';
-    if (on || enforce === '0') return { ...base, status: 'pass', detail: `SELinux ${enforce === '1' ? 'enforcing' : 'permissive'}${on ? ', virt_hooks_unconfined on' : ''}` };
-    return { ...base, status: 'fail', detail: `SELinux is enforcing and virt_hooks_unconfined is ${b === undefined ? 'unknown to this policy' : 'off'}: the hook runs confined and cannot write sysfs`, fix: both('setsebool -P virt_hooks_unconfined on') };
+    if (on || enforce === '0')
+      return {
+        ...base,
+        status: 'pass',
+        detail: `SELinux ${enforce === '1' ? 'enforcing' : 'permissive'}${on ? ', virt_hooks_unconfined on' : ''}`,
+      };
+    return {
+      ...base,
+      status: 'fail',
+      detail: `SELinux is enforcing and virt_hooks_unconfined is ${b === undefined ? 'unknown to this policy' : 'off'}: the hook runs confined and cannot write sysfs`,
+      fix: both('setsebool -P virt_hooks_unconfined on'),
+    };
   }
   const aa = await read(layout.apparmorEnabled);
   if (aa === 'Y') {
@@ -196,7 +340,15 @@ export async function checkSecurityModules(ctx: DoctorContext): Promise<CheckRes
       // no profile directory
     }
     const libvirtd = profiles.find((p) => p === 'usr.sbin.libvirtd' || p === 'usr.sbin.virtqemud');
-    if (libvirtd) return { ...base, status: 'warn', detail: `AppArmor is on and confines libvirt (/etc/apparmor.d/${libvirtd}): if the hook fails with "Permission denied", the profile must allow executing node from where passthru is installed`, fix: both(`echo '/usr/bin/node rix,' >> /etc/apparmor.d/local/${libvirtd} && apparmor_parser -r /etc/apparmor.d/${libvirtd}`) };
+    if (libvirtd)
+      return {
+        ...base,
+        status: 'warn',
+        detail: `AppArmor is on and confines libvirt (/etc/apparmor.d/${libvirtd}): if the hook fails with "Permission denied", the profile must allow executing node from where passthru is installed`,
+        fix: both(
+          `echo '/usr/bin/node rix,' >> /etc/apparmor.d/local/${libvirtd} && apparmor_parser -r /etc/apparmor.d/${libvirtd}`,
+        ),
+      };
     return { ...base, status: 'pass', detail: 'AppArmor is on; no libvirtd profile found' };
   }
   return { ...base, status: 'pass', detail: 'no SELinux or AppArmor restrictions detected' };

@@ -68,22 +68,34 @@ export function familyOf(osRelease: string | undefined): Family | undefined {
   return undefined;
 }
 
-export async function gatherContext(sysfs: Sysfs, opts: { realRoot: boolean; run?: CommandRunner; lockedReadMs?: number }): Promise<DoctorContext> {
+export async function gatherContext(
+  sysfs: Sysfs,
+  opts: { realRoot: boolean; run?: CommandRunner; lockedReadMs?: number },
+): Promise<DoctorContext> {
   const reader = new HostReader(sysfs, opts.lockedReadMs !== undefined ? { lockedReadMs: opts.lockedReadMs } : {});
-  const [kernel, cmdline, modulesText, modprobe, loadD, etcModules, log, snap, qemuConf, osRelease] = await Promise.all([
-    reader.kernel(),
-    tryRead(sysfs, layout.cmdline),
-    tryRead(sysfs, layout.modules),
-    confDir(sysfs, layout.modprobeDir),
-    confDir(sysfs, layout.modulesLoadDir),
-    tryRead(sysfs, layout.modulesFile),
-    readKernelLog(sysfs, opts.realRoot, opts.run),
-    reader.fullSnapshot(),
-    tryRead(sysfs, layout.qemuConf),
-    tryRead(sysfs, layout.osRelease),
-  ]);
-  const modules = new Set((modulesText ?? '').split('\n').map((l) => l.split(' ')[0]!).filter(Boolean));
-  const bootModules = new Set([...loadD.flatMap((f) => confLines(f.text)), ...confLines(etcModules ?? '')].map(modName));
+  const [kernel, cmdline, modulesText, modprobe, loadD, etcModules, log, snap, qemuConf, osRelease] = await Promise.all(
+    [
+      reader.kernel(),
+      tryRead(sysfs, layout.cmdline),
+      tryRead(sysfs, layout.modules),
+      confDir(sysfs, layout.modprobeDir),
+      confDir(sysfs, layout.modulesLoadDir),
+      tryRead(sysfs, layout.modulesFile),
+      readKernelLog(sysfs, opts.realRoot, opts.run),
+      reader.fullSnapshot(),
+      tryRead(sysfs, layout.qemuConf),
+      tryRead(sysfs, layout.osRelease),
+    ],
+  );
+  const modules = new Set(
+    (modulesText ?? '')
+      .split('\n')
+      .map((l) => l.split(' ')[0]!)
+      .filter(Boolean),
+  );
+  const bootModules = new Set(
+    [...loadD.flatMap((f) => confLines(f.text)), ...confLines(etcModules ?? '')].map(modName),
+  );
   const ctx: DoctorContext = { sysfs, cmdline: (cmdline ?? '').trim(), modules, modprobe, bootModules, log, snap };
   if (kernel) ctx.kernel = kernel;
   if (qemuConf !== undefined) ctx.qemuConf = qemuConf;

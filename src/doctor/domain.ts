@@ -13,38 +13,109 @@ export interface Protected {
   defaultRouteDevices: string[];
 }
 
-function deviceCheck(addr: string, managed: boolean, kind: string, dp: DomainPassthrough, snap: HostSnapshot, prot: Protected, assigned: Set<string>): CheckResult {
+function deviceCheck(
+  addr: string,
+  managed: boolean,
+  kind: string,
+  dp: DomainPassthrough,
+  snap: HostSnapshot,
+  prot: Protected,
+  assigned: Set<string>,
+): CheckResult {
   const base = { id: `domain-device:${addr}`, title: `${kind} ${addr}` };
   const d = snap.devices[addr];
   if (!d) {
     const sameBus = Object.keys(snap.devices).filter((a) => a.slice(0, 7) === addr.slice(0, 7));
-    return { ...base, status: 'fail', detail: `${addr} does not exist on this host${sameBus.length ? ` (on that bus: ${sameBus.join(', ')})` : ''}`, fix: both(`passthru list   # then fix the address in the domain (virsh edit ${dp.name})`) };
+    return {
+      ...base,
+      status: 'fail',
+      detail: `${addr} does not exist on this host${sameBus.length ? ` (on that bus: ${sameBus.join(', ')})` : ''}`,
+      fix: both(`passthru list   # then fix the address in the domain (virsh edit ${dp.name})`),
+    };
   }
-  if (prot.rootDiskDevices.includes(addr)) return { ...base, status: 'fail', detail: `${addr} is the root disk's controller: the hook refuses to take it`, fix: both(`virsh edit ${dp.name}   # remove this hostdev`) };
-  if (prot.defaultRouteDevices.includes(addr)) return { ...base, status: 'fail', detail: `${addr} carries the default route: the hook refuses to take it`, fix: both(`virsh edit ${dp.name}   # remove this hostdev, or move the default route first`) };
-  if (d.isBridge) return { ...base, status: 'fail', detail: `${addr} is a PCI bridge: bridges cannot be assigned`, fix: both(`virsh edit ${dp.name}   # remove this hostdev`) };
+  if (prot.rootDiskDevices.includes(addr))
+    return {
+      ...base,
+      status: 'fail',
+      detail: `${addr} is the root disk's controller: the hook refuses to take it`,
+      fix: both(`virsh edit ${dp.name}   # remove this hostdev`),
+    };
+  if (prot.defaultRouteDevices.includes(addr))
+    return {
+      ...base,
+      status: 'fail',
+      detail: `${addr} carries the default route: the hook refuses to take it`,
+      fix: both(`virsh edit ${dp.name}   # remove this hostdev, or move the default route first`),
+    };
+  if (d.isBridge)
+    return {
+      ...base,
+      status: 'fail',
+      detail: `${addr} is a PCI bridge: bridges cannot be assigned`,
+      fix: both(`virsh edit ${dp.name}   # remove this hostdev`),
+    };
   // the hook reads the device and its group peers too: a read the device lock holds up fails its start
-  const held = [addr, ...(d.iommuGroup === undefined ? [] : (snap.groups[d.iommuGroup] ?? []).filter((m) => m !== addr))].filter((m) => snap.devices[m]?.unreadable);
-  if (held.length) return { ...base, status: 'fail', detail: `${namedUnreadable(held.map((m) => snap.devices[m]!))} did not answer: device lock held (being unbound?); the hook cannot read ${held.length > 1 || held[0] !== addr ? 'them' : 'it'} either, a start now fails`, fix: both('wait until the unbind ends (the qemu that had the device must let go of it), then passthru list') };
+  const held = [
+    addr,
+    ...(d.iommuGroup === undefined ? [] : (snap.groups[d.iommuGroup] ?? []).filter((m) => m !== addr)),
+  ].filter((m) => snap.devices[m]?.unreadable);
+  if (held.length)
+    return {
+      ...base,
+      status: 'fail',
+      detail: `${namedUnreadable(held.map((m) => snap.devices[m]!))} did not answer: device lock held (being unbound?); the hook cannot read ${held.length > 1 || held[0] !== addr ? 'them' : 'it'} either, a start now fails`,
+      fix: both('wait until the unbind ends (the qemu that had the device must let go of it), then passthru list'),
+    };
   const drv = d.driver ?? 'no driver';
-  const vgpu = (dp.metadata.vgpus ?? []).some((v) => formatPciAddress(v.address) === addr) || d.nvidiaVgpu !== undefined;
-  const who = managed ? "managed='yes': libvirt detaches it" : vgpu ? "managed='no', an NVIDIA vGPU VF: stays on its driver" : d.driver === 'vfio-pci' ? "managed='no', already on vfio-pci" : "managed='no': the hook binds it to vfio-pci";
-  if (d.iommuGroup === undefined) return { ...base, status: 'fail', detail: `${addr} has no IOMMU group (IOMMU off?)`, fix: both('passthru doctor   # see the iommu-* checks') };
+  const vgpu =
+    (dp.metadata.vgpus ?? []).some((v) => formatPciAddress(v.address) === addr) || d.nvidiaVgpu !== undefined;
+  const who = managed
+    ? "managed='yes': libvirt detaches it"
+    : vgpu
+      ? "managed='no', an NVIDIA vGPU VF: stays on its driver"
+      : d.driver === 'vfio-pci'
+        ? "managed='no', already on vfio-pci"
+        : "managed='no': the hook binds it to vfio-pci";
+  if (d.iommuGroup === undefined)
+    return {
+      ...base,
+      status: 'fail',
+      detail: `${addr} has no IOMMU group (IOMMU off?)`,
+      fix: both('passthru doctor   # see the iommu-* checks'),
+    };
   const peers = (snap.groups[d.iommuGroup] ?? []).filter((m) => m !== addr && !assigned.has(m));
   const blocking = peers.filter((m) => prot.rootDiskDevices.includes(m) || prot.defaultRouteDevices.includes(m));
-  if (blocking.length) return { ...base, status: 'fail', detail: `IOMMU group ${d.iommuGroup} also holds ${blocking.join(', ')} (root disk / default route): the group cannot be passed through`, fix: both('move the device to another slot, or enable ACS in the firmware, so it gets its own IOMMU group') };
+  if (blocking.length)
+    return {
+      ...base,
+      status: 'fail',
+      detail: `IOMMU group ${d.iommuGroup} also holds ${blocking.join(', ')} (root disk / default route): the group cannot be passed through`,
+      fix: both('move the device to another slot, or enable ACS in the firmware, so it gets its own IOMMU group'),
+    };
   const toBind = peers.filter((m) => {
     const p = snap.devices[m];
     return p && !p.isBridge && p.driver !== undefined && p.driver !== 'vfio-pci';
   });
   const detail = `bound to ${drv} (${who}); IOMMU group ${d.iommuGroup}${peers.length ? ` with ${peers.join(', ')}` : ' alone'}`;
-  if (toBind.length) return { ...base, status: 'warn', detail: `${detail}; at start the hook binds ${toBind.map((m) => `${m} (${snap.devices[m]!.driver})`).join(', ')} to vfio-pci, and gives them back at stop` };
+  if (toBind.length)
+    return {
+      ...base,
+      status: 'warn',
+      detail: `${detail}; at start the hook binds ${toBind.map((m) => `${m} (${snap.devices[m]!.driver})`).join(', ')} to vfio-pci, and gives them back at stop`,
+    };
   return { ...base, status: 'pass', detail: `${detail}; group viable` };
 }
 
 export function domainChecks(dp: DomainPassthrough, snap: HostSnapshot, prot: Protected): CheckResult[] {
   const out: CheckResult[] = [];
-  const devs = [...dp.pciHostdevs.map((h) => ({ a: formatPciAddress(h.address), managed: h.managed, kind: 'hostdev' })), ...dp.hostdevInterfaces.map((h) => ({ a: formatPciAddress(h.address), managed: h.managed, kind: 'interface hostdev' }))];
+  const devs = [
+    ...dp.pciHostdevs.map((h) => ({ a: formatPciAddress(h.address), managed: h.managed, kind: 'hostdev' })),
+    ...dp.hostdevInterfaces.map((h) => ({
+      a: formatPciAddress(h.address),
+      managed: h.managed,
+      kind: 'interface hostdev',
+    })),
+  ];
   const assigned = new Set(devs.map((x) => x.a));
   for (const x of devs) out.push(deviceCheck(x.a, x.managed, x.kind, dp, snap, prot, assigned));
 
@@ -56,12 +127,34 @@ export function domainChecks(dp: DomainPassthrough, snap: HostSnapshot, prot: Pr
     const base = { id: `domain-pf:${name}`, title: `PF ${name} with ${pf.vfs} VFs` };
     const d = addr ? snap.devices[addr] : undefined;
     if (!d) {
-      out.push({ ...base, status: 'fail', detail: `${name} is not a PCI device on this host`, fix: both('passthru list --filter ::0200   # find the PF') });
+      out.push({
+        ...base,
+        status: 'fail',
+        detail: `${name} is not a PCI device on this host`,
+        fix: both('passthru list --filter ::0200   # find the PF'),
+      });
       continue;
     }
-    if (!d.sriov) out.push({ ...base, status: 'fail', detail: `${name} (${d.address}) is not SR-IOV capable`, fix: both('passthru list --filter ::0200   # pick a PF with SR-IOV') });
-    else if (d.sriov.totalVfs < pf.vfs) out.push({ ...base, status: 'fail', detail: `${name} supports ${d.sriov.totalVfs} VFs, the domain asks for ${pf.vfs}`, fix: both(`virsh edit ${dp.name}   # ask for at most ${d.sriov.totalVfs} VFs`) });
-    else out.push({ ...base, status: 'pass', detail: `${d.address} has ${d.sriov.numVfs} of ${d.sriov.totalVfs} VFs${d.sriov.numVfs < pf.vfs ? `; the hook raises it to ${pf.vfs}` : ''}` });
+    if (!d.sriov)
+      out.push({
+        ...base,
+        status: 'fail',
+        detail: `${name} (${d.address}) is not SR-IOV capable`,
+        fix: both('passthru list --filter ::0200   # pick a PF with SR-IOV'),
+      });
+    else if (d.sriov.totalVfs < pf.vfs)
+      out.push({
+        ...base,
+        status: 'fail',
+        detail: `${name} supports ${d.sriov.totalVfs} VFs, the domain asks for ${pf.vfs}`,
+        fix: both(`virsh edit ${dp.name}   # ask for at most ${d.sriov.totalVfs} VFs`),
+      });
+    else
+      out.push({
+        ...base,
+        status: 'pass',
+        detail: `${d.address} has ${d.sriov.numVfs} of ${d.sriov.totalVfs} VFs${d.sriov.numVfs < pf.vfs ? `; the hook raises it to ${pf.vfs}` : ''}`,
+      });
   }
   return out;
 }
@@ -79,18 +172,31 @@ function mdevChecks(dp: DomainPassthrough, snap: HostSnapshot): CheckResult[] {
     const base = { id: `domain-mdev:${h.uuid}`, title: `mdev ${h.uuid}` };
     const existing = snap.mdevs[id];
     if (existing) {
-      found.set(h.uuid, { ...base, status: 'pass', detail: `exists: type ${existing.type} on ${existing.parent} (used as it is, never removed by the hook)` });
+      found.set(h.uuid, {
+        ...base,
+        status: 'pass',
+        detail: `exists: type ${existing.type} on ${existing.parent} (used as it is, never removed by the hook)`,
+      });
       continue;
     }
     const req = dp.metadata.mdevs.find((m) => m.uuid.toLowerCase() === id);
     if (!req) {
-      found.set(h.uuid, { ...base, status: 'fail', detail: `does not exist, and the domain has no <passthru:mdev uuid='${h.uuid}'> saying which type to create`, fix: both(`mdevctl start -u ${h.uuid} -p PARENT --type TYPE   # or add the type with xmlfix`) });
+      found.set(h.uuid, {
+        ...base,
+        status: 'fail',
+        detail: `does not exist, and the domain has no <passthru:mdev uuid='${h.uuid}'> saying which type to create`,
+        fix: both(`mdevctl start -u ${h.uuid} -p PARENT --type TYPE   # or add the type with xmlfix`),
+      });
       continue;
     }
     const place = placeMdev(snap, req.type, req.parent, used);
     if (place.ok) {
       used.set(place.parent, place.wanted);
-      found.set(h.uuid, { ...base, status: 'pass', detail: `the hook creates it: ${placedDetail(req.type, place.parent, place.types, place.wanted)}` });
+      found.set(h.uuid, {
+        ...base,
+        status: 'pass',
+        detail: `the hook creates it: ${placedDetail(req.type, place.parent, place.types, place.wanted)}`,
+      });
     } else found.set(h.uuid, { ...base, ...unplaced(req.type, req.parent, place, snap, used) });
   }
   return dp.mdevHostdevs.map((h) => found.get(h.uuid)!);
@@ -105,22 +211,56 @@ function placedDetail(type: string, parent: string, types: MdevTypeInfo[], wante
   return `${type} on ${parent}, with this domain's other new mdevs there: ${describeWanted(types, wanted)} from one pool; left after them, at least: ${left}`;
 }
 
-function unplaced(type: string, parent: string | undefined, place: Extract<MdevPlacement, { ok: false }>, snap: HostSnapshot, used: MdevUse): Pick<CheckResult, 'status' | 'detail' | 'fix'> {
-  const parents = [...Object.keys(snap.devices), ...Object.keys(snap.mdevParents ?? {})].filter((p) => mdevTypesOf(snap, p)).sort();
+function unplaced(
+  type: string,
+  parent: string | undefined,
+  place: Extract<MdevPlacement, { ok: false }>,
+  snap: HostSnapshot,
+  used: MdevUse,
+): Pick<CheckResult, 'status' | 'detail' | 'fix'> {
+  const parents = [...Object.keys(snap.devices), ...Object.keys(snap.mdevParents ?? {})]
+    .filter((p) => mdevTypesOf(snap, p))
+    .sort();
   const offering = parents.filter((p) => mdevTypesOf(snap, p)!.some((t) => t.id === type));
-  if (place.why === 'unknown-parent' || place.why === 'not-offered' || (place.why === 'no-parent' && offering.length === 0)) {
+  if (
+    place.why === 'unknown-parent' ||
+    place.why === 'not-offered' ||
+    (place.why === 'no-parent' && offering.length === 0)
+  ) {
     const known = [...new Set(parents.flatMap((p) => mdevTypesOf(snap, p)!.map((t) => t.id)))].sort();
-    const where = place.why === 'unknown-parent' ? `${parent} is no mdev parent on this host` : parent ? `type ${type} is not offered by ${parent}` : `type ${type} is offered by no parent`;
-    return { status: 'fail', detail: `${where}${known.length ? ` (types here: ${known.join(', ')})` : ' (no mdev parent on this host)'}`, fix: both('passthru list   # pick an offered type') };
+    const where =
+      place.why === 'unknown-parent'
+        ? `${parent} is no mdev parent on this host`
+        : parent
+          ? `type ${type} is not offered by ${parent}`
+          : `type ${type} is offered by no parent`;
+    return {
+      status: 'fail',
+      detail: `${where}${known.length ? ` (types here: ${known.join(', ')})` : ' (no mdev parent on this host)'}`,
+      fix: both('passthru list   # pick an offered type'),
+    };
   }
   if (place.why === 'pool') {
     const types = mdevTypesOf(snap, place.parent!)!;
     const wanted = new Map(used.get(place.parent!) ?? []);
     wanted.set(type, (wanted.get(type) ?? 0) + 1);
-    return { status: 'fail', detail: `${place.parent}'s mdev types draw from one pool: this domain's ${describeWanted(types, wanted)} may not fit together`, fix: both(`ask for fewer or smaller mdevs on ${place.parent}, or put one on another parent (passthru list)`) };
+    return {
+      status: 'fail',
+      detail: `${place.parent}'s mdev types draw from one pool: this domain's ${describeWanted(types, wanted)} may not fit together`,
+      fix: both(`ask for fewer or smaller mdevs on ${place.parent}, or put one on another parent (passthru list)`),
+    };
   }
   // exhausted on the named parent, or no parent with room left
   const on = place.parent ? [place.parent] : offering;
-  const counts = on.map((p) => `${p}: ${mdevTypesOf(snap, p)!.find((t) => t.id === type)!.availableInstances} available${used.get(p)?.size ? `, ${describeWanted(mdevTypesOf(snap, p)!, used.get(p)!)} already for this domain` : ''}`).join('; ');
-  return { status: 'fail', detail: `no instances of ${type} left for it (${counts})`, fix: both('stop a domain that uses this type, or choose a smaller type (passthru list)') };
+  const counts = on
+    .map(
+      (p) =>
+        `${p}: ${mdevTypesOf(snap, p)!.find((t) => t.id === type)!.availableInstances} available${used.get(p)?.size ? `, ${describeWanted(mdevTypesOf(snap, p)!, used.get(p)!)} already for this domain` : ''}`,
+    )
+    .join('; ');
+  return {
+    status: 'fail',
+    detail: `no instances of ${type} left for it (${counts})`,
+    fix: both('stop a domain that uses this type, or choose a smaller type (passthru list)'),
+  };
 }

@@ -5,7 +5,9 @@ import type { DoctorReport } from './types.js';
 const MARK = { pass: 'PASS', warn: 'WARN', fail: 'FAIL' } as const;
 
 export function formatDoctor(r: DoctorReport): string {
-  const lines = [`passthru doctor: ${r.host}${r.kernel ? `, kernel ${r.kernel}` : ''}${r.family ? `, ${r.family === 'debian' ? 'Debian/Proxmox' : 'RHEL'} family` : ''}`];
+  const lines = [
+    `passthru doctor: ${r.host}${r.kernel ? `, kernel ${r.kernel}` : ''}${r.family ? `, ${r.family === 'debian' ? 'Debian/Proxmox' : 'RHEL'} family` : ''}`,
+  ];
   for (const c of r.checks) {
     lines.push(`${MARK[c.status]}  ${c.title}: ${c.detail}`);
     if (c.fix && c.status !== 'pass') {
@@ -15,5 +17,5 @@ export function formatDoctor(r: DoctorReport): string {
     }
   }
   lines.push(`${r.summary.pass} passed, ${r.summary.warn} warnings, ${r.summary.fail} failed`);
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

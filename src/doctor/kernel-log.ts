@@ -21,7 +21,11 @@ export const execaRunner: CommandRunner = async (cmd, args) => {
   return { ok: r.exitCode === 0 && !r.timedOut, stdout: String(r.stdout ?? '') };
 };
 
-export async function readKernelLog(sysfs: Sysfs, realRoot: boolean, run: CommandRunner = execaRunner): Promise<KernelLog> {
+export async function readKernelLog(
+  sysfs: Sysfs,
+  realRoot: boolean,
+  run: CommandRunner = execaRunner,
+): Promise<KernelLog> {
   try {
     return { text: await sysfs.read(layout.kernelLogFile), source: layout.kernelLogFile };
   } catch {

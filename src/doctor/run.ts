@@ -10,11 +10,25 @@ import type { DoctorReport } from './types.js';
 import { rootDiskDevices, defaultRouteDevices } from '../exec/host-facts.js';
 
 /** lockedReadMs: bound of each device-lock read (HostReader); without it such reads wait as the kernel does. */
-export async function runDoctor(opts: { sysfs: Sysfs; host: string; realRoot: boolean; domain?: DomainPassthrough; run?: CommandRunner; lockedReadMs?: number }): Promise<DoctorReport> {
-  const ctx = await gatherContext(opts.sysfs, { realRoot: opts.realRoot, ...(opts.run ? { run: opts.run } : {}), ...(opts.lockedReadMs !== undefined ? { lockedReadMs: opts.lockedReadMs } : {}) });
+export async function runDoctor(opts: {
+  sysfs: Sysfs;
+  host: string;
+  realRoot: boolean;
+  domain?: DomainPassthrough;
+  run?: CommandRunner;
+  lockedReadMs?: number;
+}): Promise<DoctorReport> {
+  const ctx = await gatherContext(opts.sysfs, {
+    realRoot: opts.realRoot,
+    ...(opts.run ? { run: opts.run } : {}),
+    ...(opts.lockedReadMs !== undefined ? { lockedReadMs: opts.lockedReadMs } : {}),
+  });
   const checks = await hostChecks(ctx);
   if (opts.domain) {
-    const prot = { rootDiskDevices: await rootDiskDevices(opts.sysfs), defaultRouteDevices: await defaultRouteDevices(opts.sysfs) };
+    const prot = {
+      rootDiskDevices: await rootDiskDevices(opts.sysfs),
+      defaultRouteDevices: await defaultRouteDevices(opts.sysfs),
+    };
     checks.push(...domainChecks(opts.domain, ctx.snap, prot), ...vgpuChecks(opts.domain, ctx.snap));
   }
   const summary = { pass: 0, warn: 0, fail: 0 };

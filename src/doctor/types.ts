@@ -30,4 +30,5 @@ export interface DoctorReport {
 export const both = (cmd: string): Fix => ({ debian: cmd, rhel: cmd });
 
 /** `0000:04:00.0 (driver_override, uevent), …`: devices whose device-lock reads did not answer, with those reads. */
-export const namedUnreadable = (devices: { address: string; unreadable?: string[] }[]): string => devices.map((d) => `${d.address} (${(d.unreadable ?? []).join(', ')})`).join(', ');
+export const namedUnreadable = (devices: { address: string; unreadable?: string[] }[]): string =>
+  devices.map((d) => `${d.address} (${(d.unreadable ?? []).join(', ')})`).join(', ');

@@ -19,8 +19,22 @@ function byHandChecks(dp: DomainPassthrough, snap: HostSnapshot): CheckResult[] 
     const v = snap.devices[addr]?.nvidiaVgpu;
     if (h.managed || described.has(addr) || !v) return [];
     const base = { id: `domain-vgpu:${addr}`, title: `vGPU on ${addr}` };
-    if (v.currentType !== 0) return [{ ...base, status: 'pass', detail: `${addr} has vGPU type ${v.currentType} (made outside passthru): the hook leaves it as it is, on its driver` }];
-    return [{ ...base, status: 'fail', detail: `${addr} is a VF of an NVIDIA GPU in vGPU mode with no vGPU type: the hook refuses to start the domain`, fix: both(`xmlfix --add-vgpu ${addr},type=ID -i DOMAIN.xml   # IDs: passthru list --filter 10de:`) }];
+    if (v.currentType !== 0)
+      return [
+        {
+          ...base,
+          status: 'pass',
+          detail: `${addr} has vGPU type ${v.currentType} (made outside passthru): the hook leaves it as it is, on its driver`,
+        },
+      ];
+    return [
+      {
+        ...base,
+        status: 'fail',
+        detail: `${addr} is a VF of an NVIDIA GPU in vGPU mode with no vGPU type: the hook refuses to start the domain`,
+        fix: both(`xmlfix --add-vgpu ${addr},type=ID -i DOMAIN.xml   # IDs: passthru list --filter 10de:`),
+      },
+    ];
   });
 }
 
@@ -30,13 +44,35 @@ function entryChecks(dp: DomainPassthrough, snap: HostSnapshot): CheckResult[] {
     const base = { id: `domain-vgpu:${addr}`, title: `vGPU ${req.type} on ${addr}` };
     try {
       // this entry alone (other VFs get their own check)
-      const one = { ...dp, pciHostdevs: dp.pciHostdevs.filter((h) => formatPciAddress(h.address) === addr), metadata: { ...dp.metadata, vgpus: [req] } };
-      const plan = planVgpus({ domain: one, snapshot: snap, done: new Set(), refuse: (device, reason) => { throw new PlanRefusal(device, reason); } });
+      const one = {
+        ...dp,
+        pciHostdevs: dp.pciHostdevs.filter((h) => formatPciAddress(h.address) === addr),
+        metadata: { ...dp.metadata, vgpus: [req] },
+      };
+      const plan = planVgpus({
+        domain: one,
+        snapshot: snap,
+        done: new Set(),
+        refuse: (device, reason) => {
+          throw new PlanRefusal(device, reason);
+        },
+      });
       const action = plan.actions[0];
-      return { ...base, status: 'pass', detail: action ? `the hook creates it: ${action.why}, and destroys it at stop` : `${addr} already has this vGPU type: used as it is, never reset by the hook` };
+      return {
+        ...base,
+        status: 'pass',
+        detail: action
+          ? `the hook creates it: ${action.why}, and destroys it at stop`
+          : `${addr} already has this vGPU type: used as it is, never reset by the hook`,
+      };
     } catch (err) {
       if (!(err instanceof PlanRefusal)) throw err;
-      return { ...base, status: 'fail', detail: `${err.device} ${err.reason}`, fix: both(`passthru list --filter 10de:   # each VF's vGPU type and what it can take; then xmlfix --add-vgpu`) };
+      return {
+        ...base,
+        status: 'fail',
+        detail: `${err.device} ${err.reason}`,
+        fix: both(`passthru list --filter 10de:   # each VF's vGPU type and what it can take; then xmlfix --add-vgpu`),
+      };
     }
   });
 }

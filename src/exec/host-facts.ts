@@ -55,7 +55,8 @@ async function blockDevices(s: Sysfs, name: string, out: Set<string>, depth = 0)
   if (depth > 8 || !SAFE.test(name)) return;
   const link = await tryLink(s, `${layout.blockClass}/${name}`);
   for (const a of link?.match(PCI) ?? []) out.add(a);
-  for (const slave of await tryList(s, `${layout.blockClass}/${name}/slaves`)) await blockDevices(s, slave, out, depth + 1);
+  for (const slave of await tryList(s, `${layout.blockClass}/${name}/slaves`))
+    await blockDevices(s, slave, out, depth + 1);
 }
 
 export async function rootDiskDevices(s: Sysfs): Promise<string[]> {

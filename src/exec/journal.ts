@@ -2,7 +2,19 @@
 // It is rewritten atomically (temp file, rename) BEFORE any change it records, with each change and
 // its undo already in it, so after any crash the journal names everything that may have been done. Reading refuses symlinks (O_NOFOLLOW), non-files, oversize, corrupt JSON and
 // wrong schemas with one clear line, and never changes anything.
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { PassthruError } from '../errors.js';
 import { printable } from '../pci/address.js';
@@ -59,7 +71,7 @@ export function writeJournal(stateDir: string, j: Journal): void {
   const tmp = `${file}.${process.pid}.tmp`;
   const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
   try {
-    writeSync(fd, JSON.stringify(j, null, 1) + '\n');
+    writeSync(fd, `${JSON.stringify(j, null, 1)}\n`);
   } finally {
     closeSync(fd);
   }
@@ -80,7 +92,9 @@ export function readJournalFile(file: string): Journal {
   try {
     st = lstatSync(file);
   } catch (err) {
-    throw new JournalError(`journal ${file} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new JournalError(
+      `journal ${file} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   if (st.isSymbolicLink()) throw new JournalError(`journal ${file} is a symbolic link; refusing to follow it`);
   if (!st.isFile()) throw new JournalError(`journal ${file} is not a regular file`);
@@ -89,7 +103,9 @@ export function readJournalFile(file: string): Journal {
   try {
     fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch (err) {
-    throw new JournalError(`journal ${file} cannot be opened: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new JournalError(
+      `journal ${file} cannot be opened: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   try {
     const size = fstatSync(fd).size;
@@ -116,7 +132,10 @@ export function parseJournal(text: string, where: string): Journal {
   } catch (err) {
     throw new JournalError(`journal ${where} is corrupt (not JSON: ${printable((err as Error).message)})`);
   }
-  if (!validateJournal(data)) throw new JournalError(`journal ${where} does not match the journal schema: ${describeSchemaError(validateJournal.errors)}`);
+  if (!validateJournal(data))
+    throw new JournalError(
+      `journal ${where} does not match the journal schema: ${describeSchemaError(validateJournal.errors)}`,
+    );
   const j = data as Journal;
   if (!where.endsWith(`${j.domain.uuid}.json`) && NAME.test(where.split('/').pop() ?? '')) {
     throw new JournalError(`journal ${where} names another domain (${j.domain.uuid})`);

@@ -5,9 +5,14 @@ export async function modprobe(name: string, timeoutMs: number): Promise<void> {
   // loaded when needed: most hook runs load no module, and child_process costs a few ms to load
   const { execFile } = await import('node:child_process');
   return new Promise((resolve, reject) => {
-    execFile('modprobe', [name], { timeout: timeoutMs, stdio: ['ignore', 'ignore', 'pipe'] } as never, (err, _out, stderr) => {
-      if (err) reject(new Error(`modprobe ${name} failed: ${String(stderr).trim() || err.message}`));
-      else resolve();
-    });
+    execFile(
+      'modprobe',
+      [name],
+      { timeout: timeoutMs, stdio: ['ignore', 'ignore', 'pipe'] } as never,
+      (err, _out, stderr) => {
+        if (err) reject(new Error(`modprobe ${name} failed: ${String(stderr).trim() || err.message}`));
+        else resolve();
+      },
+    );
   });
 }

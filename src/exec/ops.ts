@@ -23,13 +23,19 @@ export interface HostAccess {
 // bounded() lives with the host door, which `passthru list` bounds too; re-exported for the executor's callers
 export { bounded, OpTimeout } from '../host/bounded.js';
 
-const read = (h: HostAccess, path: string): Promise<string> => bounded(`reading ${path}`, h.timeoutMs, h.sysfs.read(path));
-const write = (h: HostAccess, path: string, data: string): Promise<void> => bounded(`writing '${data.trim()}' to ${path}`, h.timeoutMs, h.sysfs.write(path, data));
+const read = (h: HostAccess, path: string): Promise<string> =>
+  bounded(`reading ${path}`, h.timeoutMs, h.sysfs.read(path));
+const write = (h: HostAccess, path: string, data: string): Promise<void> =>
+  bounded(`writing '${data.trim()}' to ${path}`, h.timeoutMs, h.sysfs.write(path, data));
 
 /** The driver D is bound to, or undefined. */
 export async function currentDriver(h: HostAccess, device: string): Promise<string | undefined> {
   try {
-    const target = await bounded(`reading ${device}/driver`, h.timeoutMs, h.sysfs.readlink(layout.pciAttr(device, 'driver')));
+    const target = await bounded(
+      `reading ${device}/driver`,
+      h.timeoutMs,
+      h.sysfs.readlink(layout.pciAttr(device, 'driver')),
+    );
     return target.split('/').pop() || undefined;
   } catch (err) {
     if (isErrno(err, 'ENOENT')) return undefined;
@@ -65,7 +71,11 @@ async function vfDiffers(h: HostAccess, pfNetdev: string, index: number, setting
 export async function applyOp(h: HostAccess, o: Op, checkFirst = false): Promise<boolean> {
   switch (o.op) {
     case 'load-driver': {
-      if (!h.loadModule || (await bounded(`checking driver ${o.driver}`, h.timeoutMs, h.sysfs.exists(layout.pciDriver(o.driver))))) return false;
+      if (
+        !h.loadModule ||
+        (await bounded(`checking driver ${o.driver}`, h.timeoutMs, h.sysfs.exists(layout.pciDriver(o.driver))))
+      )
+        return false;
       await bounded(`loading module ${o.driver}`, h.timeoutMs, h.loadModule(o.driver));
       return true;
     }
@@ -90,7 +100,10 @@ export async function applyOp(h: HostAccess, o: Op, checkFirst = false): Promise
     }
     case 'expect-driver': {
       const drv = await currentDriver(h, o.device);
-      if (drv !== o.driver) throw new Error(`bound to ${drv ?? 'no driver'} after drivers_probe, expected ${o.driver}${o.driver === 'vfio-pci' ? ' (is the vfio-pci module loaded?)' : ''}`);
+      if (drv !== o.driver)
+        throw new Error(
+          `bound to ${drv ?? 'no driver'} after drivers_probe, expected ${o.driver}${o.driver === 'vfio-pci' ? ' (is the vfio-pci module loaded?)' : ''}`,
+        );
       return false;
     }
     case 'sriov-numvfs':
@@ -99,25 +112,35 @@ export async function applyOp(h: HostAccess, o: Op, checkFirst = false): Promise
       if (h.pfHeldByOthers(o.pf)) return false; // the last domain that needs the VFs restores the count
       return setNumVfs(h, o.pf, o.count);
     case 'mdev-create': {
-      if (await bounded(`checking mdev ${o.uuid}`, h.timeoutMs, h.sysfs.exists(layout.mdevDevice(o.uuid)))) return false;
+      if (await bounded(`checking mdev ${o.uuid}`, h.timeoutMs, h.sysfs.exists(layout.mdevDevice(o.uuid))))
+        return false;
       try {
         await write(h, `${layout.mdevType(o.parent, o.type)}/create`, o.uuid);
       } catch (err) {
         // lab-measured (6.1): while an earlier remove of this UUID waits for a VM to close it, the
         // mdev is already off the bus (so the check above passed) and creating it again gives EIO
-        if (isErrno(err, 'EIO')) throw errnoError('EIO', `${err instanceof Error ? err.message.replace(/^EIO: /, '') : String(err)} (an earlier remove of this mdev may still be waiting for a VM to close it)`);
+        if (isErrno(err, 'EIO'))
+          throw errnoError(
+            'EIO',
+            `${err instanceof Error ? err.message.replace(/^EIO: /, '') : String(err)} (an earlier remove of this mdev may still be waiting for a VM to close it)`,
+          );
         throw err;
       }
       return true;
     }
     case 'mdev-remove': {
-      if (!(await bounded(`checking mdev ${o.uuid}`, h.timeoutMs, h.sysfs.exists(layout.mdevDevice(o.uuid))))) return false;
+      if (!(await bounded(`checking mdev ${o.uuid}`, h.timeoutMs, h.sysfs.exists(layout.mdevDevice(o.uuid)))))
+        return false;
       await write(h, `${layout.mdevDevice(o.uuid)}/remove`, '1');
       return true;
     }
     case 'vf-set': {
       if (checkFirst && !(await vfDiffers(h, o.pfNetdev, o.index, o.settings))) return false;
-      await bounded(`setting VF ${o.index} of ${o.pfNetdev}`, h.timeoutMs, h.netlink.setVf(o.pfNetdev, o.index, o.settings));
+      await bounded(
+        `setting VF ${o.index} of ${o.pfNetdev}`,
+        h.timeoutMs,
+        h.netlink.setVf(o.pfNetdev, o.index, o.settings),
+      );
       return true;
     }
     case 'vgpu-type':

@@ -14,13 +14,17 @@ export interface RecoverResult {
 
 export function selectJournals(stateDir: string, sel: RecoverSelection): Journal[] {
   const entries = listJournals(stateDir);
-  const chosen = 'all' in sel ? entries : entries.filter((e) => e.uuid === sel.domain.toLowerCase() || e.journal?.domain.name === sel.domain);
+  const chosen =
+    'all' in sel
+      ? entries
+      : entries.filter((e) => e.uuid === sel.domain.toLowerCase() || e.journal?.domain.name === sel.domain);
   const bad = chosen.find((e) => e.error);
   if (bad) throw bad.error!;
   if (!('all' in sel) && chosen.length === 0) {
     // a corrupt journal cannot say which domain it belongs to: name it rather than say "nothing"
     const unreadable = entries.find((e) => e.error);
-    if (unreadable) throw new JournalError(`no readable journal for domain '${sel.domain}'; ${unreadable.error!.message}`);
+    if (unreadable)
+      throw new JournalError(`no readable journal for domain '${sel.domain}'; ${unreadable.error!.message}`);
   }
   return chosen.map((e) => e.journal!);
 }

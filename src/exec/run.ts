@@ -60,7 +60,15 @@ function hostAccess(env: ExecEnv, ownUuid: string): HostAccess {
 }
 
 export function newJournal(plan: Plan): Journal {
-  return { schema: JOURNAL_SCHEMA, domain: { ...plan.domain }, state: 'preparing', pid: process.pid, updated: '', holds: plan.holds, actions: [] };
+  return {
+    schema: JOURNAL_SCHEMA,
+    domain: { ...plan.domain },
+    state: 'preparing',
+    pid: process.pid,
+    updated: '',
+    holds: plan.holds,
+    actions: [],
+  };
 }
 
 function mergeHolds(a: Holds, b: Holds): Holds {
@@ -116,7 +124,11 @@ async function applyActions(env: ExecEnv, h: HostAccess, j: Journal, plan: Plan)
  * yet) asks `replan` for the rest and runs that too. On failure undoes everything in reverse and
  * throws PrepareFailed naming the device and the step.
  */
-export async function executePrepare(env: ExecEnv, plan: Plan, replan?: (done: Action[]) => Promise<Plan>): Promise<Journal> {
+export async function executePrepare(
+  env: ExecEnv,
+  plan: Plan,
+  replan?: (done: Action[]) => Promise<Plan>,
+): Promise<Journal> {
   ensureStateDir(env.stateDir);
   const j = newJournal(plan);
   const h = hostAccess(env, j.domain.uuid);
@@ -125,7 +137,8 @@ export async function executePrepare(env: ExecEnv, plan: Plan, replan?: (done: A
     if (plan.deferred.length && replan) {
       const more = await replan(j.actions);
       // a VF the count should have created is still missing: the PF driver did not make it
-      if (more.deferred.length) throw new PassthruError(`${more.deferred[0]}: not found on this host after raising its PF's sriov_numvfs`);
+      if (more.deferred.length)
+        throw new PassthruError(`${more.deferred[0]}: not found on this host after raising its PF's sriov_numvfs`);
       await applyActions(env, h, j, more);
     }
     j.state = 'running';
@@ -134,8 +147,11 @@ export async function executePrepare(env: ExecEnv, plan: Plan, replan?: (done: A
   } catch (err) {
     const what = err instanceof StepFailed ? err.message : oneLine(err);
     const r = await undoJournal(env, j);
-    const tail = r.failed ? `; ${r.failed} undo step(s) failed, journal kept for 'passthru recover'` : '; host restored';
-    if (err instanceof PassthruError && !(err instanceof StepFailed)) throw new PrepareFailed(`${oneLine(err)}${tail}`, r.failed);
+    const tail = r.failed
+      ? `; ${r.failed} undo step(s) failed, journal kept for 'passthru recover'`
+      : '; host restored';
+    if (err instanceof PassthruError && !(err instanceof StepFailed))
+      throw new PrepareFailed(`${oneLine(err)}${tail}`, r.failed);
     throw new PrepareFailed(`${what}${tail}`, r.failed);
   }
 }
@@ -155,7 +171,10 @@ export async function executeMore(env: ExecEnv, j: Journal, plan: Plan): Promise
     j.actions = j.actions.slice(0, before);
     writeJournal(env.stateDir, j);
     const what = err instanceof StepFailed ? err.message : oneLine(err);
-    throw new PrepareFailed(`${what}${r.failed ? `; ${r.failed} undo step(s) failed` : '; its VF settings undone'}`, r.failed);
+    throw new PrepareFailed(
+      `${what}${r.failed ? `; ${r.failed} undo step(s) failed` : '; its VF settings undone'}`,
+      r.failed,
+    );
   }
 }
 

@@ -5,7 +5,15 @@ import { byText } from '../plan/order.js';
 
 export interface StatusReport {
   stateDir: string;
-  domains: { name: string; uuid: string; state: JournalState; pid: number; updated: string; holds: Holds; actions: { id: string; status: string; why: string }[] }[];
+  domains: {
+    name: string;
+    uuid: string;
+    state: JournalState;
+    pid: number;
+    updated: string;
+    holds: Holds;
+    actions: { id: string; status: string; why: string }[];
+  }[];
   problems: { file: string; error: string }[];
 }
 
@@ -17,7 +25,15 @@ export function statusReport(stateDir: string): StatusReport {
       continue;
     }
     const j = e.journal;
-    report.domains.push({ name: j.domain.name, uuid: j.domain.uuid, state: j.state, pid: j.pid, updated: j.updated, holds: j.holds, actions: j.actions.map((a) => ({ id: a.id, status: a.status, why: a.why })) });
+    report.domains.push({
+      name: j.domain.name,
+      uuid: j.domain.uuid,
+      state: j.state,
+      pid: j.pid,
+      updated: j.updated,
+      holds: j.holds,
+      actions: j.actions.map((a) => ({ id: a.id, status: a.status, why: a.why })),
+    });
   }
   report.domains.sort((a, b) => byText(a.name, b.name) || byText(a.uuid, b.uuid));
   return report;
@@ -25,15 +41,21 @@ export function statusReport(stateDir: string): StatusReport {
 
 export function formatStatus(r: StatusReport): string {
   const lines: string[] = [];
-  if (r.domains.length === 0 && r.problems.length === 0) lines.push(`no domain holds passthrough resources (${r.stateDir})`);
+  if (r.domains.length === 0 && r.problems.length === 0)
+    lines.push(`no domain holds passthrough resources (${r.stateDir})`);
   for (const d of r.domains) {
-    lines.push(`${d.name} (${d.uuid}): ${d.state}${d.state === 'running' ? '' : ' — interrupted or being released; `passthru recover` can restore it'}`);
+    lines.push(
+      `${d.name} (${d.uuid}): ${d.state}${d.state === 'running' ? '' : ' — interrupted or being released; `passthru recover` can restore it'}`,
+    );
     if (d.holds.groups.length) lines.push(`  IOMMU groups: ${d.holds.groups.join(', ')}`);
     if (d.holds.devices.length) lines.push(`  devices:      ${d.holds.devices.join(', ')}`);
     if (d.holds.mdevs.length) lines.push(`  mdevs:        ${d.holds.mdevs.join(', ')}`);
-    if (d.holds.pfs.length) lines.push(`  VFs:          ${d.holds.pfs.map((p) => `${p.pf} needs ${p.vfs} (originally ${p.original})`).join(', ')}`);
+    if (d.holds.pfs.length)
+      lines.push(
+        `  VFs:          ${d.holds.pfs.map((p) => `${p.pf} needs ${p.vfs} (originally ${p.original})`).join(', ')}`,
+      );
     for (const a of d.actions) lines.push(`  ${a.status === 'done' ? 'done   ' : 'pending'} ${a.id}: ${a.why}`);
   }
   for (const p of r.problems) lines.push(`problem: ${p.error}`);
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

@@ -47,7 +47,13 @@ export async function openContext(env: NodeJS.ProcessEnv = process.env): Promise
 }
 
 export function execEnv(ctx: HookContext, report: (line: string) => void): ExecEnv {
-  const e: ExecEnv = { sysfs: ctx.sysfs, netlink: ctx.netlink, stateDir: ctx.stateDir, timeoutMs: ctx.timeoutMs, report };
+  const e: ExecEnv = {
+    sysfs: ctx.sysfs,
+    netlink: ctx.netlink,
+    stateDir: ctx.stateDir,
+    timeoutMs: ctx.timeoutMs,
+    report,
+  };
   if (ctx.realRoot) e.loadModule = (name) => modprobe(name, ctx.timeoutMs);
   return e;
 }

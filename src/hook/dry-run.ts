@@ -9,5 +9,5 @@ export async function dryRun(xml: string | Buffer, env: NodeJS.ProcessEnv, json:
   const domain = readDomainPassthrough(xml);
   const ctx = await openContext(env);
   const plan = await planFromHost(ctx, domain, otherDomains(ctx.stateDir, domainUuid(domain)));
-  return json ? JSON.stringify(plan, null, 2) + '\n' : formatPlan(plan);
+  return json ? `${JSON.stringify(plan, null, 2)}\n` : formatPlan(plan);
 }

@@ -21,7 +21,11 @@ import type { HookContext } from './context.js';
 export function otherDomains(stateDir: string, ownUuid: string): OtherDomain[] {
   const out: OtherDomain[] = [];
   for (const e of listJournals(stateDir, ownUuid)) {
-    if (!e.journal) throw new PlanRefusal(`journal ${e.file}`, `cannot be used (${e.error?.message ?? 'unreadable'}); fix or remove it, or run 'passthru recover'`);
+    if (!e.journal)
+      throw new PlanRefusal(
+        `journal ${e.file}`,
+        `cannot be used (${e.error?.message ?? 'unreadable'}); fix or remove it, or run 'passthru recover'`,
+      );
     out.push({ name: e.journal.domain.name, uuid: e.journal.domain.uuid, holds: e.journal.holds });
   }
   return out;
@@ -36,17 +40,30 @@ export function requestFor(d: DomainPassthrough, mdevParents: string[]): Snapsho
   const vgpus = vgpuAddresses(d);
   for (const v of vgpus) devices.add(v);
   // a managed='no' VF may be an NVIDIA vGPU set up by hand: the planner must know before binding it
-  for (const h of d.pciHostdevs) if (!h.managed && !vgpus.includes(formatPciAddress(h.address))) vgpus.push(formatPciAddress(h.address));
+  for (const h of d.pciHostdevs)
+    if (!h.managed && !vgpus.includes(formatPciAddress(h.address))) vgpus.push(formatPciAddress(h.address));
   vgpus.sort();
   const netdevs = d.metadata.pfs.flatMap((p) => (p.dev ? [p.dev] : []));
   const mdevs = d.mdevHostdevs.map((m) => m.uuid.toLowerCase());
   // an mdev with a type but no parent: any parent offering the type may do
   const anyMdevParent = d.metadata.mdevs.some((m) => !m.parent) && d.mdevHostdevs.length > 0;
-  return { devices: [...devices].sort(), netdevs: netdevs.sort(), mdevParents: [...new Set(mdevParents)].sort(), mdevs: mdevs.sort(), allMdevParents: anyMdevParent, ...(vgpus.length ? { vgpus } : {}) };
+  return {
+    devices: [...devices].sort(),
+    netdevs: netdevs.sort(),
+    mdevParents: [...new Set(mdevParents)].sort(),
+    mdevs: mdevs.sort(),
+    allMdevParents: anyMdevParent,
+    ...(vgpus.length ? { vgpus } : {}),
+  };
 }
 
 /** VF link state of every PF (by netdev) that a VF in the snapshot belongs to, plus `extraPfs`. */
-export async function readLinks(ctx: HookContext, snap: HostSnapshot, vfs: string[], extraPfs: string[] = []): Promise<Record<string, VfInfo[]>> {
+export async function readLinks(
+  ctx: HookContext,
+  snap: HostSnapshot,
+  vfs: string[],
+  extraPfs: string[] = [],
+): Promise<Record<string, VfInfo[]>> {
   const pfNetdevs = new Set<string>();
   for (const v of vfs) {
     const pf = snap.devices[v]?.physfn;
@@ -58,7 +75,8 @@ export async function readLinks(ctx: HookContext, snap: HostSnapshot, vfs: strin
     if (n) pfNetdevs.add(n);
   }
   const links: Record<string, VfInfo[]> = {};
-  for (const n of [...pfNetdevs].sort()) links[n] = await bounded(`reading VFs of ${n}`, ctx.timeoutMs, ctx.netlink.listVfs(n));
+  for (const n of [...pfNetdevs].sort())
+    links[n] = await bounded(`reading VFs of ${n}`, ctx.timeoutMs, ctx.netlink.listVfs(n));
   return links;
 }
 
@@ -80,26 +98,52 @@ export interface PlanMemo {
 async function secondPassSnapshot(ctx: HookContext, first: HostSnapshot, req: SnapshotRequest): Promise<HostSnapshot> {
   const missing = req.devices.filter((a) => !first.devices[a]);
   const vgpus = req.vgpus?.filter((v) => missing.includes(v));
-  const fresh = await readSnapshot(ctx, { devices: missing, netdevs: [], mdevParents: [], mdevs: [], allMdevParents: false, ...(vgpus?.length ? { vgpus } : {}) });
-  return { ...first, devices: { ...first.devices, ...fresh.devices }, groups: { ...first.groups, ...fresh.groups }, netdevs: { ...first.netdevs, ...fresh.netdevs } };
+  const fresh = await readSnapshot(ctx, {
+    devices: missing,
+    netdevs: [],
+    mdevParents: [],
+    mdevs: [],
+    allMdevParents: false,
+    ...(vgpus?.length ? { vgpus } : {}),
+  });
+  return {
+    ...first,
+    devices: { ...first.devices, ...fresh.devices },
+    groups: { ...first.groups, ...fresh.groups },
+    netdevs: { ...first.netdevs, ...fresh.netdevs },
+  };
 }
 
 /** Reads the host and plans prepare for `domain` (again, with `done` skipped, after VF creation). */
-export async function planFromHost(ctx: HookContext, domain: DomainPassthrough, others: OtherDomain[], done: Action[] = [], memo: PlanMemo = {}): Promise<Plan> {
+export async function planFromHost(
+  ctx: HookContext,
+  domain: DomainPassthrough,
+  others: OtherDomain[],
+  done: Action[] = [],
+  memo: PlanMemo = {},
+): Promise<Plan> {
   const mdevUuids = domain.mdevHostdevs.map((m) => m.uuid.toLowerCase());
   const described = new Set(domain.metadata.mdevs.map((m) => m.uuid.toLowerCase()));
   const undescribed = mdevUuids.filter((u) => !described.has(u));
   const mdevDefinitions = (memo.mdevDefinitions ??= await readMdevctlDefinitions(ctx.sysfs, undescribed));
   const parents = [...domain.metadata.mdevs, ...mdevDefinitions].flatMap((m) => (m.parent ? [m.parent] : []));
   const req = requestFor(domain, parents);
-  const snap = memo.snapshot && done.length ? await secondPassSnapshot(ctx, memo.snapshot, req) : (memo.snapshot = await readSnapshot(ctx, req));
+  const snap =
+    memo.snapshot && done.length
+      ? await secondPassSnapshot(ctx, memo.snapshot, req)
+      : (memo.snapshot = await readSnapshot(ctx, req));
   const vfAddrs = domain.metadata.vfs.flatMap((v) => (v.address ? [formatPciAddress(v.address)] : []));
   const links = await readLinks(ctx, snap, vfAddrs);
   // listing every display costs a read per device: only when the domain would take the boot VGA
-  const assigned = [...domain.pciHostdevs, ...domain.hostdevInterfaces].map((h) => snap.devices[formatPciAddress(h.address)]);
+  const assigned = [...domain.pciHostdevs, ...domain.hostdevInterfaces].map(
+    (h) => snap.devices[formatPciAddress(h.address)],
+  );
   const groups = new Set(assigned.flatMap((d) => (d?.iommuGroup === undefined ? [] : [d.iommuGroup])));
-  const takesBootVga = assigned.some((d) => d?.bootVga) || Object.values(snap.devices).some((d) => d.bootVga && d.iommuGroup !== undefined && groups.has(d.iommuGroup));
-  if (!memo.facts || (takesBootVga && !memo.facts.displays)) memo.facts = { displays: takesBootVga, value: await detectHostFacts(ctx.sysfs, { displays: takesBootVga }) };
+  const takesBootVga =
+    assigned.some((d) => d?.bootVga) ||
+    Object.values(snap.devices).some((d) => d.bootVga && d.iommuGroup !== undefined && groups.has(d.iommuGroup));
+  if (!memo.facts || (takesBootVga && !memo.facts.displays))
+    memo.facts = { displays: takesBootVga, value: await detectHostFacts(ctx.sysfs, { displays: takesBootVga }) };
   const facts = memo.facts.value;
   return planPrepare({ domain, snapshot: snap, config: ctx.config, facts, others, links, mdevDefinitions, done });
 }

@@ -20,17 +20,35 @@ export function isLocked(env: NodeJS.ProcessEnv): boolean {
 }
 
 /** Runs `node script argv…` (the hook, or `passthru recover`) under flock with `input` on stdin; returns its exit code (or LOCK_TIMEOUT_EXIT). */
-export async function runUnderLock(script: string, argv: string[], input: string | Buffer, env: NodeJS.ProcessEnv): Promise<number> {
+export async function runUnderLock(
+  script: string,
+  argv: string[],
+  input: string | Buffer,
+  env: NodeJS.ProcessEnv,
+): Promise<number> {
   // loaded here: child_process (with net and streams) costs a hook run that is already under the lock ~4 ms
   const { spawnSync } = await import('node:child_process');
   const stateDir = stateDirFor(env);
   ensureStateDir(stateDir);
-  const r = spawnSync('flock', ['-E', String(LOCK_TIMEOUT_EXIT), '-w', String(lockWaitSeconds(env)), join(stateDir, LOCK_FILE), process.execPath, script, ...argv], {
-    input,
-    env: { ...env, PASSTHRU_LOCKED: '1' },
-    stdio: ['pipe', 'inherit', 'inherit'],
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const r = spawnSync(
+    'flock',
+    [
+      '-E',
+      String(LOCK_TIMEOUT_EXIT),
+      '-w',
+      String(lockWaitSeconds(env)),
+      join(stateDir, LOCK_FILE),
+      process.execPath,
+      script,
+      ...argv,
+    ],
+    {
+      input,
+      env: { ...env, PASSTHRU_LOCKED: '1' },
+      stdio: ['pipe', 'inherit', 'inherit'],
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   if (r.error) throw new Error(`cannot run flock(1) for the host-wide lock: ${r.error.message}`);
   return r.status ?? 1;
 }

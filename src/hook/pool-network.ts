@@ -21,7 +21,8 @@ export interface PoolNetwork {
 const NETWORK_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,63}$/;
 
 export function parsePoolNetwork(name: string, xml: string): PoolNetwork {
-  if (/<!DOCTYPE|<!ENTITY/i.test(xml)) throw new InputError(`network XML of '${name}' has a DOCTYPE/ENTITY; refusing it`);
+  if (/<!DOCTYPE|<!ENTITY/i.test(xml))
+    throw new InputError(`network XML of '${name}' has a DOCTYPE/ENTITY; refusing it`);
   const pool: PoolNetwork = { name, hostdev: false, pfDevs: [], vfAddresses: [] };
   const stack: string[] = [];
   const parser = new (saxesParser())();
@@ -32,7 +33,8 @@ export function parsePoolNetwork(name: string, xml: string): PoolNetwork {
     const inForward = parent === 'forward' && stack[stack.length - 2] === 'network';
     if (tag.name === 'forward' && parent === 'network') pool.hostdev = attrs.mode === 'hostdev';
     else if (inForward && tag.name === 'pf' && attrs.dev) pool.pfDevs.push(checkNetdev(attrs.dev));
-    else if (inForward && tag.name === 'address' && (attrs.type ?? 'pci') === 'pci') pool.vfAddresses.push(formatPciAddress(fromLibvirtAttrs(attrs)));
+    else if (inForward && tag.name === 'address' && (attrs.type ?? 'pci') === 'pci')
+      pool.vfAddresses.push(formatPciAddress(fromLibvirtAttrs(attrs)));
     if (!tag.isSelfClosing) stack.push(tag.name);
   });
   parser.on('closetag', (tag) => {
@@ -50,7 +52,8 @@ export function parsePoolNetwork(name: string, xml: string): PoolNetwork {
 
 /** The pool network NAME, or undefined when libvirt has no such network file. */
 export async function readPoolNetwork(root: string, name: string): Promise<PoolNetwork | undefined> {
-  if (!NETWORK_NAME.test(name) || name.includes('..')) throw new InputError(`invalid network name '${name.slice(0, 80)}'`);
+  if (!NETWORK_NAME.test(name) || name.includes('..'))
+    throw new InputError(`invalid network name '${name.slice(0, 80)}'`);
   for (const rel of [layout.libvirtNetworkStatus(name), layout.libvirtNetworkConfig(name)]) {
     let xml: string;
     try {

@@ -8,7 +8,11 @@ import { existsSync } from 'node:fs';
 import { execEnv, type HookContext } from './context.js';
 import { otherDomains, planFromHost } from './inputs.js';
 
-export async function hookPrepare(ctx: HookContext, domain: DomainPassthrough, report: (l: string) => void): Promise<void> {
+export async function hookPrepare(
+  ctx: HookContext,
+  domain: DomainPassthrough,
+  report: (l: string) => void,
+): Promise<void> {
   const uuid = domainUuid(domain);
   const env = execEnv(ctx, report);
   // A journal of this domain from an earlier run (crash, missed release): the domain is not running
@@ -17,7 +21,10 @@ export async function hookPrepare(ctx: HookContext, domain: DomainPassthrough, r
     const stale = readJournalFile(journalPath(ctx.stateDir, uuid));
     report(`passthru: undoing the journal left by an earlier run of '${stale.domain.name}'`);
     const r = await undoJournal(env, stale);
-    if (r.failed) throw new Error(`the earlier run's journal could not be fully undone (${r.failed} step(s) failed); run 'passthru recover --domain ${stale.domain.name}'`);
+    if (r.failed)
+      throw new Error(
+        `the earlier run's journal could not be fully undone (${r.failed} step(s) failed); run 'passthru recover --domain ${stale.domain.name}'`,
+      );
   }
   const others = otherDomains(ctx.stateDir, uuid);
   const memo = {};

@@ -12,7 +12,11 @@ export function findJournal(stateDir: string, by: { uuid?: string; name?: string
   return undefined;
 }
 
-export async function hookRelease(ctx: HookContext, by: { uuid?: string; name?: string }, report: (l: string) => void): Promise<void> {
+export async function hookRelease(
+  ctx: HookContext,
+  by: { uuid?: string; name?: string },
+  report: (l: string) => void,
+): Promise<void> {
   if (by.uuid) {
     // this domain's own journal, unusable (corrupt, wrong schema, symlink): say so, touch nothing
     const bad = listJournals(ctx.stateDir).find((e) => e.uuid === by.uuid && e.error);
@@ -24,5 +28,8 @@ export async function hookRelease(ctx: HookContext, by: { uuid?: string; name?: 
   const j = findJournal(ctx.stateDir, by);
   if (!j) return;
   const r = await undoJournal(execEnv(ctx, report), j);
-  if (r.failed) report(`passthru: release of '${j.domain.name}': ${r.failed} step(s) could not be undone; journal kept, run 'passthru recover --domain ${j.domain.name}'`);
+  if (r.failed)
+    report(
+      `passthru: release of '${j.domain.name}': ${r.failed} step(s) could not be undone; journal kept, run 'passthru recover --domain ${j.domain.name}'`,
+    );
 }

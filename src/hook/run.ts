@@ -34,7 +34,15 @@ export interface HookIo {
 /** True when the domain asks for anything the hook acts on. */
 export function wantsPassthrough(d: DomainPassthrough): boolean {
   const m = d.metadata;
-  return d.pciHostdevs.length + d.hostdevInterfaces.length + d.mdevHostdevs.length + m.mdevs.length + m.vfs.length + m.pfs.length > 0;
+  return (
+    d.pciHostdevs.length +
+      d.hostdevInterfaces.length +
+      d.mdevHostdevs.length +
+      m.mdevs.length +
+      m.vfs.length +
+      m.pfs.length >
+    0
+  );
 }
 
 /**
@@ -44,7 +52,10 @@ export function wantsPassthrough(d: DomainPassthrough): boolean {
  */
 function parseDomain(xml: string | Buffer, argvName: string): DomainPassthrough {
   const d = readDomainPassthrough(xml);
-  if (d.name !== argvName) throw new InputError(`the hook's argument names domain '${printable(argvName)}' but the XML on stdin is domain '${printable(d.name)}'`);
+  if (d.name !== argvName)
+    throw new InputError(
+      `the hook's argument names domain '${printable(argvName)}' but the XML on stdin is domain '${printable(d.name)}'`,
+    );
   return d;
 }
 

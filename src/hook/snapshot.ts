@@ -27,5 +27,15 @@ export async function readSnapshot(ctx: HookContext, req: SnapshotRequest): Prom
   // bounded like every host access: a device whose unbind waits for qemu blocks reads of its
   // driver_override and sriov_numvfs (the device lock), and the hook must report that, not hang
   const what = `reading the host (${[...req.devices, ...req.mdevs].join(', ') || 'mdev parents'})`;
-  return bounded(what, ctx.timeoutMs, new HostReader(ctx.sysfs).snapshotFor({ addresses: req.devices, netdevs: req.netdevs, mdevParents: parents, mdevUuids: req.mdevs, vgpus: req.vgpus ?? [] }));
+  return bounded(
+    what,
+    ctx.timeoutMs,
+    new HostReader(ctx.sysfs).snapshotFor({
+      addresses: req.devices,
+      netdevs: req.netdevs,
+      mdevParents: parents,
+      mdevUuids: req.mdevs,
+      vgpus: req.vgpus ?? [],
+    }),
+  );
 }

@@ -17,7 +17,11 @@ import { readSnapshot } from './snapshot.js';
 import { readPoolNetwork } from './pool-network.js';
 import { findJournal } from './release.js';
 
-export async function hookStart(ctx: HookContext, domain: DomainPassthrough, report: (l: string) => void): Promise<void> {
+export async function hookStart(
+  ctx: HookContext,
+  domain: DomainPassthrough,
+  report: (l: string) => void,
+): Promise<void> {
   const poolVfs = domain.metadata.vfs.filter((v) => !v.address && v.mac);
   if (poolVfs.length === 0) return;
   const uuid = domainUuid(domain);
@@ -51,7 +55,8 @@ export async function hookStart(ctx: HookContext, domain: DomainPassthrough, rep
     .flat()
     .flatMap((pf) => snap.devices[pf]?.sriov?.vfs ?? [])
     .filter((v) => !snap.devices[v]);
-  if (missing.length) snap = await readSnapshot(ctx, { ...req, devices: [...new Set([...req.devices, ...missing])].sort() });
+  if (missing.length)
+    snap = await readSnapshot(ctx, { ...req, devices: [...new Set([...req.devices, ...missing])].sort() });
   const links = await readLinks(ctx, snap, live, Object.values(pfsOf).flat());
   const j = findJournal(ctx.stateDir, { uuid });
   const plan = planPoolVfs({ domain, snapshot: snap, links, pools: pfsOf, done: j?.actions ?? [] });

@@ -28,7 +28,11 @@ export function withinOrUndefined<T>(ms: number, p: Promise<T>): Promise<T | und
 }
 
 /** `p` under the shared watchdog: settles as `p` does, or as `onDeadline` says once `ms` have passed. */
-function watched<T>(ms: number, p: Promise<T>, onDeadline: (resolve: (v: T) => void, reject: (e: Error) => void) => void): Promise<T> {
+function watched<T>(
+  ms: number,
+  p: Promise<T>,
+  onDeadline: (resolve: (v: T) => void, reject: (e: Error) => void) => void,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const w: Watch = { deadline: Date.now() + ms, fail: () => onDeadline(resolve, reject) };
     watch(w);
@@ -121,6 +125,7 @@ export function timeoutFromEnv(env: NodeJS.ProcessEnv, fallbackMs: number): numb
   const raw = env.PASSTHRU_WRITE_TIMEOUT_MS;
   if (raw === undefined || raw === '') return fallbackMs;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 600_000) throw new InputError(`invalid PASSTHRU_WRITE_TIMEOUT_MS '${raw.slice(0, 40)}' (expected 1..600000)`);
+  if (!Number.isInteger(n) || n < 1 || n > 600_000)
+    throw new InputError(`invalid PASSTHRU_WRITE_TIMEOUT_MS '${raw.slice(0, 40)}' (expected 1..600000)`);
   return n;
 }

@@ -6,7 +6,12 @@
 // VF's locks; test/lab/FINDINGS.md), a read of these blocks until the lock is free.
 // Every other attribute we read is served from kernel memory without it.
 
-export const DEVICE_LOCK_ATTRIBUTES: ReadonlySet<string> = new Set(['driver_override', 'sriov_numvfs', 'sriov_vf_total_msix', 'uevent']);
+export const DEVICE_LOCK_ATTRIBUTES: ReadonlySet<string> = new Set([
+  'driver_override',
+  'sriov_numvfs',
+  'sriov_vf_total_msix',
+  'uevent',
+]);
 
 /** Whether reading this root-relative sysfs path can block on the device lock. */
 export function readTakesDeviceLock(path: string): boolean {

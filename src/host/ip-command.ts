@@ -26,7 +26,11 @@ export function parseVfInfo(json: string): VfInfo[] {
   return list
     .map((v): VfInfo => {
       const vl = v.vlan_list?.[0];
-      const info: VfInfo = { index: v.vf, mac: (v.address ?? v.mac ?? '00:00:00:00:00:00').toLowerCase(), vlan: vl?.vlan ?? v.vlan ?? 0 };
+      const info: VfInfo = {
+        index: v.vf,
+        mac: (v.address ?? v.mac ?? '00:00:00:00:00:00').toLowerCase(),
+        vlan: vl?.vlan ?? v.vlan ?? 0,
+      };
       const qos = vl?.qos ?? v.qos;
       info.qos = qos ?? 0;
       if (v.spoofchk !== undefined) info.spoofchk = v.spoofchk;
@@ -64,8 +68,12 @@ export class IpCommand implements NetLink {
 
   async listVfs(pfNetdev: string): Promise<VfInfo[]> {
     this.check(pfNetdev);
-    const r = await execa(this.ipBin, ['-j', '-d', 'link', 'show', 'dev', pfNetdev], { timeout: this.timeoutMs, reject: false });
-    if (r.exitCode !== 0) throw errnoError('ENODEV', `ip link show ${pfNetdev}: ${String(r.stderr).trim() || `exit ${r.exitCode}`}`);
+    const r = await execa(this.ipBin, ['-j', '-d', 'link', 'show', 'dev', pfNetdev], {
+      timeout: this.timeoutMs,
+      reject: false,
+    });
+    if (r.exitCode !== 0)
+      throw errnoError('ENODEV', `ip link show ${pfNetdev}: ${String(r.stderr).trim() || `exit ${r.exitCode}`}`);
     return parseVfInfo(String(r.stdout));
   }
 
@@ -73,6 +81,10 @@ export class IpCommand implements NetLink {
     this.check(pfNetdev);
     if (!Number.isInteger(index) || index < 0) throw errnoError('EINVAL', `invalid VF index ${index}`);
     const r = await execa(this.ipBin, vfSetArgs(pfNetdev, index, settings), { timeout: this.timeoutMs, reject: false });
-    if (r.exitCode !== 0) throw errnoError(r.timedOut ? 'ETIMEDOUT' : 'EIO', `ip ${vfSetArgs(pfNetdev, index, settings).join(' ')}: ${String(r.stderr).trim() || `exit ${r.exitCode}`}`);
+    if (r.exitCode !== 0)
+      throw errnoError(
+        r.timedOut ? 'ETIMEDOUT' : 'EIO',
+        `ip ${vfSetArgs(pfNetdev, index, settings).join(' ')}: ${String(r.stderr).trim() || `exit ${r.exitCode}`}`,
+      );
   }
 }

@@ -9,7 +9,8 @@ export const layout = {
   pciDevice: (a: PciAddress | string) => `sys/bus/pci/devices/${dev(a)}`,
   pciAttr: (a: PciAddress | string, attr: string) => `sys/bus/pci/devices/${dev(a)}/${attr}`,
   /** NVIDIA vendor-specific VFIO vGPU files of a VF: creatable_vgpu_types, current_vgpu_type. */
-  nvidiaVgpuAttr: (a: PciAddress | string, file: 'creatable_vgpu_types' | 'current_vgpu_type') => `sys/bus/pci/devices/${dev(a)}/nvidia/${file}`,
+  nvidiaVgpuAttr: (a: PciAddress | string, file: 'creatable_vgpu_types' | 'current_vgpu_type') =>
+    `sys/bus/pci/devices/${dev(a)}/nvidia/${file}`,
   pciDrivers: 'sys/bus/pci/drivers',
   pciDriver: (name: string) => `sys/bus/pci/drivers/${name}`,
   driversProbe: 'sys/bus/pci/drivers_probe',

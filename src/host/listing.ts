@@ -121,7 +121,13 @@ function mdevsByParent(snap: HostSnapshot, users: Users): Map<string, ListedMdev
   return by;
 }
 
-function row(d: PciDeviceInfo, snap: HostSnapshot, users: Users, matched: boolean, mdevs: ListedMdev[] | undefined): ListedDevice {
+function row(
+  d: PciDeviceInfo,
+  snap: HostSnapshot,
+  users: Users,
+  matched: boolean,
+  mdevs: ListedMdev[] | undefined,
+): ListedDevice {
   const r: ListedDevice = {
     address: d.address,
     id: `${d.vendor}:${d.device}`,
@@ -182,8 +188,15 @@ export function unreadableNote(r: ListedDevice): string {
 export function formatListing(l: Listing): string {
   if (l.devices.length === 0 && !l.mdevParents?.length) return 'no matching PCI devices\n';
   // '?' not '-' when the driver state could not be read: '-' says the device has no driver
-  const cells = l.devices.map((r) => [r.address, r.id, r.className, r.driver ?? (driverStateUnknown(r) ? '?' : '-'), notes(r)] as const);
-  const w = [0, 1, 2, 3].map((i) => cells.reduce((m, c) => Math.max(m, c[i]!.length), 0)) as [number, number, number, number];
+  const cells = l.devices.map(
+    (r) => [r.address, r.id, r.className, r.driver ?? (driverStateUnknown(r) ? '?' : '-'), notes(r)] as const,
+  );
+  const w = [0, 1, 2, 3].map((i) => cells.reduce((m, c) => Math.max(m, c[i]!.length), 0)) as [
+    number,
+    number,
+    number,
+    number,
+  ];
   const pad = ' '.repeat(2 + w[0] + 2);
   const lines: string[] = [];
   let group: number | undefined | null = null;
@@ -192,7 +205,9 @@ export function formatListing(l: Listing): string {
     if (r.iommuGroup !== group) {
       group = r.iommuGroup;
       const size = r.groupPeers.length + 1;
-      lines.push(group === undefined ? 'no IOMMU group' : `IOMMU group ${group}${size > 1 ? ` (${size} devices)` : ''}`);
+      lines.push(
+        group === undefined ? 'no IOMMU group' : `IOMMU group ${group}${size > 1 ? ` (${size} devices)` : ''}`,
+      );
     }
     const [address, id, cls, driver, note] = cells[i]!;
     const line = `  ${address.padEnd(w[0])}  ${id.padEnd(w[1])}  ${cls.padEnd(w[2])}  ${note ? `${driver.padEnd(w[3])}  ${note}` : driver}`;
@@ -204,16 +219,29 @@ export function formatListing(l: Listing): string {
     lines.push(`mdev parent ${p.name} (not a PCI device)`);
     mdevLines(lines, '  ', p.types, p.mdevs);
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
-function mdevLines(lines: string[], pad: string, types: MdevTypeInfo[] | undefined, mdevs: ListedMdev[] | undefined): void {
-  for (const t of types ?? []) lines.push(`${pad}mdev type ${t.id}${t.name && t.name !== t.id ? ` (${t.name})` : ''}: ${t.availableInstances} available`);
-  for (const m of mdevs ?? []) lines.push(`${pad}mdev ${m.uuid} ${m.type}${m.usedBy.length ? `; used by ${m.usedBy.join(', ')}` : ''}`);
+function mdevLines(
+  lines: string[],
+  pad: string,
+  types: MdevTypeInfo[] | undefined,
+  mdevs: ListedMdev[] | undefined,
+): void {
+  for (const t of types ?? [])
+    lines.push(
+      `${pad}mdev type ${t.id}${t.name && t.name !== t.id ? ` (${t.name})` : ''}: ${t.availableInstances} available`,
+    );
+  for (const m of mdevs ?? [])
+    lines.push(`${pad}mdev ${m.uuid} ${m.type}${m.usedBy.length ? `; used by ${m.usedBy.join(', ')}` : ''}`);
 }
 
 /** `vGPU type 1157 (NVIDIA L40S-12Q)`, or `no vGPU; creatable: …` (names from any VF's list, a VF with a vGPU lists none). */
 function vgpuLine(v: NvidiaVgpuInfo, rows: ListedDevice[]): string {
-  if (v.currentType !== 0) return `vGPU type ${describeVgpuType(v.currentType, rows.flatMap((r) => r.vgpu?.creatable ?? []))}`;
+  if (v.currentType !== 0)
+    return `vGPU type ${describeVgpuType(
+      v.currentType,
+      rows.flatMap((r) => r.vgpu?.creatable ?? []),
+    )}`;
   return `no vGPU; creatable: ${v.creatable.length ? v.creatable.map((t) => `${t.id} (${t.name})`).join(', ') : 'none'}`;
 }

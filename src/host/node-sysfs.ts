@@ -2,7 +2,19 @@
 // production, a materialized tree in tests). Paths that could leave the root ('..', absolute, NUL)
 // are refused before any file is opened, and a write is refused when symlinks would carry it out
 // of the root, so a hostile name can never reach a file we do not own.
-import { accessSync, close, closeSync, constants, open, read, readFileSync, readdirSync, readlinkSync, realpath, write } from 'node:fs';
+import {
+  accessSync,
+  close,
+  closeSync,
+  constants,
+  open,
+  read,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  realpath,
+  write,
+} from 'node:fs';
 import { resolve, sep } from 'node:path';
 import { errnoError, type Sysfs } from './sysfs.js';
 import { readTakesDeviceLock } from './device-lock.js';
@@ -20,7 +32,8 @@ export function checkRelativePath(path: string): string {
   if (typeof path !== 'string' || path === '') throw errnoError('EINVAL', 'empty host path');
   if (path.includes('\0')) throw errnoError('EINVAL', 'host path contains NUL', JSON.stringify(path));
   if (path.startsWith('/')) throw errnoError('EINVAL', 'host path must be relative to the host root', path);
-  if (path.split('/').some((s) => s === '..' || s === '.')) throw errnoError('EINVAL', "host path must not contain '.' or '..'", path);
+  if (path.split('/').some((s) => s === '..' || s === '.'))
+    throw errnoError('EINVAL', "host path must not contain '.' or '..'", path);
   return path;
 }
 
@@ -76,10 +89,13 @@ export class NodeSysfs implements Sysfs {
       // symlinks inside a test tree could point anywhere: the resolved file must stay under the root
       this.realRoot ??= await realpathOf(this.root);
       const real = await realpathOf(full);
-      if (real !== this.realRoot && !real.startsWith(this.realRoot + sep)) throw errnoError('EACCES', 'write target resolves outside the host root', path);
+      if (real !== this.realRoot && !real.startsWith(this.realRoot + sep))
+        throw errnoError('EACCES', 'write target resolves outside the host root', path);
     }
     // no O_CREAT: sysfs attributes exist or the write is wrong; one write(2) like `echo -n`
-    const fd = await new Promise<number>((ok, fail) => open(full, constants.O_WRONLY | constants.O_TRUNC, (err, fd) => (err ? fail(err) : ok(fd))));
+    const fd = await new Promise<number>((ok, fail) =>
+      open(full, constants.O_WRONLY | constants.O_TRUNC, (err, fd) => (err ? fail(err) : ok(fd))),
+    );
     try {
       await new Promise<void>((ok, fail) => write(fd, data, (err) => (err ? fail(err) : ok())));
     } finally {

@@ -29,7 +29,8 @@ export function parseCreatableVgpuTypes(text: string): VgpuTypeInfo[] {
 /** current_vgpu_type as a number; NaN-free: anything but digits is an error naming the file. */
 export function parseCurrentVgpuType(text: string, where: string): number {
   const t = text.trim();
-  if (!/^\d{1,10}$/.test(t)) throw new Error(`${where}: unexpected content '${t.slice(0, 40)}' (expected a vGPU type ID, 0 = none)`);
+  if (!/^\d{1,10}$/.test(t))
+    throw new Error(`${where}: unexpected content '${t.slice(0, 40)}' (expected a vGPU type ID, 0 = none)`);
   return Number(t);
 }
 
@@ -37,7 +38,10 @@ export function parseCurrentVgpuType(text: string, where: string): number {
 export async function readNvidiaVgpu(sysfs: Sysfs, address: string): Promise<NvidiaVgpuInfo | undefined> {
   try {
     const cur = layout.nvidiaVgpuAttr(address, 'current_vgpu_type');
-    const [current, creatable] = await Promise.all([sysfs.read(cur), sysfs.read(layout.nvidiaVgpuAttr(address, 'creatable_vgpu_types'))]);
+    const [current, creatable] = await Promise.all([
+      sysfs.read(cur),
+      sysfs.read(layout.nvidiaVgpuAttr(address, 'creatable_vgpu_types')),
+    ]);
     return { currentType: parseCurrentVgpuType(current, cur), creatable: parseCreatableVgpuTypes(creatable) };
   } catch (err) {
     if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR')) return undefined;

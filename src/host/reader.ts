@@ -117,7 +117,14 @@ export class HostReader {
     }
     const ids = (locked?.[0] !== undefined ? idsFromUevent(locked[0]) : undefined) ?? (await this.readIds(a, has));
     const override = locked?.[1];
-    const info: PciDeviceInfo = { address: a, vendor: ids.vendor, device: ids.device, class: ids.class, netdevs: [], isBridge: false };
+    const info: PciDeviceInfo = {
+      address: a,
+      vendor: ids.vendor,
+      device: ids.device,
+      class: ids.class,
+      netdevs: [],
+      isBridge: false,
+    };
     info.isBridge = info.class.startsWith('0604') || info.class.startsWith('0609');
     if (ids.subsystemVendor !== undefined) info.subsystemVendor = ids.subsystemVendor;
     if (ids.subsystemDevice !== undefined) info.subsystemDevice = ids.subsystemDevice;
@@ -146,7 +153,14 @@ export class HostReader {
   private async readIds(a: string, has: (e: string) => boolean): Promise<PciIds> {
     const s = this.sysfs;
     const rd = (attr: string) => s.read(layout.pciAttr(a, attr));
-    const [vendor, device, cls, sv, sd, driver] = await Promise.all([rd('vendor'), rd('device'), rd('class'), has('subsystem_vendor') ? rd('subsystem_vendor') : undefined, has('subsystem_device') ? rd('subsystem_device') : undefined, has('driver') ? s.readlink(layout.pciAttr(a, 'driver')) : undefined]);
+    const [vendor, device, cls, sv, sd, driver] = await Promise.all([
+      rd('vendor'),
+      rd('device'),
+      rd('class'),
+      has('subsystem_vendor') ? rd('subsystem_vendor') : undefined,
+      has('subsystem_device') ? rd('subsystem_device') : undefined,
+      has('driver') ? s.readlink(layout.pciAttr(a, 'driver')) : undefined,
+    ]);
     const ids: PciIds = { vendor: hex(vendor), device: hex(device), class: hex(cls).padStart(6, '0') };
     if (sv !== undefined) ids.subsystemVendor = hex(sv);
     if (sd !== undefined) ids.subsystemDevice = hex(sd);
@@ -158,14 +172,23 @@ export class HostReader {
     const pf = base(await this.sysfs.readlink(layout.pciAttr(a, 'physfn')));
     info.physfn = pf;
     // K from the PF's offset/stride (2 reads) instead of scanning its virtfn links
-    const [off, stride] = await Promise.all([this.sysfs.read(layout.pciAttr(pf, 'sriov_offset')), this.sysfs.read(layout.pciAttr(pf, 'sriov_stride'))]);
+    const [off, stride] = await Promise.all([
+      this.sysfs.read(layout.pciAttr(pf, 'sriov_offset')),
+      this.sysfs.read(layout.pciAttr(pf, 'sriov_stride')),
+    ]);
     const st = Number(stride.trim()) || 1;
     info.vfIndex = (rid(a) - rid(pf) - Number(off.trim())) / st;
   }
 
   private async readSriov(a: string, entries: string[], info: PciDeviceInfo, unread: string[]): Promise<void> {
     const rd = (attr: string) => this.sysfs.read(layout.pciAttr(a, attr)).then((v) => v.trim());
-    const [total, num, offset, stride, vfDevice] = await Promise.all([rd('sriov_totalvfs'), this.withinBound(this.sysfs.read(layout.pciAttr(a, 'sriov_numvfs'))), rd('sriov_offset'), rd('sriov_stride'), entries.includes('sriov_vf_device') ? rd('sriov_vf_device') : Promise.resolve(undefined)]);
+    const [total, num, offset, stride, vfDevice] = await Promise.all([
+      rd('sriov_totalvfs'),
+      this.withinBound(this.sysfs.read(layout.pciAttr(a, 'sriov_numvfs'))),
+      rd('sriov_offset'),
+      rd('sriov_stride'),
+      entries.includes('sriov_vf_device') ? rd('sriov_vf_device') : Promise.resolve(undefined),
+    ]);
     const links = entries.filter((e) => /^virtfn\d+$/.test(e)).sort((x, y) => Number(x.slice(6)) - Number(y.slice(6)));
     const vfs = await Promise.all(links.map((l) => this.sysfs.readlink(layout.pciAttr(a, l)).then(base)));
     // past the bound (lock held): the kernel keeps one virtfnK link per enabled VF, so count those
@@ -223,8 +246,14 @@ export class HostReader {
       ids.map(async (id) => {
         const dir = layout.mdevType(parent, id);
         const entries = new Set(await this.sysfs.list(dir));
-        const rd = (f: string) => (entries.has(f) ? this.sysfs.read(`${dir}/${f}`).then((v) => v.trim()) : Promise.resolve(undefined));
-        const [avail, name, description, deviceApi] = await Promise.all([rd('available_instances'), rd('name'), rd('description'), rd('device_api')]);
+        const rd = (f: string) =>
+          entries.has(f) ? this.sysfs.read(`${dir}/${f}`).then((v) => v.trim()) : Promise.resolve(undefined);
+        const [avail, name, description, deviceApi] = await Promise.all([
+          rd('available_instances'),
+          rd('name'),
+          rd('description'),
+          rd('device_api'),
+        ]);
         const t: MdevTypeInfo = { id, availableInstances: Number(avail ?? 0) };
         if (name !== undefined) t.name = name;
         if (description !== undefined) t.description = description;
@@ -251,7 +280,10 @@ export class HostReader {
   async mdev(uuid: string): Promise<MdevInfo | undefined> {
     const u = uuid.toLowerCase();
     if (!UUID.test(u)) return undefined;
-    const [where, type] = await Promise.all([this.opt(this.sysfs.readlink(layout.mdevDevice(u))), this.opt(this.sysfs.readlink(`${layout.mdevDevice(u)}/mdev_type`))]);
+    const [where, type] = await Promise.all([
+      this.opt(this.sysfs.readlink(layout.mdevDevice(u))),
+      this.opt(this.sysfs.readlink(`${layout.mdevDevice(u)}/mdev_type`)),
+    ]);
     if (!where || !type) return undefined;
     const parts = where.split('/');
     return { uuid: u, parent: parts[parts.length - 2] ?? '', type: base(type) };
@@ -322,7 +354,8 @@ export class HostReader {
     const ms = this.opts.lockedReadMs;
     for (let i = 0; i < addrs.length; i += BATCH) {
       let timer: NodeJS.Timeout | undefined;
-      if (ms !== undefined) this.batchDeadline = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, ms, undefined)));
+      if (ms !== undefined)
+        this.batchDeadline = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, ms, undefined)));
       try {
         infos.push(...(await Promise.all(addrs.slice(i, i + BATCH).map((a) => this.device(a)))));
       } finally {

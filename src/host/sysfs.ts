@@ -29,5 +29,10 @@ export function errnoError(code: string, message: string, path?: string): ErrnoE
 }
 
 export function isErrno(err: unknown, code?: string): err is ErrnoError {
-  return typeof err === 'object' && err !== null && typeof (err as ErrnoError).code === 'string' && (code === undefined || (err as ErrnoError).code === code);
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    typeof (err as ErrnoError).code === 'string' &&
+    (code === undefined || (err as ErrnoError).code === code)
+  );
 }

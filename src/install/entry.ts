@@ -16,7 +16,9 @@ export function renderEntry(template: string, s: EntrySettings): string {
   const text = renderHookEntry(template, { node: s.node, hookJs: s.hookJs, env: s.env });
   // the marker goes right after the shebang, which must stay the first line
   const nl = text.indexOf('\n');
-  return nl < 0 || !text.startsWith('#!') ? `${MARKER}\n${text}` : `${text.slice(0, nl + 1)}${MARKER}\n${text.slice(nl + 1)}`;
+  return nl < 0 || !text.startsWith('#!')
+    ? `${MARKER}\n${text}`
+    : `${text.slice(0, nl + 1)}${MARKER}\n${text.slice(nl + 1)}`;
 }
 
 export function isOurs(text: string): boolean {
@@ -41,7 +43,8 @@ export type InstallDecision =
 export function decideInstall(facts: HookFacts, wanted: string): InstallDecision {
   const e = facts.entry;
   if (e.kind === 'other') return { kind: 'refuse', why: `is ${e.what}, not a file passthru wrote; left as it is` };
-  if (e.kind === 'file' && !isOurs(e.text)) return { kind: 'refuse', why: 'exists and was not written by passthru install (no marker line); left as it is' };
+  if (e.kind === 'file' && !isOurs(e.text))
+    return { kind: 'refuse', why: 'exists and was not written by passthru install (no marker line); left as it is' };
   if (e.kind === 'file' && e.text === wanted && (e.mode & 0o777) === 0o755) return { kind: 'unchanged' };
   // libvirtd looks for hooks once, at its start: with none there then, it never runs a new one
   const hookExisted = facts.qemuHook || facts.otherEntries.length > 0 || e.kind === 'file';
@@ -54,6 +57,7 @@ export function decideUninstall(facts: HookFacts): UninstallDecision {
   const e = facts.entry;
   if (e.kind === 'absent') return { kind: 'absent' };
   if (e.kind === 'other') return { kind: 'refuse', why: `is ${e.what}, not a file passthru wrote; left as it is` };
-  if (!isOurs(e.text)) return { kind: 'refuse', why: 'was not written by passthru install (no marker line); left as it is' };
+  if (!isOurs(e.text))
+    return { kind: 'refuse', why: 'was not written by passthru install (no marker line); left as it is' };
   return { kind: 'remove' };
 }

@@ -2,7 +2,22 @@
 // takes it out) without disturbing hooks/qemu or any other qemu.d script. Inputs are checked first;
 // nothing is written when one is bad. The write is atomic (temp file beside qemu.d, then rename), so
 // libvirtd never runs a half-written entry.
-import { chmodSync, closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+  type Stats,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError, PassthruError } from '../errors.js';
@@ -32,7 +47,8 @@ export function packageFiles(from = fileURLToPath(import.meta.url)): { template:
     const pkg = join(dir, 'package.json');
     if (existsSync(pkg) && existsSync(join(dir, 'hooks', 'qemu'))) {
       try {
-        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'passthru') return { template: join(dir, 'hooks', 'qemu'), hookJs: join(dir, 'dist', 'hook.cjs') };
+        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'passthru')
+          return { template: join(dir, 'hooks', 'qemu'), hookJs: join(dir, 'dist', 'hook.cjs') };
       } catch {
         // not our package.json: keep looking upwards
       }
@@ -43,7 +59,8 @@ export function packageFiles(from = fileURLToPath(import.meta.url)): { template:
   }
 }
 
-const kindOf = (st: Stats): string => (st.isSymbolicLink() ? 'a symlink' : st.isDirectory() ? 'a directory' : st.isFile() ? 'a file' : 'not a regular file');
+const kindOf = (st: Stats): string =>
+  st.isSymbolicLink() ? 'a symlink' : st.isDirectory() ? 'a directory' : st.isFile() ? 'a file' : 'not a regular file';
 
 function statOrUndefined(p: string, follow: boolean): Stats | undefined {
   try {
@@ -73,13 +90,20 @@ function existingFile(flag: string, value: string, cwd: string): string {
 }
 
 /** Flags win; the same PASSTHRU_* variables of the caller's environment fill in the rest. */
-export async function resolveSettings(opts: InstallOptions, env: NodeJS.ProcessEnv, cwd: string): Promise<{ root: string; env: EntrySettings['env'] }> {
+export async function resolveSettings(
+  opts: InstallOptions,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): Promise<{ root: string; env: EntrySettings['env'] }> {
   const root = existingDir('--root', opts.root ?? env.PASSTHRU_ROOT ?? '/', cwd);
   const out: EntrySettings['env'] = {};
   if (root !== '/') out.PASSTHRU_ROOT = root;
   if (opts.uninstall) {
     const extra = (['sim', 'stateDir', 'config'] as const).filter((k) => opts[k] !== undefined);
-    if (extra.length) throw new InputError(`--uninstall takes only --root (not ${extra.map((k) => `--${k === 'stateDir' ? 'state-dir' : k}`).join(', ')})`);
+    if (extra.length)
+      throw new InputError(
+        `--uninstall takes only --root (not ${extra.map((k) => `--${k === 'stateDir' ? 'state-dir' : k}`).join(', ')})`,
+      );
     return { root, env: out };
   }
   const sim = opts.sim ?? env.PASSTHRU_SIM;
@@ -158,7 +182,11 @@ function atomicWrite(hooksDir: string, target: string, text: string): void {
   }
 }
 
-export async function install(opts: InstallOptions, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Promise<InstallOutcome> {
+export async function install(
+  opts: InstallOptions,
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+): Promise<InstallOutcome> {
   const { root, env: entryEnv } = await resolveSettings(opts, env, cwd);
   const hooks = join(root, layout.hooksDir);
   const target = join(hooks, 'qemu.d', ENTRY_NAME);
@@ -173,8 +201,13 @@ export async function install(opts: InstallOptions, env: NodeJS.ProcessEnv = pro
   }
 
   const files = packageFiles();
-  if (!existsSync(files.hookJs)) throw new PassthruError(`${files.hookJs} is missing: build passthru first (npm run build)`);
-  const text = renderEntry(readFileSync(files.template, 'utf8'), { node: process.execPath, hookJs: files.hookJs, env: entryEnv });
+  if (!existsSync(files.hookJs))
+    throw new PassthruError(`${files.hookJs} is missing: build passthru first (npm run build)`);
+  const text = renderEntry(readFileSync(files.template, 'utf8'), {
+    node: process.execPath,
+    hookJs: files.hookJs,
+    env: entryEnv,
+  });
   const d = decideInstall(facts, text);
   if (d.kind === 'refuse') throw new PassthruError(`${target} ${d.why}`);
   if (d.kind === 'unchanged') return { path: target, did: 'unchanged', restartNeeded: false };
@@ -197,6 +230,7 @@ export function describeOutcome(o: InstallOutcome): string[] {
       absent: `${o.path} is not installed; nothing to remove`,
     }[o.did],
   ];
-  if (o.restartNeeded) lines.push('restart libvirtd (or virtqemud) now: it notices hooks only if one existed when it started');
+  if (o.restartNeeded)
+    lines.push('restart libvirtd (or virtqemud) now: it notices hooks only if one existed when it started');
   return lines;
 }

@@ -10,20 +10,24 @@ export interface PciAddress {
 }
 
 /** A slot (all functions) or a single function. */
-export type PciSelector = { kind: 'function'; address: PciAddress } | { kind: 'slot'; domain: number; bus: number; slot: number };
+export type PciSelector =
+  | { kind: 'function'; address: PciAddress }
+  | { kind: 'slot'; domain: number; bus: number; slot: number };
 
 const FULL = /^(?:([0-9a-f]{4}):)?([0-9a-f]{2}):([0-9a-f]{2})\.([0-7])$/i;
 const NODEDEV = /^pci_([0-9a-f]{4})_([0-9a-f]{2})_([0-9a-f]{2})_([0-7])$/i;
 const SLOT = /^(?:([0-9a-f]{4}):)?([0-9a-f]{2}):([0-9a-f]{2})$/i;
 
 function checkSlot(slot: number, text: string): void {
-  if (slot > 0x1f) throw new InputError(`invalid PCI address '${printable(text)}': slot 0x${slot.toString(16)} is above 0x1f`);
+  if (slot > 0x1f)
+    throw new InputError(`invalid PCI address '${printable(text)}': slot 0x${slot.toString(16)} is above 0x1f`);
 }
 
 /** Parses one function's address; throws InputError naming the value. */
 export function parsePciAddress(text: string): PciAddress {
   const sel = parsePciSelector(text);
-  if (sel.kind !== 'function') throw new InputError(`invalid PCI address '${printable(text)}': a function number is needed (e.g. ${text}.0)`);
+  if (sel.kind !== 'function')
+    throw new InputError(`invalid PCI address '${printable(text)}': a function number is needed (e.g. ${text}.0)`);
   return sel.address;
 }
 
@@ -41,7 +45,9 @@ export function parsePciSelector(text: string): PciSelector {
     checkSlot(slot, text);
     return { kind: 'slot', domain: hex(s[1] ?? '0000'), bus: hex(s[2]!), slot };
   }
-  throw new InputError(`invalid PCI address '${printable(text)}' (expected 0000:01:00.0, 01:00.0, pci_0000_01_00_0 or a slot 01:00)`);
+  throw new InputError(
+    `invalid PCI address '${printable(text)}' (expected 0000:01:00.0, 01:00.0, pci_0000_01_00_0 or a slot 01:00)`,
+  );
 }
 
 export function isPciAddress(text: string): boolean {
@@ -55,7 +61,12 @@ export function formatPciAddress(a: PciAddress): string {
 
 /** The attributes libvirt writes on `<address type='pci' .../>` and `<source><address .../>`. */
 export function toLibvirtAttrs(a: PciAddress): { domain: string; bus: string; slot: string; function: string } {
-  return { domain: `0x${h(a.domain, 4)}`, bus: `0x${h(a.bus, 2)}`, slot: `0x${h(a.slot, 2)}`, function: `0x${a.function.toString(16)}` };
+  return {
+    domain: `0x${h(a.domain, 4)}`,
+    bus: `0x${h(a.bus, 2)}`,
+    slot: `0x${h(a.slot, 2)}`,
+    function: `0x${a.function.toString(16)}`,
+  };
 }
 
 /**
@@ -83,10 +94,16 @@ export function fromLibvirtAttrs(attrs: Record<string, string | undefined>): Pci
       throw new InputError(`PCI address in the XML lacks '${name}'`);
     }
     const v = attrNumber(raw);
-    if (!Number.isInteger(v) || v < 0 || v > max) throw new InputError(`invalid PCI ${name} '${printable(raw)}' in the XML`);
+    if (!Number.isInteger(v) || v < 0 || v > max)
+      throw new InputError(`invalid PCI ${name} '${printable(raw)}' in the XML`);
     return v;
   };
-  return { domain: num('domain', 0xffff, 0), bus: num('bus', 0xff), slot: num('slot', 0x1f), function: num('function', 7, 0) };
+  return {
+    domain: num('domain', 0xffff, 0),
+    bus: num('bus', 0xff),
+    slot: num('slot', 0x1f),
+    function: num('function', 7, 0),
+  };
 }
 
 export function samePciAddress(a: PciAddress, b: PciAddress): boolean {

@@ -19,10 +19,16 @@ const TERM = /^([0-9a-f]{4})?:([0-9a-f]{4})?(?::([0-9a-f]{2}|[0-9a-f]{4})(?::([0
 
 export function parsePciFilter(spec: string): PciFilterTerm[] {
   const parts = spec.split(',').map((p) => p.trim());
-  if (parts.length === 0 || parts.some((p) => p === '')) throw new InputError(`invalid device filter '${printable(spec)}' (expected vendor:device[:class], e.g. 10de::0300)`);
+  if (parts.length === 0 || parts.some((p) => p === ''))
+    throw new InputError(
+      `invalid device filter '${printable(spec)}' (expected vendor:device[:class], e.g. 10de::0300)`,
+    );
   return parts.map((part) => {
     const m = TERM.exec(part);
-    if (!m) throw new InputError(`invalid device filter '${printable(part)}' (expected vendor:device[:class], e.g. 10de:1b80, 10de::0300, ::0300)`);
+    if (!m)
+      throw new InputError(
+        `invalid device filter '${printable(part)}' (expected vendor:device[:class], e.g. 10de:1b80, 10de::0300, ::0300)`,
+      );
     const term: PciFilterTerm = {};
     if (m[1]) term.vendor = m[1].toLowerCase();
     if (m[2]) term.device = m[2].toLowerCase();

@@ -10,7 +10,11 @@ export function bindVfioAction(dev: PciDeviceInfo, why: string): Action {
   const d = dev.address;
   const undo: Op[] = [{ op: 'driver-override', device: d, value: dev.driverOverride ?? null }];
   if (dev.driver) {
-    undo.push({ op: 'unbind', device: d, keep: dev.driver }, { op: 'probe', device: d, unless: dev.driver }, { op: 'expect-driver', device: d, driver: dev.driver });
+    undo.push(
+      { op: 'unbind', device: d, keep: dev.driver },
+      { op: 'probe', device: d, unless: dev.driver },
+      { op: 'expect-driver', device: d, driver: dev.driver },
+    );
   } else {
     undo.push({ op: 'unbind', device: d });
   }
@@ -31,10 +35,25 @@ export function bindVfioAction(dev: PciDeviceInfo, why: string): Action {
 }
 
 /** What a VF field reads as when the PF driver does not report it (the kernel's defaults). */
-const FIELD_DEFAULTS: Required<VfSettings> = { mac: '00:00:00:00:00:00', vlan: 0, qos: 0, spoofchk: true, trust: false, state: 'auto', minRate: 0, maxRate: 0 };
+const FIELD_DEFAULTS: Required<VfSettings> = {
+  mac: '00:00:00:00:00:00',
+  vlan: 0,
+  qos: 0,
+  spoofchk: true,
+  trust: false,
+  state: 'auto',
+  minRate: 0,
+  maxRate: 0,
+};
 
 /** Set the fields of `want` that differ from `cur`; undo sets them back. Undefined when nothing differs. */
-export function vfSettingsAction(vf: string, pfNetdev: string, index: number, cur: VfInfo, want: VfSettings): Action | undefined {
+export function vfSettingsAction(
+  vf: string,
+  pfNetdev: string,
+  index: number,
+  cur: VfInfo,
+  want: VfSettings,
+): Action | undefined {
   const set: Record<string, unknown> = {};
   const before: Record<string, unknown> = {};
   for (const key of Object.keys(want).sort() as (keyof VfSettings)[]) {

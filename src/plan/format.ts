@@ -27,14 +27,17 @@ export function describeOp(o: Op): string {
         .map(([k, v]) => `${k} ${String(v)}`)
         .join(' ')} (${o.vf})`;
     case 'vgpu-type':
-      return o.type === 0 ? `${o.vf}: nvidia/current_vgpu_type = 0 (destroy the vGPU) if it is ${o.from}` : `${o.vf}: nvidia/current_vgpu_type = ${o.type} (create the vGPU) if it is ${o.from}`;
+      return o.type === 0
+        ? `${o.vf}: nvidia/current_vgpu_type = 0 (destroy the vGPU) if it is ${o.from}`
+        : `${o.vf}: nvidia/current_vgpu_type = ${o.type} (create the vGPU) if it is ${o.from}`;
   }
 }
 
 export function formatAction(a: Action, n: number): string[] {
   const out = [`${n}. ${a.id}: ${a.why}`];
   a.do.forEach((o, i) => out.push(`     ${i === 0 ? 'do:  ' : '     '} ${describeOp(o)}`));
-  if (a.do.length === 0) out.push('     do:   (nothing to change; recorded so the host keeps it while the domain runs)');
+  if (a.do.length === 0)
+    out.push('     do:   (nothing to change; recorded so the host keeps it while the domain runs)');
   a.undo.forEach((o, i) => out.push(`     ${i === 0 ? 'undo:' : '     '} ${describeOp(o)}`));
   return out;
 }
@@ -43,7 +46,8 @@ export function formatPlan(plan: Plan): string {
   const lines = [`prepare for domain '${plan.domain.name}' (${plan.domain.uuid}):`];
   if (plan.actions.length === 0) lines.push('  nothing to change');
   plan.actions.forEach((a, i) => lines.push(...formatAction(a, i + 1).map((l) => `  ${l}`)));
-  if (plan.deferred.length) lines.push(`  then, once the new VFs exist, planned again for: ${plan.deferred.join(', ')}`);
+  if (plan.deferred.length)
+    lines.push(`  then, once the new VFs exist, planned again for: ${plan.deferred.join(', ')}`);
   const h = plan.holds;
   const held = [
     h.groups.length ? `IOMMU groups ${h.groups.join(', ')}` : '',
@@ -52,5 +56,5 @@ export function formatPlan(plan: Plan): string {
     h.pfs.length ? `VFs of ${h.pfs.map((p) => `${p.pf} (${p.vfs})`).join(', ')}` : '',
   ].filter(Boolean);
   lines.push(`  held while running: ${held.join('; ') || 'nothing'}`);
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

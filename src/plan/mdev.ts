@@ -39,22 +39,42 @@ export function mdevTypesOf(snap: HostSnapshot, parent: string): MdevTypeInfo[] 
  */
 export function placeMdev(snap: HostSnapshot, type: string, parent: string | undefined, used: MdevUse): MdevPlacement {
   const at = parent ?? findParent(snap, type, used);
-  if (at === undefined) return { ok: false, why: 'no-parent', reason: `has no parent: no device offers mdev type '${type}' with instances left` };
+  if (at === undefined)
+    return {
+      ok: false,
+      why: 'no-parent',
+      reason: `has no parent: no device offers mdev type '${type}' with instances left`,
+    };
   const types = mdevTypesOf(snap, at);
   if (!types) return { ok: false, why: 'unknown-parent', parent: at, reason: `parent ${at} not found on this host` };
   const t = types.find((x) => x.id === type);
-  if (!t) return { ok: false, why: 'not-offered', parent: at, reason: `parent ${at} does not offer mdev type '${type}'` };
+  if (!t)
+    return { ok: false, why: 'not-offered', parent: at, reason: `parent ${at} does not offer mdev type '${type}'` };
   const wanted = new Map(used.get(at) ?? []);
   const n = (wanted.get(type) ?? 0) + 1;
   wanted.set(type, n);
-  if (n > t.availableInstances) return { ok: false, why: 'exhausted', parent: at, reason: `type '${type}' on ${at} has no instances left (${t.availableInstances} available, ${n} needed)` };
-  if (!fitsSharedPool(types, wanted)) return { ok: false, why: 'pool', parent: at, reason: `mdev types of one parent draw from one pool: ${describeWanted(types, wanted)} may not fit together on ${at}` };
+  if (n > t.availableInstances)
+    return {
+      ok: false,
+      why: 'exhausted',
+      parent: at,
+      reason: `type '${type}' on ${at} has no instances left (${t.availableInstances} available, ${n} needed)`,
+    };
+  if (!fitsSharedPool(types, wanted))
+    return {
+      ok: false,
+      why: 'pool',
+      parent: at,
+      reason: `mdev types of one parent draw from one pool: ${describeWanted(types, wanted)} may not fit together on ${at}`,
+    };
   return { ok: true, parent: at, types, wanted };
 }
 
 /** `1 of 'mtty-1' (1 available) and 1 of 'mtty-2' (1 available)`. */
 export function describeWanted(types: MdevTypeInfo[], wanted: Map<string, number>): string {
-  return [...wanted].map(([ty, k]) => `${k} of '${ty}' (${types.find((x) => x.id === ty)?.availableInstances ?? 0} available)`).join(' and ');
+  return [...wanted]
+    .map(([ty, k]) => `${k} of '${ty}' (${types.find((x) => x.id === ty)?.availableInstances ?? 0} available)`)
+    .join(' and ');
 }
 
 function findParent(snap: HostSnapshot, type: string, used: MdevUse): string | undefined {

@@ -29,6 +29,7 @@ export function checkMdevParent(text: string): string {
 }
 
 export function checkNetdev(text: string): string {
-  if (!NETDEV.test(text) || text === '.' || text === '..') throw new InputError(`invalid network interface name '${printable(text)}'`);
+  if (!NETDEV.test(text) || text === '.' || text === '..')
+    throw new InputError(`invalid network interface name '${printable(text)}'`);
   return text;
 }

@@ -21,7 +21,12 @@ export interface PoolInput {
 }
 
 /** PF netdev + index -> VF address for the VFs whose MAC is `mac`. */
-function findByMac(snap: HostSnapshot, links: Record<string, VfInfo[]>, pfs: string[], mac: string): string | undefined {
+function findByMac(
+  snap: HostSnapshot,
+  links: Record<string, VfInfo[]>,
+  pfs: string[],
+  mac: string,
+): string | undefined {
   for (const pfAddr of [...pfs].sort()) {
     const pf = snap.devices[pfAddr];
     const netdev = pf?.netdevs[0];
@@ -49,16 +54,26 @@ export function planPoolVfs(input: PoolInput): Plan {
     let vf: string | undefined = live ? formatPciAddress(live.address) : undefined;
     if (!vf) {
       const iface = domain.networkInterfaces.find((i) => i.mac?.toLowerCase() === mac);
-      if (!iface) refuse(`VF with MAC ${mac}`, 'has settings in the metadata but no interface of the domain has that MAC');
+      if (!iface)
+        refuse(`VF with MAC ${mac}`, 'has settings in the metadata but no interface of the domain has that MAC');
       const pfs = input.pools[iface!.network];
       if (!pfs) refuse(`VF with MAC ${mac}`, `is on network '${iface!.network}', which is not a hostdev pool`);
       vf = findByMac(snap, input.links, pfs!, mac);
-      if (!vf) refuse(`VF with MAC ${mac}`, `not found among the VFs of pool '${iface!.network}' (${pfs!.join(', ') || 'no PFs'})`);
+      if (!vf)
+        refuse(
+          `VF with MAC ${mac}`,
+          `not found among the VFs of pool '${iface!.network}' (${pfs!.join(', ') || 'no PFs'})`,
+        );
     }
     devices.push(vf!);
     const action = planVfSettings(snap, input.links, vf!, { ...req, mac }, false, refuse);
     if (action && !done.has(action.id)) actions.push(action);
   }
   actions.sort((a, b) => byText(a.device, b.device));
-  return { domain: { name: domain.name, uuid }, actions, holds: { groups: [], devices: devices.sort(), mdevs: [], pfs: [] }, deferred: [] };
+  return {
+    domain: { name: domain.name, uuid },
+    actions,
+    holds: { groups: [], devices: devices.sort(), mdevs: [], pfs: [] },
+    deferred: [],
+  };
 }

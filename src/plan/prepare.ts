@@ -82,11 +82,15 @@ export function planPrepare(input: PrepareInput): Plan {
   const predicted = new Set<string>();
   const pfRequests = new Map<string, number>();
   for (const req of domain.metadata.pfs) {
-    if (!Number.isInteger(req.vfs) || req.vfs < 0) throw new InputError(`invalid VF count '${String(req.vfs)}' in <passthru:pf>`);
+    if (!Number.isInteger(req.vfs) || req.vfs < 0)
+      throw new InputError(`invalid VF count '${String(req.vfs)}' in <passthru:pf>`);
     if (req.vfs === 0) continue;
     let pfAddr: string | undefined;
     if (req.address) pfAddr = formatPciAddress(req.address);
-    else if (req.dev) pfAddr = snap.netdevs[checkNetdev(req.dev)] ?? refuse(`PF '${req.dev}'`, 'not found: no such network interface on this host');
+    else if (req.dev)
+      pfAddr =
+        snap.netdevs[checkNetdev(req.dev)] ??
+        refuse(`PF '${req.dev}'`, 'not found: no such network interface on this host');
     if (!pfAddr) throw new InputError(`<passthru:pf> needs dev= or address=`);
     pfRequests.set(pfAddr, Math.max(req.vfs, pfRequests.get(pfAddr) ?? 0));
   }
@@ -94,7 +98,8 @@ export function planPrepare(input: PrepareInput): Plan {
     const pf = snap.devices[pfAddr] ?? refuse(`PF ${pfAddr}`, 'not found on this host');
     if (!pf.sriov) refuse(`PF ${pfAddr}`, 'does not support SR-IOV (no sriov_totalvfs)');
     const s = pf.sriov!;
-    if (want > s.totalVfs) refuse(`PF ${pfAddr}`, `has not enough VFs: ${want} needed, at most ${s.totalVfs} (sriov_totalvfs)`);
+    if (want > s.totalVfs)
+      refuse(`PF ${pfAddr}`, `has not enough VFs: ${want} needed, at most ${s.totalVfs} (sriov_totalvfs)`);
     const other = holder((h) => h.pfs.some((p) => p.pf === pfAddr));
     const original = other?.holds.pfs.find((p) => p.pf === pfAddr)!.original ?? s.numVfs;
     const id = `sriov-numvfs ${pfAddr}`;
@@ -106,14 +111,29 @@ export function planPrepare(input: PrepareInput): Plan {
     if (done.has(id)) continue;
     if (s.numVfs >= want) {
       // enough already: nothing to write, but the journal records the need so the count stays while we run
-      sriovActions.push({ id, kind: 'sriov-numvfs', device: pfAddr, why: `PF has ${s.numVfs} VFs, ${want} needed`, do: [], undo: [{ op: 'sriov-release', pf: pfAddr, count: original }] });
+      sriovActions.push({
+        id,
+        kind: 'sriov-numvfs',
+        device: pfAddr,
+        why: `PF has ${s.numVfs} VFs, ${want} needed`,
+        do: [],
+        undo: [{ op: 'sriov-release', pf: pfAddr, count: original }],
+      });
       continue;
     }
     if (s.numVfs > 0) {
       // the count changes only through 0, which removes the existing VFs: never while someone uses them
-      if (other) refuse(`PF ${pfAddr}`, `has ${s.numVfs} VFs in use by running domain '${other.name}'; ${want} needed (raising the count would remove them)`);
+      if (other)
+        refuse(
+          `PF ${pfAddr}`,
+          `has ${s.numVfs} VFs in use by running domain '${other.name}'; ${want} needed (raising the count would remove them)`,
+        );
       const busy = s.vfs.filter((v) => snap.devices[v]?.driver === VFIO);
-      if (busy.length) refuse(`PF ${pfAddr}`, `has ${s.numVfs} VFs, ${want} needed, but ${busy[0]} is bound to vfio-pci (raising the count would remove it)`);
+      if (busy.length)
+        refuse(
+          `PF ${pfAddr}`,
+          `has ${s.numVfs} VFs, ${want} needed, but ${busy[0]} is bound to vfio-pci (raising the count would remove it)`,
+        );
     }
     sriovActions.push({
       id,
@@ -127,8 +147,18 @@ export function planPrepare(input: PrepareInput): Plan {
 
   // ---- assigned PCI devices ---------------------------------------------------------------------
   const assigned = new Map<string, Assigned>();
-  for (const h of domain.pciHostdevs) assigned.set(formatPciAddress(h.address), { address: formatPciAddress(h.address), managed: h.managed, iface: false });
-  for (const h of domain.hostdevInterfaces) assigned.set(formatPciAddress(h.address), { address: formatPciAddress(h.address), managed: h.managed, iface: true });
+  for (const h of domain.pciHostdevs)
+    assigned.set(formatPciAddress(h.address), {
+      address: formatPciAddress(h.address),
+      managed: h.managed,
+      iface: false,
+    });
+  for (const h of domain.hostdevInterfaces)
+    assigned.set(formatPciAddress(h.address), {
+      address: formatPciAddress(h.address),
+      managed: h.managed,
+      iface: true,
+    });
   const deferred: string[] = [];
   const present: Assigned[] = [];
   for (const a of [...assigned.values()].sort((x, y) => byText(x.address, y.address))) {
@@ -143,7 +173,8 @@ export function planPrepare(input: PrepareInput): Plan {
     const dev = snap.devices[a.address]!;
     const other = holder((h) => h.devices.includes(a.address));
     if (other) refuse(a.address, `is used by running domain '${other.name}'`);
-    if (dev.iommuGroup === undefined) refuse(a.address, 'has no IOMMU group (is the IOMMU enabled? intel_iommu=on / amd_iommu=on)');
+    if (dev.iommuGroup === undefined)
+      refuse(a.address, 'has no IOMMU group (is the IOMMU enabled? intel_iommu=on / amd_iommu=on)');
     const g = dev.iommuGroup!;
     const gOther = holder((h) => h.groups.includes(g));
     if (gOther) refuse(a.address, `shares IOMMU group ${g} with devices of running domain '${gOther.name}'`);
@@ -179,7 +210,10 @@ export function planPrepare(input: PrepareInput): Plan {
     const vfs = Math.max(dev.sriov?.numVfs ?? 0, pfRequests.get(addr) ?? 0);
     if (vfs > 0) {
       const role = a ? 'assigned with managed=no' : `IOMMU group peer of ${peers.get(addr)}`;
-      refuse(addr, `(${role}) is an SR-IOV PF with ${vfs} VFs${pfRequests.has(addr) ? ' needed by this domain' : ''}: vfio-pci does not bind a PF with SR-IOV enabled, and unbinding it from ${dev.driver ?? 'its driver'} may remove its VFs`);
+      refuse(
+        addr,
+        `(${role}) is an SR-IOV PF with ${vfs} VFs${pfRequests.has(addr) ? ' needed by this domain' : ''}: vfio-pci does not bind a PF with SR-IOV enabled, and unbinding it from ${dev.driver ?? 'its driver'} may remove its VFs`,
+      );
     }
     const why = a ? 'assigned with managed=no' : `IOMMU group ${dev.iommuGroup} peer of ${peers.get(addr)}`;
     const action = bindVfioAction(dev, why);
@@ -197,8 +231,11 @@ export function planPrepare(input: PrepareInput): Plan {
     if (snap.mdevs[id]) continue; // exists: used as is, never removed by us
     const actionId = `mdev-create ${id}`;
     if (done.has(actionId)) continue;
-    const req = domain.metadata.mdevs.find((m) => m.uuid.toLowerCase() === id) ?? input.mdevDefinitions?.find((m) => m.uuid.toLowerCase() === id);
-    if (!req) refuse(`mdev ${id}`, 'does not exist and neither <passthru:mdev> nor an mdevctl definition gives its type');
+    const req =
+      domain.metadata.mdevs.find((m) => m.uuid.toLowerCase() === id) ??
+      input.mdevDefinitions?.find((m) => m.uuid.toLowerCase() === id);
+    if (!req)
+      refuse(`mdev ${id}`, 'does not exist and neither <passthru:mdev> nor an mdevctl definition gives its type');
     const type = checkMdevType(req!.type);
     const place = placeMdev(snap, type, req!.parent !== undefined ? checkMdevParent(req!.parent) : undefined, used);
     if (!place.ok) return refuse(`mdev ${id}`, place.reason);
@@ -252,8 +289,11 @@ export function planVfSettings(
   const vf = snap.devices[addr] ?? refuse(addr, 'not found on this host');
   if (!vf.physfn || vf.vfIndex === undefined) refuse(addr, 'has VF settings but is not an SR-IOV VF');
   const pf = snap.devices[vf.physfn!] ?? refuse(addr, `PF ${vf.physfn} could not be read`);
-  const pfNetdev = pf.netdevs[0] ?? refuse(addr, `PF ${pf.address} has no network interface to set VF settings through`);
-  const cur = links[pfNetdev]?.find((v) => v.index === vf.vfIndex) ?? refuse(addr, `VF ${vf.vfIndex} of ${pfNetdev} is not reported by the PF driver`);
+  const pfNetdev =
+    pf.netdevs[0] ?? refuse(addr, `PF ${pf.address} has no network interface to set VF settings through`);
+  const cur =
+    links[pfNetdev]?.find((v) => v.index === vf.vfIndex) ??
+    refuse(addr, `VF ${vf.vfIndex} of ${pfNetdev} is not reported by the PF driver`);
   const want: VfSettings = {};
   if (macVlan && req.mac !== undefined) want.mac = req.mac.toLowerCase();
   if (macVlan && req.vlan !== undefined) want.vlan = req.vlan;

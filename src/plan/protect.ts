@@ -37,8 +37,10 @@ export function protectionReason(dev: PciDeviceInfo, ctx: ProtectContext): strin
   for (const entry of config.protected) {
     if (protectedMatcher(entry)(dev)) return `is protected by the configuration ('${entry}')`;
   }
-  if (config.autoProtect.rootDisk && facts.rootDiskDevices.includes(dev.address)) return `is protected: the root file system's disk depends on it`;
-  if (config.autoProtect.defaultRoute && facts.defaultRouteDevices.includes(dev.address)) return `is protected: it carries the host's default route`;
+  if (config.autoProtect.rootDisk && facts.rootDiskDevices.includes(dev.address))
+    return `is protected: the root file system's disk depends on it`;
+  if (config.autoProtect.defaultRoute && facts.defaultRouteDevices.includes(dev.address))
+    return `is protected: it carries the host's default route`;
   if (config.autoProtect.bootVga && dev.bootVga && !facts.serialConsole) {
     const other = facts.displayDevices.some((a) => a !== dev.address && !ctx.taken.has(a));
     if (!other) return `is protected: it is the boot VGA and the host has no other console`;

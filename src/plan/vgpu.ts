@@ -38,7 +38,8 @@ export function vgpuAddresses(domain: DomainPassthrough): string[] {
   return [...new Set((domain.metadata.vgpus ?? []).map((v) => formatPciAddress(v.address)))].sort();
 }
 
-const list = (types: VgpuTypeInfo[]): string => (types.length ? types.map((t) => `${t.id} (${t.name})`).join(', ') : 'none');
+const list = (types: VgpuTypeInfo[]): string =>
+  types.length ? types.map((t) => `${t.id} (${t.name})`).join(', ') : 'none';
 
 export function planVgpus(input: VgpuPlanInput): VgpuPlan {
   const { domain, snapshot: snap, refuse } = input;
@@ -51,13 +52,28 @@ export function planVgpus(input: VgpuPlanInput): VgpuPlan {
   const actions: Action[] = [];
   for (const [addr, req] of [...requests].sort(([a], [b]) => byText(a, b))) {
     const hostdev = domain.pciHostdevs.find((h) => formatPciAddress(h.address) === addr);
-    if (!hostdev) refuse(addr, `has a <passthru:vgpu> entry but is not assigned to this domain (add it as <hostdev mode='subsystem' type='pci' managed='no'>)`);
-    if (hostdev!.managed) refuse(addr, `carries an NVIDIA vGPU but is assigned with managed='yes': libvirt would rebind it to vfio-pci and the vGPU would be lost; use managed='no'`);
+    if (!hostdev)
+      refuse(
+        addr,
+        `has a <passthru:vgpu> entry but is not assigned to this domain (add it as <hostdev mode='subsystem' type='pci' managed='no'>)`,
+      );
+    if (hostdev!.managed)
+      refuse(
+        addr,
+        `carries an NVIDIA vGPU but is assigned with managed='yes': libvirt would rebind it to vfio-pci and the vGPU would be lost; use managed='no'`,
+      );
     if (input.deferred?.includes(addr)) continue;
-    const vf = snap.devices[addr] ?? refuse(addr, 'not found on this host (are the GPU\'s VFs enabled? /usr/lib/nvidia/sriov-manage -e PF)');
+    const vf =
+      snap.devices[addr] ??
+      refuse(addr, "not found on this host (are the GPU's VFs enabled? /usr/lib/nvidia/sriov-manage -e PF)");
     const v = vf.nvidiaVgpu;
     if (!v) {
-      const why = vf.driver && vf.driver !== 'nvidia' ? `it is bound to ${vf.driver}, not nvidia` : vf.physfn ? 'is the NVIDIA vGPU manager loaded?' : 'it is not an SR-IOV VF';
+      const why =
+        vf.driver && vf.driver !== 'nvidia'
+          ? `it is bound to ${vf.driver}, not nvidia`
+          : vf.physfn
+            ? 'is the NVIDIA vGPU manager loaded?'
+            : 'it is not an SR-IOV VF';
       refuse(addr, `has no NVIDIA vGPU interface (no nvidia/current_vgpu_type: ${why})`);
     }
     const want = resolveType(req.type, v!.creatable);
@@ -65,12 +81,18 @@ export function planVgpus(input: VgpuPlanInput): VgpuPlan {
     if (want !== undefined && cur === want) continue; // already this type: used as is, never reset
     if (cur !== 0) {
       const asked = want === undefined ? `'${req.type}'` : describeVgpuType(want, v!.creatable);
-      const hint = want === undefined ? 'a profile name cannot be checked against a VF that has a vGPU: give the type ID' : 'a vGPU is changed only by destroying it: write 0 to nvidia/current_vgpu_type when no guest uses it';
+      const hint =
+        want === undefined
+          ? 'a profile name cannot be checked against a VF that has a vGPU: give the type ID'
+          : 'a vGPU is changed only by destroying it: write 0 to nvidia/current_vgpu_type when no guest uses it';
       refuse(addr, `already has vGPU type ${cur}; ${asked} asked (${hint})`);
     }
     if (want === undefined || !v!.creatable.some((t) => t.id === want)) {
       const asked = want === undefined ? `'${req.type}'` : String(want);
-      refuse(addr, `cannot take vGPU type ${asked} now; creatable there: ${list(v!.creatable)}${v!.creatable.length ? '' : ' (the GPU is full, or hosts vGPUs of another framebuffer size)'}`);
+      refuse(
+        addr,
+        `cannot take vGPU type ${asked} now; creatable there: ${list(v!.creatable)}${v!.creatable.length ? '' : ' (the GPU is full, or hosts vGPUs of another framebuffer size)'}`,
+      );
     }
     const id = `vgpu-type ${addr}`;
     if (input.done.has(id)) continue;
@@ -88,7 +110,11 @@ export function planVgpus(input: VgpuPlanInput): VgpuPlan {
     const addr = formatPciAddress(h.address);
     const v = snap.devices[addr]?.nvidiaVgpu;
     if (h.managed || requests.has(addr) || !v) continue;
-    if (v.currentType === 0) refuse(addr, `is a VF of an NVIDIA GPU in vGPU mode with no vGPU type: give it one (xmlfix --add-vgpu ${addr},type=ID, or echo ID > nvidia/current_vgpu_type); creatable there: ${list(v.creatable)}`);
+    if (v.currentType === 0)
+      refuse(
+        addr,
+        `is a VF of an NVIDIA GPU in vGPU mode with no vGPU type: give it one (xmlfix --add-vgpu ${addr},type=ID, or echo ID > nvidia/current_vgpu_type); creatable there: ${list(v.creatable)}`,
+      );
     vfs.add(addr);
   }
   return { actions, vfs };

@@ -40,16 +40,21 @@ export function parseFaults(raw: unknown, source: string): SimFaults {
   if (raw === undefined || raw === null) return {};
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new Error(`${source}: faults must be a JSON object`);
   const f = raw as Record<string, unknown>;
-  for (const k of Object.keys(f)) if (!['failWrite', 'failPath', 'killAfterWrite', 'hangOnWrite'].includes(k)) throw new Error(`${source}: unknown fault '${k}'`);
+  for (const k of Object.keys(f))
+    if (!['failWrite', 'failPath', 'killAfterWrite', 'hangOnWrite'].includes(k))
+      throw new Error(`${source}: unknown fault '${k}'`);
   for (const w of arr(f.failWrite as FailWrite | FailWrite[] | undefined)) {
-    if (!posInt(w?.n) || !ERRNO.test(String(w?.errno))) throw new Error(`${source}: failWrite needs {"n": positive integer, "errno": "EIO"}, got ${JSON.stringify(w)}`);
+    if (!posInt(w?.n) || !ERRNO.test(String(w?.errno)))
+      throw new Error(`${source}: failWrite needs {"n": positive integer, "errno": "EIO"}, got ${JSON.stringify(w)}`);
   }
   for (const p of arr(f.failPath as FailPath | FailPath[] | undefined)) {
-    if (typeof p?.pattern !== 'string' || !ERRNO.test(String(p?.errno))) throw new Error(`${source}: failPath needs {"pattern": regexp, "errno": "EIO"}, got ${JSON.stringify(p)}`);
+    if (typeof p?.pattern !== 'string' || !ERRNO.test(String(p?.errno)))
+      throw new Error(`${source}: failPath needs {"pattern": regexp, "errno": "EIO"}, got ${JSON.stringify(p)}`);
     new RegExp(p.pattern);
     if (p.data !== undefined) new RegExp(p.data);
   }
-  for (const k of ['killAfterWrite', 'hangOnWrite'] as const) if (f[k] !== undefined && !posInt(f[k])) throw new Error(`${source}: ${k} must be a positive integer`);
+  for (const k of ['killAfterWrite', 'hangOnWrite'] as const)
+    if (f[k] !== undefined && !posInt(f[k])) throw new Error(`${source}: ${k} must be a positive integer`);
   return f as SimFaults;
 }
 
@@ -75,9 +80,11 @@ export type FaultDecision = { kind: 'ok' } | { kind: 'fail'; error: ErrnoError }
 export function decide(faults: SimFaults[], n: number, path: string, data: string): FaultDecision {
   for (const f of faults) {
     if (f.hangOnWrite === n) return { kind: 'hang' };
-    for (const w of arr(f.failWrite)) if (w.n === n) return { kind: 'fail', error: errnoError(w.errno, `injected fault on write ${n}`, path) };
+    for (const w of arr(f.failWrite))
+      if (w.n === n) return { kind: 'fail', error: errnoError(w.errno, `injected fault on write ${n}`, path) };
     for (const p of arr(f.failPath)) {
-      if (new RegExp(p.pattern).test(path) && (p.data === undefined || new RegExp(p.data).test(data))) return { kind: 'fail', error: errnoError(p.errno, `injected fault on ${path}`, path) };
+      if (new RegExp(p.pattern).test(path) && (p.data === undefined || new RegExp(p.data).test(data)))
+        return { kind: 'fail', error: errnoError(p.errno, `injected fault on ${path}`, path) };
     }
   }
   return { kind: 'ok' };

@@ -45,7 +45,9 @@ export async function loadFixture(nameOrPath: string): Promise<SimHostState> {
   const embedded = EMBEDDED_FIXTURES[nameOrPath];
   if (embedded) return checkFixture(structuredClone(embedded), nameOrPath);
   if (!nameOrPath.includes('/') && !nameOrPath.endsWith('.json')) {
-    throw new InputError(`unknown host fixture '${nameOrPath}' (built in: ${Object.keys(EMBEDDED_FIXTURES).join(', ')}; or give a path to a .json file)`);
+    throw new InputError(
+      `unknown host fixture '${nameOrPath}' (built in: ${Object.keys(EMBEDDED_FIXTURES).join(', ')}; or give a path to a .json file)`,
+    );
   }
   let text: string;
   try {

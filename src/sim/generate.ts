@@ -12,7 +12,23 @@ const SHAPES: Fn[][] = [
     { vendor: '10de', device: '1b80', class: '030000', driver: 'nouveau' },
     { vendor: '10de', device: '10f0', class: '040300', driver: 'snd_hda_intel' },
   ],
-  [{ vendor: '8086', device: '1521', class: '020000', driver: 'igb', sriov: { totalVfs: 7, numVfs: 0, offset: 128, stride: 1, vfDevice: '1520', vfDriver: 'igbvf', disableOnUnbind: true } }],
+  [
+    {
+      vendor: '8086',
+      device: '1521',
+      class: '020000',
+      driver: 'igb',
+      sriov: {
+        totalVfs: 7,
+        numVfs: 0,
+        offset: 128,
+        stride: 1,
+        vfDevice: '1520',
+        vfDriver: 'igbvf',
+        disableOnUnbind: true,
+      },
+    },
+  ],
   [{ vendor: '144d', device: 'a808', class: '010802', driver: 'nvme' }],
   [{ vendor: '1b21', device: '1242', class: '0c0330', driver: 'xhci_hcd' }],
   [
@@ -33,7 +49,11 @@ export function generateHost(n: number): SimHostState {
     const domain = Math.floor(slot / 255);
     const bus = (slot % 255) + 1;
     for (let f = 0; f < shape.length && devices.length < n; f++) {
-      const d: SimDevice = { ...structuredClone(shape[f]!), address: `${hex(domain, 4)}:${hex(bus, 2)}:00.${f}`, iommuGroup: slot };
+      const d: SimDevice = {
+        ...structuredClone(shape[f]!),
+        address: `${hex(domain, 4)}:${hex(bus, 2)}:00.${f}`,
+        iommuGroup: slot,
+      };
       if (d.class.startsWith('02')) d.netdev = `enp${bus}s0f${f}d${domain}`.slice(0, 15);
       if (d.sriov) nic++;
       devices.push(d);

@@ -10,7 +10,15 @@ import { pciUevent } from './uevent.js';
 import { decide, killAfter, loadFaults, type SimFaults } from './faults.js';
 import { creatableTypes, formatCreatable, hasVgpuDir, NVIDIA_VGPU_FILES, writeCurrentType } from './nvidia-vgpu.js';
 import { readTakesDeviceLock } from '../host/device-lock.js';
-import { canonicalState, normalizeOrder, type SimDevice, type SimFile, type SimMdev, type SimMdevType, type SimVfLink } from './state.js';
+import {
+  canonicalState,
+  normalizeOrder,
+  type SimDevice,
+  type SimFile,
+  type SimMdev,
+  type SimMdevType,
+  type SimVfLink,
+} from './state.js';
 
 type Node =
   | { t: 'file'; get?: () => string; set?: (data: string) => void }
@@ -18,7 +26,8 @@ type Node =
   | { t: 'link'; target: string; to?: string };
 
 const MODULE_DRIVERS: Record<string, string> = { vfio_pci: 'vfio-pci', pci_stub: 'pci-stub' };
-const DIRECT = /^sys\/(?:bus\/pci\/devices\/[^/]+(?:$|\/(?!driver\/|physfn\/|virtfn|iommu_group\/|mdev_supported_types)[^/]+)|class\/mdev_bus\/[^/]+\/mdev_supported_types\/[^/]+\/(?!devices\/)[^/]+)$/;
+const DIRECT =
+  /^sys\/(?:bus\/pci\/devices\/[^/]+(?:$|\/(?!driver\/|physfn\/|virtfn|iommu_group\/|mdev_supported_types)[^/]+)|class\/mdev_bus\/[^/]+\/mdev_supported_types\/[^/]+\/(?!devices\/)[^/]+)$/;
 /** Prefix of sys/bus/pci/devices/D and sys/bus/pci/devices/D/ATTR, the paths lookup answers first. */
 const PCI_DEVICES = 'sys/bus/pci/devices/';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -86,7 +95,16 @@ function rid(address: string): number {
 
 /** Default VF settings of a freshly created VF, as igb/ixgbe report them. */
 export function defaultVfLink(): SimVfLink {
-  return { mac: '00:00:00:00:00:00', vlan: 0, qos: 0, spoofchk: true, trust: false, state: 'auto', minRate: 0, maxRate: 0 };
+  return {
+    mac: '00:00:00:00:00:00',
+    vlan: 0,
+    qos: 0,
+    spoofchk: true,
+    trust: false,
+    state: 'auto',
+    minRate: 0,
+    maxRate: 0,
+  };
 }
 
 export interface SimKernelOptions {
@@ -148,7 +166,8 @@ export class SimKernel implements Sysfs, NetLink {
   private reindex(): void {
     this.byAddr = new Map(this.state.devices.map((d) => [d.address, d]));
     this.vfIndex = new Map();
-    for (const d of this.state.devices) if (d.physfn) (this.vfIndex.get(d.physfn) ?? this.vfIndex.set(d.physfn, []).get(d.physfn)!).push(d);
+    for (const d of this.state.devices)
+      if (d.physfn) (this.vfIndex.get(d.physfn) ?? this.vfIndex.set(d.physfn, []).get(d.physfn)!).push(d);
     this.groupsCache = undefined;
     this.anyLocked = this.state.devices.some(lockedByKernel);
   }
@@ -255,7 +274,8 @@ export class SimKernel implements Sysfs, NetLink {
   /** Completes a fixture into a host: native drivers, the VFs its PFs already have, mdev groups. */
   initialize(): void {
     this.savedText = undefined;
-    for (const d of this.state.devices) if (d.nativeDriver === undefined && d.driver !== undefined) d.nativeDriver = d.driver;
+    for (const d of this.state.devices)
+      if (d.nativeDriver === undefined && d.driver !== undefined) d.nativeDriver = d.driver;
     this.reindex();
     for (const pf of [...this.state.devices]) {
       const s = pf.sriov;
@@ -353,21 +373,25 @@ export class SimKernel implements Sysfs, NetLink {
       if (settings.mac !== undefined) {
         const mac = settings.mac.toLowerCase();
         // the kernel refuses multicast MACs for VFs; all-zero clears
-        if (!MAC.test(mac) || (parseInt(mac.slice(0, 2), 16) & 1) === 1) throw errnoError('EINVAL', `invalid VF MAC '${settings.mac}'`);
+        if (!MAC.test(mac) || (parseInt(mac.slice(0, 2), 16) & 1) === 1)
+          throw errnoError('EINVAL', `invalid VF MAC '${settings.mac}'`);
         next.mac = mac;
       }
       if (settings.vlan !== undefined) {
-        if (!Number.isInteger(settings.vlan) || settings.vlan < 0 || settings.vlan > 4095) throw errnoError('EINVAL', `invalid VLAN ${settings.vlan}`);
+        if (!Number.isInteger(settings.vlan) || settings.vlan < 0 || settings.vlan > 4095)
+          throw errnoError('EINVAL', `invalid VLAN ${settings.vlan}`);
         next.vlan = settings.vlan;
       }
       if (settings.qos !== undefined) {
-        if (!Number.isInteger(settings.qos) || settings.qos < 0 || settings.qos > 7) throw errnoError('EINVAL', `invalid qos ${settings.qos}`);
+        if (!Number.isInteger(settings.qos) || settings.qos < 0 || settings.qos > 7)
+          throw errnoError('EINVAL', `invalid qos ${settings.qos}`);
         next.qos = settings.qos;
       }
       if (settings.spoofchk !== undefined) next.spoofchk = settings.spoofchk;
       if (settings.trust !== undefined) next.trust = settings.trust;
       if (settings.state !== undefined) {
-        if (!['auto', 'enable', 'disable'].includes(settings.state)) throw errnoError('EINVAL', `invalid link state '${settings.state}'`);
+        if (!['auto', 'enable', 'disable'].includes(settings.state))
+          throw errnoError('EINVAL', `invalid link state '${settings.state}'`);
         next.state = settings.state;
       }
       for (const k of ['minRate', 'maxRate'] as const) {
@@ -377,7 +401,8 @@ export class SimKernel implements Sysfs, NetLink {
           next[k] = v;
         }
       }
-      if (next.maxRate !== 0 && next.minRate > next.maxRate) throw errnoError('EINVAL', `min_tx_rate ${next.minRate} above max_tx_rate ${next.maxRate}`);
+      if (next.maxRate !== 0 && next.minRate > next.maxRate)
+        throw errnoError('EINVAL', `min_tx_rate ${next.minRate} above max_tx_rate ${next.maxRate}`);
       links[index] = next;
     });
   }
@@ -448,15 +473,24 @@ export class SimKernel implements Sysfs, NetLink {
       if (d.sriov?.vfDriver) s.add(d.sriov.vfDriver);
     }
     // vfio-pci and pci-stub exist only when their module is loaded, whatever devices claim
-    for (const [m, drv] of Object.entries(MODULE_DRIVERS)) if (!(this.state.modules ?? []).includes(m) && !(this.state.drivers ?? []).includes(drv) && !this.state.devices.some((d) => d.driver === drv)) s.delete(drv);
+    for (const [m, drv] of Object.entries(MODULE_DRIVERS))
+      if (
+        !(this.state.modules ?? []).includes(m) &&
+        !(this.state.drivers ?? []).includes(drv) &&
+        !this.state.devices.some((d) => d.driver === drv)
+      )
+        s.delete(drv);
     return s;
   }
 
   groups(): Map<number, string[]> {
     if (this.groupsCache) return this.groupsCache;
     const g = new Map<number, string[]>();
-    for (const d of this.state.devices) if (d.iommuGroup !== undefined) (g.get(d.iommuGroup) ?? g.set(d.iommuGroup, []).get(d.iommuGroup)!).push(d.address);
-    for (const m of this.state.mdevs ?? []) (g.get(m.iommuGroup) ?? g.set(m.iommuGroup, []).get(m.iommuGroup)!).push(m.uuid);
+    for (const d of this.state.devices)
+      if (d.iommuGroup !== undefined)
+        (g.get(d.iommuGroup) ?? g.set(d.iommuGroup, []).get(d.iommuGroup)!).push(d.address);
+    for (const m of this.state.mdevs ?? [])
+      (g.get(m.iommuGroup) ?? g.set(m.iommuGroup, []).get(m.iommuGroup)!).push(m.uuid);
     this.groupsCache = g;
     return g;
   }
@@ -572,7 +606,8 @@ export class SimKernel implements Sysfs, NetLink {
   private setNumVfs(pf: SimDevice, n: number): void {
     const s = pf.sriov!;
     if (n === s.numVfs) return;
-    if (n !== 0 && s.numVfs !== 0) throw errnoError('EBUSY', `${s.numVfs} VFs already enabled; disable before enabling ${n}`);
+    if (n !== 0 && s.numVfs !== 0)
+      throw errnoError('EBUSY', `${s.numVfs} VFs already enabled; disable before enabling ${n}`);
     if (n === 0) return this.disableSriov(pf);
     const domain = pf.address.slice(0, 4);
     const base = rid(pf.address);
@@ -580,7 +615,14 @@ export class SimKernel implements Sysfs, NetLink {
     for (let k = 0; k < n; k++) {
       const address = ridAddress(domain, base + s.offset + s.stride * k);
       if (this.byAddr.has(address)) throw errnoError('EIO', `VF address ${address} is taken`);
-      const vf: SimDevice = { address, vendor: pf.vendor, device: s.vfDevice ?? pf.device, class: pf.class, physfn: pf.address, vfIndex: k };
+      const vf: SimDevice = {
+        address,
+        vendor: pf.vendor,
+        device: s.vfDevice ?? pf.device,
+        class: pf.class,
+        physfn: pf.address,
+        vfIndex: k,
+      };
       if (pf.subsystemVendor) vf.subsystemVendor = pf.subsystemVendor;
       if (pf.subsystemDevice) vf.subsystemDevice = pf.subsystemDevice;
       if (pf.parent) vf.parent = pf.parent;
@@ -731,11 +773,21 @@ export class SimKernel implements Sysfs, NetLink {
    */
   private find(p: string): Node | undefined {
     const file = this.state.files?.[p];
-    if (file !== undefined) return { t: 'file', get: () => file, set: p.startsWith('etc/') ? (v) => void (this.state.files![p] = v) : undefined };
+    if (file !== undefined)
+      return {
+        t: 'file',
+        get: () => file,
+        set: p.startsWith('etc/') ? (v) => void (this.state.files![p] = v) : undefined,
+      };
     // most lookups of a plan and of `passthru list`: a PCI device or one of its attributes, without the generic split
     if (p.startsWith(PCI_DEVICES)) {
       const slash = p.indexOf('/', PCI_DEVICES.length);
-      const rest = slash < 0 ? [p.slice(PCI_DEVICES.length)] : p.indexOf('/', slash + 1) < 0 ? [p.slice(PCI_DEVICES.length, slash), p.slice(slash + 1)] : undefined;
+      const rest =
+        slash < 0
+          ? [p.slice(PCI_DEVICES.length)]
+          : p.indexOf('/', slash + 1) < 0
+            ? [p.slice(PCI_DEVICES.length, slash), p.slice(slash + 1)]
+            : undefined;
       // what sysNode does for bus/pci/devices/D[/ATTR], without its generic walk
       if (rest && rest[0] !== '' && rest[1] !== '') return this.pciDeviceNode(rest) ?? this.missing(p);
     }
@@ -753,10 +805,12 @@ export class SimKernel implements Sysfs, NetLink {
           return { t: 'dir', entries: () => ['vfio', ...dirOfFiles] };
         }
         if (p === 'dev/vfio') return { t: 'dir', entries: () => this.vfioEntries() };
-        if (s[1] === 'vfio' && s.length === 3 && this.vfioEntries().includes(s[2]!)) return { t: 'file', get: () => '' };
+        if (s[1] === 'vfio' && s.length === 3 && this.vfioEntries().includes(s[2]!))
+          return { t: 'file', get: () => '' };
         return this.missing(p);
       case 'var':
-        if (p === 'var/log/dmesg' && this.state.dmesg) return { t: 'file', get: () => this.state.dmesg!.map((l) => l + '\n').join('') };
+        if (p === 'var/log/dmesg' && this.state.dmesg)
+          return { t: 'file', get: () => this.state.dmesg!.map((l) => `${l}\n`).join('') };
         if ((p === 'var' || p === 'var/log') && this.state.dmesg) {
           const dirOfFiles = filesHere();
           return { t: 'dir', entries: () => [p === 'var' ? 'log' : 'dmesg', ...dirOfFiles] };
@@ -777,7 +831,8 @@ export class SimKernel implements Sysfs, NetLink {
   private filesUnder(p: string): string[] {
     const out = new Set<string>();
     const prefix = p === '' ? '' : `${p}/`;
-    for (const f of Object.keys(this.state.files ?? {})) if (f.startsWith(prefix)) out.add(f.slice(prefix.length).split('/')[0]!);
+    for (const f of Object.keys(this.state.files ?? {}))
+      if (f.startsWith(prefix)) out.add(f.slice(prefix.length).split('/')[0]!);
     return [...out];
   }
 
@@ -798,17 +853,31 @@ export class SimKernel implements Sysfs, NetLink {
       case 'proc/cmdline':
         return { t: 'file', get: () => `${st.cmdline}\n` };
       case 'proc/modules':
-        return { t: 'file', get: () => (st.modules ?? []).map((m) => `${m} 16384 0 - Live 0x0000000000000000\n`).join('') };
+        return {
+          t: 'file',
+          get: () => (st.modules ?? []).map((m) => `${m} 16384 0 - Live 0x0000000000000000\n`).join(''),
+        };
       case 'proc/sys/kernel/osrelease':
         return { t: 'file', get: () => `${st.kernel}\n` };
       case 'proc/mounts': {
         const root = this.rootDiskNames();
-        return { t: 'file', get: () => `sysfs /sys sysfs rw,nosuid,nodev,noexec,relatime 0 0\nproc /proc proc rw,nosuid,nodev,noexec,relatime 0 0\n${root ? `/dev/${root.partition} / ext4 rw,relatime,errors=remount-ro 0 0\n` : ''}` };
+        return {
+          t: 'file',
+          get: () =>
+            `sysfs /sys sysfs rw,nosuid,nodev,noexec,relatime 0 0\nproc /proc proc rw,nosuid,nodev,noexec,relatime 0 0\n${root ? `/dev/${root.partition} / ext4 rw,relatime,errors=remount-ro 0 0\n` : ''}`,
+        };
       }
       case 'proc/net/route': {
         const i = st.defaultRouteNetdev;
         const head = 'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n';
-        return { t: 'file', get: () => head + (i ? `${i}\t00000000\t0101A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n${i}\t0001A8C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0\n` : '') };
+        return {
+          t: 'file',
+          get: () =>
+            head +
+            (i
+              ? `${i}\t00000000\t0101A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n${i}\t0001A8C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0\n`
+              : ''),
+        };
       }
       default:
         return undefined;
@@ -832,13 +901,18 @@ export class SimKernel implements Sysfs, NetLink {
       if (b === 'pci') {
         if (s.length === 2) return { t: 'dir', entries: () => ['devices', 'drivers', 'drivers_probe'] };
         if (c === 'drivers_probe' && s.length === 3) return { t: 'file', set: (v) => this.probe(this.dev(v)) };
-        if (c === 'devices') return s.length === 3 ? { t: 'dir', entries: () => [...this.byAddr.keys()] } : this.pciDeviceNode(s.slice(3));
-        if (c === 'drivers') return s.length === 3 ? { t: 'dir', entries: () => [...this.loadedDrivers()] } : this.driverNode(s.slice(3));
+        if (c === 'devices')
+          return s.length === 3 ? { t: 'dir', entries: () => [...this.byAddr.keys()] } : this.pciDeviceNode(s.slice(3));
+        if (c === 'drivers')
+          return s.length === 3 ? { t: 'dir', entries: () => [...this.loadedDrivers()] } : this.driverNode(s.slice(3));
         return undefined;
       }
       if (b === 'mdev') {
         if (s.length === 2) return { t: 'dir', entries: () => ['devices'] };
-        if (c === 'devices') return s.length === 3 ? { t: 'dir', entries: () => (this.state.mdevs ?? []).filter((m) => !m.removing).map((m) => m.uuid) } : this.mdevNode(s.slice(3));
+        if (c === 'devices')
+          return s.length === 3
+            ? { t: 'dir', entries: () => (this.state.mdevs ?? []).filter((m) => !m.removing).map((m) => m.uuid) }
+            : this.mdevNode(s.slice(3));
       }
       return undefined;
     }
@@ -855,7 +929,9 @@ export class SimKernel implements Sysfs, NetLink {
       const m = s[4]!;
       if (s.length === 5 && members.includes(m)) {
         const dev = this.byAddr.get(m);
-        return dev ? { t: 'link', target: `../../../../${this.pciPath(dev)}`, to: `sys/bus/pci/devices/${m}` } : { t: 'link', target: `../../../../${this.mdevDevicePath(m)}`, to: `sys/bus/mdev/devices/${m}` };
+        return dev
+          ? { t: 'link', target: `../../../../${this.pciPath(dev)}`, to: `sys/bus/pci/devices/${m}` }
+          : { t: 'link', target: `../../../../${this.mdevDevicePath(m)}`, to: `sys/bus/mdev/devices/${m}` };
       }
       return undefined;
     }
@@ -867,7 +943,8 @@ export class SimKernel implements Sysfs, NetLink {
         if (s.length === 2) return { t: 'dir', entries: () => this.mdevParentNames() };
         const types = this.mdevParent(c!);
         if (!types) return undefined;
-        if (s.length === 3) return { t: 'link', target: `../../${this.mdevParentPath(c!)}`, to: `sys/class/mdev_bus/${c}/.` };
+        if (s.length === 3)
+          return { t: 'link', target: `../../${this.mdevParentPath(c!)}`, to: `sys/class/mdev_bus/${c}/.` };
         if (d === '.' && s.length === 4) return { t: 'dir', entries: () => ['mdev_supported_types'] };
         if (d === 'mdev_supported_types') return this.mdevTypesNode(c!, types, s.slice(4));
       }
@@ -880,13 +957,15 @@ export class SimKernel implements Sysfs, NetLink {
   private pciDeviceNode(s: string[]): Node | undefined {
     const dv = this.byAddr.get(s[0]!);
     if (!dv) return undefined;
-    if (s.length === 1) return { t: 'link', target: `../../../${this.pciPath(dv)}`, to: `sys/bus/pci/devices/${dv.address}/.` };
+    if (s.length === 1)
+      return { t: 'link', target: `../../../${this.pciPath(dv)}`, to: `sys/bus/pci/devices/${dv.address}/.` };
     const attr = s[1]!;
     const rest = s.slice(2);
     if (attr === '.' && rest.length === 0) return { t: 'dir', entries: () => this.pciEntries(dv) };
     if (attr === 'nvidia') return this.nvidiaVgpuNode(dv, rest);
     if (rest.length > 0) {
-      if (attr === 'net' && rest.length === 1 && this.netdevOf(dv) === rest[0]) return { t: 'dir', entries: () => ['address', 'device', 'operstate'] };
+      if (attr === 'net' && rest.length === 1 && this.netdevOf(dv) === rest[0])
+        return { t: 'dir', entries: () => ['address', 'device', 'operstate'] };
       if (attr === 'net' && rest.length === 2 && this.netdevOf(dv) === rest[0]) return this.netAttr(dv, rest[1]!);
       return undefined;
     }
@@ -918,22 +997,40 @@ export class SimKernel implements Sysfs, NetLink {
           },
         };
       case 'driver':
-        return dv.driver && !dv.unbinding ? { t: 'link', target: `${this.upToSys(dv)}bus/pci/drivers/${dv.driver}`, to: `sys/bus/pci/drivers/${dv.driver}` } : undefined;
+        return dv.driver && !dv.unbinding
+          ? {
+              t: 'link',
+              target: `${this.upToSys(dv)}bus/pci/drivers/${dv.driver}`,
+              to: `sys/bus/pci/drivers/${dv.driver}`,
+            }
+          : undefined;
       case 'iommu_group':
-        return dv.iommuGroup !== undefined ? { t: 'link', target: `${this.upToSys(dv)}kernel/iommu_groups/${dv.iommuGroup}`, to: `sys/kernel/iommu_groups/${dv.iommuGroup}` } : undefined;
+        return dv.iommuGroup !== undefined
+          ? {
+              t: 'link',
+              target: `${this.upToSys(dv)}kernel/iommu_groups/${dv.iommuGroup}`,
+              to: `sys/kernel/iommu_groups/${dv.iommuGroup}`,
+            }
+          : undefined;
       case 'boot_vga':
         return dv.class.startsWith('03') ? ro(dv.bootVga ? '1\n' : '0\n') : undefined;
       case 'physfn':
-        return dv.physfn && !this.leavingPf(dv) ? { t: 'link', target: `../${dv.physfn}`, to: `sys/bus/pci/devices/${dv.physfn}` } : undefined;
+        return dv.physfn && !this.leavingPf(dv)
+          ? { t: 'link', target: `../${dv.physfn}`, to: `sys/bus/pci/devices/${dv.physfn}` }
+          : undefined;
       case 'net':
         return this.netdevOf(dv) ? { t: 'dir', entries: () => [this.netdevOf(dv)!] } : undefined;
       case 'mdev_supported_types':
-        return this.mdevParent(dv.address) ? { t: 'link', target: '.', to: `sys/class/mdev_bus/${dv.address}/mdev_supported_types` } : undefined;
+        return this.mdevParent(dv.address)
+          ? { t: 'link', target: '.', to: `sys/class/mdev_bus/${dv.address}/mdev_supported_types` }
+          : undefined;
     }
     const vf = /^virtfn(\d+)$/.exec(attr);
     if (vf && dv.sriov) {
       const x = this.vfIndex.get(dv.address)?.find((v) => v.vfIndex === Number(vf[1]));
-      return x && !this.leavingPf(x) ? { t: 'link', target: `../${x.address}`, to: `sys/bus/pci/devices/${x.address}` } : undefined;
+      return x && !this.leavingPf(x)
+        ? { t: 'link', target: `../${x.address}`, to: `sys/bus/pci/devices/${x.address}` }
+        : undefined;
     }
     const sr = dv.sriov;
     if (sr && attr.startsWith('sriov_')) {
@@ -962,7 +1059,8 @@ export class SimKernel implements Sysfs, NetLink {
               if (n === sr.numVfs) return;
               if (!dv.driver) throw errnoError('ENOENT', 'no driver bound to device; cannot configure SR-IOV');
               // pci-stub has no sriov_configure; vfio-pci's refuses unless loaded with enable_sriov=1
-              if (dv.driver === 'pci-stub' || dv.driver === 'vfio-pci') throw errnoError('ENOENT', `${dv.driver} does not configure SR-IOV`);
+              if (dv.driver === 'pci-stub' || dv.driver === 'vfio-pci')
+                throw errnoError('ENOENT', `${dv.driver} does not configure SR-IOV`);
               this.setNumVfs(dv, n);
             },
           };
@@ -981,7 +1079,14 @@ export class SimKernel implements Sysfs, NetLink {
     if (this.mdevParent(dv.address)) e.push('mdev_supported_types');
     if (hasVgpuDir(dv.physfn ? this.byAddr.get(dv.physfn) : undefined, dv)) e.push('nvidia');
     if (dv.sriov) {
-      e.push('sriov_drivers_autoprobe', 'sriov_numvfs', 'sriov_offset', 'sriov_stride', 'sriov_totalvfs', 'sriov_vf_device');
+      e.push(
+        'sriov_drivers_autoprobe',
+        'sriov_numvfs',
+        'sriov_offset',
+        'sriov_stride',
+        'sriov_totalvfs',
+        'sriov_vf_device',
+      );
       for (const x of this.vfIndex.get(dv.address) ?? []) if (!this.leavingPf(x)) e.push(`virtfn${x.vfIndex}`);
     }
     return e;
@@ -994,8 +1099,10 @@ export class SimKernel implements Sysfs, NetLink {
     if (rest.length === 0) return { t: 'dir', entries: () => [...NVIDIA_VGPU_FILES] };
     const siblings = () => this.vfIndex.get(pf.address) ?? [];
     if (rest.length !== 1) return undefined;
-    if (rest[0] === 'creatable_vgpu_types') return { t: 'file', get: () => formatCreatable(creatableTypes(pf, siblings(), vf)) };
-    if (rest[0] === 'current_vgpu_type') return { t: 'file', get: () => `${vf.vgpuType ?? 0}\n`, set: (v) => writeCurrentType(pf, siblings(), vf, v) };
+    if (rest[0] === 'creatable_vgpu_types')
+      return { t: 'file', get: () => formatCreatable(creatableTypes(pf, siblings(), vf)) };
+    if (rest[0] === 'current_vgpu_type')
+      return { t: 'file', get: () => `${vf.vgpuType ?? 0}\n`, set: (v) => writeCurrentType(pf, siblings(), vf, v) };
     return undefined;
   }
 
@@ -1004,7 +1111,8 @@ export class SimKernel implements Sysfs, NetLink {
     if (!this.loadedDrivers().has(drv)) return undefined;
     // a device whose unbind waits for qemu has left the driver's directory already
     const bound = () => this.state.devices.filter((d) => d.driver === drv && !d.unbinding).map((d) => d.address);
-    if (s.length === 1) return { t: 'dir', entries: () => ['bind', 'module', 'new_id', 'remove_id', 'uevent', 'unbind', ...bound()] };
+    if (s.length === 1)
+      return { t: 'dir', entries: () => ['bind', 'module', 'new_id', 'remove_id', 'uevent', 'unbind', ...bound()] };
     if (s.length !== 2) return undefined;
     switch (s[1]) {
       case 'bind':
@@ -1016,7 +1124,8 @@ export class SimKernel implements Sysfs, NetLink {
             if (!this.matches(d, drv)) throw errnoError('ENODEV', `${drv} does not match ${d.address}`);
             if (lockedByKernel(d)) throw new WriteBlocks('retry'); // device_driver_attach takes the device lock
             if (d.driver) throw errnoError('EBUSY', `${d.address} is bound to ${d.driver}`);
-            if (!this.bind(d, drv)) throw errnoError('EBUSY', `${drv}: probe of ${d.address} failed (PF with SR-IOV enabled)`);
+            if (!this.bind(d, drv))
+              throw errnoError('EBUSY', `${drv}: probe of ${d.address} failed (PF with SR-IOV enabled)`);
           },
         };
       case 'unbind':
@@ -1034,7 +1143,8 @@ export class SimKernel implements Sysfs, NetLink {
           t: 'file',
           set: (v) => {
             const f = v.trim().split(/\s+/);
-            if (f.length < 2 || !f.slice(0, 2).every((x) => /^(0x)?[0-9a-f]{1,4}$/i.test(x))) throw errnoError('EINVAL', `expected 'vendor device' in hex, got '${v.trim()}'`);
+            if (f.length < 2 || !f.slice(0, 2).every((x) => /^(0x)?[0-9a-f]{1,4}$/i.test(x)))
+              throw errnoError('EINVAL', `expected 'vendor device' in hex, got '${v.trim()}'`);
             const id = f
               .slice(0, 2)
               .map((x) => x.replace(/^0x/i, '').toLowerCase().padStart(4, '0'))
@@ -1060,15 +1170,29 @@ export class SimKernel implements Sysfs, NetLink {
         return { t: 'file', set: () => {} };
     }
     const d = this.byAddr.get(s[1]!);
-    return d && d.driver === drv && !d.unbinding ? { t: 'link', target: `../../../../${this.pciPath(d)}`, to: `sys/bus/pci/devices/${d.address}` } : undefined;
+    return d && d.driver === drv && !d.unbinding
+      ? { t: 'link', target: `../../../../${this.pciPath(d)}`, to: `sys/bus/pci/devices/${d.address}` }
+      : undefined;
   }
 
   private mdevTypesNode(parent: string, types: SimMdevType[], s: string[]): Node | undefined {
     if (s.length === 0) return { t: 'dir', entries: () => types.map((t) => t.id) };
     const ty = types.find((t) => t.id === s[0]);
     if (!ty) return undefined;
-    const ofType = () => (this.state.mdevs ?? []).filter((m) => m.parent === parent && m.type === ty.id && !m.removing).map((m) => m.uuid);
-    if (s.length === 1) return { t: 'dir', entries: () => ['available_instances', 'create', 'device_api', 'devices', 'name', ...(ty.description !== undefined ? ['description'] : [])] };
+    const ofType = () =>
+      (this.state.mdevs ?? []).filter((m) => m.parent === parent && m.type === ty.id && !m.removing).map((m) => m.uuid);
+    if (s.length === 1)
+      return {
+        t: 'dir',
+        entries: () => [
+          'available_instances',
+          'create',
+          'device_api',
+          'devices',
+          'name',
+          ...(ty.description !== undefined ? ['description'] : []),
+        ],
+      };
     const ro = (v: string | undefined): Node | undefined => (v === undefined ? undefined : { t: 'file', get: () => v });
     switch (s.length === 2 ? s[1] : s[1] === 'devices' ? 'devices/' : '') {
       case 'available_instances':
@@ -1083,7 +1207,9 @@ export class SimKernel implements Sysfs, NetLink {
         return { t: 'dir', entries: ofType };
       case 'devices/': {
         const u = s[2]!;
-        return s.length === 3 && ofType().includes(u) ? { t: 'link', target: `../../../${u}`, to: `sys/bus/mdev/devices/${u}` } : undefined;
+        return s.length === 3 && ofType().includes(u)
+          ? { t: 'link', target: `../../../${u}`, to: `sys/bus/mdev/devices/${u}` }
+          : undefined;
       }
       case 'create':
         return {
@@ -1114,7 +1240,8 @@ export class SimKernel implements Sysfs, NetLink {
     // an mdev whose remove waits for qemu has left the bus, and its attributes are gone (device_del)
     const m = (this.state.mdevs ?? []).find((x) => x.uuid === s[0] && !x.removing);
     if (!m) return undefined;
-    if (s.length === 1) return { t: 'link', target: `../../../${this.mdevDevicePath(m.uuid)}`, to: `sys/bus/mdev/devices/${m.uuid}/.` };
+    if (s.length === 1)
+      return { t: 'link', target: `../../../${this.mdevDevicePath(m.uuid)}`, to: `sys/bus/mdev/devices/${m.uuid}/.` };
     const group = this.mdevDriverGroup(m.parent);
     if (group && s[1] === group.name) {
       if (s.length === 2) return { t: 'dir', entries: () => Object.keys(group.files) };
@@ -1127,7 +1254,20 @@ export class SimKernel implements Sysfs, NetLink {
       case '.':
         // as 6.1 lists it: the mdev core's attributes, the driver core's (power, subsystem, uevent),
         // the vfio device (vfio-dev) and the vendor driver's own group (mtty: vendor)
-        return { t: 'dir', entries: () => ['driver', 'iommu_group', 'mdev_type', 'power', 'remove', 'subsystem', 'uevent', ...(group ? [group.name] : []), 'vfio-dev'] };
+        return {
+          t: 'dir',
+          entries: () => [
+            'driver',
+            'iommu_group',
+            'mdev_type',
+            'power',
+            'remove',
+            'subsystem',
+            'uevent',
+            ...(group ? [group.name] : []),
+            'vfio-dev',
+          ],
+        };
       case 'subsystem':
         return { t: 'link', target: `${up}bus/mdev`, to: 'sys/bus/mdev' };
       case 'uevent':
@@ -1137,9 +1277,17 @@ export class SimKernel implements Sysfs, NetLink {
       case 'vfio-dev':
         return { t: 'dir', entries: () => [] }; // their contents (runtime PM, vfioN) are not modelled
       case 'mdev_type':
-        return { t: 'link', target: `../mdev_supported_types/${m.type}`, to: `sys/class/mdev_bus/${m.parent}/mdev_supported_types/${m.type}` };
+        return {
+          t: 'link',
+          target: `../mdev_supported_types/${m.type}`,
+          to: `sys/class/mdev_bus/${m.parent}/mdev_supported_types/${m.type}`,
+        };
       case 'iommu_group':
-        return { t: 'link', target: `${up}kernel/iommu_groups/${m.iommuGroup}`, to: `sys/kernel/iommu_groups/${m.iommuGroup}` };
+        return {
+          t: 'link',
+          target: `${up}kernel/iommu_groups/${m.iommuGroup}`,
+          to: `sys/kernel/iommu_groups/${m.iommuGroup}`,
+        };
       case 'driver':
         // since 5.16 each vendor driver registers its own mdev driver (vfio_mdev is gone): mtty's is `mtty`
         return { t: 'link', target: `${up}bus/mdev/drivers/${this.mdevDriverOf(m.parent)}` };
@@ -1176,8 +1324,12 @@ export class SimKernel implements Sysfs, NetLink {
   }
 
   /** The attribute group the vendor's mdev driver adds to each of its devices (mtty: vendor/sample_mdev_dev). */
-  private mdevDriverGroup(parent: string): { name: string; files: Record<string, (uuid: string) => string> } | undefined {
-    return this.mdevDriverOf(parent) === 'mtty' ? { name: 'vendor', files: { sample_mdev_dev: (uuid) => `This is MDEV ${uuid}\n` } } : undefined;
+  private mdevDriverGroup(
+    parent: string,
+  ): { name: string; files: Record<string, (uuid: string) => string> } | undefined {
+    return this.mdevDriverOf(parent) === 'mtty'
+      ? { name: 'vendor', files: { sample_mdev_dev: (uuid) => `This is MDEV ${uuid}\n` } }
+      : undefined;
   }
 
   /** The mdev driver a parent's vendor driver registers: a non-PCI parent is named after it (mtty), a PCI one's is its host driver. */
@@ -1213,7 +1365,12 @@ export class SimKernel implements Sysfs, NetLink {
     if (s.length === 0) return { t: 'dir', entries: () => present().map((d) => this.netdevOf(d)!) };
     const dv = present().find((d) => this.netdevOf(d) === s[0]);
     if (!dv) return undefined;
-    if (s.length === 1) return { t: 'link', target: `../../${this.pciPath(dv)}/net/${s[0]}`, to: `sys/bus/pci/devices/${dv.address}/net/${s[0]}` };
+    if (s.length === 1)
+      return {
+        t: 'link',
+        target: `../../${this.pciPath(dv)}/net/${s[0]}`,
+        to: `sys/bus/pci/devices/${dv.address}/net/${s[0]}`,
+      };
     return s.length === 2 ? this.netAttr(dv, s[1]!) : undefined;
   }
 
@@ -1225,7 +1382,11 @@ export class SimKernel implements Sysfs, NetLink {
         return { t: 'file', get: () => 'up\n' };
       case 'address': {
         const n = rid(dv.address);
-        return { t: 'file', get: () => `52:54:00:${((n >> 8) & 0xff).toString(16).padStart(2, '0')}:${((n >> 3) & 0x1f).toString(16).padStart(2, '0')}:${(n & 7).toString(16).padStart(2, '0')}\n` };
+        return {
+          t: 'file',
+          get: () =>
+            `52:54:00:${((n >> 8) & 0xff).toString(16).padStart(2, '0')}:${((n >> 3) & 0x1f).toString(16).padStart(2, '0')}:${(n & 7).toString(16).padStart(2, '0')}\n`,
+        };
       }
     }
     return undefined;
@@ -1266,6 +1427,7 @@ export function readSimFile(file: string): SimFile {
   } catch {
     throw errnoError('EINVAL', 'simulated host file is not valid JSON', file);
   }
-  if (!doc || typeof doc !== 'object' || !Array.isArray(doc.devices)) throw errnoError('EINVAL', "simulated host file has no 'devices' list", file);
+  if (!doc || typeof doc !== 'object' || !Array.isArray(doc.devices))
+    throw errnoError('EINVAL', "simulated host file has no 'devices' list", file);
   return doc;
 }

@@ -35,7 +35,8 @@ async function mdevTypesDir(k: SimKernel, dir: string, parent: string, realDir: 
     for (const f of await k.list(src)) {
       if (f === 'devices') {
         await mkdir(join(dir, realDir, 'mdev_supported_types', t, 'devices'), { recursive: true });
-        for (const u of await k.list(`${src}/devices`)) await link(dir, `${realDir}/mdev_supported_types/${t}/devices/${u}`, await k.readlink(`${src}/devices/${u}`));
+        for (const u of await k.list(`${src}/devices`))
+          await link(dir, `${realDir}/mdev_supported_types/${t}/devices/${u}`, await k.readlink(`${src}/devices/${u}`));
       } else await put(dir, `${realDir}/mdev_supported_types/${t}/${f}`, await readOr(k, `${src}/${f}`));
     }
   }
@@ -51,11 +52,13 @@ export async function materialize(k: SimKernel, dir: string): Promise<void> {
       if (LINK_ATTRS.test(e)) await link(dir, `${devDir}/${e}`, await k.readlink(p));
       else if (e === 'net') {
         for (const ifname of await k.list(p)) {
-          for (const f of ['address', 'operstate']) await put(dir, `${devDir}/net/${ifname}/${f}`, await k.read(`${p}/${ifname}/${f}`));
+          for (const f of ['address', 'operstate'])
+            await put(dir, `${devDir}/net/${ifname}/${f}`, await k.read(`${p}/${ifname}/${f}`));
           await link(dir, `${devDir}/net/${ifname}/device`, await k.readlink(`${p}/${ifname}/device`));
         }
       } else if (e === 'mdev_supported_types') await mdevTypesDir(k, dir, a, devDir);
-      else if (e === 'nvidia') for (const f of await k.list(p)) await put(dir, `${devDir}/nvidia/${f}`, await k.read(`${p}/${f}`)); // NVIDIA vGPU VF
+      else if (e === 'nvidia')
+        for (const f of await k.list(p)) await put(dir, `${devDir}/nvidia/${f}`, await k.read(`${p}/${f}`)); // NVIDIA vGPU VF
       else await put(dir, `${devDir}/${e}`, await readOr(k, p));
     }
     await link(dir, view, await k.readlink(view));
@@ -70,10 +73,17 @@ export async function materialize(k: SimKernel, dir: string): Promise<void> {
   }
   for (const g of await k.list(layout.iommuGroups)) {
     await put(dir, `${layout.iommuGroups}/${g}/type`, await k.read(`${layout.iommuGroups}/${g}/type`));
-    for (const m of await k.list(layout.iommuGroupDevices(Number(g)))) await link(dir, `${layout.iommuGroupDevices(Number(g))}/${m}`, await k.readlink(`${layout.iommuGroupDevices(Number(g))}/${m}`));
+    for (const m of await k.list(layout.iommuGroupDevices(Number(g))))
+      await link(
+        dir,
+        `${layout.iommuGroupDevices(Number(g))}/${m}`,
+        await k.readlink(`${layout.iommuGroupDevices(Number(g))}/${m}`),
+      );
   }
-  for (const n of await k.list(layout.netClass)) await link(dir, `${layout.netClass}/${n}`, await k.readlink(`${layout.netClass}/${n}`));
-  for (const b of await k.list(layout.blockClass)) await link(dir, `${layout.blockClass}/${b}`, await k.readlink(`${layout.blockClass}/${b}`));
+  for (const n of await k.list(layout.netClass))
+    await link(dir, `${layout.netClass}/${n}`, await k.readlink(`${layout.netClass}/${n}`));
+  for (const b of await k.list(layout.blockClass))
+    await link(dir, `${layout.blockClass}/${b}`, await k.readlink(`${layout.blockClass}/${b}`));
   for (const p of await k.list(layout.mdevBus)) {
     const target = await k.readlink(`${layout.mdevBus}/${p}`);
     await link(dir, `${layout.mdevBus}/${p}`, target);
@@ -83,11 +93,13 @@ export async function materialize(k: SimKernel, dir: string): Promise<void> {
   for (const u of await k.list(layout.mdevDevices)) {
     const target = await k.readlink(layout.mdevDevice(u));
     const mdevDir = `sys/${target.replace(/^(\.\.\/)+/, '')}`;
-    for (const e of ['mdev_type', 'iommu_group', 'driver']) await link(dir, `${mdevDir}/${e}`, await k.readlink(`${layout.mdevDevice(u)}/${e}`));
+    for (const e of ['mdev_type', 'iommu_group', 'driver'])
+      await link(dir, `${mdevDir}/${e}`, await k.readlink(`${layout.mdevDevice(u)}/${e}`));
     await put(dir, `${mdevDir}/remove`, '');
     await link(dir, layout.mdevDevice(u), target);
   }
-  for (const f of ['proc/cmdline', 'proc/modules', 'proc/mounts', 'proc/net/route', layout.kernelRelease]) await put(dir, f, await k.read(f));
+  for (const f of ['proc/cmdline', 'proc/modules', 'proc/mounts', 'proc/net/route', layout.kernelRelease])
+    await put(dir, f, await k.read(f));
   await mkdir(join(dir, layout.vfioDevDir), { recursive: true });
   for (const v of await k.list(layout.vfioDevDir)) await put(dir, `${layout.vfioDevDir}/${v}`, '');
   for (const [f, content] of Object.entries(k.state.files ?? {})) await put(dir, f, content);

@@ -29,10 +29,16 @@ export function hasVgpuDir(pf: SimDevice | undefined, vf: SimDevice): boolean {
 export function creatableTypes(pf: SimDevice, vfs: SimDevice[], vf: SimDevice): SimVgpuType[] {
   const model = pf.nvidiaVgpu!;
   if (vf.vgpuType) return [];
-  const existing = vfs.flatMap((v) => (v.vgpuType ? [model.types.find((t) => t.id === v.vgpuType)] : [])).filter((t): t is SimVgpuType => !!t);
+  const existing = vfs
+    .flatMap((v) => (v.vgpuType ? [model.types.find((t) => t.id === v.vgpuType)] : []))
+    .filter((t): t is SimVgpuType => !!t);
   const used = existing.reduce((sum, t) => sum + t.framebufferMb, 0);
   const sizes = new Set(existing.map((t) => t.framebufferMb));
-  return model.types.filter((t) => used + t.framebufferMb <= model.framebufferMb && (model.mixedMode || sizes.size === 0 || sizes.has(t.framebufferMb)));
+  return model.types.filter(
+    (t) =>
+      used + t.framebufferMb <= model.framebufferMb &&
+      (model.mixedMode || sizes.size === 0 || sizes.has(t.framebufferMb)),
+  );
 }
 
 export function formatCreatable(types: SimVgpuType[]): string {
@@ -52,6 +58,7 @@ export function writeCurrentType(pf: SimDevice, vfs: SimDevice[], vf: SimDevice,
     return;
   }
   if (cur !== 0) throw errnoError('EBUSY', `${vf.address} already has vGPU type ${cur}; write 0 first`);
-  if (!creatableTypes(pf, vfs, vf).some((t) => t.id === id)) throw errnoError('EINVAL', `vGPU type ${id} is not creatable on ${vf.address}`);
+  if (!creatableTypes(pf, vfs, vf).some((t) => t.id === id))
+    throw errnoError('EINVAL', `vGPU type ${id} is not creatable on ${vf.address}`);
   vf.vgpuType = id;
 }

@@ -5,7 +5,7 @@ import { normalizeOrder, sortKeys, type SimFile } from './state.js';
 /** A sim file for people to read (`passthru sim init`): sorted keys, one field a line. */
 export function writeSimFile(file: string, state: SimFile): void {
   normalizeOrder(state);
-  writeAtomically(file, JSON.stringify(sortKeys(state), null, 1) + '\n');
+  writeAtomically(file, `${JSON.stringify(sortKeys(state), null, 1)}\n`);
 }
 
 /**

@@ -8,7 +8,10 @@ import type { SimDevice } from './state.js';
 
 /** What uevent prints of a device; an absent subsystem vendor prints the vendor and an absent
  * subsystem device 0000, as the simulator's subsystem_* attributes say. */
-export type UeventDevice = Pick<SimDevice, 'address' | 'vendor' | 'device' | 'class' | 'subsystemVendor' | 'subsystemDevice' | 'driver'>;
+export type UeventDevice = Pick<
+  SimDevice,
+  'address' | 'vendor' | 'device' | 'class' | 'subsystemVendor' | 'subsystemDevice' | 'driver'
+>;
 
 /** Upper-case hex without 0x, at least `width` digits, as %0<width>X prints it. */
 function hx(h: string, width: number): string {

@@ -24,11 +24,19 @@ const bundle = join(__dirname, START_BUNDLE);
 let cachedData: Buffer | undefined;
 try {
   const key = START_CACHE_ARG > 0 ? (process.argv[START_CACHE_ARG] ?? '') : '';
-  cachedData = readFileSync(join(__dirname, Object.prototype.hasOwnProperty.call(START_CODE_CACHES, key) ? START_CODE_CACHES[key]! : START_CODE_CACHES['']!));
+  cachedData = readFileSync(
+    join(__dirname, Object.hasOwn(START_CODE_CACHES, key) ? START_CODE_CACHES[key]! : START_CODE_CACHES['']!),
+  );
 } catch {
   // no cache (a build that could not make one): compile from source
 }
 const script = new Script(readFileSync(bundle, 'utf8'), { filename: bundle, ...(cachedData ? { cachedData } : {}) });
-const run = script.runInThisContext() as (exports: object, req: NodeRequire, module: object, filename: string, dirname: string) => void;
+const run = script.runInThisContext() as (
+  exports: object,
+  req: NodeRequire,
+  module: object,
+  filename: string,
+  dirname: string,
+) => void;
 const mod = { exports: {} };
 run(mod.exports, require, mod, bundle, __dirname);

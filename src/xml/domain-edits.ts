@@ -11,7 +11,26 @@ import type { HostdevOptions, MdevOptions, VfOptions } from './edit-options.js';
 
 // libvirt's order of device kinds: a new element goes after the last of its kind, else after the
 // last kind that libvirt writes before it.
-const DEVICE_ORDER = ['emulator', 'disk', 'controller', 'lease', 'filesystem', 'interface', 'smartcard', 'serial', 'parallel', 'console', 'channel', 'input', 'tpm', 'graphics', 'sound', 'audio', 'video', 'hostdev'];
+const DEVICE_ORDER = [
+  'emulator',
+  'disk',
+  'controller',
+  'lease',
+  'filesystem',
+  'interface',
+  'smartcard',
+  'serial',
+  'parallel',
+  'console',
+  'channel',
+  'input',
+  'tpm',
+  'graphics',
+  'sound',
+  'audio',
+  'video',
+  'hostdev',
+];
 
 export interface DomainDoc {
   doc: XmlDoc;
@@ -21,7 +40,8 @@ export interface DomainDoc {
 
 export function openDomain(text: string): DomainDoc {
   const doc = parseTree(text);
-  if (doc.root.name !== 'domain') throw new InputError(`expected a libvirt <domain> document, found <${doc.root.name}>`);
+  if (doc.root.name !== 'domain')
+    throw new InputError(`expected a libvirt <domain> document, found <${doc.root.name}>`);
   const devices = child(doc.root, 'devices');
   if (!devices) throw new InputError('the domain has no <devices> element');
   return { doc, style: detectStyle(doc), devices };
@@ -75,10 +95,17 @@ export interface GuestAddress {
 }
 
 /** `<hostdev>` for each address not yet assigned; guest addresses keep a slot's functions together. */
-export function addPciHostdevs(text: string, addresses: PciAddress[], opts: HostdevOptions, guest?: GuestAddress[]): string {
+export function addPciHostdevs(
+  text: string,
+  addresses: PciAddress[],
+  opts: HostdevOptions,
+  guest?: GuestAddress[],
+): string {
   const d = openDomain(text);
   if (opts.bootindex !== undefined && child(child(d.doc.root, 'os'), 'boot'))
-    throw new InputError(`bootindex=${opts.bootindex}: the domain boots by <os><boot dev=…/>, and libvirt refuses per-device boot order beside it`);
+    throw new InputError(
+      `bootindex=${opts.bootindex}: the domain boots by <os><boot dev=…/>, and libvirt refuses per-device boot order beside it`,
+    );
   const nodes: XmlNode[] = [];
   addresses.forEach((a, i) => {
     if (isAssigned(d, a)) return;
@@ -89,8 +116,14 @@ export function addPciHostdevs(text: string, addresses: PciAddress[], opts: Host
         { mode: 'subsystem', type: 'pci', managed: opts.managed ? 'yes' : 'no' },
         el('source', {}, el('address', toLibvirtAttrs(a))),
         opts.bootindex !== undefined && el('boot', { order: String(opts.bootindex) }),
-        (opts.rombar !== undefined || opts.romfile !== undefined) && el('rom', { bar: opts.rombar === undefined ? undefined : opts.rombar ? 'on' : 'off', file: opts.romfile }),
-        g && el('address', { type: 'pci', ...toLibvirtAttrs({ domain: 0, bus: g.bus, slot: g.slot, function: g.function }), multifunction: g.multifunction ? 'on' : undefined }),
+        (opts.rombar !== undefined || opts.romfile !== undefined) &&
+          el('rom', { bar: opts.rombar === undefined ? undefined : opts.rombar ? 'on' : 'off', file: opts.romfile }),
+        g &&
+          el('address', {
+            type: 'pci',
+            ...toLibvirtAttrs({ domain: 0, bus: g.bus, slot: g.slot, function: g.function }),
+            multifunction: g.multifunction ? 'on' : undefined,
+          }),
       ),
     );
   });
@@ -148,9 +181,16 @@ export function guestAddressOf(text: string, a: PciAddress): GuestAddress | unde
 export function addMdev(text: string, opts: MdevOptions): string {
   const d = openDomain(text);
   const metaEntries = entries(findContainer(d.doc), 'mdev');
-  const existingUuids = new Set(mdevHostdevs(d).map((h) => child(child(h, 'source'), 'address')?.attrs.uuid?.toLowerCase()));
+  const existingUuids = new Set(
+    mdevHostdevs(d).map((h) => child(child(h, 'source'), 'address')?.attrs.uuid?.toLowerCase()),
+  );
   if (!opts.uuid) {
-    const same = metaEntries.find((m) => m.attrs.type === opts.type && (opts.parent === undefined || m.attrs.parent === opts.parent) && existingUuids.has(m.attrs.uuid?.toLowerCase()));
+    const same = metaEntries.find(
+      (m) =>
+        m.attrs.type === opts.type &&
+        (opts.parent === undefined || m.attrs.parent === opts.parent) &&
+        existingUuids.has(m.attrs.uuid?.toLowerCase()),
+    );
     if (same) return text;
   }
   // The global Web Crypto, not an import of node:crypto: loading that module costs ~12 ms at start-up
@@ -160,7 +200,16 @@ export function addMdev(text: string, opts: MdevOptions): string {
   if (!existingUuids.has(uuid)) {
     splices.push(
       insertDevices(d, 'hostdev', [
-        el('hostdev', { mode: 'subsystem', type: 'mdev', model: 'vfio-pci', display: opts.display === undefined ? undefined : opts.display ? 'on' : 'off' }, el('source', {}, el('address', { uuid }))),
+        el(
+          'hostdev',
+          {
+            mode: 'subsystem',
+            type: 'mdev',
+            model: 'vfio-pci',
+            display: opts.display === undefined ? undefined : opts.display ? 'on' : 'off',
+          },
+          el('source', {}, el('address', { uuid })),
+        ),
       ]),
     );
   }
@@ -187,7 +236,15 @@ export function addVf(text: string, address: PciAddress, opts: VfOptions): strin
         ]),
       );
     } else {
-      splices.push(insertDevices(d, 'hostdev', [el('hostdev', { mode: 'subsystem', type: 'pci', managed: 'yes' }, el('source', {}, el('address', toLibvirtAttrs(address))))]));
+      splices.push(
+        insertDevices(d, 'hostdev', [
+          el(
+            'hostdev',
+            { mode: 'subsystem', type: 'pci', managed: 'yes' },
+            el('source', {}, el('address', toLibvirtAttrs(address))),
+          ),
+        ]),
+      );
     }
   }
   // What libvirt cannot express goes to our metadata; MAC/VLAN too when the VF is a plain hostdev.
@@ -207,7 +264,12 @@ export function addVf(text: string, address: PciAddress, opts: VfOptions): strin
   return splices.length ? applySplices(text, splices) : text;
 }
 
-export type RemoveTarget = { kind: 'address'; address: PciAddress } | { kind: 'slot'; domain: number; bus: number; slot: number } | { kind: 'uuid'; uuid: string } | { kind: 'mac'; mac: string } | { kind: 'all' };
+export type RemoveTarget =
+  | { kind: 'address'; address: PciAddress }
+  | { kind: 'slot'; domain: number; bus: number; slot: number }
+  | { kind: 'uuid'; uuid: string }
+  | { kind: 'mac'; mac: string }
+  | { kind: 'all' };
 
 function inSlot(a: PciAddress, t: { domain: number; bus: number; slot: number }): boolean {
   return a.domain === t.domain && a.bus === t.bus && a.slot === t.slot;
@@ -222,7 +284,11 @@ export function removeHostdevs(text: string, target: RemoveTarget): string {
   for (const h of pciHostdevs(d)) {
     const a = sourceAddress(h);
     // A slot (`01:00`) takes every function of it that the domain has, the inverse of adding a slot.
-    if (target.kind === 'all' || (target.kind === 'address' && a && samePciAddress(a, target.address)) || (target.kind === 'slot' && a && inSlot(a, target))) {
+    if (
+      target.kind === 'all' ||
+      (target.kind === 'address' && a && samePciAddress(a, target.address)) ||
+      (target.kind === 'slot' && a && inSlot(a, target))
+    ) {
       gone.push(h);
       goneMeta.push(...entries(container, 'vf').filter((v) => a && sameAddressText(v.attrs.address, a)));
       goneMeta.push(...entries(container, 'vgpu').filter((v) => a && sameAddressText(v.attrs.address, a)));
@@ -235,7 +301,10 @@ export function removeHostdevs(text: string, target: RemoveTarget): string {
       goneMeta.push(...entries(container, 'mdev').filter((m) => m.attrs.uuid?.toLowerCase() === uuid));
     }
   }
-  if (target.kind === 'uuid') goneMeta.push(...entries(container, 'mdev').filter((m) => m.attrs.uuid?.toLowerCase() === target.uuid && !goneMeta.includes(m)));
+  if (target.kind === 'uuid')
+    goneMeta.push(
+      ...entries(container, 'mdev').filter((m) => m.attrs.uuid?.toLowerCase() === target.uuid && !goneMeta.includes(m)),
+    );
   return remove(d, gone, goneMeta);
 }
 
@@ -249,15 +318,23 @@ export function removeVf(text: string, target: RemoveTarget): string {
   for (const i of hostdevInterfaces(d)) {
     const a = sourceAddress(i);
     const mac = child(i, 'mac')?.attrs.address?.toLowerCase();
-    const hit = (target.kind === 'address' && a && samePciAddress(a, target.address)) || (target.kind === 'mac' && mac === target.mac);
+    const hit =
+      (target.kind === 'address' && a && samePciAddress(a, target.address)) ||
+      (target.kind === 'mac' && mac === target.mac);
     if (hit) {
       gone.push(i);
-      goneMeta.push(...vfMeta.filter((v) => (a && sameAddressText(v.attrs.address, a)) || (mac && v.attrs.mac?.toLowerCase() === mac)));
+      goneMeta.push(
+        ...vfMeta.filter(
+          (v) => (a && sameAddressText(v.attrs.address, a)) || (mac && v.attrs.mac?.toLowerCase() === mac),
+        ),
+      );
     }
   }
   // A VF given as plain hostdev is one we described in metadata (address and/or MAC).
   for (const v of vfMeta) {
-    const hit = (target.kind === 'address' && sameAddressText(v.attrs.address, target.address)) || (target.kind === 'mac' && v.attrs.mac?.toLowerCase() === target.mac);
+    const hit =
+      (target.kind === 'address' && sameAddressText(v.attrs.address, target.address)) ||
+      (target.kind === 'mac' && v.attrs.mac?.toLowerCase() === target.mac);
     if (!hit) continue;
     if (!goneMeta.includes(v)) goneMeta.push(v);
     for (const h of pciHostdevs(d)) {
@@ -280,10 +357,24 @@ export function addVgpu(text: string, address: PciAddress, type: string): string
     const a = sourceAddress(h);
     return a && samePciAddress(a, address);
   });
-  if (hostdev && hostdev.attrs.managed === 'yes') throw new InputError(`${formatPciAddress(address)} is already in the domain with managed='yes'; a vGPU VF needs managed='no' (--remove-hostdev it first)`);
+  if (hostdev && hostdev.attrs.managed === 'yes')
+    throw new InputError(
+      `${formatPciAddress(address)} is already in the domain with managed='yes'; a vGPU VF needs managed='no' (--remove-hostdev it first)`,
+    );
   if (!hostdev) {
-    if (isAssigned(d, address)) throw new InputError(`${formatPciAddress(address)} is already in the domain as an <interface type='hostdev'>; a vGPU VF is a plain <hostdev managed='no'>`);
-    splices.push(insertDevices(d, 'hostdev', [el('hostdev', { mode: 'subsystem', type: 'pci', managed: 'no' }, el('source', {}, el('address', toLibvirtAttrs(address))))]));
+    if (isAssigned(d, address))
+      throw new InputError(
+        `${formatPciAddress(address)} is already in the domain as an <interface type='hostdev'>; a vGPU VF is a plain <hostdev managed='no'>`,
+      );
+    splices.push(
+      insertDevices(d, 'hostdev', [
+        el(
+          'hostdev',
+          { mode: 'subsystem', type: 'pci', managed: 'no' },
+          el('source', {}, el('address', toLibvirtAttrs(address))),
+        ),
+      ]),
+    );
   }
   const existing = entries(findContainer(d.doc), 'vgpu').find((v) => sameAddressText(v.attrs.address, address));
   splices.push(...upsertEntry(d.doc, d.style, 'vgpu', { address: formatPciAddress(address), type }, existing));

@@ -6,20 +6,47 @@ import { InputError } from '../errors.js';
 import { fromLibvirtAttrs, parsePciAddress, printable, type PciAddress } from '../pci/address.js';
 import type { VfLinkState } from '../host/netlink.js';
 import { checkXmlInput } from './guard.js';
-import { PASSTHRU_META_ROOT, PASSTHRU_NS, type DomainPassthrough, type MdevRequest, type PassthruMetadata, type PfRequest, type VfRequest, type VgpuRequest } from './model.js';
+import {
+  PASSTHRU_META_ROOT,
+  PASSTHRU_NS,
+  type DomainPassthrough,
+  type MdevRequest,
+  type PassthruMetadata,
+  type PfRequest,
+  type VfRequest,
+  type VgpuRequest,
+} from './model.js';
 import { child, children, parseTree, rawText, type XmlDoc, type XmlElement } from './tree.js';
-import { parseMac, parseUuid, parseVlan, parseRate, parseOnOff, parseVfState, parseMdevTypeName, parseNetdevName, parseVfCount, parseVgpuType } from './values.js';
+import {
+  parseMac,
+  parseUuid,
+  parseVlan,
+  parseRate,
+  parseOnOff,
+  parseVfState,
+  parseMdevTypeName,
+  parseNetdevName,
+  parseVfCount,
+  parseVgpuType,
+} from './values.js';
 
 /** Quick test used to skip work: could this XML ask anything of us? */
 export function mentionsPassthrough(xml: string): boolean {
-  return /<hostdev\b/.test(xml) || /<interface\b[^>]*\btype\s*=\s*["'](?:hostdev|network)["']/.test(xml) || xml.includes(PASSTHRU_NS);
+  return (
+    /<hostdev\b/.test(xml) ||
+    /<interface\b[^>]*\btype\s*=\s*["'](?:hostdev|network)["']/.test(xml) ||
+    xml.includes(PASSTHRU_NS)
+  );
 }
 
 export function readDomainPassthrough(input: string | Buffer): DomainPassthrough {
   const xml = checkXmlInput(input, 'domain XML', { structure: false });
   const doc = parseTree(xml, 'domain XML');
   const domain = doc.root;
-  if (domain.name !== 'domain') throw new InputError(`not a libvirt domain XML: the root element is <${printable(domain.name, 40)}>, expected <domain>`);
+  if (domain.name !== 'domain')
+    throw new InputError(
+      `not a libvirt domain XML: the root element is <${printable(domain.name, 40)}>, expected <domain>`,
+    );
   const name = textOf(doc, child(domain, 'name'));
   if (!name) throw new InputError('domain XML has no <name>');
   const uuidText = textOf(doc, child(domain, 'uuid'));
@@ -51,8 +78,12 @@ export function readDomainPassthrough(input: string | Buffer): DomainPassthrough
     const mac = macText === undefined ? undefined : parseMac(macText, 'interface <mac address>');
     if (iface.attrs.type === 'hostdev') {
       const addr = child(child(iface, 'source'), 'address');
-      if (!addr || (addr.attrs.type ?? 'pci') !== 'pci') throw new InputError("an <interface type='hostdev'> has no PCI <source><address>");
-      const entry: DomainPassthrough['hostdevInterfaces'][number] = { address: addressOf(addr), managed: iface.attrs.managed === 'yes' };
+      if (!addr || (addr.attrs.type ?? 'pci') !== 'pci')
+        throw new InputError("an <interface type='hostdev'> has no PCI <source><address>");
+      const entry: DomainPassthrough['hostdevInterfaces'][number] = {
+        address: addressOf(addr),
+        managed: iface.attrs.managed === 'yes',
+      };
       if (mac) entry.mac = mac;
       const tag = child(child(iface, 'vlan'), 'tag')?.attrs.id;
       if (tag !== undefined) entry.vlan = parseVlan(tag, 'interface <vlan><tag id>');
@@ -90,7 +121,10 @@ function readMdev(el: Attrs): MdevRequest {
   const uuid = el.uuid;
   const type = el.type;
   if (uuid === undefined || type === undefined) throw new InputError('passthru:mdev in <metadata> needs uuid and type');
-  const m: MdevRequest = { uuid: parseUuid(uuid, 'passthru:mdev uuid'), type: parseMdevTypeName(type, 'passthru:mdev type') };
+  const m: MdevRequest = {
+    uuid: parseUuid(uuid, 'passthru:mdev uuid'),
+    type: parseMdevTypeName(type, 'passthru:mdev type'),
+  };
   if (el.parent !== undefined) m.parent = parseMdevParent(el.parent);
   return m;
 }
@@ -110,18 +144,18 @@ function parseMdevParent(text: string): string {
 
 function readVf(el: Attrs): VfRequest {
   const v: VfRequest = {};
-  const address = el['address'];
+  const address = el.address;
   if (address !== undefined) v.address = parsePciAddress(address);
-  const mac = el['mac'];
+  const mac = el.mac;
   if (mac !== undefined) v.mac = parseMac(mac, 'passthru:vf mac');
   if (!v.address && !v.mac) throw new InputError('passthru:vf in <metadata> needs an address or a mac');
-  const vlan = el['vlan'];
+  const vlan = el.vlan;
   if (vlan !== undefined) v.vlan = parseVlan(vlan, 'passthru:vf vlan');
-  const trust = el['trust'];
+  const trust = el.trust;
   if (trust !== undefined) v.trust = parseOnOff(trust, 'passthru:vf trust');
-  const spoofchk = el['spoofchk'];
+  const spoofchk = el.spoofchk;
   if (spoofchk !== undefined) v.spoofchk = parseOnOff(spoofchk, 'passthru:vf spoofchk');
-  const state = el['state'];
+  const state = el.state;
   if (state !== undefined) v.state = parseVfState(state, 'passthru:vf state') as VfLinkState;
   const minRate = el['min-rate'];
   if (minRate !== undefined) v.minRate = parseRate(minRate, 'passthru:vf min-rate');
@@ -131,18 +165,19 @@ function readVf(el: Attrs): VfRequest {
 }
 
 function readVgpu(el: Attrs): VgpuRequest {
-  const address = el['address'];
-  const type = el['type'];
-  if (address === undefined || type === undefined) throw new InputError('passthru:vgpu in <metadata> needs address and type');
+  const address = el.address;
+  const type = el.type;
+  if (address === undefined || type === undefined)
+    throw new InputError('passthru:vgpu in <metadata> needs address and type');
   return { address: parsePciAddress(address), type: parseVgpuType(type, 'passthru:vgpu type') };
 }
 
 function readPf(el: Attrs): PfRequest {
-  const vfs = el['vfs'];
+  const vfs = el.vfs;
   if (vfs === undefined) throw new InputError('passthru:pf in <metadata> needs vfs');
   const p: PfRequest = { vfs: parseVfCount(vfs, 'passthru:pf vfs') };
-  const dev = el['dev'];
-  const address = el['address'];
+  const dev = el.dev;
+  const address = el.address;
   if (dev !== undefined) p.dev = parseNetdevName(dev, 'passthru:pf dev');
   if (address !== undefined) p.address = parsePciAddress(address);
   if (!p.dev && !p.address) throw new InputError('passthru:pf in <metadata> needs dev or address');
@@ -165,7 +200,9 @@ function textOf(doc: XmlDoc, el: XmlElement | undefined): string | undefined {
   const text = !raw.includes('&')
     ? raw
     : raw.replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi, (m, e: string) =>
-        e[0] === '#' ? String.fromCodePoint(e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10)) : (ENTITIES[e] ?? m),
+        e[0] === '#'
+          ? String.fromCodePoint(e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10))
+          : (ENTITIES[e] ?? m),
       );
   return text.trim() || undefined;
 }

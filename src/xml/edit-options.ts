@@ -2,7 +2,16 @@
 // (a filter list like `10de::0300,8086::0300`), so tokens without '=' belong to it.
 import { InputError } from '../errors.js';
 import { formatPciAddress, isPciAddress, parsePciAddress, printable } from '../pci/address.js';
-import { parseMac, parseOnOff, parseRate, parseUuid, parseVfState, parseVlan, parseMdevTypeName, parseVgpuType } from './values.js';
+import {
+  parseMac,
+  parseOnOff,
+  parseRate,
+  parseUuid,
+  parseVfState,
+  parseVlan,
+  parseMdevTypeName,
+  parseVgpuType,
+} from './values.js';
 import type { VfRequest } from './model.js';
 
 export interface Parsed {
@@ -20,7 +29,8 @@ export function splitOptions(flag: string, value: string, allowed: readonly stri
       continue;
     }
     const key = token.slice(0, eq);
-    if (!allowed.includes(key)) throw new InputError(`${flag}: unknown option '${printable(key)}' (known: ${allowed.join(', ')})`);
+    if (!allowed.includes(key))
+      throw new InputError(`${flag}: unknown option '${printable(key)}' (known: ${allowed.join(', ')})`);
     if (options.has(key)) throw new InputError(`${flag}: option '${key}' given twice`);
     options.set(key, token.slice(eq + 1));
   }
@@ -42,12 +52,14 @@ export function hostdevOptions(flag: string, o: Map<string, string>): HostdevOpt
   if (o.has('rombar')) out.rombar = parseOnOff(o.get('rombar')!, `${flag} rombar`);
   if (o.has('romfile')) {
     const f = o.get('romfile')!;
-    if (!f.startsWith('/') || /[\u0000-\u001f]/.test(f)) throw new InputError(`${flag}: romfile '${printable(f)}' must be an absolute path`);
+    if (!f.startsWith('/') || /[\u0000-\u001f]/.test(f))
+      throw new InputError(`${flag}: romfile '${printable(f)}' must be an absolute path`);
     out.romfile = f;
   }
   if (o.has('bootindex')) {
     const b = o.get('bootindex')!;
-    if (!/^[1-9][0-9]{0,3}$/.test(b)) throw new InputError(`${flag}: invalid bootindex '${printable(b)}' (expected 1-9999)`);
+    if (!/^[1-9][0-9]{0,3}$/.test(b))
+      throw new InputError(`${flag}: invalid bootindex '${printable(b)}' (expected 1-9999)`);
     out.bootindex = Number(b);
   }
   return out;
@@ -66,7 +78,9 @@ export function mdevOptions(flag: string, p: Parsed): MdevOptions {
   if (o.has('parent')) {
     // A PCI parent is recorded by its sysfs name, as the hook looks it up; others (e.g. mtty) as given.
     const parent = o.get('parent')!;
-    out.parent = isPciAddress(parent) ? formatPciAddress(parsePciAddress(parent)) : parseMdevTypeName(parent, `${flag} parent`);
+    out.parent = isPciAddress(parent)
+      ? formatPciAddress(parsePciAddress(parent))
+      : parseMdevTypeName(parent, `${flag} parent`);
   }
   if (o.has('uuid')) out.uuid = parseUuid(o.get('uuid')!, `${flag} uuid`);
   if (o.has('display')) out.display = parseOnOff(o.get('display')!, `${flag} display`);
@@ -80,7 +94,8 @@ export interface VfOptions extends Omit<VfRequest, 'address'> {
 
 export function vfOptions(flag: string, o: Map<string, string>): VfOptions {
   const as = o.get('as') ?? 'interface';
-  if (as !== 'interface' && as !== 'hostdev') throw new InputError(`${flag}: invalid as '${printable(as)}' (expected interface or hostdev)`);
+  if (as !== 'interface' && as !== 'hostdev')
+    throw new InputError(`${flag}: invalid as '${printable(as)}' (expected interface or hostdev)`);
   const out: VfOptions = { as };
   if (o.has('mac')) out.mac = parseMac(o.get('mac')!, `${flag} mac`);
   if (o.has('vlan')) out.vlan = parseVlan(o.get('vlan')!, `${flag} vlan`);
@@ -108,6 +123,7 @@ export const VGPU_KEYS = ['type'] as const;
 /** `--add-vgpu PF_OR_VF,type=ID_OR_NAME`: the type as given (checked; resolved against the host later). */
 export function vgpuType(flag: string, o: Map<string, string>): string {
   const t = o.get('type');
-  if (t === undefined) throw new InputError(`${flag}: missing type= (a vGPU type ID like 1157, or a profile name like 'NVIDIA L40S-12Q')`);
+  if (t === undefined)
+    throw new InputError(`${flag}: missing type= (a vGPU type ID like 1157, or a profile name like 'NVIDIA L40S-12Q')`);
   return parseVgpuType(t, `${flag} type`);
 }

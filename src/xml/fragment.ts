@@ -10,7 +10,11 @@ export interface XmlNode {
   text?: string;
 }
 
-export function el(name: string, attrs: Record<string, string | undefined> = {}, ...kids: (XmlNode | undefined | false)[]): XmlNode {
+export function el(
+  name: string,
+  attrs: Record<string, string | undefined> = {},
+  ...kids: (XmlNode | undefined | false)[]
+): XmlNode {
   const list = Object.entries(attrs).filter((e): e is [string, string] => e[1] !== undefined);
   return { name, attrs: list, children: kids.filter((k): k is XmlNode => !!k) };
 }

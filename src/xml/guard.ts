@@ -12,20 +12,30 @@ export const MAX_XML_DEPTH = 64;
 export const MAX_ATTRIBUTE_LENGTH = 64 * 1024;
 
 /** Decodes and checks input; returns the text (BOM kept, so byte-exact editing can keep it). */
-export function checkXmlInput(input: Buffer | Uint8Array | string, what = 'XML', opts: { structure?: boolean } = {}): string {
+export function checkXmlInput(
+  input: Buffer | Uint8Array | string,
+  what = 'XML',
+  opts: { structure?: boolean } = {},
+): string {
   let text: string;
   if (typeof input === 'string') {
-    if (Buffer.byteLength(input) > MAX_XML_BYTES) throw new InputError(`${what} is too large (over ${MAX_XML_BYTES} bytes)`);
+    if (Buffer.byteLength(input) > MAX_XML_BYTES)
+      throw new InputError(`${what} is too large (over ${MAX_XML_BYTES} bytes)`);
     text = input;
   } else {
-    if (input.byteLength > MAX_XML_BYTES) throw new InputError(`${what} is too large (${input.byteLength} bytes, limit ${MAX_XML_BYTES})`);
+    if (input.byteLength > MAX_XML_BYTES)
+      throw new InputError(`${what} is too large (${input.byteLength} bytes, limit ${MAX_XML_BYTES})`);
     // isUtf8 + toString instead of a fatal TextDecoder: the same strict check (a BOM is kept, as
     // ignoreBOM did) without loading the WHATWG encoding machinery on every hook start
     if (!isUtf8(input)) throw new InputError(`${what} is not valid UTF-8`);
     text = Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('utf8');
   }
-  if (hasDeclaration(text, 'doctype')) throw new InputError(`${what} has a DOCTYPE declaration, which libvirt XML never needs (refused: XXE/entity expansion)`);
-  if (hasDeclaration(text, 'entity')) throw new InputError(`${what} has an ENTITY declaration (refused: entity expansion)`);
+  if (hasDeclaration(text, 'doctype'))
+    throw new InputError(
+      `${what} has a DOCTYPE declaration, which libvirt XML never needs (refused: XXE/entity expansion)`,
+    );
+  if (hasDeclaration(text, 'entity'))
+    throw new InputError(`${what} has an ENTITY declaration (refused: entity expansion)`);
   // Callers that build a positional tree next (parseTree applies the same limits) skip this pass.
   if (opts.structure !== false) checkWellFormed(text, what);
   return text;
@@ -58,10 +68,12 @@ function checkWellFormed(text: string, what: string): void {
   parser.on('opentag', (tag) => {
     depth++;
     if (depth === 1) roots++;
-    if (depth > MAX_XML_DEPTH) failure ??= `nesting deeper than ${MAX_XML_DEPTH} levels at <${printable(tag.name, 40)}>`;
+    if (depth > MAX_XML_DEPTH)
+      failure ??= `nesting deeper than ${MAX_XML_DEPTH} levels at <${printable(tag.name, 40)}>`;
     for (const [name, value] of Object.entries(tag.attributes)) {
       const v = String(value);
-      if (v.length > MAX_ATTRIBUTE_LENGTH) failure ??= `attribute '${printable(name, 40)}' of <${printable(tag.name, 40)}> is over ${MAX_ATTRIBUTE_LENGTH} characters`;
+      if (v.length > MAX_ATTRIBUTE_LENGTH)
+        failure ??= `attribute '${printable(name, 40)}' of <${printable(tag.name, 40)}> is over ${MAX_ATTRIBUTE_LENGTH} characters`;
     }
   });
   parser.on('closetag', () => {

@@ -34,7 +34,13 @@ export function entries(container: MetaContainer | undefined, local: string): Xm
 }
 
 /** Splices that put `entry` (local name + attributes) into our container, replacing `existing`. */
-export function upsertEntry(doc: XmlDoc, style: XmlStyle, local: string, attrs: Record<string, string | undefined>, existing?: XmlElement): Splice[] {
+export function upsertEntry(
+  doc: XmlDoc,
+  style: XmlStyle,
+  local: string,
+  attrs: Record<string, string | undefined>,
+  existing?: XmlElement,
+): Splice[] {
   const container = findContainer(doc);
   const prefix = container ? container.prefix : PASSTHRU_PREFIX;
   const node = el(prefix ? `${prefix}:${local}` : local, attrs);
@@ -48,7 +54,11 @@ export function upsertEntry(doc: XmlDoc, style: XmlStyle, local: string, attrs: 
     const siblings = entries(container, local);
     return [insertChildren(doc, style, container.element, [node], siblings[siblings.length - 1])];
   }
-  const fresh: XmlNode = el(`${PASSTHRU_PREFIX}:${PASSTHRU_META_ROOT}`, { [`xmlns:${PASSTHRU_PREFIX}`]: PASSTHRU_NS }, node);
+  const fresh: XmlNode = el(
+    `${PASSTHRU_PREFIX}:${PASSTHRU_META_ROOT}`,
+    { [`xmlns:${PASSTHRU_PREFIX}`]: PASSTHRU_NS },
+    node,
+  );
   const metadata = child(doc.root, 'metadata');
   if (metadata) return [insertChildren(doc, style, metadata, [fresh])];
   const anchor = [...doc.root.children].reverse().find((c) => BEFORE_METADATA.includes(c.name));

@@ -20,22 +20,33 @@ export interface PoolSpec {
 }
 
 export function parseNetworkName(name: string): string {
-  if (!NETWORK_NAME.test(name)) throw new InputError(`invalid network name '${name.slice(0, 80)}' (letters, digits and _.+- only)`);
+  if (!NETWORK_NAME.test(name))
+    throw new InputError(`invalid network name '${name.slice(0, 80)}' (letters, digits and _.+- only)`);
   return name;
 }
 
 /** A new pool network document in libvirt's own style. */
 export function buildPoolNetwork(spec: PoolSpec): string {
   if (spec.pfs.length === 0 && spec.vfs.length === 0) throw new InputError('pool: give --pf DEV or --vf ADDR');
-  if (spec.pfs.length > 1) throw new InputError(`pool: libvirt allows one <pf> per network, got ${spec.pfs.length} (${spec.pfs.join(', ')}); list their VFs with --vf instead`);
-  if (spec.pfs.length && spec.vfs.length) throw new InputError('pool: give either --pf or --vf addresses, not both (libvirt refuses the mix)');
+  if (spec.pfs.length > 1)
+    throw new InputError(
+      `pool: libvirt allows one <pf> per network, got ${spec.pfs.length} (${spec.pfs.join(', ')}); list their VFs with --vf instead`,
+    );
+  if (spec.pfs.length && spec.vfs.length)
+    throw new InputError('pool: give either --pf or --vf addresses, not both (libvirt refuses the mix)');
   const forward = el(
     'forward',
     { mode: 'hostdev', managed: 'yes' },
     ...spec.pfs.map((dev) => el('pf', { dev: parseNetdevName(dev, 'pool --pf') })),
     ...spec.vfs.map((a) => el('address', { type: 'pci', ...toLibvirtAttrs(a) })),
   );
-  const network = el('network', {}, { name: 'name', text: parseNetworkName(spec.name) }, forward, spec.vlan !== undefined && el('vlan', {}, el('tag', { id: String(spec.vlan) })));
+  const network = el(
+    'network',
+    {},
+    { name: 'name', text: parseNetworkName(spec.name) },
+    forward,
+    spec.vlan !== undefined && el('vlan', {}, el('tag', { id: String(spec.vlan) })),
+  );
   return `${serialize(network, LIBVIRT_STYLE, '')}\n`;
 }
 
@@ -47,7 +58,8 @@ interface NetworkDoc {
 
 export function openNetwork(text: string): NetworkDoc {
   const doc = parseTree(text);
-  if (doc.root.name !== 'network') throw new InputError(`expected a libvirt <network> document, found <${doc.root.name}>`);
+  if (doc.root.name !== 'network')
+    throw new InputError(`expected a libvirt <network> document, found <${doc.root.name}>`);
   const forward = child(doc.root, 'forward');
   return forward ? { doc, style: detectStyle(doc), forward } : { doc, style: detectStyle(doc) };
 }
@@ -57,17 +69,26 @@ export function addPf(text: string, dev: string): string {
   const n = openNetwork(text);
   const pfs = children(n.forward, 'pf');
   if (pfs.some((p) => p.attrs.dev === dev)) return text;
-  if (pfs.length) throw new InputError(`--add-pf ${dev}: the network already has <pf dev='${pfs[0]!.attrs.dev}'/> and libvirt allows only one`);
-  if (vfAddresses(n).length) throw new InputError(`--add-pf ${dev}: the network lists VF addresses; libvirt refuses <pf> together with them`);
+  if (pfs.length)
+    throw new InputError(
+      `--add-pf ${dev}: the network already has <pf dev='${pfs[0]!.attrs.dev}'/> and libvirt allows only one`,
+    );
+  if (vfAddresses(n).length)
+    throw new InputError(`--add-pf ${dev}: the network lists VF addresses; libvirt refuses <pf> together with them`);
   return applySplices(text, [intoForward(n, el('pf', { dev }))]);
 }
 
 export function addVfAddress(text: string, address: PciAddress): string {
   const n = openNetwork(text);
-  if (children(n.forward, 'pf').length) throw new InputError(`--add-vf-address ${formatPciAddress(address)}: the network uses <pf>; libvirt refuses VF addresses together with it`);
+  if (children(n.forward, 'pf').length)
+    throw new InputError(
+      `--add-vf-address ${formatPciAddress(address)}: the network uses <pf>; libvirt refuses VF addresses together with it`,
+    );
   const existing = vfAddresses(n);
   if (existing.some((e) => samePciAddress(e.address, address))) return text;
-  return applySplices(text, [intoForward(n, el('address', { type: 'pci', ...toLibvirtAttrs(address) }), existing[existing.length - 1]?.element)]);
+  return applySplices(text, [
+    intoForward(n, el('address', { type: 'pci', ...toLibvirtAttrs(address) }), existing[existing.length - 1]?.element),
+  ]);
 }
 
 export function removeVfAddress(text: string, address: PciAddress): string {
@@ -78,9 +99,14 @@ export function removeVfAddress(text: string, address: PciAddress): string {
   // a hostdev <forward> with neither <pf> nor addresses defines a pool libvirt cannot start a guest
   // from; emptying it is almost certainly a mistake, and the way to drop the pool is net-undefine
   if (gone.length === all.length && children(n.forward, 'pf').length === 0) {
-    throw new InputError(`--remove-vf-address ${formatPciAddress(address)}: it is the pool's last device, and an empty hostdev pool cannot start; undefine the network instead (virsh net-undefine)`);
+    throw new InputError(
+      `--remove-vf-address ${formatPciAddress(address)}: it is the pool's last device, and an empty hostdev pool cannot start; undefine the network instead (virsh net-undefine)`,
+    );
   }
-  return applySplices(text, gone.map((g) => removeElement(n.doc, g.element)));
+  return applySplices(
+    text,
+    gone.map((g) => removeElement(n.doc, g.element)),
+  );
 }
 
 export function vfAddresses(n: NetworkDoc): { element: XmlElement; address: PciAddress }[] {

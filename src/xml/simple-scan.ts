@@ -12,7 +12,8 @@ import type { XmlElement } from './tree.js';
 /** Outside tab, newline and printable ASCII (CR included: XML normalizes line ends), or '&' (references need decoding). */
 const UNSIMPLE = /[^\t\n\x20-\x25\x27-\x7e]|\]\]>/;
 const NAME = '[A-Za-z_][A-Za-z0-9_.-]*(?::[A-Za-z_][A-Za-z0-9_.-]*)?';
-const XML_DECL = /<\?xml[ \t\n]+version[ \t\n]*=[ \t\n]*(?:"1\.0"|'1\.0')(?:[ \t\n]+encoding[ \t\n]*=[ \t\n]*(?:"[A-Za-z][A-Za-z0-9._-]*"|'[A-Za-z][A-Za-z0-9._-]*'))?(?:[ \t\n]+standalone[ \t\n]*=[ \t\n]*(?:"(?:yes|no)"|'(?:yes|no)'))?[ \t\n]*\?>/y;
+const XML_DECL =
+  /<\?xml[ \t\n]+version[ \t\n]*=[ \t\n]*(?:"1\.0"|'1\.0')(?:[ \t\n]+encoding[ \t\n]*=[ \t\n]*(?:"[A-Za-z][A-Za-z0-9._-]*"|'[A-Za-z][A-Za-z0-9._-]*'))?(?:[ \t\n]+standalone[ \t\n]*=[ \t\n]*(?:"(?:yes|no)"|'(?:yes|no)'))?[ \t\n]*\?>/y;
 const OPEN_NAME = new RegExp(`<(${NAME})`, 'y');
 // attribute values without '<' (not XML), '&' (excluded above) or tab/newline (normalized to spaces by XML)
 const ATTRIBUTE = new RegExp(`[ \\t\\n]+(${NAME})[ \\t\\n]*=[ \\t\\n]*(?:"([^"<\\t\\n]*)"|'([^'<\\t\\n]*)')`, 'y');
@@ -66,7 +67,8 @@ export function scanSimpleXml(body: string, shift: number): XmlElement | undefin
         const a = ATTRIBUTE.exec(body);
         if (!a) break;
         const value = a[2] ?? a[3]!;
-        if (a[1] === '__proto__' || Object.prototype.hasOwnProperty.call(attrs, a[1]!) || value.length > MAX_ATTRIBUTE_LENGTH) return undefined;
+        if (a[1] === '__proto__' || Object.hasOwn(attrs, a[1]!) || value.length > MAX_ATTRIBUTE_LENGTH)
+          return undefined;
         attrs[a[1]!] = value;
         at = ATTRIBUTE.lastIndex;
       }
@@ -75,7 +77,16 @@ export function scanSimpleXml(body: string, shift: number): XmlElement | undefin
       if (!e) return undefined;
       const openEnd = OPEN_END.lastIndex + shift;
       const selfClosing = e[1] === '/';
-      const el: XmlElement = { name: m[1]!, attrs, start: i + shift, openEnd, closeStart: openEnd, end: openEnd, selfClosing, children: [] };
+      const el: XmlElement = {
+        name: m[1]!,
+        attrs,
+        start: i + shift,
+        openEnd,
+        closeStart: openEnd,
+        end: openEnd,
+        selfClosing,
+        children: [],
+      };
       const parent = stack[stack.length - 1];
       if (parent) {
         el.parent = parent;

@@ -28,7 +28,13 @@ export function childIndent(doc: XmlDoc, parent: XmlElement, style: XmlStyle): s
 }
 
 /** Inserts `nodes` as children of `parent`, after `after` (a child) or after the last content. */
-export function insertChildren(doc: XmlDoc, style: XmlStyle, parent: XmlElement, nodes: XmlNode[], after?: XmlElement): Splice {
+export function insertChildren(
+  doc: XmlDoc,
+  style: XmlStyle,
+  parent: XmlElement,
+  nodes: XmlNode[],
+  after?: XmlElement,
+): Splice {
   const indent = childIndent(doc, parent, style);
   const body = nodes.map((n) => `${style.newline}${indent}${serialize(n, style, indent)}`).join('');
   if (parent.selfClosing) {

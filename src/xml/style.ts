@@ -33,7 +33,8 @@ function detectUnit(doc: XmlDoc): string {
     const pi = indentOf(doc.text, el) ?? (el === doc.root ? '' : undefined);
     for (const c of el.children) {
       const ci = indentOf(doc.text, c);
-      if (pi !== undefined && ci !== undefined && ci.length > pi.length && ci.startsWith(pi)) return ci.slice(pi.length);
+      if (pi !== undefined && ci !== undefined && ci.length > pi.length && ci.startsWith(pi))
+        return ci.slice(pi.length);
       queue.push(c);
     }
   }

@@ -58,17 +58,33 @@ export function parseWithSaxes(text: string, what = 'XML'): XmlDoc {
   parser.on('opentagstart', (tag) => {
     // saxes has consumed the character after the name; find the '<' that opened this tag.
     let at = parser.position - tag.name.length - 2;
-    if (body.slice(at, at + 1 + tag.name.length) !== `<${tag.name}`) at = body.lastIndexOf(`<${tag.name}`, parser.position);
+    if (body.slice(at, at + 1 + tag.name.length) !== `<${tag.name}`)
+      at = body.lastIndexOf(`<${tag.name}`, parser.position);
     pendingStart = at;
   });
   parser.on('opentag', (tag) => {
-    if (stack.length >= MAX_XML_DEPTH) throw new InputError(`${what} is not well-formed: nesting deeper than ${MAX_XML_DEPTH} levels at <${printable(tag.name, 40)}>`);
+    if (stack.length >= MAX_XML_DEPTH)
+      throw new InputError(
+        `${what} is not well-formed: nesting deeper than ${MAX_XML_DEPTH} levels at <${printable(tag.name, 40)}>`,
+      );
     const attrs: Record<string, string> = {};
     for (const [k, v] of Object.entries(tag.attributes)) {
       attrs[k] = String(v);
-      if (attrs[k]!.length > MAX_ATTRIBUTE_LENGTH) throw new InputError(`${what} is not well-formed: attribute '${printable(k, 40)}' of <${printable(tag.name, 40)}> is over ${MAX_ATTRIBUTE_LENGTH} characters`);
+      if (attrs[k]!.length > MAX_ATTRIBUTE_LENGTH)
+        throw new InputError(
+          `${what} is not well-formed: attribute '${printable(k, 40)}' of <${printable(tag.name, 40)}> is over ${MAX_ATTRIBUTE_LENGTH} characters`,
+        );
     }
-    const el: XmlElement = { name: tag.name, attrs, start: pendingStart + bom, openEnd: parser.position + bom, closeStart: parser.position + bom, end: parser.position + bom, selfClosing: tag.isSelfClosing, children: [] };
+    const el: XmlElement = {
+      name: tag.name,
+      attrs,
+      start: pendingStart + bom,
+      openEnd: parser.position + bom,
+      closeStart: parser.position + bom,
+      end: parser.position + bom,
+      selfClosing: tag.isSelfClosing,
+      children: [],
+    };
     const parent = stack[stack.length - 1];
     if (parent) {
       el.parent = parent;

@@ -18,22 +18,26 @@ export function parseUuid(text: string, what = 'UUID'): string {
 export function parseMac(text: string, what = 'MAC address'): string {
   if (!MAC.test(text)) throw new InputError(`invalid ${what} '${printable(text)}' (expected aa:bb:cc:dd:ee:ff)`);
   const mac = text.toLowerCase();
-  if (parseInt(mac.slice(0, 2), 16) & 1) throw new InputError(`invalid ${what} '${mac}': a multicast address cannot be a NIC's address`);
+  if (parseInt(mac.slice(0, 2), 16) & 1)
+    throw new InputError(`invalid ${what} '${mac}': a multicast address cannot be a NIC's address`);
   return mac;
 }
 
 export function parseVlan(text: string, what = 'VLAN id'): number {
-  if (!/^[0-9]{1,4}$/.test(text) || Number(text) > 4095) throw new InputError(`invalid ${what} '${printable(text)}' (expected 0-4095)`);
+  if (!/^[0-9]{1,4}$/.test(text) || Number(text) > 4095)
+    throw new InputError(`invalid ${what} '${printable(text)}' (expected 0-4095)`);
   return Number(text);
 }
 
 export function parseRate(text: string, what = 'rate'): number {
-  if (!/^[0-9]{1,7}$/.test(text)) throw new InputError(`invalid ${what} '${printable(text)}' (expected Mbps, 0-9999999)`);
+  if (!/^[0-9]{1,7}$/.test(text))
+    throw new InputError(`invalid ${what} '${printable(text)}' (expected Mbps, 0-9999999)`);
   return Number(text);
 }
 
 export function parseVfCount(text: string, what = 'VF count'): number {
-  if (!/^[0-9]{1,4}$/.test(text) || Number(text) < 1) throw new InputError(`invalid ${what} '${printable(text)}' (expected 1-9999)`);
+  if (!/^[0-9]{1,4}$/.test(text) || Number(text) < 1)
+    throw new InputError(`invalid ${what} '${printable(text)}' (expected 1-9999)`);
   return Number(text);
 }
 
@@ -49,12 +53,16 @@ export function parseVfState(text: string, what = 'VF link state'): 'auto' | 'en
 }
 
 export function parseNetdevName(text: string, what = 'interface name'): string {
-  if (!NETDEV.test(text)) throw new InputError(`invalid ${what} '${printable(text)}' (a kernel interface name: up to 15 letters, digits, '_', '.', '-')`);
+  if (!NETDEV.test(text))
+    throw new InputError(
+      `invalid ${what} '${printable(text)}' (a kernel interface name: up to 15 letters, digits, '_', '.', '-')`,
+    );
   return text;
 }
 
 export function parseMdevTypeName(text: string, what = 'mdev type'): string {
-  if (!SYSFS_NAME.test(text) || text.includes('..')) throw new InputError(`invalid ${what} '${printable(text)}' (letters, digits and _.:+- only)`);
+  if (!SYSFS_NAME.test(text) || text.includes('..'))
+    throw new InputError(`invalid ${what} '${printable(text)}' (letters, digits and _.:+- only)`);
   return text;
 }
 
@@ -65,5 +73,7 @@ const VGPU_TYPE_NAME = /^[A-Za-z0-9][A-Za-z0-9 _.+-]{0,63}$/;
 export function parseVgpuType(text: string, what = 'vGPU type'): string {
   if (/^[0-9]{1,10}$/.test(text) && Number(text) > 0 && Number(text) <= 0xffffffff) return String(Number(text));
   if (VGPU_TYPE_NAME.test(text) && !/^[0-9]+$/.test(text) && !text.endsWith(' ')) return text;
-  throw new InputError(`invalid ${what} '${printable(text)}' (a type ID like 1157, or a profile name like 'NVIDIA L40S-12Q')`);
+  throw new InputError(
+    `invalid ${what} '${printable(text)}' (a type ID like 1157, or a profile name like 'NVIDIA L40S-12Q')`,
+  );
 }

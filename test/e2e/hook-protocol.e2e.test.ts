@@ -2,7 +2,16 @@
 // qemu.d (FINDINGS.md). These pin the facts the hook design rests on: which operations in which order,
 // the environment, the XML on stdin, and when libvirtd notices a hook at all.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NsLibvirt, e2eAvailability, skipRequested, smallDomain, pciHostdev, realHostUnsafe } from './libvirt-ns.js';
@@ -50,11 +59,22 @@ describe.skipIf(!avail.ok && skipRequested)('libvirt hook protocol (real libvirt
           .filter(Boolean)
           .map((l) => {
             const [script, args, env] = l.split('\t');
-            return { script: script!, args: args!.split(' '), env: Object.fromEntries(env!.trim().split(' ').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])) };
+            return {
+              script: script!,
+              args: args!.split(' '),
+              env: Object.fromEntries(
+                env!
+                  .trim()
+                  .split(' ')
+                  .filter(Boolean)
+                  .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+              ),
+            };
           })
       : [];
   const ops = (): string[] => calls().map((c) => `${c.script} ${c.args.slice(1).join(' ')}`);
-  const stdinOf = (script: string, op: string, sub: string): string => readFileSync(join(rec, `${script}.${op}.${sub}.xml`), 'utf8');
+  const stdinOf = (script: string, op: string, sub: string): string =>
+    readFileSync(join(rec, `${script}.${op}.${sub}.xml`), 'utf8');
   const reset = (): void => {
     rmSync(rec, { recursive: true, force: true });
     mkdirSync(rec);
@@ -88,7 +108,9 @@ describe.skipIf(!avail.ok && skipRequested)('libvirt hook protocol (real libvirt
     reset();
     await lv.virshOk(['start', 'e2e-plain']);
     await lv.virshOk(['destroy', 'e2e-plain']);
-    const expected = ['prepare begin -', 'start begin -', 'started begin -', 'stopped end -', 'release end -'].flatMap((o) => [`qemu ${o}`, `10-rec ${o}`]);
+    const expected = ['prepare begin -', 'start begin -', 'started begin -', 'stopped end -', 'release end -'].flatMap(
+      (o) => [`qemu ${o}`, `10-rec ${o}`],
+    );
     expect(ops()).toEqual(expected);
     expect(calls().every((c) => c.args[0] === 'e2e-plain')).toBe(true);
     // the domain XML arrives on stdin for every operation, the release one included
@@ -114,7 +136,9 @@ describe.skipIf(!avail.ok && skipRequested)('libvirt hook protocol (real libvirt
     await lv.virshOk(['define', lv.file('hostdev.xml', smallDomain('e2e-hostdev', pciHostdev('0000:01:00.0')))]);
     const r = await lv.virsh(['start', 'e2e-hostdev']);
     expect(r.code).not.toBe(0);
-    expect(ops()).toEqual(['prepare begin -', 'stopped end -', 'release end -'].flatMap((o) => [`qemu ${o}`, `10-rec ${o}`]));
+    expect(ops()).toEqual(
+      ['prepare begin -', 'stopped end -', 'release end -'].flatMap((o) => [`qemu ${o}`, `10-rec ${o}`]),
+    );
     // prepare sees the hostdev as written in the domain
     expect(stdinOf('10-rec', 'prepare', 'begin')).toContain("<hostdev mode='subsystem' type='pci' managed='yes'>");
   });
@@ -127,7 +151,13 @@ describe.skipIf(!avail.ok && skipRequested)('libvirt hook protocol (real libvirt
       expect(r.code).not.toBe(0);
       expect(r.stderr).toContain('refusal line from the hook');
       // a qemu.d entry added while libvirtd runs is used at the next call (hooks existed at its start)
-      expect(ops()).toEqual(['prepare begin -', 'stopped end -', 'release end -'].flatMap((o) => [`qemu ${o}`, `05-refuse ${o}`, `10-rec ${o}`]));
+      expect(ops()).toEqual(
+        ['prepare begin -', 'stopped end -', 'release end -'].flatMap((o) => [
+          `qemu ${o}`,
+          `05-refuse ${o}`,
+          `10-rec ${o}`,
+        ]),
+      );
     } finally {
       rmSync(join(hooks, 'qemu.d', '05-refuse'));
     }
@@ -138,16 +168,25 @@ describe.skipIf(!avail.ok && skipRequested)('libvirt hook protocol (real libvirt
     const br = await lv.exec('ip', ['link', 'add', 'br-e2e', 'type', 'bridge']);
     expect(br.code, br.stderr).toBe(0);
     await lv.exec('ip', ['link', 'set', 'br-e2e', 'up']);
-    await lv.virshOk(['net-define', lv.file('net.xml', "<network>\n  <name>e2e-br</name>\n  <forward mode='bridge'/>\n  <bridge name='br-e2e'/>\n</network>\n")]);
+    await lv.virshOk([
+      'net-define',
+      lv.file(
+        'net.xml',
+        "<network>\n  <name>e2e-br</name>\n  <forward mode='bridge'/>\n  <bridge name='br-e2e'/>\n</network>\n",
+      ),
+    ]);
     await lv.virshOk(['net-start', 'e2e-br']);
-    const nic = "    <interface type='network'>\n      <mac address='52:54:00:e2:e0:01'/>\n      <source network='e2e-br'/>\n      <model type='virtio'/>\n    </interface>";
+    const nic =
+      "    <interface type='network'>\n      <mac address='52:54:00:e2:e0:01'/>\n      <source network='e2e-br'/>\n      <model type='virtio'/>\n    </interface>";
     await lv.virshOk(['define', lv.file('net-dom.xml', smallDomain('e2e-net', nic))]);
     await lv.virshOk(['start', 'e2e-net']);
     await lv.virshOk(['destroy', 'e2e-net']);
     expect(stdinOf('10-rec', 'prepare', 'begin')).toContain("<interface type='network'>");
     const atStart = stdinOf('10-rec', 'start', 'begin');
     expect(atStart).not.toContain("<interface type='network'>");
-    expect(atStart).toMatch(/<interface type='bridge'>\s*<mac address='52:54:00:e2:e0:01'\/>\s*<source network='e2e-br' portid='[0-9a-f-]+' bridge='br-e2e'\/>/);
+    expect(atStart).toMatch(
+      /<interface type='bridge'>\s*<mac address='52:54:00:e2:e0:01'\/>\s*<source network='e2e-br' portid='[0-9a-f-]+' bridge='br-e2e'\/>/,
+    );
     expect(stdinOf('10-rec', 'release', 'end')).toContain("<interface type='network'>");
   });
 
@@ -156,7 +195,9 @@ describe.skipIf(!avail.ok && skipRequested)('libvirt hook protocol (real libvirt
     reset();
     await lv.restartLibvirtd();
     await lv.virshOk(['destroy', 'e2e-plain']);
-    expect(ops()).toEqual(['reconnect begin -', 'stopped end -', 'release end -'].flatMap((o) => [`qemu ${o}`, `10-rec ${o}`]));
+    expect(ops()).toEqual(
+      ['reconnect begin -', 'stopped end -', 'release end -'].flatMap((o) => [`qemu ${o}`, `10-rec ${o}`]),
+    );
   });
 
   it('with no hook at all when libvirtd starts, a qemu.d entry added later is never run until libvirtd restarts', async () => {
@@ -171,7 +212,11 @@ describe.skipIf(!avail.ok && skipRequested)('libvirt hook protocol (real libvirt
     await lv.restartLibvirtd();
     await lv.virshOk(['start', 'e2e-plain']);
     await lv.virshOk(['destroy', 'e2e-plain']);
-    expect(ops()).toEqual(['prepare begin -', 'start begin -', 'started begin -', 'stopped end -', 'release end -'].map((o) => `10-rec ${o}`));
+    expect(ops()).toEqual(
+      ['prepare begin -', 'start begin -', 'started begin -', 'stopped end -', 'release end -'].map(
+        (o) => `10-rec ${o}`,
+      ),
+    );
     expect(readdirSync(join(hooks, 'qemu.d'))).toEqual(['10-rec']);
   });
 });

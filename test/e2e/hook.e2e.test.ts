@@ -55,17 +55,28 @@ describe.skipIf(!avail.ok && skipRequested)('passthru hook under a real libvirtd
     hookCalls = join(lv.work, 'hook-calls');
     // the real CLI, run inside the namespace with libvirtd's kind of environment: installs into the
     // namespace's /etc/libvirt/hooks/qemu.d
-    install = await lv.exec(nodeBin, [dist.passthru, 'install', '--sim', host.file, '--state-dir', host.stateDir], { env: hookEnv({}) });
+    install = await lv.exec(nodeBin, [dist.passthru, 'install', '--sim', host.file, '--state-dir', host.stateDir], {
+      env: hookEnv({}),
+    });
     entry = '/etc/libvirt/hooks/qemu.d/passthru';
     if (install.code === 0) {
       // evidence of when node runs: the installed entry's node is swapped for a wrapper that records
       // its argv and then runs the same node
       const wrapper = join(lv.work, 'node-wrapper');
-      writeFileSync(wrapper, `#!/bin/sh\nprintf '%s\\n' "$*" >>${shellQuote(nodeCalls)}\nexec ${shellQuote(nodeBin)} "$@"\n`);
+      writeFileSync(
+        wrapper,
+        `#!/bin/sh\nprintf '%s\\n' "$*" >>${shellQuote(nodeCalls)}\nexec ${shellQuote(nodeBin)} "$@"\n`,
+      );
       chmodSync(wrapper, 0o755);
       const installed = lv.hostPath(entry);
       const text = readFileSync(installed, 'utf8');
-      writeFileSync(installed, text.replace(`${shellQuote(nodeBin)} ${shellQuote(dist.hook)}`, `${shellQuote(wrapper)} ${shellQuote(dist.hook)}`));
+      writeFileSync(
+        installed,
+        text.replace(
+          `${shellQuote(nodeBin)} ${shellQuote(dist.hook)}`,
+          `${shellQuote(wrapper)} ${shellQuote(dist.hook)}`,
+        ),
+      );
       // and a recorder beside it, proving libvirt did call the hooks each time
       const rec = lv.hostPath('/etc/libvirt/hooks/qemu.d/10-rec');
       writeFileSync(rec, `#!/bin/sh\nprintf '%s\\n' "$*" >>${shellQuote(hookCalls)}\ncat >/dev/null\nexit 0\n`);
@@ -103,7 +114,10 @@ describe.skipIf(!avail.ok && skipRequested)('passthru hook under a real libvirtd
     await ensureRestarted();
     const after = await lv.virsh(['start', 'e2e-gpu']);
     expect(after.code).not.toBe(0);
-    expect(readLines(nodeCalls).map((l) => l.split(' ').slice(1).join(' '))).toEqual(['e2e-gpu prepare begin -', 'e2e-gpu release end -']);
+    expect(readLines(nodeCalls).map((l) => l.split(' ').slice(1).join(' '))).toEqual([
+      'e2e-gpu prepare begin -',
+      'e2e-gpu release end -',
+    ]);
     expect(host.state()).toBe(pristine);
   });
 
@@ -113,7 +127,11 @@ describe.skipIf(!avail.ok && skipRequested)('passthru hook under a real libvirtd
     await lv.virshOk(['start', 'e2e-plain']);
     expect((await lv.virshOk(['domstate', 'e2e-plain'])).trim()).toBe('running');
     await lv.virshOk(['destroy', 'e2e-plain']);
-    expect(readLines(hookCalls)).toEqual(['prepare begin -', 'start begin -', 'started begin -', 'stopped end -', 'release end -'].map((o) => `e2e-plain ${o}`));
+    expect(readLines(hookCalls)).toEqual(
+      ['prepare begin -', 'start begin -', 'started begin -', 'stopped end -', 'release end -'].map(
+        (o) => `e2e-plain ${o}`,
+      ),
+    );
     expect(readLines(nodeCalls)).toEqual([]);
     expect(host.state()).toBe(pristine);
   });
@@ -127,15 +145,25 @@ describe.skipIf(!avail.ok && skipRequested)('passthru hook under a real libvirtd
     // the failure is libvirt's own (no IOMMU here), after our prepare succeeded
     expect(r.stderr).toMatch(/host doesn't support passthrough of host PCI devices/);
     expect(r.stderr).not.toMatch(/passthru:/);
-    expect(readLines(hookCalls)).toEqual(['prepare begin -', 'stopped end -', 'release end -'].map((o) => `e2e-gpu ${o}`));
+    expect(readLines(hookCalls)).toEqual(
+      ['prepare begin -', 'stopped end -', 'release end -'].map((o) => `e2e-gpu ${o}`),
+    );
     // node ran for prepare and for release (the entry skips `stopped`)
-    expect(readLines(nodeCalls).map((l) => l.split(' ').slice(1).join(' '))).toEqual(['e2e-gpu prepare begin -', 'e2e-gpu release end -']);
+    expect(readLines(nodeCalls).map((l) => l.split(' ').slice(1).join(' '))).toEqual([
+      'e2e-gpu prepare begin -',
+      'e2e-gpu release end -',
+    ]);
     // prepare acted: the audio peer went to vfio-pci via driver_override; release undid it
     const writes = host.writes();
     const peer = writes.filter((w) => w.path.includes(AUDIO));
     expect(peer.some((w) => w.path.endsWith('driver_override') && w.data.trim() === 'vfio-pci')).toBe(true);
-    const bindAt = writes.findIndex((w) => w.path.includes(AUDIO) && w.path.endsWith('driver_override') && w.data.trim() === 'vfio-pci');
-    const restoreAt = writes.findIndex((w, i) => i > bindAt && w.path.includes(AUDIO) && w.path.endsWith('driver_override') && w.data.trim() !== 'vfio-pci');
+    const bindAt = writes.findIndex(
+      (w) => w.path.includes(AUDIO) && w.path.endsWith('driver_override') && w.data.trim() === 'vfio-pci',
+    );
+    const restoreAt = writes.findIndex(
+      (w, i) =>
+        i > bindAt && w.path.includes(AUDIO) && w.path.endsWith('driver_override') && w.data.trim() !== 'vfio-pci',
+    );
     expect(restoreAt).toBeGreaterThan(bindAt);
     // the assigned device itself (managed='yes') is left to libvirt
     expect(writes.some((w) => w.path.includes(GPU))).toBe(false);
@@ -143,7 +171,7 @@ describe.skipIf(!avail.ok && skipRequested)('passthru hook under a real libvirtd
     expect(host.journals()).toEqual([]);
   });
 
-  it("a group already used by another running domain: prepare refuses, virsh start shows our line, nothing changes", async () => {
+  it('a group already used by another running domain: prepare refuses, virsh start shows our line, nothing changes', async () => {
     await ensureRestarted();
     // another domain holds group 3 (the audio function): its prepare, run as libvirtd would run it
     const holderXml = smallDomain('e2e-holder', pciHostdev(AUDIO), stableUuid('e2e-holder'));
@@ -158,14 +186,23 @@ describe.skipIf(!avail.ok && skipRequested)('passthru hook under a real libvirtd
       const r = await lv.virsh(['start', 'e2e-gpu']);
       expect(r.code).not.toBe(0);
       expect(r.stderr).toMatch(/Hook script execution failed/);
-      expect(r.stderr).toMatch(new RegExp(`passthru: prepare of 'e2e-gpu': refused: ${GPU.replace(/\./g, '\\.')} (shares IOMMU group 3 with devices of|is used by) running domain 'e2e-holder'`));
-      expect(readLines(hookCalls)).toEqual(['prepare begin -', 'stopped end -', 'release end -'].map((o) => `e2e-gpu ${o}`));
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `passthru: prepare of 'e2e-gpu': refused: ${GPU.replace(/\./g, '\\.')} (shares IOMMU group 3 with devices of|is used by) running domain 'e2e-holder'`,
+        ),
+      );
+      expect(readLines(hookCalls)).toEqual(
+        ['prepare begin -', 'stopped end -', 'release end -'].map((o) => `e2e-gpu ${o}`),
+      );
       expect(host.writes()).toEqual([]);
       expect(host.state()).toBe(before);
       expect(host.journals()).toEqual([`${stableUuid('e2e-holder')}.json`]);
       expect(readFileSync(join(host.stateDir, host.journals()[0]!), 'utf8')).toBe(journal);
     } finally {
-      const released = await lv.exec(entry, ['e2e-holder', 'release', 'end', '-'], { input: holderXml, env: hookEnv({}) });
+      const released = await lv.exec(entry, ['e2e-holder', 'release', 'end', '-'], {
+        input: holderXml,
+        env: hookEnv({}),
+      });
       expect(released.code, released.stderr).toBe(0);
     }
     expect(host.state()).toBe(pristine);
@@ -187,15 +224,26 @@ describe.skipIf(!avail.ok && skipRequested)('passthru hook under a real libvirtd
     const r = await lv.virsh(['start', spec.name]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).not.toMatch(/passthru:/); // libvirt's own failure (no IOMMU, no such mdev on the real host)
-    expect(readLines(nodeCalls).map((l) => l.split(' ').slice(1).join(' '))).toEqual([`${spec.name} prepare begin -`, `${spec.name} release end -`]);
+    expect(readLines(nodeCalls).map((l) => l.split(' ').slice(1).join(' '))).toEqual([
+      `${spec.name} prepare begin -`,
+      `${spec.name} release end -`,
+    ]);
     const writes = host.writes();
     // prepare's changes, then release undoing them in reverse order
     const uuid = spec.mdevs[0]!.uuid;
     const create = `sys/class/mdev_bus/${IGPU}/mdev_supported_types/i915-GVTg_V5_4/create`;
-    expect(writes.map((w) => w.path)).toEqual([`sys/bus/pci/devices/${PF}/sriov_numvfs`, create, 'ip link set dev enp3s0f0 vf 0', 'ip link set dev enp3s0f0 vf 0', `sys/bus/mdev/devices/${uuid}/remove`, `sys/bus/pci/devices/${PF}/sriov_numvfs`]);
+    expect(writes.map((w) => w.path)).toEqual([
+      `sys/bus/pci/devices/${PF}/sriov_numvfs`,
+      create,
+      'ip link set dev enp3s0f0 vf 0',
+      'ip link set dev enp3s0f0 vf 0',
+      `sys/bus/mdev/devices/${uuid}/remove`,
+      `sys/bus/pci/devices/${PF}/sriov_numvfs`,
+    ]);
     expect(writes[0]!.data.trim()).toBe('2');
     expect(writes[1]!.data.trim()).toBe(uuid);
-    for (const part of ['mac 52:54:00:e2:e0:10', 'trust true', 'spoofchk false', 'vlan 42']) expect(writes[2]!.data).toContain(part);
+    for (const part of ['mac 52:54:00:e2:e0:10', 'trust true', 'spoofchk false', 'vlan 42'])
+      expect(writes[2]!.data).toContain(part);
     expect(writes[3]!.data).not.toMatch(/52:54:00:e2:e0:10/);
     expect(writes[5]!.data.trim()).toBe('0');
     expect(host.state()).toBe(pristine);
@@ -213,7 +261,9 @@ describe.skipIf(!avail.ok && skipRequested)('passthru hook under a real libvirtd
     const start = await lv.virsh(['start', 'e2e-gpu']);
     expect(start.code).not.toBe(0);
     expect(start.stderr).toMatch(/host doesn't support passthrough of host PCI devices/);
-    expect(readLines(hookCalls)).toEqual(['prepare begin -', 'stopped end -', 'release end -'].map((o) => `e2e-gpu ${o}`));
+    expect(readLines(hookCalls)).toEqual(
+      ['prepare begin -', 'stopped end -', 'release end -'].map((o) => `e2e-gpu ${o}`),
+    );
     expect(readLines(nodeCalls)).toEqual([]);
     expect(host.writes()).toEqual([]);
     expect(host.state()).toBe(pristine);

@@ -16,9 +16,14 @@ const STOP_LIMIT_MS = 30_000;
 
 /** Whether this machine can run the tier; `reason` is one line for the test output. */
 export async function e2eAvailability(): Promise<{ ok: true } | { ok: false; reason: string }> {
-  const r = await run('bash', [nsScript, 'check'], { limitMs: 20_000 }).catch((e: Error) => ({ code: -1, stdout: '', stderr: e.message }) as RunResult);
+  const r = await run('bash', [nsScript, 'check'], { limitMs: 20_000 }).catch(
+    (e: Error) => ({ code: -1, stdout: '', stderr: e.message }) as RunResult,
+  );
   if (r.code === 0) return { ok: true };
-  return { ok: false, reason: `e2e tier cannot run here: ${(r.stdout + r.stderr).trim().split('\n')[0] || `check exited ${r.code}`}` };
+  return {
+    ok: false,
+    reason: `e2e tier cannot run here: ${(r.stdout + r.stderr).trim().split('\n')[0] || `check exited ${r.code}`}`,
+  };
 }
 
 /** PASSTHRU_SKIP_E2E=1 turns "cannot run" from a failure into a skip. */
@@ -65,7 +70,9 @@ export class NsLibvirt {
     });
     if (typeof ready === 'string') {
       // the holder tears the namespace down on SIGTERM; wait for that (bounded) before removing the work dir
-      const gone = new Promise<void>((r) => (holder.exitCode !== null || holder.signalCode !== null ? r() : holder.on('exit', () => r())));
+      const gone = new Promise<void>((r) =>
+        holder.exitCode !== null || holder.signalCode !== null ? r() : holder.on('exit', () => r()),
+      );
       holder.kill('SIGTERM');
       await Promise.race([gone, new Promise((r) => setTimeout(r, STOP_LIMIT_MS))]);
       rmSync(work, { recursive: true, force: true, maxRetries: 3 });
@@ -77,7 +84,9 @@ export class NsLibvirt {
 
   /** Where a path of the namespace (/etc/libvirt/..., /var/log/libvirt/...) lives on the real file system. */
   hostPath(nsPath: string): string {
-    const m = /^\/(etc\/libvirt|run\/libvirt|var\/lib\/libvirt|var\/log\/libvirt|var\/cache\/libvirt)(\/.*)?$/.exec(nsPath);
+    const m = /^\/(etc\/libvirt|run\/libvirt|var\/lib\/libvirt|var\/log\/libvirt|var\/cache\/libvirt)(\/.*)?$/.exec(
+      nsPath,
+    );
     if (!m) throw new Error(`test bug: ${nsPath} is not a private path of the namespace`);
     return join(this.work, 'fs', `/${m[1]}${m[2] ?? ''}`);
   }
@@ -89,7 +98,11 @@ export class NsLibvirt {
     return p;
   }
 
-  exec(cmd: string, args: string[], opts: { input?: string; env?: Record<string, string | undefined>; limitMs?: number } = {}): Promise<RunResult> {
+  exec(
+    cmd: string,
+    args: string[],
+    opts: { input?: string; env?: Record<string, string | undefined>; limitMs?: number } = {},
+  ): Promise<RunResult> {
     return run('nsenter', ['-t', String(this.holderPid), '-m', '-n', '--', cmd, ...args], { limitMs: 30_000, ...opts });
   }
 
@@ -100,7 +113,10 @@ export class NsLibvirt {
   /** virsh that must succeed; the error names the command and libvirt's message. */
   async virshOk(args: string[]): Promise<string> {
     const r = await this.virsh(args);
-    if (r.code !== 0) throw new Error(`virsh ${args.join(' ')} failed (${r.code}${r.timedOut ? ', timed out' : ''}): ${r.stderr.trim()}`);
+    if (r.code !== 0)
+      throw new Error(
+        `virsh ${args.join(' ')} failed (${r.code}${r.timedOut ? ', timed out' : ''}): ${r.stderr.trim()}`,
+      );
     return r.stdout;
   }
 
@@ -116,7 +132,10 @@ export class NsLibvirt {
       this.holder.on('exit', () => resolve());
     });
     this.holder.stdin.end();
-    const inTime = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), STOP_LIMIT_MS))]);
+    const inTime = await Promise.race([
+      exited.then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), STOP_LIMIT_MS)),
+    ]);
     if (!inTime) this.holder.kill('SIGKILL');
     killNamespace(this.mntNs);
     rmSync(this.work, { recursive: true, force: true, maxRetries: 3 });
@@ -171,8 +190,10 @@ export function smallDomain(name: string, devices = '', uuid?: string): string {
  * on a machine without IOMMU groups (libvirt then fails the start before touching any device).
  */
 export function realHostUnsafe(addresses: string[]): string | undefined {
-  for (const a of addresses) if (existsSync(`/sys/bus/pci/devices/${a}`)) return `the real host has a PCI device ${a}: libvirt would act on it`;
-  if (existsSync('/sys/kernel/iommu_groups') && readdirSync('/sys/kernel/iommu_groups').length > 0) return 'the real host has IOMMU groups: libvirt could detach real devices';
+  for (const a of addresses)
+    if (existsSync(`/sys/bus/pci/devices/${a}`)) return `the real host has a PCI device ${a}: libvirt would act on it`;
+  if (existsSync('/sys/kernel/iommu_groups') && readdirSync('/sys/kernel/iommu_groups').length > 0)
+    return 'the real host has IOMMU groups: libvirt could detach real devices';
   return undefined;
 }
 

@@ -57,17 +57,22 @@ function usage(msg) {
 const topology = topologies[opt.topology];
 if (!topology) usage(`unknown topology '${opt.topology}' (known: ${Object.keys(topologies).join(', ')})`);
 const timeoutSec = Number(opt.timeout);
-if (!Number.isInteger(timeoutSec) || timeoutSec < 10 || timeoutSec > 3600) usage(`--timeout '${opt.timeout}' is not a whole number of seconds in 10..3600`);
+if (!Number.isInteger(timeoutSec) || timeoutSec < 10 || timeoutSec > 3600)
+  usage(`--timeout '${opt.timeout}' is not a whole number of seconds in 10..3600`);
 const testPath = resolve(repo, opt.test);
-if (!testPath.startsWith(`${repo}/`) || !existsSync(testPath)) usage(`--test '${opt.test}' is not a file inside the checkout`);
-if (opt.only !== '' && !/^[a-z0-9-]+(,[a-z0-9-]+)*$/.test(opt.only)) usage(`--only '${opt.only}' is not a comma list of phase names`);
+if (!testPath.startsWith(`${repo}/`) || !existsSync(testPath))
+  usage(`--test '${opt.test}' is not a file inside the checkout`);
+if (opt.only !== '' && !/^[a-z0-9-]+(,[a-z0-9-]+)*$/.test(opt.only))
+  usage(`--only '${opt.only}' is not a comma list of phase names`);
 const accel = process.env.LAB_ACCEL ?? 'tcg';
 if (accel !== 'tcg' && accel !== 'kvm') usage(`LAB_ACCEL '${accel}' is not tcg or kvm`);
 
 // --- can the lab run here at all? ---
-if (process.platform !== 'linux' || process.arch !== 'x64') cannotRun(`needs x86_64 Linux, this is ${process.platform}/${process.arch}`);
+if (process.platform !== 'linux' || process.arch !== 'x64')
+  cannotRun(`needs x86_64 Linux, this is ${process.platform}/${process.arch}`);
 const qemuVersion = spawnSync('qemu-system-x86_64', ['--version'], { encoding: 'utf8' });
-if (qemuVersion.error || qemuVersion.status !== 0) cannotRun('qemu-system-x86_64 is not installed (scripts/install-deps.sh lab)');
+if (qemuVersion.error || qemuVersion.status !== 0)
+  cannotRun('qemu-system-x86_64 is not installed (scripts/install-deps.sh lab)');
 if (accel === 'kvm' && !existsSync('/dev/kvm')) cannotRun('LAB_ACCEL=kvm but there is no /dev/kvm');
 const setupStart = Date.now();
 const setup = spawnSync('sh', [join(repo, 'scripts/lab-setup.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
@@ -92,10 +97,15 @@ const distDir = join(runDir, 'dist');
 if (!existsSync(join(repo, 'dist/passthru.js'))) cannotRun('dist/ is not built (npm run build)');
 cpSync(join(repo, 'dist'), distDir, { recursive: true });
 // Keep the last few runs for post-mortems, not all of them.
-for (const old of readdirSync(runsDir).sort().slice(0, -5)) rmSync(join(runsDir, old), { recursive: true, force: true });
+for (const old of readdirSync(runsDir).sort().slice(0, -5))
+  rmSync(join(runsDir, old), { recursive: true, force: true });
 
 const cmdline = [
-  'console=ttyS0', 'intel_iommu=on', 'iommu=pt', 'panic=-1', 'loglevel=4',
+  'console=ttyS0',
+  'intel_iommu=on',
+  'iommu=pt',
+  'panic=-1',
+  'loglevel=4',
   `lab.init=${join(repo, 'test/lab/guest/init.sh')}`,
   `lab.modules=${modulesDir}`,
   `lab.test=${testPath}`,
@@ -104,26 +114,49 @@ const cmdline = [
   `lab.dist=${distDir}`,
   ...(opt.only ? [`lab.only=${opt.only}`] : []),
 ].join(' ');
-for (const p of [repo, cache]) if (/\s/.test(p)) cannotRun(`path '${p}' contains white space, which the kernel command line cannot carry`);
+for (const p of [repo, cache])
+  if (/\s/.test(p)) cannotRun(`path '${p}' contains white space, which the kernel command line cannot carry`);
 
 const qemuArgs = [
-  '-accel', accel,
+  '-accel',
+  accel,
   // kernel-irqchip=split + intremap: the interrupt remapping vfio wants without allow_unsafe_interrupts.
-  '-M', 'q35,kernel-irqchip=split',
-  '-m', '1024', '-smp', '2',
-  '-nodefaults', '-display', 'none', '-no-reboot', '-nic', 'none',
-  '-device', 'intel-iommu,intremap=on,caching-mode=on',
-  '-kernel', join(cache, 'vmlinuz'),
-  '-initrd', join(cache, 'initramfs.cpio.gz'),
-  '-append', cmdline,
-  '-serial', 'stdio',
-  '-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
-  '-virtfs', `local,path=${shareDir},mount_tag=results,security_model=none`,
+  '-M',
+  'q35,kernel-irqchip=split',
+  '-m',
+  '1024',
+  '-smp',
+  '2',
+  '-nodefaults',
+  '-display',
+  'none',
+  '-no-reboot',
+  '-nic',
+  'none',
+  '-device',
+  'intel-iommu,intremap=on,caching-mode=on',
+  '-kernel',
+  join(cache, 'vmlinuz'),
+  '-initrd',
+  join(cache, 'initramfs.cpio.gz'),
+  '-append',
+  cmdline,
+  '-serial',
+  'stdio',
+  '-virtfs',
+  'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
+  '-virtfs',
+  `local,path=${shareDir},mount_tag=results,security_model=none`,
   ...topology.args,
 ];
 // The guarantee that no guest NIC reaches a host network, checked rather than hoped for.
-const hostNet = qemuArgs.filter((a, i) => a === '-netdev' || a === '-net' || /(^|,)netdev=/.test(a) || (a === '-nic' && qemuArgs[i + 1] !== 'none'));
-if (hostNet.length) { log(`refusing qemu arguments that could attach a NIC to a host network: ${hostNet.join(' ')}`); process.exit(1); }
+const hostNet = qemuArgs.filter(
+  (a, i) => a === '-netdev' || a === '-net' || /(^|,)netdev=/.test(a) || (a === '-nic' && qemuArgs[i + 1] !== 'none'),
+);
+if (hostNet.length) {
+  log(`refusing qemu arguments that could attach a NIC to a host network: ${hostNet.join(' ')}`);
+  process.exit(1);
+}
 writeFileSync(join(runDir, 'qemu-args.json'), `${JSON.stringify(qemuArgs, null, 2)}\n`);
 
 // --- boot ---
@@ -133,14 +166,26 @@ const qemu = spawn('qemu-system-x86_64', qemuArgs, { stdio: ['ignore', 'pipe', '
 let qemuAlive = true;
 const killQemu = () => {
   if (!qemuAlive) return;
-  try { process.kill(-qemu.pid, 'SIGKILL'); } catch { /* already gone */ }
+  try {
+    process.kill(-qemu.pid, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
 };
 process.on('exit', killQemu);
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(sig, () => { killQemu(); log(`interrupted by ${sig}`); process.exit(130); });
+  process.on(sig, () => {
+    killQemu();
+    log(`interrupted by ${sig}`);
+    process.exit(130);
+  });
 }
 let timedOut = false;
-const timer = setTimeout(() => { timedOut = true; log(`timeout after ${timeoutSec} s: killing qemu`); killQemu(); }, timeoutSec * 1000);
+const timer = setTimeout(() => {
+  timedOut = true;
+  log(`timeout after ${timeoutSec} s: killing qemu`);
+  killQemu();
+}, timeoutSec * 1000);
 
 const marks = {};
 let consoleText = '';
@@ -160,7 +205,9 @@ qemu.stdout.on('data', (chunk) => {
   }
 });
 let qemuStderr = '';
-qemu.stderr.on('data', (c) => { qemuStderr += c.toString('utf8'); });
+qemu.stderr.on('data', (c) => {
+  qemuStderr += c.toString('utf8');
+});
 const exit = await new Promise((res) => qemu.on('exit', (code, signal) => res({ code, signal })));
 qemuAlive = false;
 clearTimeout(timer);
@@ -169,7 +216,13 @@ writeFileSync(join(runDir, 'console.log'), consoleText);
 writeFileSync(join(runDir, 'qemu-stderr.log'), qemuStderr);
 
 // --- judge ---
-const read = (name) => { try { return readFileSync(join(shareDir, name), 'utf8'); } catch { return undefined; } };
+const read = (name) => {
+  try {
+    return readFileSync(join(shareDir, name), 'utf8');
+  } catch {
+    return undefined;
+  }
+};
 const tap = read('results.tap') ?? '';
 const status = read('exit-status')?.trim();
 const lines = tap.split('\n');
@@ -185,21 +238,26 @@ if (!marks['LAB-GUEST-UP']) problems.push('the guest never reached its init (see
 if (status === undefined && !timedOut) problems.push('the guest test left no exit status');
 if (status !== undefined && status !== '0') problems.push(`the guest test script exited ${status}`);
 if (!plan) problems.push('no TAP plan line: the guest test did not run to its end');
-else if (Number(plan.slice(3)) !== oks.length + notOks.length) problems.push(`plan says ${plan.slice(3)} checks, ${oks.length + notOks.length} ran`);
+else if (Number(plan.slice(3)) !== oks.length + notOks.length)
+  problems.push(`plan says ${plan.slice(3)} checks, ${oks.length + notOks.length} ran`);
 if (oks.length + notOks.length === 0) problems.push('no checks ran');
 if (notOks.length) problems.push(`${notOks.length} check(s) failed`);
 if (opt.strict && skips.length) problems.push(`${skips.length} check(s) skipped, and --strict allows none`);
 
 const uptimeOf = (mark) => Number(/LAB-[A-Z-]+ (?:rc=\d+ )?([\d.]+)/.exec(marks[mark]?.line ?? '')?.[1]);
 const figures = {
-  kernel: kver, accel, topology: opt.topology,
+  kernel: kver,
+  accel,
+  topology: opt.topology,
   setupSec: Number(setupSec),
   guestUptimeAtInitSec: uptimeOf('LAB-GUEST-UP'),
   guestUptimeAtTestStartSec: uptimeOf('LAB-GUEST-TEST-START'),
   guestUptimeAtTestEndSec: uptimeOf('LAB-GUEST-TEST-END'),
   qemuWallSec: Number(secs(bootWall)),
   totalWallSec: Number(secs(Date.now() - t0)),
-  checks: oks.length + notOks.length, failed: notOks.length, skipped: skips.length,
+  checks: oks.length + notOks.length,
+  failed: notOks.length,
+  skipped: skips.length,
 };
 writeFileSync(join(runDir, 'figures.json'), `${JSON.stringify(figures, null, 2)}\n`);
 
@@ -211,8 +269,10 @@ for (const l of notOks) {
 for (const l of skips) process.stderr.write(`  ${l}\n`);
 const testsSec = figures.guestUptimeAtTestEndSec - figures.guestUptimeAtTestStartSec;
 const fmt = (n) => (Number.isFinite(n) ? n.toFixed(1) : '-');
-log(`${oks.length + notOks.length} checks, ${notOks.length} failed, ${skips.length} skipped; set-up ${setupSec} s, `
-  + `guest init at ${fmt(figures.guestUptimeAtInitSec)} s (guest uptime), tests ${fmt(testsSec)} s, qemu ${secs(bootWall)} s, total ${figures.totalWallSec} s`);
+log(
+  `${oks.length + notOks.length} checks, ${notOks.length} failed, ${skips.length} skipped; set-up ${setupSec} s, ` +
+    `guest init at ${fmt(figures.guestUptimeAtInitSec)} s (guest uptime), tests ${fmt(testsSec)} s, qemu ${secs(bootWall)} s, total ${figures.totalWallSec} s`,
+);
 if (problems.length) {
   for (const p of problems) log(`FAIL: ${p}`);
   log(`logs: ${relative(repo, runDir)}/{console.log,share/test.log,share/results.tap,share/dmesg.txt}`);

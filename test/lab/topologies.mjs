@@ -5,7 +5,10 @@
 // No NIC here has a netdev backend: qemu attaches them to nothing (it warns "nic ... has no peer"), so
 // no guest traffic can reach a host network. run.mjs refuses any argument list that names a netdev.
 
-const rootPort = (id, chassis, addr) => ['-device', `pcie-root-port,id=${id},chassis=${chassis},slot=${chassis},bus=pcie.0,addr=${addr}`];
+const rootPort = (id, chassis, addr) => [
+  '-device',
+  `pcie-root-port,id=${id},chassis=${chassis},slot=${chassis},bus=pcie.0,addr=${addr}`,
+];
 
 export const topologies = {
   /** Everything the checks use, in one boot. */
@@ -19,18 +22,26 @@ export const topologies = {
       'mtty (the kernel sample) loaded in the guest: real mdev types',
     ],
     args: [
-      '-device', 'e1000e,bus=pcie.0,addr=0x5,mac=52:54:00:1a:b0:05',
+      '-device',
+      'e1000e,bus=pcie.0,addr=0x5,mac=52:54:00:1a:b0:05',
       ...rootPort('rp1', 1, '0x10'),
-      '-device', 'e1000e,bus=rp1,mac=52:54:00:1a:b0:10',
+      '-device',
+      'e1000e,bus=rp1,mac=52:54:00:1a:b0:10',
       ...rootPort('rp2', 2, '0x11'),
-      '-device', 'pcie-pci-bridge,id=br1,bus=rp2',
-      '-device', 'e1000,bus=br1,addr=1,mac=52:54:00:1a:b0:11',
-      '-device', 'edu,bus=br1,addr=2',
-      '-device', 'e1000,bus=br1,addr=3,mac=52:54:00:1a:b0:13',
+      '-device',
+      'pcie-pci-bridge,id=br1,bus=rp2',
+      '-device',
+      'e1000,bus=br1,addr=1,mac=52:54:00:1a:b0:11',
+      '-device',
+      'edu,bus=br1,addr=2',
+      '-device',
+      'e1000,bus=br1,addr=3,mac=52:54:00:1a:b0:13',
       ...rootPort('rp3', 3, '0x12'),
-      '-device', 'nvme-subsys,id=subsys0,nqn=passthru-lab',
+      '-device',
+      'nvme-subsys,id=subsys0,nqn=passthru-lab',
       // Flexible resources are what QEMU's nvme needs to offer SR-IOV at all (2 queues and 1 interrupt per VF).
-      '-device', 'nvme,serial=lab0,subsys=subsys0,bus=rp3,sriov_max_vfs=2,sriov_vq_flexible=4,sriov_vi_flexible=2,max_ioqpairs=8,msix_qsize=4',
+      '-device',
+      'nvme,serial=lab0,subsys=subsys0,bus=rp3,sriov_max_vfs=2,sriov_vq_flexible=4,sriov_vi_flexible=2,max_ioqpairs=8,msix_qsize=4',
     ],
   },
   /** Only what the lab itself needs (two 9p shares): for smoke-testing the machinery. */

@@ -43,8 +43,20 @@ export class FakeHost implements Sysfs, NetLink {
         '0000:01:00.1': { driver: 'snd_hda_intel', defaultDriver: 'snd_hda_intel', group: 1, cls: '040300' },
         '0000:01:00.2': { driver: 'xhci_hcd', defaultDriver: 'xhci_hcd', group: 1, cls: '0c0330' },
         '0000:02:00.0': { driver: 'xhci_hcd', defaultDriver: 'xhci_hcd', group: 2, cls: '0c0330' },
-        '0000:03:00.0': { driver: 'igb', defaultDriver: 'igb', group: 3, cls: '020000', pf: { total: 4, num: 0, netdev: 'enp3s0' } },
-        '0000:00:02.0': { driver: 'i915', defaultDriver: 'i915', group: 4, cls: '030000', mdevTypes: { 'i915-GVTg_V5_4': 2 } },
+        '0000:03:00.0': {
+          driver: 'igb',
+          defaultDriver: 'igb',
+          group: 3,
+          cls: '020000',
+          pf: { total: 4, num: 0, netdev: 'enp3s0' },
+        },
+        '0000:00:02.0': {
+          driver: 'i915',
+          defaultDriver: 'i915',
+          group: 4,
+          cls: '030000',
+          mdevTypes: { 'i915-GVTg_V5_4': 2 },
+        },
       },
       mdevs: {},
       vfs: { enp3s0: [] },
@@ -54,20 +66,42 @@ export class FakeHost implements Sysfs, NetLink {
   /** Canonical JSON of the whole host, for before/after comparisons. */
   dump(): string {
     const sort = (v: unknown): unknown =>
-      Array.isArray(v) ? v.map(sort) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, sort(x)])) : v;
+      Array.isArray(v)
+        ? v.map(sort)
+        : v && typeof v === 'object'
+          ? Object.fromEntries(
+              Object.entries(v)
+                .sort(([a], [b]) => a.localeCompare(b))
+                .map(([k, x]) => [k, sort(x)]),
+            )
+          : v;
     return JSON.stringify(sort(this.s));
   }
 
   snapshot(): HostSnapshot {
     const snap: HostSnapshot = { devices: {}, groups: {}, mdevs: {}, netdevs: {} };
     for (const [a, d] of Object.entries(this.s.devs)) {
-      const info: PciDeviceInfo = { address: a, vendor: '8086', device: '0001', class: d.cls, netdevs: [], isBridge: d.cls.startsWith('0604'), iommuGroup: d.group };
+      const info: PciDeviceInfo = {
+        address: a,
+        vendor: '8086',
+        device: '0001',
+        class: d.cls,
+        netdevs: [],
+        isBridge: d.cls.startsWith('0604'),
+        iommuGroup: d.group,
+      };
       if (d.driver) info.driver = d.driver;
       if (d.override) info.driverOverride = d.override;
       if (d.pf) {
         info.netdevs = [d.pf.netdev];
         snap.netdevs[d.pf.netdev] = a;
-        info.sriov = { totalVfs: d.pf.total, numVfs: d.pf.num, offset: 128, stride: 2, vfs: this.vfAddrs(a).slice(0, d.pf.num) };
+        info.sriov = {
+          totalVfs: d.pf.total,
+          numVfs: d.pf.num,
+          offset: 128,
+          stride: 2,
+          vfs: this.vfAddrs(a).slice(0, d.pf.num),
+        };
       }
       if (d.vfOf) {
         info.physfn = d.vfOf;
@@ -165,7 +199,20 @@ export class FakeHost implements Sysfs, NetLink {
         .forEach((a, k) => {
           this.s.devs[a] ??= { driver: 'igbvf', defaultDriver: 'igbvf', group: 20 + k, cls: '020000', vfOf: pfAddr };
         });
-      this.s.vfs[pf.netdev] = Array.from({ length: n }, (_, k) => this.s.vfs[pf.netdev]?.[k] ?? { index: k, mac: '00:00:00:00:00:00', vlan: 0, spoofchk: true, trust: false, state: 'auto', minRate: 0, maxRate: 0 });
+      this.s.vfs[pf.netdev] = Array.from(
+        { length: n },
+        (_, k) =>
+          this.s.vfs[pf.netdev]?.[k] ?? {
+            index: k,
+            mac: '00:00:00:00:00:00',
+            vlan: 0,
+            spoofchk: true,
+            trust: false,
+            state: 'auto',
+            minRate: 0,
+            maxRate: 0,
+          },
+      );
       pf.num = n;
       return;
     }

@@ -3,7 +3,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { JournalError, journalPath, listJournals, readJournalFile, writeJournal, type Journal } from '../../src/exec/journal.js';
+import {
+  JournalError,
+  journalPath,
+  listJournals,
+  readJournalFile,
+  writeJournal,
+  type Journal,
+} from '../../src/exec/journal.js';
 import { selectJournals } from '../../src/exec/recover.js';
 import { generateValidators } from '../../src/config/generate-validators.mjs';
 import { parseConfig } from '../../src/config/load.js';
@@ -50,13 +57,36 @@ describe('journal', () => {
   const bad: [string, (file: string) => void, RegExp][] = [
     ['empty', (f) => writeFileSync(f, ''), /is empty/],
     ['corrupt JSON', (f) => writeFileSync(f, '{"schema": "passthru-jou'), /is corrupt \(not JSON/],
-    ['wrong schema', (f) => writeFileSync(f, JSON.stringify({ ...journal(), schema: 'passthru-journal/9' })), /does not match the journal schema: schema:/],
-    ['hostile path in an op', (f) => writeFileSync(f, JSON.stringify({ ...journal(), actions: [{ ...journal().actions[0], undo: [{ op: 'mdev-remove', uuid: '../../../etc' }] }] })), /does not match the journal schema/],
-    ['extra field', (f) => writeFileSync(f, JSON.stringify({ ...journal(), evil: 1 })), /must NOT have additional properties 'evil'/],
-    ['symlink', (f) => {
-      writeFileSync(join(dir, 'target.json'), JSON.stringify(journal()));
-      symlinkSync(join(dir, 'target.json'), f);
-    }, /is a symbolic link/],
+    [
+      'wrong schema',
+      (f) => writeFileSync(f, JSON.stringify({ ...journal(), schema: 'passthru-journal/9' })),
+      /does not match the journal schema: schema:/,
+    ],
+    [
+      'hostile path in an op',
+      (f) =>
+        writeFileSync(
+          f,
+          JSON.stringify({
+            ...journal(),
+            actions: [{ ...journal().actions[0], undo: [{ op: 'mdev-remove', uuid: '../../../etc' }] }],
+          }),
+        ),
+      /does not match the journal schema/,
+    ],
+    [
+      'extra field',
+      (f) => writeFileSync(f, JSON.stringify({ ...journal(), evil: 1 })),
+      /must NOT have additional properties 'evil'/,
+    ],
+    [
+      'symlink',
+      (f) => {
+        writeFileSync(join(dir, 'target.json'), JSON.stringify(journal()));
+        symlinkSync(join(dir, 'target.json'), f);
+      },
+      /is a symbolic link/,
+    ],
   ];
   for (const [name, make, msg] of bad) {
     it(`refuses a journal that is ${name}, with one line, changing nothing`, () => {
@@ -81,11 +111,18 @@ describe('journal', () => {
 
 describe('schemas', () => {
   it('the committed standalone validators match schemas/*.schema.json (run `npm run build` after editing a schema)', () => {
-    expect(readFileSync(join(__dirname, '..', '..', 'src', 'config', 'validators.generated.js'), 'utf8')).toBe(generateValidators());
+    expect(readFileSync(join(__dirname, '..', '..', 'src', 'config', 'validators.generated.js'), 'utf8')).toBe(
+      generateValidators(),
+    );
   });
 
   it('accepts a good config and refuses bad ones with one line naming the problem', () => {
-    expect(parseConfig(JSON.stringify({ protected: ['0000:00:17.0', '01:00', '10de::0300'], writeTimeoutMs: 500 }), 'c.json')).toMatchObject({ writeTimeoutMs: 500, autoProtect: { rootDisk: true } });
+    expect(
+      parseConfig(
+        JSON.stringify({ protected: ['0000:00:17.0', '01:00', '10de::0300'], writeTimeoutMs: 500 }),
+        'c.json',
+      ),
+    ).toMatchObject({ writeTimeoutMs: 500, autoProtect: { rootDisk: true } });
     const cases: [string, RegExp][] = [
       ['{', /config c.json is not valid JSON/],
       [JSON.stringify({ protected: ['../etc'] }), /config c.json: protected.0: is not a valid value here/],

@@ -45,9 +45,20 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-const envOf = (h: FakeHost, timeoutMs = 1000): ExecEnv => ({ sysfs: h, netlink: h, stateDir: dir, timeoutMs, report: (l) => lines.push(l) });
+const envOf = (h: FakeHost, timeoutMs = 1000): ExecEnv => ({
+  sysfs: h,
+  netlink: h,
+  stateDir: dir,
+  timeoutMs,
+  report: (l) => lines.push(l),
+});
 
-async function planOn(h: FakeHost, d: DomainPassthrough, others: OtherDomain[] = [], done: Action[] = []): Promise<Plan> {
+async function planOn(
+  h: FakeHost,
+  d: DomainPassthrough,
+  others: OtherDomain[] = [],
+  done: Action[] = [],
+): Promise<Plan> {
   const snap = h.snapshot();
   const input: PrepareInput = {
     domain: d,
@@ -73,11 +84,11 @@ describe('prepare and release', () => {
     expect(j.state).toBe('running');
     expect(j.actions.map((a) => [a.id, a.status])).toEqual([
       ['sriov-numvfs 0000:03:00.0', 'done'],
-      ['mdev-create ' + MDEV, 'done'],
+      [`mdev-create ${MDEV}`, 'done'],
       ['bind-vfio 0000:01:00.1', 'done'],
       ['bind-vfio 0000:01:00.2', 'done'],
       ['bind-vfio 0000:02:00.0', 'done'],
-      ['vf-settings ' + VF1, 'done'],
+      [`vf-settings ${VF1}`, 'done'],
     ]);
     expect(readJournalFile(journalPath(dir, j.domain.uuid))).toEqual(j);
     expect(h.s.devs['0000:01:00.1']!.driver).toBe('vfio-pci');
@@ -103,7 +114,9 @@ describe('prepare and release', () => {
       const err = await prepare(h).catch((e: unknown) => e);
       expect(err, `write ${k}`).toBeInstanceOf(PrepareFailed);
       const msg = (err as Error).message;
-      expect(msg, `write ${k}`).toMatch(/^(0000:[0-9a-f:.]+|[0-9a-f-]{36}): [a-z_ 0-9]+ failed: E(IO|BUSY): injected fault.*; host restored$/);
+      expect(msg, `write ${k}`).toMatch(
+        /^(0000:[0-9a-f:.]+|[0-9a-f-]{36}): [a-z_ 0-9]+ failed: E(IO|BUSY): injected fault.*; host restored$/,
+      );
       expect(msg).not.toContain('\n');
       expect(h.dump(), `write ${k}`).toBe(before);
       expect(listJournals(dir), `write ${k}`).toEqual([]);
@@ -116,7 +129,9 @@ describe('prepare and release', () => {
     h.noVfDevices = true;
     const err = await prepare(h).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PrepareFailed);
-    expect((err as Error).message).toBe(`${VF1}: not found on this host after raising its PF's sriov_numvfs; host restored`);
+    expect((err as Error).message).toBe(
+      `${VF1}: not found on this host after raising its PF's sriov_numvfs; host restored`,
+    );
     expect(h.dump()).toBe(before);
     expect(listJournals(dir)).toEqual([]);
   });
@@ -189,8 +204,18 @@ describe('VF counts shared by count', () => {
   it('the PF keeps its VFs until the last domain that needs them is released', async () => {
     const h = FakeHost.workstation();
     const before = h.dump();
-    const a: DomainPassthrough = { ...bigDomain('aaaaaaaa-2222-4333-8444-555555555555', 'a'), pciHostdevs: [], mdevHostdevs: [], metadata: { mdevs: [], vfs: [], pfs: [{ dev: 'enp3s0', vfs: 2 }] } };
-    const b: DomainPassthrough = { ...a, name: 'b', uuid: 'bbbbbbbb-2222-4333-8444-555555555555', metadata: { mdevs: [], vfs: [], pfs: [{ dev: 'enp3s0', vfs: 1 }] } };
+    const a: DomainPassthrough = {
+      ...bigDomain('aaaaaaaa-2222-4333-8444-555555555555', 'a'),
+      pciHostdevs: [],
+      mdevHostdevs: [],
+      metadata: { mdevs: [], vfs: [], pfs: [{ dev: 'enp3s0', vfs: 2 }] },
+    };
+    const b: DomainPassthrough = {
+      ...a,
+      name: 'b',
+      uuid: 'bbbbbbbb-2222-4333-8444-555555555555',
+      metadata: { mdevs: [], vfs: [], pfs: [{ dev: 'enp3s0', vfs: 1 }] },
+    };
     const ja = await prepare(h, a);
     const others = [{ name: 'a', uuid: ja.domain.uuid, holds: ja.holds }];
     const jb = await prepare(h, b, others);

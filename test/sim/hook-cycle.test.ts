@@ -14,7 +14,11 @@ import { renderHookEntry } from '../../src/hook/entry-template.js';
 
 const hosts: Record<string, SimHost> = {};
 
-async function cycle(h: SimHost, sc: Scenario, via: (d: DomainSpec, op: 'prepare' | 'release') => Promise<{ code: number | null; stderr: string }>): Promise<void> {
+async function cycle(
+  h: SimHost,
+  sc: Scenario,
+  via: (d: DomainSpec, op: 'prepare' | 'release') => Promise<{ code: number | null; stderr: string }>,
+): Promise<void> {
   const start = h.state();
   for (const d of sc.domains) {
     const r = await via(d, 'prepare');
@@ -22,8 +26,12 @@ async function cycle(h: SimHost, sc: Scenario, via: (d: DomainSpec, op: 'prepare
     expect(r.code, `prepare ${d.name}`).toBe(0);
   }
   // every domain is recorded as holding what it asked for
-  const status = JSON.parse((await h.passthru(['status', '--json'])).stdout) as { domains: { name: string; state: string }[] };
-  expect(status.domains.map((x) => [x.name, x.state]).sort()).toEqual(sc.domains.map((d) => [d.name, 'running']).sort());
+  const status = JSON.parse((await h.passthru(['status', '--json'])).stdout) as {
+    domains: { name: string; state: string }[];
+  };
+  expect(status.domains.map((x) => [x.name, x.state]).sort()).toEqual(
+    sc.domains.map((d) => [d.name, 'running']).sort(),
+  );
   for (const d of [...sc.domains].reverse()) {
     const r = await via(d, 'release');
     expect(r.stderr, `release ${d.name}`).toBe('');
@@ -55,13 +63,22 @@ for (const fixture of ['workstation', 'server']) {
 
 describe('through hooks/qemu as libvirtd runs it', () => {
   it('prepares and releases every workstation scenario at once, under the lock, with a minimal environment', async () => {
-    const h = (await SimHost.create('workstation'));
+    const h = await SimHost.create('workstation');
     try {
       const entry = join(h.dir, 'qemu');
-      writeFileSync(entry, renderHookEntry(readFileSync(hookTemplate, 'utf8'), { node: nodeBin, hookJs: dist.hook, env: { PASSTHRU_SIM: h.file, PASSTHRU_STATE_DIR: h.stateDir } }));
+      writeFileSync(
+        entry,
+        renderHookEntry(readFileSync(hookTemplate, 'utf8'), {
+          node: nodeBin,
+          hookJs: dist.hook,
+          env: { PASSTHRU_SIM: h.file, PASSTHRU_STATE_DIR: h.stateDir },
+        }),
+      );
       chmodSync(entry, 0o755);
       const sc = scenarios('workstation').find((s) => s.name === 'several')!;
-      await cycle(h, sc, (d, op) => run(entry, [d.name, op, op === 'release' ? 'end' : 'begin', '-'], { input: domainXml(d), env: hookEnv({}) }));
+      await cycle(h, sc, (d, op) =>
+        run(entry, [d.name, op, op === 'release' ? 'end' : 'begin', '-'], { input: domainXml(d), env: hookEnv({}) }),
+      );
     } finally {
       h.cleanup();
     }
@@ -83,7 +100,9 @@ describe('failures', () => {
       const start = h.state();
       const r = await h.hook(d.name, 'prepare', domainXml(d), { faults: { failWrite: { n: 2, errno: 'EIO' } } });
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/^passthru: prepare of '.+': 0000:[0-9a-f:.]+: [a-z_ ]+ failed: .*EIO.*; host restored\n$/);
+      expect(r.stderr).toMatch(
+        /^passthru: prepare of '.+': 0000:[0-9a-f:.]+: [a-z_ ]+ failed: .*EIO.*; host restored\n$/,
+      );
       expect(h.state()).toBe(start);
       expect(h.journals()).toEqual([]);
       // libvirt still runs release after a failed start: nothing to do, exit 0
@@ -125,7 +144,11 @@ describe('failures', () => {
       const held = h.state();
       const r = await h.hook(twin.name, 'prepare', domainXml(twin));
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(new RegExp(`^passthru: prepare of '${twin.name}': refused: 0000:[0-9a-f:.]+ (shares IOMMU group \\d+ with devices of|is used by) running domain '${d.name}'\\n$`));
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `^passthru: prepare of '${twin.name}': refused: 0000:[0-9a-f:.]+ (shares IOMMU group \\d+ with devices of|is used by) running domain '${d.name}'\\n$`,
+        ),
+      );
       expect(h.state()).toBe(held);
       expect((await h.hook(d.name, 'release', domainXml(d))).code).toBe(0);
     } finally {
@@ -142,7 +165,7 @@ describe('failures', () => {
       const start = h.state();
       const r = await h.passthru(['hook', '--dry-run', file]);
       expect([r.code, r.stderr]).toEqual([0, '']);
-      expect(r.stdout).toMatch(/^prepare for domain '.+' \(.+\):\n  1\. bind-vfio 0000:/);
+      expect(r.stdout).toMatch(/^prepare for domain '.+' \(.+\):\n {2}1\. bind-vfio 0000:/);
       expect(r.stdout).toContain('driver_override = vfio-pci');
       expect(r.stdout).toContain('undo:');
       expect(h.state()).toBe(start);

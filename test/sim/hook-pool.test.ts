@@ -37,7 +37,10 @@ beforeEach(async () => {
   h = await SimHost.create('workstation');
   root = join(h.dir, 'root');
   mkdirSync(join(root, 'etc/libvirt/qemu/networks'), { recursive: true });
-  writeFileSync(join(root, 'etc/libvirt/qemu/networks/pool.xml'), `<network>\n  <name>pool</name>\n  <forward mode='hostdev' managed='yes'>\n    <pf dev='enp3s0f0'/>\n  </forward>\n</network>\n`);
+  writeFileSync(
+    join(root, 'etc/libvirt/qemu/networks/pool.xml'),
+    `<network>\n  <name>pool</name>\n  <forward mode='hostdev' managed='yes'>\n    <pf dev='enp3s0f0'/>\n  </forward>\n</network>\n`,
+  );
 });
 afterEach(() => h.cleanup());
 
@@ -53,7 +56,9 @@ describe('pool VFs at start begin', () => {
     expect([s.code, s.stderr]).toEqual([0, '']);
     const vf = (await SimKernel.load(h.file, {}).listVfs('enp3s0f0'))[1]!;
     expect(vf).toMatchObject({ mac: MAC, trust: true, spoofchk: false, state: 'enable' });
-    const st = JSON.parse((await h.passthru(['status', '--json'])).stdout) as { domains: { holds: { devices: string[] }; actions: { id: string }[] }[] };
+    const st = JSON.parse((await h.passthru(['status', '--json'])).stdout) as {
+      domains: { holds: { devices: string[] }; actions: { id: string }[] }[];
+    };
     expect(st.domains[0]!.actions.map((a) => a.id)).toEqual(['sriov-numvfs 0000:03:00.0', 'vf-settings 0000:03:10.4']);
     expect(st.domains[0]!.holds.devices).toEqual(['0000:03:10.4']);
     const r = await h.hook('pool-user', 'release', xml, env);
@@ -67,7 +72,9 @@ describe('pool VFs at start begin', () => {
     expect((await h.hook('pool-user', 'prepare', xml, env)).code).toBe(0);
     const s = await h.hook('pool-user', 'start', xml, env);
     expect(s.code).toBe(1);
-    expect(s.stderr).toBe(`passthru: start of 'pool-user': refused: VF with MAC ${MAC} not found among the VFs of pool 'pool' (0000:03:00.0)\n`);
+    expect(s.stderr).toBe(
+      `passthru: start of 'pool-user': refused: VF with MAC ${MAC} not found among the VFs of pool 'pool' (0000:03:00.0)\n`,
+    );
     expect((await h.hook('pool-user', 'release', xml, env)).code).toBe(0);
     expect(h.state()).toBe(start);
   });

@@ -44,12 +44,17 @@ describe('simulated NVIDIA vendor-specific VFIO vGPU files', () => {
     const first = await k.read(creatable(VF0));
     expect(first.split('\n')[0]).toBe('ID    : vGPU Name');
     expect(first).toContain('1157  : NVIDIA L40S-12Q\n');
-    expect((await readNvidiaVgpu(k, VF0))!.creatable.map((t) => t.id)).toEqual([1155, 1156, 1157, 1158, 1159, 1167, 1168]);
+    expect((await readNvidiaVgpu(k, VF0))!.creatable.map((t) => t.id)).toEqual([
+      1155, 1156, 1157, 1158, 1159, 1167, 1168,
+    ]);
     await k.write(cur(VF0), '1157');
     expect(await k.read(cur(VF0))).toBe('1157\n');
     // the VF that has it lists nothing; a sibling lists the 12 GB types only (mixed mode off)
     expect(await k.read(creatable(VF0))).toBe('ID    : vGPU Name\n');
-    expect((await readNvidiaVgpu(k, VF1))!.creatable.map((t) => t.name)).toEqual(['NVIDIA L40S-12Q', 'NVIDIA L40S-12C']);
+    expect((await readNvidiaVgpu(k, VF1))!.creatable.map((t) => t.name)).toEqual([
+      'NVIDIA L40S-12Q',
+      'NVIDIA L40S-12C',
+    ]);
   });
 
   it('refuses a type not creatable (EINVAL), a type over another (EBUSY), junk (EINVAL); 0 destroys, EBUSY while a VM holds it', async () => {
@@ -86,8 +91,14 @@ describe('the hook with <passthru:vgpu>', () => {
     base = await SimHost.create('server');
   });
   afterAll(() => base?.cleanup());
-  const spec = (type: string, over: Partial<DomainSpec> = {}): DomainSpec => ({ name: 'l40s-guest', hostdevs: [{ address: VF0, managed: false }], vgpus: [{ address: VF0, type }], ...over });
-  const vgpuOf = (h: SimHost, vf: string) => (h.doc().devices as { address: string; vgpuType?: number; driver?: string }[]).find((d) => d.address === vf);
+  const spec = (type: string, over: Partial<DomainSpec> = {}): DomainSpec => ({
+    name: 'l40s-guest',
+    hostdevs: [{ address: VF0, managed: false }],
+    vgpus: [{ address: VF0, type }],
+    ...over,
+  });
+  const vgpuOf = (h: SimHost, vf: string) =>
+    (h.doc().devices as { address: string; vgpuType?: number; driver?: string }[]).find((d) => d.address === vf);
 
   it('prepare writes only the type (the VF stays on nvidia); release writes 0; the host ends as it began', async () => {
     const h = base.copy();
@@ -140,7 +151,11 @@ describe('the hook with <passthru:vgpu>', () => {
       const bare: DomainSpec = { name: 'bare', hostdevs: [{ address: VF1, managed: false }] };
       const r = await h.hook(bare.name, 'prepare', domainXml(bare));
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(new RegExp(`^passthru: prepare of 'bare': refused: ${VF1} is a VF of an NVIDIA GPU in vGPU mode with no vGPU type: give it one .*\\n$`));
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `^passthru: prepare of 'bare': refused: ${VF1} is a VF of an NVIDIA GPU in vGPU mode with no vGPU type: give it one .*\\n$`,
+        ),
+      );
       expect(h.writes()).toEqual([]);
     } finally {
       h.cleanup();
@@ -154,10 +169,23 @@ describe('the hook with <passthru:vgpu>', () => {
       h.clearLog();
       const before = h.state();
       const cases: [DomainSpec, RegExp][] = [
-        [spec('1157'), new RegExp(`^passthru: prepare of 'l40s-guest': refused: ${VF0} cannot take vGPU type 1157 now; creatable there: 1158 \\(NVIDIA L40S-24Q\\), 1168 \\(NVIDIA L40S-24C\\)\\n$`)],
-        [spec('1155', { hostdevs: [{ address: VF1, managed: false }], vgpus: [{ address: VF1, type: '1155' }] }), new RegExp(`refused: ${VF1} already has vGPU type 1158; 1155 asked`)],
+        [
+          spec('1157'),
+          new RegExp(
+            `^passthru: prepare of 'l40s-guest': refused: ${VF0} cannot take vGPU type 1157 now; creatable there: 1158 \\(NVIDIA L40S-24Q\\), 1168 \\(NVIDIA L40S-24C\\)\\n$`,
+          ),
+        ],
+        [
+          spec('1155', { hostdevs: [{ address: VF1, managed: false }], vgpus: [{ address: VF1, type: '1155' }] }),
+          new RegExp(`refused: ${VF1} already has vGPU type 1158; 1155 asked`),
+        ],
         [spec('1158', { hostdevs: [{ address: VF0, managed: true }] }), /managed='yes'.*use managed='no'\n$/],
-        [spec('1158', { hostdevs: [{ address: NIC_VF, managed: false }], vgpus: [{ address: NIC_VF, type: '1158' }] }), new RegExp(`refused: ${NIC_VF} has no NVIDIA vGPU interface \\(no nvidia/current_vgpu_type: it is bound to iavf, not nvidia\\)\\n$`)],
+        [
+          spec('1158', { hostdevs: [{ address: NIC_VF, managed: false }], vgpus: [{ address: NIC_VF, type: '1158' }] }),
+          new RegExp(
+            `refused: ${NIC_VF} has no NVIDIA vGPU interface \\(no nvidia/current_vgpu_type: it is bound to iavf, not nvidia\\)\\n$`,
+          ),
+        ],
       ];
       for (const [d, re] of cases) {
         const r = await h.hook(d.name, 'prepare', domainXml(d));
@@ -177,11 +205,18 @@ describe('the hook with <passthru:vgpu>', () => {
     try {
       const start = h.state();
       const a = spec('1159', { name: 'big' }); // 48 GB: the whole GPU
-      const b = spec('1155', { name: 'small', hostdevs: [{ address: VF1, managed: false }], vgpus: [{ address: VF1, type: '1155' }] });
+      const b = spec('1155', {
+        name: 'small',
+        hostdevs: [{ address: VF1, managed: false }],
+        vgpus: [{ address: VF1, type: '1155' }],
+      });
       expect((await h.hook(a.name, 'prepare', domainXml(a))).code).toBe(0);
       const held = h.state();
       const r = await h.hook(b.name, 'prepare', domainXml(b));
-      expect([r.code, r.stderr]).toEqual([1, `passthru: prepare of 'small': refused: ${VF1} cannot take vGPU type 1155 now; creatable there: none (the GPU is full, or hosts vGPUs of another framebuffer size)\n`]);
+      expect([r.code, r.stderr]).toEqual([
+        1,
+        `passthru: prepare of 'small': refused: ${VF1} cannot take vGPU type 1155 now; creatable there: none (the GPU is full, or hosts vGPUs of another framebuffer size)\n`,
+      ]);
       expect(h.state()).toBe(held);
       expect((await h.hook(a.name, 'release', domainXml(a))).code).toBe(0);
       expect(h.state()).toBe(start);
@@ -195,10 +230,23 @@ describe('the hook with <passthru:vgpu>', () => {
     try {
       const start = h.state();
       // 12 GB then 24 GB: each creatable alone (the planner checks each against the list read before any write)
-      const d = spec('1157', { hostdevs: [{ address: VF0, managed: false }, { address: VF1, managed: false }], vgpus: [{ address: VF0, type: '1157' }, { address: VF1, type: '1158' }] });
+      const d = spec('1157', {
+        hostdevs: [
+          { address: VF0, managed: false },
+          { address: VF1, managed: false },
+        ],
+        vgpus: [
+          { address: VF0, type: '1157' },
+          { address: VF1, type: '1158' },
+        ],
+      });
       const r = await h.hook(d.name, 'prepare', domainXml(d));
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(new RegExp(`^passthru: prepare of 'l40s-guest': ${VF1}: vGPU create \\(current_vgpu_type 1158\\) failed: EINVAL.*; host restored\\n$`));
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `^passthru: prepare of 'l40s-guest': ${VF1}: vGPU create \\(current_vgpu_type 1158\\) failed: EINVAL.*; host restored\\n$`,
+        ),
+      );
       expect(h.writes()).toEqual([
         { path: cur(VF0), data: '1157' },
         { path: cur(VF0), data: '0' },

@@ -16,7 +16,12 @@ afterAll(() => fig.write());
 const TIMEOUT_MS = '250';
 
 /** Writes of a clean release about devices other than `id`'s that this release did not make. */
-function undoneOfOthers(h: SimHost, clean: SimWrite[], id: WriteIdentity, vfOf?: (netdev: string, k: number) => string | undefined): SimWrite[] {
+function undoneOfOthers(
+  h: SimHost,
+  clean: SimWrite[],
+  id: WriteIdentity,
+  vfOf?: (netdev: string, k: number) => string | undefined,
+): SimWrite[] {
   const done = new Set(h.writes().map((x) => `${x.path}=${x.data}`));
   return clean.filter((x) => describeWrite(x, vfOf).key !== id.key && !done.has(`${x.path}=${x.data}`));
 }
@@ -26,86 +31,106 @@ for (const fixture of ['workstation', 'server']) {
     const d = largestDomain(fixture);
     const vfOf = vfResolver(fixture);
 
-    figureTest(fig, `${d.name}: a failing write in release is reported, the rest undone, recover finishes`, async () => {
-      let writes: SimWrite[] = [];
-      await trialsOnCopies(
-        fig,
-        fixture,
-        async (host, start) => {
-          writes = await preparedReleaseWrites(host, d, start);
-          return writes.map((w, i) => ({ w, k: i + 1 }));
-        },
-        async (h, { w, k }, fail, start) => {
-          const id = describeWrite(w, vfOf);
-          const where = `${d.name} release write ${k}/${writes.length} failing (${w.path})`;
-          h.clearLog();
-          const r = await h.hook(d.name, 'release', domainXml(d), { faults: { failWrite: { n: k, errno: 'EBUSY' } } });
-          fig.add('releaseFaults');
-          if (r.code !== 0) {
-            fig.add('releaseFaultExits');
-            fail(`${where}: release exited ${r.code}`);
-          }
-          const named = namesWrite(r.stderr.split('EBUSY')[0] ?? '', id);
-          if (!named.device || !named.step) {
-            fig.add('unreported');
-            fail(`${where}: stderr does not name the failed step: ${JSON.stringify(r.stderr.trim().slice(0, 300))}`);
-          }
-          const missing = undoneOfOthers(h, writes, id, vfOf);
-          if (missing.length) {
-            fig.add('skippedRest');
-            fail(`${where}: release skipped ${missing.length} undo writes of other devices, first ${missing[0]!.path}`);
-          }
-          const rec = await h.passthru(['recover', '--all']);
-          if (rec.code !== 0 || h.state() !== start || h.journals().length) {
-            fig.add('leftovers');
-            fail(`${where}: recover did not finish the job (exit ${rec.code}: ${rec.stderr.trim()})`);
-          }
-        },
-      );
-    }, { timeout: 300_000 });
+    figureTest(
+      fig,
+      `${d.name}: a failing write in release is reported, the rest undone, recover finishes`,
+      async () => {
+        let writes: SimWrite[] = [];
+        await trialsOnCopies(
+          fig,
+          fixture,
+          async (host, start) => {
+            writes = await preparedReleaseWrites(host, d, start);
+            return writes.map((w, i) => ({ w, k: i + 1 }));
+          },
+          async (h, { w, k }, fail, start) => {
+            const id = describeWrite(w, vfOf);
+            const where = `${d.name} release write ${k}/${writes.length} failing (${w.path})`;
+            h.clearLog();
+            const r = await h.hook(d.name, 'release', domainXml(d), {
+              faults: { failWrite: { n: k, errno: 'EBUSY' } },
+            });
+            fig.add('releaseFaults');
+            if (r.code !== 0) {
+              fig.add('releaseFaultExits');
+              fail(`${where}: release exited ${r.code}`);
+            }
+            const named = namesWrite(r.stderr.split('EBUSY')[0] ?? '', id);
+            if (!named.device || !named.step) {
+              fig.add('unreported');
+              fail(`${where}: stderr does not name the failed step: ${JSON.stringify(r.stderr.trim().slice(0, 300))}`);
+            }
+            const missing = undoneOfOthers(h, writes, id, vfOf);
+            if (missing.length) {
+              fig.add('skippedRest');
+              fail(
+                `${where}: release skipped ${missing.length} undo writes of other devices, first ${missing[0]!.path}`,
+              );
+            }
+            const rec = await h.passthru(['recover', '--all']);
+            if (rec.code !== 0 || h.state() !== start || h.journals().length) {
+              fig.add('leftovers');
+              fail(`${where}: recover did not finish the job (exit ${rec.code}: ${rec.stderr.trim()})`);
+            }
+          },
+        );
+      },
+      { timeout: 300_000 },
+    );
 
-    figureTest(fig, `${d.name}: release exits 0, reports the stuck step, undoes the rest`, async () => {
-      let writes: SimWrite[] = [];
-      await trialsOnCopies(
-        fig,
-        fixture,
-        async (host, start) => {
-          // the writes a clean release makes, on a copy
-          writes = await preparedReleaseWrites(host, d, start);
-          fig.add('scenarios');
-          return writes.map((w, i) => ({ w, k: i + 1 }));
-        },
-        async (h, { w, k }, fail, start) => {
-          const where = `${d.name} release write ${k}/${writes.length} (${w.path})`;
-          h.clearLog();
-          const r = await h.hook(d.name, 'release', domainXml(d), { faults: { hangOnWrite: k }, env: { PASSTHRU_WRITE_TIMEOUT_MS: TIMEOUT_MS }, limitMs: 60_000 });
-          fig.add('runs');
-          if (r.timedOut) {
-            fig.add('hung');
-            return fail(`${where}: release hung`);
-          }
-          if (r.code !== 0) fail(`${where}: release exited ${r.code}`);
-          const id = describeWrite(w, vfOf);
-          const line = r.stderr;
-          const named = namesWrite(line, id);
-          if (!/timed out/i.test(line) || !named.device || !named.step) {
-            fig.add('unreported');
-            fail(`${where}: stderr does not report the stuck step: ${JSON.stringify(line.trim().slice(0, 300))}`);
-          }
-          // every write of the clean release about another device still happened
-          const missing = undoneOfOthers(h, writes, id, vfOf);
-          if (missing.length) {
-            fig.add('skippedRest');
-            fail(`${where}: release skipped ${missing.length} later undo writes, first ${missing[0]!.path}`);
-          }
-          // what the stuck write left behind, recover finishes
-          const rec = await h.passthru(['recover', '--all']);
-          if (rec.code !== 0 || h.state() !== start || h.journals().length) {
-            fig.add('leftovers');
-            fail(`${where}: recover after the stuck release did not restore the host (exit ${rec.code}: ${rec.stderr.trim()})`);
-          }
-        },
-      );
-    }, { timeout: 300_000 });
+    figureTest(
+      fig,
+      `${d.name}: release exits 0, reports the stuck step, undoes the rest`,
+      async () => {
+        let writes: SimWrite[] = [];
+        await trialsOnCopies(
+          fig,
+          fixture,
+          async (host, start) => {
+            // the writes a clean release makes, on a copy
+            writes = await preparedReleaseWrites(host, d, start);
+            fig.add('scenarios');
+            return writes.map((w, i) => ({ w, k: i + 1 }));
+          },
+          async (h, { w, k }, fail, start) => {
+            const where = `${d.name} release write ${k}/${writes.length} (${w.path})`;
+            h.clearLog();
+            const r = await h.hook(d.name, 'release', domainXml(d), {
+              faults: { hangOnWrite: k },
+              env: { PASSTHRU_WRITE_TIMEOUT_MS: TIMEOUT_MS },
+              limitMs: 60_000,
+            });
+            fig.add('runs');
+            if (r.timedOut) {
+              fig.add('hung');
+              return fail(`${where}: release hung`);
+            }
+            if (r.code !== 0) fail(`${where}: release exited ${r.code}`);
+            const id = describeWrite(w, vfOf);
+            const line = r.stderr;
+            const named = namesWrite(line, id);
+            if (!/timed out/i.test(line) || !named.device || !named.step) {
+              fig.add('unreported');
+              fail(`${where}: stderr does not report the stuck step: ${JSON.stringify(line.trim().slice(0, 300))}`);
+            }
+            // every write of the clean release about another device still happened
+            const missing = undoneOfOthers(h, writes, id, vfOf);
+            if (missing.length) {
+              fig.add('skippedRest');
+              fail(`${where}: release skipped ${missing.length} later undo writes, first ${missing[0]!.path}`);
+            }
+            // what the stuck write left behind, recover finishes
+            const rec = await h.passthru(['recover', '--all']);
+            if (rec.code !== 0 || h.state() !== start || h.journals().length) {
+              fig.add('leftovers');
+              fail(
+                `${where}: recover after the stuck release did not restore the host (exit ${rec.code}: ${rec.stderr.trim()})`,
+              );
+            }
+          },
+        );
+      },
+      { timeout: 300_000 },
+    );
   });
 }

@@ -9,7 +9,7 @@
 //  - items 8 and 9: the same for the remove of an mdev qemu holds and for sriov_numvfs=0 while qemu
 //    holds a VF.
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,10 +51,14 @@ async function cycle(h: SimHost, domains: DomainSpec[]): Promise<void> {
 }
 
 describe('PF drivers that leave SR-IOV enabled on unbind (FINDINGS 1)', () => {
-  it("lab host (nvme): VFs raised for the domain, one VF on vfio-pci, release restores the host exactly", async () => {
+  it('lab host (nvme): VFs raised for the domain, one VF on vfio-pci, release restores the host exactly', async () => {
     const h = await SimHost.create(labHost);
     try {
-      const d: DomainSpec = { name: 'lab-vf', pfs: [{ address: PF, vfs: 2 }], hostdevs: [{ address: '0000:04:00.1', managed: false }] };
+      const d: DomainSpec = {
+        name: 'lab-vf',
+        pfs: [{ address: PF, vfs: 2 }],
+        hostdevs: [{ address: '0000:04:00.1', managed: false }],
+      };
       const start = h.state();
       const r = await h.hook(d.name, 'prepare', domainXml(d));
       expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
@@ -75,7 +79,7 @@ describe('PF drivers that leave SR-IOV enabled on unbind (FINDINGS 1)', () => {
     it(`${fixture} with every PF driver leaving SR-IOV enabled: every scenario's cycle restores the host exactly`, async () => {
       const fx = structuredClone(EMBEDDED_FIXTURES[fixture]) as SimHostState & { description?: string };
       let flipped = 0;
-      for (const d of fx.devices) if (d.sriov?.disableOnUnbind) (delete d.sriov.disableOnUnbind, flipped++);
+      for (const d of fx.devices) if (d.sriov?.disableOnUnbind) delete d.sriov.disableOnUnbind, flipped++;
       expect(flipped).toBeGreaterThan(0);
       const file = join(tmp, `${fixture}-keep-vfs.json`);
       writeFileSync(file, JSON.stringify(fx));
@@ -108,7 +112,8 @@ describe('mdevs of one parent sharing a pool (FINDINGS 2)', () => {
       const r = await h.hook(d.name, 'prepare', domainXml(d));
       expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
       const k = SimKernel.load(h.file, {});
-      const avail = async (t: string) => (await k.read(`sys/class/mdev_bus/mtty/mdev_supported_types/${t}/available_instances`)).trim();
+      const avail = async (t: string) =>
+        (await k.read(`sys/class/mdev_bus/mtty/mdev_supported_types/${t}/available_instances`)).trim();
       expect([await avail('mtty-1'), await avail('mtty-2')]).toEqual(['21', '10']);
       const rel = await h.hook(d.name, 'release', domainXml(d));
       expect({ code: rel.code, stderr: rel.stderr }).toEqual({ code: 0, stderr: '' });
@@ -122,7 +127,8 @@ describe('mdevs of one parent sharing a pool (FINDINGS 2)', () => {
     const h = await SimHost.create(labHost);
     try {
       const k = SimKernel.load(h.file, {});
-      for (let i = 0; i < 21; i++) await k.write('sys/class/mdev_bus/mtty/mdev_supported_types/mtty-1/create', u(100 + i));
+      for (let i = 0; i < 21; i++)
+        await k.write('sys/class/mdev_bus/mtty/mdev_supported_types/mtty-1/create', u(100 + i));
       const before = h.state();
       h.clearLog();
       const d: DomainSpec = { name: 'lab-mtty-full', mdevs: [mtty(1, 'mtty-2'), mtty(2, 'mtty-1'), mtty(3, 'mtty-1')] };
@@ -201,11 +207,19 @@ describe('an mdev remove and an SR-IOV disable that wait for qemu (FINDINGS 8, 9
       const again = await h.hook(d.name, 'prepare', domainXml(d), { env: TIMEOUT, limitMs: 20_000 });
       expect(again.timedOut, 'prepare hung').toBe(false);
       expect(again.code).not.toBe(0);
-      expect(again.stderr).toMatch(new RegExp(`${U}: mdev create failed: EIO: .*an earlier remove of this mdev may still be waiting for a VM to close it`));
+      expect(again.stderr).toMatch(
+        new RegExp(
+          `${U}: mdev create failed: EIO: .*an earlier remove of this mdev may still be waiting for a VM to close it`,
+        ),
+      );
 
       // recover: the mdev is off the bus already (the kernel finishes the remove by itself), nothing to do
       const rec = await h.passthru(['recover', '--all'], { env: TIMEOUT, limitMs: 20_000 });
-      expect({ code: rec.code, stderr: rec.stderr, timedOut: rec.timedOut }).toEqual({ code: 0, stderr: '', timedOut: false });
+      expect({ code: rec.code, stderr: rec.stderr, timedOut: rec.timedOut }).toEqual({
+        code: 0,
+        stderr: '',
+        timedOut: false,
+      });
       expect(h.journals()).toEqual([]);
 
       SimKernel.load(h.file, {}).setInUse(U, false); // qemu exits: the remove completes
@@ -219,7 +233,11 @@ describe('an mdev remove and an SR-IOV disable that wait for qemu (FINDINGS 8, 9
     const h = await SimHost.create(labHost);
     try {
       const VF = '0000:04:00.1';
-      const d: DomainSpec = { name: 'lab-vf', pfs: [{ address: PF, vfs: 2 }], hostdevs: [{ address: VF, managed: false }] };
+      const d: DomainSpec = {
+        name: 'lab-vf',
+        pfs: [{ address: PF, vfs: 2 }],
+        hostdevs: [{ address: VF, managed: false }],
+      };
       const start = h.state();
       const ok = await h.hook(d.name, 'prepare', domainXml(d));
       expect({ code: ok.code, stderr: ok.stderr }).toEqual({ code: 0, stderr: '' });
@@ -250,7 +268,12 @@ describe('an mdev remove and an SR-IOV disable that wait for qemu (FINDINGS 8, 9
       const doctor = await h.passthru(['doctor'], { env: TIMEOUT, limitMs: 20_000 });
       expect(doctor.timedOut, 'doctor hung').toBe(false);
       expect(doctor.stdout).toMatch(/\d+ passed, \d+ warnings?, 0 failed/);
-      expect(doctor.stdout).toMatch(new RegExp(`^WARN  Every device answers \\(no device lock held\\): ${PF} \\(driver_override, sriov_numvfs, uevent\\), ${VF} \\(driver_override, uevent\\) did not answer in time`, 'm'));
+      expect(doctor.stdout).toMatch(
+        new RegExp(
+          `^WARN  Every device answers \\(no device lock held\\): ${PF} \\(driver_override, sriov_numvfs, uevent\\), ${VF} \\(driver_override, uevent\\) did not answer in time`,
+          'm',
+        ),
+      );
 
       // qemu exits: the kernel finishes the unbind and the disable, the VFs are gone; the journal's
       // steps about the VF have nothing left to restore, and recover says so by ending cleanly
@@ -267,13 +290,17 @@ describe('an mdev remove and an SR-IOV disable that wait for qemu (FINDINGS 8, 9
     const { spawn } = await import('node:child_process');
     const { mkdirSync } = await import('node:fs');
     mkdirSync(h.stateDir, { recursive: true });
-    const holder = spawn('flock', [join(h.stateDir, 'lock'), 'sh', '-c', 'echo locked; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const holder = spawn('flock', [join(h.stateDir, 'lock'), 'sh', '-c', 'echo locked; exec sleep 30'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     try {
       await new Promise((r) => holder.stdout!.once('data', r)); // flock has the lock
       const r = await h.passthru(['recover', '--all'], { env: { PASSTHRU_LOCK_WAIT_S: '1' }, limitMs: 20_000 });
       expect(r.timedOut, 'recover hung').toBe(false);
       expect(r.code).toBe(75);
-      expect(r.stderr).toBe('passthru: recover: timed out after 1 s waiting for the host-wide lock (another hook or recover run holds it; one whose host write waits in the kernel holds it until the kernel lets go)\n');
+      expect(r.stderr).toBe(
+        'passthru: recover: timed out after 1 s waiting for the host-wide lock (another hook or recover run holds it; one whose host write waits in the kernel holds it until the kernel lets go)\n',
+      );
     } finally {
       holder.kill();
       h.cleanup();

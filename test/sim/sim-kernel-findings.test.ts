@@ -31,7 +31,11 @@ const PF = '0000:04:00.0'; // QEMU's nvme with sriov_max_vfs=2
 const E1000 = '0000:03:01.0'; // behind the pcie-pci-bridge, group 9 with 03:02.0 (edu) and 03:03.0
 const pci = (a: string, attr: string) => `sys/bus/pci/devices/${a}/${attr}`;
 const types = 'sys/class/mdev_bus/mtty/mdev_supported_types';
-const errno = (p: Promise<unknown>) => p.then(() => 'ok', (e: { code?: string }) => e.code ?? String(e));
+const errno = (p: Promise<unknown>) =>
+  p.then(
+    () => 'ok',
+    (e: { code?: string }) => e.code ?? String(e),
+  );
 /** Whether p is still pending after the event loop has run everything that was ready. */
 async function pending(p: Promise<unknown>): Promise<boolean> {
   let settled = false;
@@ -97,7 +101,10 @@ describe('PF unbind with VFs (FINDINGS 1)', () => {
 describe('mdev types of one parent share a pool (FINDINGS 2)', () => {
   it('one mtty-2 takes 2 of 24 ports: mtty-1 24 -> 22, mtty-2 12 -> 11; at exhaustion both read 0', async () => {
     const k = boot();
-    const avail = async () => [await k.read(`${types}/mtty-1/available_instances`), await k.read(`${types}/mtty-2/available_instances`)];
+    const avail = async () => [
+      await k.read(`${types}/mtty-1/available_instances`),
+      await k.read(`${types}/mtty-2/available_instances`),
+    ];
     expect(await avail()).toEqual(['24\n', '12\n']);
     await k.write(`${types}/mtty-2/create`, UUID);
     expect(await avail()).toEqual(['22\n', '11\n']);
@@ -114,7 +121,10 @@ describe('mdev types of one parent share a pool (FINDINGS 2)', () => {
     delete h.mdevParents![0]!.capacity;
     const k = new SimKernel(hostFromFixture(h));
     await k.write(`${types}/mtty-2/create`, UUID);
-    expect([await k.read(`${types}/mtty-1/available_instances`), await k.read(`${types}/mtty-2/available_instances`)]).toEqual(['24\n', '11\n']);
+    expect([
+      await k.read(`${types}/mtty-1/available_instances`),
+      await k.read(`${types}/mtty-2/available_instances`),
+    ]).toEqual(['24\n', '11\n']);
   });
 });
 
@@ -124,7 +134,17 @@ describe('mdev device directory (FINDINGS 4)', () => {
     await k.write(`${types}/mtty-1/create`, UUID);
     const d = `sys/bus/mdev/devices/${UUID}`;
     // the lab's listing of an mtty mdev (test/lab/kernel-facts.jsonl, label mdev-one)
-    expect(await k.list(d)).toEqual(['driver', 'iommu_group', 'mdev_type', 'power', 'remove', 'subsystem', 'uevent', 'vendor', 'vfio-dev']);
+    expect(await k.list(d)).toEqual([
+      'driver',
+      'iommu_group',
+      'mdev_type',
+      'power',
+      'remove',
+      'subsystem',
+      'uevent',
+      'vendor',
+      'vfio-dev',
+    ]);
     expect(await k.readlink(`${d}/subsystem`)).toBe('../../../../../bus/mdev');
     expect(await k.list(`${d}/subsystem/devices`)).toEqual([UUID]);
     expect(await k.read(`${d}/uevent`)).toBe('DRIVER=mtty\n');
@@ -268,7 +288,13 @@ describe('sriov_numvfs = 0 while qemu holds a VF through vfio-pci (FINDINGS 9)',
     expect(await k.list('dev/vfio')).toContain(group);
     expect(await k.read(pci(PF, 'sriov_totalvfs'))).toBe('2\n');
     // reads that take the PF's or the VF's device lock wait: sriov_numvfs, driver_override, uevent
-    const waiting = [pci(PF, 'sriov_numvfs'), pci(PF, 'driver_override'), pci(PF, 'uevent'), pci(VF1, 'driver_override'), pci(VF1, 'uevent')].map((p) => k.read(p));
+    const waiting = [
+      pci(PF, 'sriov_numvfs'),
+      pci(PF, 'driver_override'),
+      pci(PF, 'uevent'),
+      pci(VF1, 'driver_override'),
+      pci(VF1, 'uevent'),
+    ].map((p) => k.read(p));
     for (const r of waiting) expect(await pending(r)).toBe(true);
     // and so does another write to sriov_numvfs (sriov_numvfs_store takes the lock): it runs afterwards
     const again = k.write(pci(PF, 'sriov_numvfs'), '1');

@@ -20,14 +20,23 @@ const WRITES = [
 
 function init(): string {
   const file = join(mkdtempSync(join(tmpdir(), 'passthru-simp-')), 'host.json');
-  const r = spawnSync(process.execPath, [cli, 'sim', 'init', '--fixture', 'workstation', '-o', file], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [cli, 'sim', 'init', '--fixture', 'workstation', '-o', file], {
+    encoding: 'utf8',
+  });
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
   return file;
 }
 const run = (file: string, args: string[], faults?: object) =>
-  spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, PASSTHRU_SIM: file, PASSTHRU_SIM_FAULTS: faults ? JSON.stringify(faults) : '' } });
-const doc = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as { writeLog: { path: string; data: string }[]; devices: { address: string; driver?: string }[] };
+  spawnSync(process.execPath, [cli, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, PASSTHRU_SIM: file, PASSTHRU_SIM_FAULTS: faults ? JSON.stringify(faults) : '' },
+  });
+const doc = (file: string) =>
+  JSON.parse(readFileSync(file, 'utf8')) as {
+    writeLog: { path: string; data: string }[];
+    devices: { address: string; driver?: string }[];
+  };
 
 describe('sim file across processes', () => {
   it('needs the built CLI', () => expect(existsSync(cli)).toBe(true));
@@ -59,7 +68,14 @@ describe('sim file across processes', () => {
     expect(run(file, ['sim', 'write', ...WRITES]).status).toBe(0);
     expect(doc(file).devices.find((d) => d.address === GPU)!.driver).toBe('vfio-pci');
     expect(run(file, ['sim', 'state']).stdout).not.toBe(before);
-    const undo = [`sys/bus/pci/devices/${GPU}/driver/unbind`, GPU, `sys/bus/pci/devices/${GPU}/driver_override`, '\n', 'sys/bus/pci/drivers_probe', GPU];
+    const undo = [
+      `sys/bus/pci/devices/${GPU}/driver/unbind`,
+      GPU,
+      `sys/bus/pci/devices/${GPU}/driver_override`,
+      '\n',
+      'sys/bus/pci/drivers_probe',
+      GPU,
+    ];
     expect(run(file, ['sim', 'write', ...undo]).status).toBe(0);
     expect(run(file, ['sim', 'state']).stdout).toBe(before);
   });
@@ -72,7 +88,11 @@ describe('sim file across processes', () => {
     const missing = run(join(tmpdir(), 'passthru-no-such-host.json'), ['list']);
     expect(missing.status).not.toBe(0);
     expect(missing.stderr).toMatch(/cannot read simulated host file/);
-    const fx = spawnSync(process.execPath, [cli, 'sim', 'init', '--fixture', '/etc/hostname', '-o', join(tmpdir(), 'x.json')], { encoding: 'utf8' });
+    const fx = spawnSync(
+      process.execPath,
+      [cli, 'sim', 'init', '--fixture', '/etc/hostname', '-o', join(tmpdir(), 'x.json')],
+      { encoding: 'utf8' },
+    );
     expect(fx.status).toBe(2);
     expect(fx.stderr).toMatch(/host fixture '\/etc\/hostname' is not valid JSON/);
   });

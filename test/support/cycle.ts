@@ -82,7 +82,9 @@ export async function enumerateWrites(host: SimHost, sc: Scenario): Promise<SimW
     }
     // bridges and ports are never detached, whatever the scenario
     const untouchable = bridges(sc.fixture);
-    expect(perDomain.flat().filter((w) => untouchable.some((b) => w.path.includes(b) || w.data.includes(b)))).toEqual([]);
+    expect(perDomain.flat().filter((w) => untouchable.some((b) => w.path.includes(b) || w.data.includes(b)))).toEqual(
+      [],
+    );
     return perDomain;
   } finally {
     probe.cleanup();
@@ -102,7 +104,8 @@ export async function releaseFirst(h: SimHost, sc: Scenario, n: number): Promise
   const problems: string[] = [];
   for (const d of sc.domains.slice(0, n).reverse()) {
     const r = await h.hook(d.name, 'release', domainXml(d));
-    if (r.code !== 0 || r.timedOut) problems.push(`release of ${d.name} exited ${r.code}${r.timedOut ? ' (hung)' : ''}: ${r.stderr.trim()}`);
+    if (r.code !== 0 || r.timedOut)
+      problems.push(`release of ${d.name} exited ${r.code}${r.timedOut ? ' (hung)' : ''}: ${r.stderr.trim()}`);
   }
   return problems;
 }

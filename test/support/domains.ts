@@ -68,7 +68,10 @@ export function domainXml(spec: DomainSpec): string {
   const uuid = spec.uuid ?? stableUuid(`domain:${spec.name}`);
   const meta: string[] = [];
   for (const m of spec.mdevs ?? []) {
-    if (m.type) meta.push(`<${p}:mdev uuid='${m.uuid}' type='${esc(m.type)}'${m.parent !== undefined ? ` parent='${esc(m.parent)}'` : ''}/>`);
+    if (m.type)
+      meta.push(
+        `<${p}:mdev uuid='${m.uuid}' type='${esc(m.type)}'${m.parent !== undefined ? ` parent='${esc(m.parent)}'` : ''}/>`,
+      );
   }
   for (const pf of spec.pfs ?? []) {
     meta.push(`<${p}:pf ${pf.dev ? `dev='${esc(pf.dev)}'` : `address='${pf.address}'`} vfs='${pf.vfs}'/>`);
@@ -108,7 +111,13 @@ export function domainXml(spec: DomainSpec): string {
     `  <name>${esc(spec.name)}</name>`,
     `  <uuid>${uuid}</uuid>`,
     ...(meta.length
-      ? [`  <metadata>`, `    <${p}:${PASSTHRU_META_ROOT} xmlns:${p}='${PASSTHRU_NS}'>`, ...meta.map((l) => `      ${l}`), `    </${p}:${PASSTHRU_META_ROOT}>`, `  </metadata>`]
+      ? [
+          `  <metadata>`,
+          `    <${p}:${PASSTHRU_META_ROOT} xmlns:${p}='${PASSTHRU_NS}'>`,
+          ...meta.map((l) => `      ${l}`),
+          `    </${p}:${PASSTHRU_META_ROOT}>`,
+          `  </metadata>`,
+        ]
       : []),
     `  <memory unit='KiB'>65536</memory>`,
     `  <vcpu placement='static'>1</vcpu>`,

@@ -16,8 +16,13 @@ export interface Entry {
 export async function installEntry(host: SimHost, root = join(host.dir, 'root')): Promise<Entry> {
   mkdirSync(root, { recursive: true });
   const installed = join(root, 'etc', 'libvirt', 'hooks', 'qemu.d', 'passthru');
-  const r = await run(nodeBin, [dist.passthru, 'install', '--root', root, '--sim', host.file, '--state-dir', host.stateDir], { env: hookEnv({}), limitMs: 30_000 });
-  if (r.code !== 0 || !existsSync(installed)) throw new Error(`passthru install failed (${r.code}): ${r.stderr.trim()}`);
+  const r = await run(
+    nodeBin,
+    [dist.passthru, 'install', '--root', root, '--sim', host.file, '--state-dir', host.stateDir],
+    { env: hookEnv({}), limitMs: 30_000 },
+  );
+  if (r.code !== 0 || !existsSync(installed))
+    throw new Error(`passthru install failed (${r.code}): ${r.stderr.trim()}`);
   return {
     path: installed,
     how: 'passthru install',

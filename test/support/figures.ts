@@ -59,7 +59,7 @@ export function figures(suite: string): Figures {
       mkdirSync(guaranteesDir, { recursive: true });
       const file = join(guaranteesDir, `${suite}.json`);
       const sorted = Object.fromEntries(Object.entries(values).sort(([a], [b]) => a.localeCompare(b)));
-      const body = JSON.stringify({ suite, at: new Date().toISOString(), tests: started, figures: sorted, notes }, null, 2) + '\n';
+      const body = `${JSON.stringify({ suite, at: new Date().toISOString(), tests: started, figures: sorted, notes }, null, 2)}\n`;
       // write-then-rename: a suite killed mid-write never leaves half a file for the summary
       writeFileSync(`${file}.tmp`, body);
       renameSync(`${file}.tmp`, file);
@@ -72,7 +72,12 @@ export function figures(suite: string): Figures {
  * `it` for a test that records figures: planned at collection, counted when it starts, so a run
  * filtered down to some tests never overwrites the suite's complete figures. `fails` = it.fails.
  */
-export function figureTest(fig: Figures, name: string, fn: () => Promise<void> | void, opts: { timeout?: number; fails?: boolean } = {}): void {
+export function figureTest(
+  fig: Figures,
+  name: string,
+  fn: () => Promise<void> | void,
+  opts: { timeout?: number; fails?: boolean } = {},
+): void {
   fig.plan(1);
   (opts.fails ? it.fails : it)(
     name,

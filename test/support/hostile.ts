@@ -20,18 +20,48 @@ export function carrierDomain(address = '0000:01:00.0'): string {
 export function hostileDocuments(carrier: string): XmlCase[] {
   const [head, ...rest] = carrier.split('\n');
   const body = rest.join('\n');
-  const laughs = ['<!ENTITY l0 "lol">', ...Array.from({ length: 9 }, (_, i) => `<!ENTITY l${i + 1} "${`&l${i};`.repeat(10)}">`)].join('');
+  const laughs = [
+    '<!ENTITY l0 "lol">',
+    ...Array.from({ length: 9 }, (_, i) => `<!ENTITY l${i + 1} "${`&l${i};`.repeat(10)}">`),
+  ].join('');
   const depth = 200_000;
   return [
-    { name: 'doctype-external-entity', body: b(`<?xml version="1.0"?>\n<!DOCTYPE domain [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n${carrier.replace('<name>hostile</name>', '<name>&x;</name>')}`) },
-    { name: 'billion-laughs', body: b(`<!DOCTYPE domain [${laughs}]>\n${carrier.replace('<name>hostile</name>', '<name>&l9;</name>')}`) },
-    { name: 'parameter-entity', body: b(`<!DOCTYPE domain [<!ENTITY % p SYSTEM "http://127.0.0.1:9/x.dtd"> %p;]>\n${carrier}`) },
+    {
+      name: 'doctype-external-entity',
+      body: b(
+        `<?xml version="1.0"?>\n<!DOCTYPE domain [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n${carrier.replace('<name>hostile</name>', '<name>&x;</name>')}`,
+      ),
+    },
+    {
+      name: 'billion-laughs',
+      body: b(`<!DOCTYPE domain [${laughs}]>\n${carrier.replace('<name>hostile</name>', '<name>&l9;</name>')}`),
+    },
+    {
+      name: 'parameter-entity',
+      body: b(`<!DOCTYPE domain [<!ENTITY % p SYSTEM "http://127.0.0.1:9/x.dtd"> %p;]>\n${carrier}`),
+    },
     { name: 'doctype-only', body: b(`<!DOCTYPE domain>\n${carrier}`) },
     { name: 'deep-nesting', body: b(`${head}\n${'<a>'.repeat(depth)}${'</a>'.repeat(depth)}\n${body}`) },
-    { name: 'long-attribute', body: b(carrier.replace("<domain type='kvm'>", `<domain type='kvm' x='${'A'.repeat(200 * 1024)}'>`)) },
-    { name: 'huge-attribute', body: b(carrier.replace("<domain type='kvm'>", `<domain type='kvm' x='${'A'.repeat(32 * 1024 * 1024)}'>`)) },
-    { name: 'huge-text', body: b(carrier.replace('<name>hostile</name>', `<name>${'n'.repeat(32 * 1024 * 1024)}</name>`)) },
-    { name: 'invalid-utf8', body: Buffer.concat([b(carrier.slice(0, carrier.indexOf('hostile'))), Buffer.from([0xff, 0xfe, 0xc3, 0x28]), b(carrier.slice(carrier.indexOf('hostile')))]) },
+    {
+      name: 'long-attribute',
+      body: b(carrier.replace("<domain type='kvm'>", `<domain type='kvm' x='${'A'.repeat(200 * 1024)}'>`)),
+    },
+    {
+      name: 'huge-attribute',
+      body: b(carrier.replace("<domain type='kvm'>", `<domain type='kvm' x='${'A'.repeat(32 * 1024 * 1024)}'>`)),
+    },
+    {
+      name: 'huge-text',
+      body: b(carrier.replace('<name>hostile</name>', `<name>${'n'.repeat(32 * 1024 * 1024)}</name>`)),
+    },
+    {
+      name: 'invalid-utf8',
+      body: Buffer.concat([
+        b(carrier.slice(0, carrier.indexOf('hostile'))),
+        Buffer.from([0xff, 0xfe, 0xc3, 0x28]),
+        b(carrier.slice(carrier.indexOf('hostile'))),
+      ]),
+    },
     { name: 'truncated', body: b(carrier.slice(0, Math.floor(carrier.length * 0.6))) },
     { name: 'truncated-in-tag', body: b(carrier.slice(0, carrier.indexOf("bus='0x") + 6)) },
     { name: 'nul-byte', body: b(carrier.replace('hostile', 'host\u0000ile')) },
@@ -50,7 +80,19 @@ export interface ValueCase {
   xml?: string;
 }
 
-const traversal = ['../../../../etc/passwd', '../x', 'a/b', '/etc/shadow', 'x\ny', 'x\u0001y', 'x y', '', '.', '..', 'a'.repeat(4096)];
+const traversal = [
+  '../../../../etc/passwd',
+  '../x',
+  'a/b',
+  '/etc/shadow',
+  'x\ny',
+  'x\u0001y',
+  'x y',
+  '',
+  '.',
+  '..',
+  'a'.repeat(4096),
+];
 
 /** The real names of a fixture that the hostile cases vary one at a time. */
 export interface HostileContext {
@@ -66,7 +108,13 @@ export function hostileContext(fx: HostFixture): HostileContext {
   const gpu = gpusWithPeers(fx)[0]!;
   const pf = sriovPfs(fx)[0]!;
   const mdev = mdevParents(fx)[0]!;
-  return { pfDev: pf.netdev ?? pf.netdevs![0]!, vf: vfAddress(pf, 0), mdevParent: mdev.parent.address, mdevType: mdev.type, gpu: gpu.address };
+  return {
+    pfDev: pf.netdev ?? pf.netdevs![0]!,
+    vf: vfAddress(pf, 0),
+    mdevParent: mdev.parent.address,
+    mdevType: mdev.type,
+    gpu: gpu.address,
+  };
 }
 
 /** Domain XML whose values are hostile; each case changes one value of an otherwise plausible domain. */
@@ -83,11 +131,24 @@ export function hostileValueCases(ctx: HostileContext): ValueCase[] {
     add(`mdev parent ${label}`, { mdevs: [{ uuid, type: ctx.mdevType, parent: t }] });
     add(`pf dev ${label}`, { pfs: [{ dev: t, vfs: 2 }] });
   }
-  for (const u of ['../../../x', 'not-a-uuid', '3b6e1b7a-8f0e-4c61-9a3c-2f4a8b1c0d1', '3b6e1b7a-8f0e-4c61-9a3c-2f4a8b1c0d11/../../x', 'g' + uuid.slice(1)]) {
+  for (const u of [
+    '../../../x',
+    'not-a-uuid',
+    '3b6e1b7a-8f0e-4c61-9a3c-2f4a8b1c0d1',
+    '3b6e1b7a-8f0e-4c61-9a3c-2f4a8b1c0d11/../../x',
+    `g${uuid.slice(1)}`,
+  ]) {
     add(`mdev uuid ${JSON.stringify(u)}`, { mdevs: [{ uuid: u, type: ctx.mdevType, parent: ctx.mdevParent }] });
   }
   for (const n of [-1, 100000, 2 ** 31, 1.5]) add(`pf vfs ${n}`, { pfs: [{ dev: ctx.pfDev, vfs: n }] });
-  for (const mac of ['ff:ff:ff:ff:ff:ff', '01:00:5e:00:00:01', '00:11:22:33:44', 'gg:11:22:33:44:55', '00:11:22:33:44:55/../x', '00:00:00:00:00:00:00']) {
+  for (const mac of [
+    'ff:ff:ff:ff:ff:ff',
+    '01:00:5e:00:00:01',
+    '00:11:22:33:44',
+    'gg:11:22:33:44:55',
+    '00:11:22:33:44:55/../x',
+    '00:00:00:00:00:00:00',
+  ]) {
     add(`vf mac ${mac}`, { vfs: [{ address: ctx.vf, mac }] });
   }
   for (const vlan of [-1, 4095, 4096, 1e9]) add(`vf vlan ${vlan}`, { vfs: [{ address: ctx.vf, vlan }] });
@@ -96,7 +157,11 @@ export function hostileValueCases(ctx: HostileContext): ValueCase[] {
     add(`vf address ${address}`, { vfs: [{ address, trust: true }] });
   }
   // values the builder cannot spell: raw substitutions into a carrier
-  const carrier = domainXml({ name: 'hostile-raw', hostdevs: [{ address: ctx.gpu, managed: true }], vfs: [{ address: ctx.vf, trust: true }] });
+  const carrier = domainXml({
+    name: 'hostile-raw',
+    hostdevs: [{ address: ctx.gpu, managed: true }],
+    vfs: [{ address: ctx.vf, trust: true }],
+  });
   const raw = (name: string, from: string | RegExp, to: string): void => {
     out.push({ name, spec: { name: 'hostile-raw' }, xml: carrier.replace(from, to) });
   };
@@ -108,8 +173,12 @@ export function hostileValueCases(ctx: HostileContext): ValueCase[] {
   raw("vf trust='maybe'", "trust='on'", "trust='maybe'");
   raw("vf state='bogus'", "trust='on'", "state='bogus'");
   raw('vf mac with char ref newline', "trust='on'", "mac='00:11:22:33:44:55&#10;'");
-  raw('mdev type with char ref newline', "trust='on'", "trust='on'/><passthru:mdev uuid='" + uuid + "' type='x&#10;y' parent='" + ctx.mdevParent + "'");
-  raw('pf vfs not a number', "trust='on'", "trust='on'/><passthru:pf dev='" + ctx.pfDev + "' vfs='four'");
+  raw(
+    'mdev type with char ref newline',
+    "trust='on'",
+    `trust='on'/><passthru:mdev uuid='${uuid}' type='x&#10;y' parent='${ctx.mdevParent}'`,
+  );
+  raw('pf vfs not a number', "trust='on'", `trust='on'/><passthru:pf dev='${ctx.pfDev}' vfs='four'`);
   return out;
 }
 
@@ -129,5 +198,4 @@ export const hostileArgs: { name: string; args: string[]; mayIgnore: boolean }[]
  * Cases that currently fail, each with the finding reported to the lead. They run as `it.fails`:
  * the day the code is fixed the test turns red, and the entry must go.
  */
-export const knownFindings: Record<string, string> = {
-};
+export const knownFindings: Record<string, string> = {};

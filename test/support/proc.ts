@@ -51,7 +51,13 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), timedOut });
+      resolve({
+        code,
+        signal,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+        timedOut,
+      });
     });
     // a program may exit before reading stdin (fast path): that EPIPE is not our failure
     child.stdin.on('error', () => {});

@@ -15,7 +15,13 @@ export function before(h: SimHost): Before {
 }
 
 /** Problems with how `r` refused; empty = refused cleanly. Counts figures as it goes. */
-export function refusalProblems(h: SimHost, b: Before, r: RunResult, fig: Figures, opts: { exitZeroOk?: boolean; silentOk?: boolean } = {}): string[] {
+export function refusalProblems(
+  h: SimHost,
+  b: Before,
+  r: RunResult,
+  fig: Figures,
+  opts: { exitZeroOk?: boolean; silentOk?: boolean } = {},
+): string[] {
   const problems: string[] = [];
   const line = r.stderr.trimEnd();
   if (r.timedOut) problems.push('hung');
@@ -36,7 +42,9 @@ export function refusalProblems(h: SimHost, b: Before, r: RunResult, fig: Figure
   const changed = writes.length > 0 || h.state() !== b.state || h.journals().join() !== b.journals.join();
   if (changed) {
     fig.add('wroteSomething');
-    problems.push(`changed the host: ${writes.length} writes${writes[0] ? ` (first ${writes[0].path})` : ''}, journals ${h.journals().join(',')}`);
+    problems.push(
+      `changed the host: ${writes.length} writes${writes[0] ? ` (first ${writes[0].path})` : ''}, journals ${h.journals().join(',')}`,
+    );
   }
   return problems;
 }

@@ -40,7 +40,8 @@ export function loadFixture(name: string): HostFixture {
   return JSON.parse(readFileSync(hostFixture(name), 'utf8')) as HostFixture;
 }
 
-const isBridgeDev = (d: FixtureDevice): boolean => d.isBridge === true || d.class.startsWith('0604') || d.class.startsWith('0600');
+const isBridgeDev = (d: FixtureDevice): boolean =>
+  d.isBridge === true || d.class.startsWith('0604') || d.class.startsWith('0600');
 const isDisplay = (d: FixtureDevice): boolean => d.class.startsWith('0300') || d.class.startsWith('0302');
 const isStorage = (d: FixtureDevice): boolean => d.class.startsWith('01');
 const netdevOf = (d: FixtureDevice): string | undefined => d.netdev ?? d.netdevs?.[0];
@@ -48,7 +49,12 @@ const netdevOf = (d: FixtureDevice): string | undefined => d.netdev ?? d.netdevs
 /** The address of VF k (0-based) of a PF: routing id = PF's + offset + k * stride (PCIe SR-IOV). */
 export function vfAddress(pf: FixtureDevice, k: number): string {
   const m = /^([0-9a-f]{4}):([0-9a-f]{2}):([0-9a-f]{2})\.([0-7])$/.exec(pf.address)!;
-  const rid = (parseInt(m[2]!, 16) << 8) + (parseInt(m[3]!, 16) << 3) + parseInt(m[4]!, 16) + pf.sriov!.offset + k * pf.sriov!.stride;
+  const rid =
+    (parseInt(m[2]!, 16) << 8) +
+    (parseInt(m[3]!, 16) << 3) +
+    parseInt(m[4]!, 16) +
+    pf.sriov!.offset +
+    k * pf.sriov!.stride;
   const bus = (rid >> 8) & 0xff;
   const slot = (rid >> 3) & 0x1f;
   const fn = rid & 7;
@@ -77,7 +83,10 @@ export function gpusWithPeers(fx: HostFixture): FixtureDevice[] {
 /** Non-display, non-storage endpoints sharing their group with a bridge (e.g. a USB controller). */
 export function devicesBesideBridges(fx: HostFixture): FixtureDevice[] {
   return fx.devices
-    .filter((d) => !isBridgeDev(d) && !isDisplay(d) && !isStorage(d) && !d.sriov && !d.protected && d.iommuGroup !== undefined)
+    .filter(
+      (d) =>
+        !isBridgeDev(d) && !isDisplay(d) && !isStorage(d) && !d.sriov && !d.protected && d.iommuGroup !== undefined,
+    )
     .filter((d) => groupOf(fx, d).some((p) => p !== d && isBridgeDev(p)))
     .sort((a, b) => a.address.localeCompare(b.address));
 }
@@ -85,7 +94,9 @@ export function devicesBesideBridges(fx: HostFixture): FixtureDevice[] {
 export function mdevParents(fx: HostFixture): { parent: FixtureDevice; type: string; available: number }[] {
   const out: { parent: FixtureDevice; type: string; available: number }[] = [];
   for (const d of fx.devices) {
-    const t = (d.mdevTypes ?? []).filter((t) => t.availableInstances > 0).sort((a, b) => b.availableInstances - a.availableInstances || a.id.localeCompare(b.id))[0];
+    const t = (d.mdevTypes ?? [])
+      .filter((t) => t.availableInstances > 0)
+      .sort((a, b) => b.availableInstances - a.availableInstances || a.id.localeCompare(b.id))[0];
     if (t) out.push({ parent: d, type: t.id, available: t.availableInstances });
   }
   return out.sort((a, b) => a.parent.address.localeCompare(b.parent.address));
@@ -93,7 +104,9 @@ export function mdevParents(fx: HostFixture): { parent: FixtureDevice; type: str
 
 /** PFs in NVIDIA vGPU mode (vGPU 17+) with VFs enabled: their VFs take a vGPU type each. */
 export function vgpuPfs(fx: HostFixture): FixtureDevice[] {
-  return fx.devices.filter((d) => d.nvidiaVgpu && d.sriov && d.sriov.numVfs > 0).sort((a, b) => a.address.localeCompare(b.address));
+  return fx.devices
+    .filter((d) => d.nvidiaVgpu && d.sriov && d.sriov.numVfs > 0)
+    .sort((a, b) => a.address.localeCompare(b.address));
 }
 
 /** VFs a domain can use on `pf`: existing ones first, else `want` to be created through <passthru:pf vfs>. */
@@ -128,7 +141,11 @@ function scenariosFor(fixture: string, fx: HostFixture): Scenario[] {
     sc('mdev', [
       {
         name: d('mdev'),
-        mdevs: Array.from({ length: n }, (_, i) => ({ uuid: stableUuid(`${fixture}:mdev:${i}`), type, parent: parent.address })),
+        mdevs: Array.from({ length: n }, (_, i) => ({
+          uuid: stableUuid(`${fixture}:mdev:${i}`),
+          type,
+          parent: parent.address,
+        })),
       },
     ]);
   }
@@ -140,7 +157,18 @@ function scenariosFor(fixture: string, fx: HostFixture): Scenario[] {
         name: d('vf-create'),
         pfs: pfReq?.length ? pfReq : [{ dev: netdevOf(pf)!, vfs: Math.max(2, pf.sriov!.numVfs) }],
         hostdevs: [{ address: vfs[0]!, managed: true }],
-        vfs: [{ address: vfs[0]!, mac: stableMac(`${fixture}:vf0`), vlan: 42, trust: true, spoofchk: false, state: 'enable', minRate: 0, maxRate: 1000 }],
+        vfs: [
+          {
+            address: vfs[0]!,
+            mac: stableMac(`${fixture}:vf0`),
+            vlan: 42,
+            trust: true,
+            spoofchk: false,
+            state: 'enable',
+            minRate: 0,
+            maxRate: 1000,
+          },
+        ],
       },
     ]);
     sc('vf-interface', [
@@ -160,7 +188,12 @@ function scenariosFor(fixture: string, fx: HostFixture): Scenario[] {
         name: d('two-pfs'),
         pfs: [...(a.pfs ?? []), ...(b.pfs ?? [])],
         hostdevs: [...a.vfs, ...b.vfs].map((address) => ({ address, managed: true })),
-        vfs: [...a.vfs, ...b.vfs].map((address, i) => ({ address, mac: stableMac(`${fixture}:two:${i}`), vlan: 100 + i, spoofchk: true })),
+        vfs: [...a.vfs, ...b.vfs].map((address, i) => ({
+          address,
+          mac: stableMac(`${fixture}:two:${i}`),
+          vlan: 100 + i,
+          spoofchk: true,
+        })),
       },
     ]);
   }
@@ -169,10 +202,16 @@ function scenariosFor(fixture: string, fx: HostFixture): Scenario[] {
     // the smallest profile on VF 0, asked by ID; a second domain asks for VF 1 by profile name
     const t = [...vgpuPf.nvidiaVgpu!.types].sort((a, b) => a.framebufferMb - b.framebufferMb || a.id - b.id)[0]!;
     const [vf0, vf1] = [vfAddress(vgpuPf, 0), vfAddress(vgpuPf, 1)];
-    sc('vgpu', [{ name: d('vgpu'), hostdevs: [{ address: vf0, managed: false }], vgpus: [{ address: vf0, type: String(t.id) }] }]);
+    sc('vgpu', [
+      { name: d('vgpu'), hostdevs: [{ address: vf0, managed: false }], vgpus: [{ address: vf0, type: String(t.id) }] },
+    ]);
     if (vgpuPf.sriov!.numVfs >= 2) {
       sc('vgpu-two-domains', [
-        { name: d('vgpu-a'), hostdevs: [{ address: vf0, managed: false }], vgpus: [{ address: vf0, type: String(t.id) }] },
+        {
+          name: d('vgpu-a'),
+          hostdevs: [{ address: vf0, managed: false }],
+          vgpus: [{ address: vf0, type: String(t.id) }],
+        },
         { name: d('vgpu-b'), hostdevs: [{ address: vf1, managed: false }], vgpus: [{ address: vf1, type: t.name }] },
       ]);
     }
@@ -180,13 +219,20 @@ function scenariosFor(fixture: string, fx: HostFixture): Scenario[] {
   // several at once: each previous single-domain scenario's domain, prepared one after the other
   // (they touch disjoint devices, except the VF scenarios which share a PF by count).
   const disjoint = out.filter((s) => ['gpu-peers', 'mdev', 'vf-create', 'beside-bridge', 'vgpu'].includes(s.name));
-  if (disjoint.length >= 2) sc('several', disjoint.map((s) => ({ ...s.domains[0]!, name: `${s.domains[0]!.name}-several` })));
+  if (disjoint.length >= 2)
+    sc(
+      'several',
+      disjoint.map((s) => ({ ...s.domains[0]!, name: `${s.domains[0]!.name}-several` })),
+    );
   return out;
 }
 
 /** Devices no write may ever name: PCI bridges and ports. */
 export function bridges(fixture: string): string[] {
-  return loadFixture(fixture).devices.filter(isBridgeDev).map((d) => d.address).sort();
+  return loadFixture(fixture)
+    .devices.filter(isBridgeDev)
+    .map((d) => d.address)
+    .sort();
 }
 
 export function scenarios(fixture: string): Scenario[] {

@@ -78,11 +78,20 @@ export class SimHost {
 
   /** Journals (and anything else) in the state dir, lock file excepted. */
   journals(): string[] {
-    return existsSync(this.stateDir) ? readdirSync(this.stateDir).filter((n) => n !== 'lock').sort() : [];
+    return existsSync(this.stateDir)
+      ? readdirSync(this.stateDir)
+          .filter((n) => n !== 'lock')
+          .sort()
+      : [];
   }
 
   env(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
-    return hookEnv({ PASSTHRU_SIM: this.file, PASSTHRU_STATE_DIR: this.stateDir, PASSTHRU_LOCK_WAIT_S: '30', ...extra });
+    return hookEnv({
+      PASSTHRU_SIM: this.file,
+      PASSTHRU_STATE_DIR: this.stateDir,
+      PASSTHRU_LOCK_WAIT_S: '30',
+      ...extra,
+    });
   }
 
   faultsEnv(f: SimFaults): Record<string, string> {
@@ -95,7 +104,12 @@ export class SimHost {
    * (PASSTHRU_LOCKED=1, as hooks/qemu does) instead of re-running under flock: one process per run.
    * Suites about concurrency go through the sh entry instead.
    */
-  hook(domain: string, op: 'prepare' | 'start' | 'release', xml: string | Buffer, opts: { faults?: SimFaults; env?: Record<string, string | undefined>; limitMs?: number; args?: string[] } = {}): Promise<RunResult> {
+  hook(
+    domain: string,
+    op: 'prepare' | 'start' | 'release',
+    xml: string | Buffer,
+    opts: { faults?: SimFaults; env?: Record<string, string | undefined>; limitMs?: number; args?: string[] } = {},
+  ): Promise<RunResult> {
     const sub = op === 'release' ? 'end' : 'begin';
     return run(nodeBin, [dist.hook, ...(opts.args ?? [domain, op, sub, '-'])], {
       input: xml,
@@ -105,7 +119,10 @@ export class SimHost {
   }
 
   /** `passthru ARGS…` against this host. */
-  passthru(args: string[], opts: { env?: Record<string, string | undefined>; limitMs?: number } = {}): Promise<RunResult> {
+  passthru(
+    args: string[],
+    opts: { env?: Record<string, string | undefined>; limitMs?: number } = {},
+  ): Promise<RunResult> {
     return run(nodeBin, [dist.passthru, ...args], { env: this.env(opts.env), limitMs: opts.limitMs ?? 30_000 });
   }
 
@@ -131,19 +148,32 @@ const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
  * their device in the path (or, for drivers_probe and mdev create, in the data); VF settings are
  * logged as 'ip link set dev PF vf K'. `vfAddress` maps a PF netdev's VF K to its PCI address.
  */
-export function describeWrite(w: SimWrite, vfAddress?: (netdev: string, k: number) => string | undefined): WriteIdentity {
+export function describeWrite(
+  w: SimWrite,
+  vfAddress?: (netdev: string, k: number) => string | undefined,
+): WriteIdentity {
   const ip = /^ip link set dev (\S+) vf (\d+)$/.exec(w.path);
   if (ip) {
     const vf = vfAddress?.(ip[1]!, Number(ip[2]));
     return { devices: [ip[1]!, ...(vf ? [vf] : [])], step: `vf ${ip[2]}`, key: `${ip[1]} vf ${ip[2]}` };
   }
-  const devices = [...new Set([...(w.path.match(PCI) ?? []), ...(w.path.match(UUID) ?? []), ...(w.data.match(PCI) ?? []), ...(w.data.match(UUID) ?? [])])];
+  const devices = [
+    ...new Set([
+      ...(w.path.match(PCI) ?? []),
+      ...(w.path.match(UUID) ?? []),
+      ...(w.data.match(PCI) ?? []),
+      ...(w.data.match(UUID) ?? []),
+    ]),
+  ];
   return { devices, step: w.path.split('/').pop() ?? w.path, key: devices.join(' ') };
 }
 
 /** Whether `text` names the write's device and step (case-insensitive for the step). */
 export function namesWrite(text: string, id: WriteIdentity): { device: boolean; step: boolean } {
-  return { device: id.devices.length === 0 || id.devices.some((d) => text.includes(d)), step: text.toLowerCase().includes(id.step.toLowerCase()) };
+  return {
+    device: id.devices.length === 0 || id.devices.some((d) => text.includes(d)),
+    step: text.toLowerCase().includes(id.step.toLowerCase()),
+  };
 }
 
 /** The errno a write to this path plausibly fails with on a real kernel. */

@@ -23,7 +23,10 @@ export function fingerprint(dir: string, skip: (rel: string) => boolean = () => 
         if (!skip(r)) walk(r);
       }
     } else if (st.isFile()) {
-      out.set(rel, `file ${st.mode.toString(8)} ${st.size} ${createHash('sha1').update(readFileSync(abs)).digest('hex')}`);
+      out.set(
+        rel,
+        `file ${st.mode.toString(8)} ${st.size} ${createHash('sha1').update(readFileSync(abs)).digest('hex')}`,
+      );
     } else out.set(rel, `other ${st.mode.toString(8)}`);
   };
   walk('');

@@ -18,9 +18,12 @@ import type { SimHostState } from '../../src/sim/state.js';
 import type { CheckResult } from '../../src/doctor/types.js';
 import { input } from './plan-helpers.js';
 
-const labHost = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', 'lab', 'lab-host.sim.json'), 'utf8')) as SimHostState;
+const labHost = JSON.parse(
+  readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', 'lab', 'lab-host.sim.json'), 'utf8'),
+) as SimHostState;
 const lab = () => new SimKernel(hostFromFixture(structuredClone(labHost)));
-const workstation = () => new SimKernel(hostFromFixture(structuredClone(EMBEDDED_FIXTURES.workstation) as SimHostState));
+const workstation = () =>
+  new SimKernel(hostFromFixture(structuredClone(EMBEDDED_FIXTURES.workstation) as SimHostState));
 const IGPU = '0000:00:02.0';
 
 const NS = "xmlns:passthru='https://passthru.dev/xmlns/domain/1'";
@@ -31,14 +34,26 @@ interface Want {
   parent?: string;
 }
 function domainXml(wants: Want[]): string {
-  const meta = wants.map((w, i) => `<passthru:mdev uuid='${uuid(i)}' type='${w.type}'${w.parent ? ` parent='${w.parent}'` : ''}/>`).join('');
-  const devs = wants.map((_, i) => `<hostdev mode='subsystem' type='mdev' model='vfio-pci'><source><address uuid='${uuid(i)}'/></source></hostdev>`).join('');
+  const meta = wants
+    .map((w, i) => `<passthru:mdev uuid='${uuid(i)}' type='${w.type}'${w.parent ? ` parent='${w.parent}'` : ''}/>`)
+    .join('');
+  const devs = wants
+    .map(
+      (_, i) =>
+        `<hostdev mode='subsystem' type='mdev' model='vfio-pci'><source><address uuid='${uuid(i)}'/></source></hostdev>`,
+    )
+    .join('');
   return `<domain type='kvm'><name>vm1</name><uuid>99999999-2222-4333-8444-555555555555</uuid><metadata><passthru:devices ${NS}>${meta}</passthru:devices></metadata><devices>${devs}</devices></domain>`;
 }
 const repeat = (n: number, w: Want): Want[] => Array.from({ length: n }, () => w);
 
 async function mdevFindings(k: SimKernel, wants: Want[]): Promise<CheckResult[]> {
-  const r = await runDoctor({ sysfs: k, host: 'test', realRoot: false, domain: readDomainPassthrough(domainXml(wants)) });
+  const r = await runDoctor({
+    sysfs: k,
+    host: 'test',
+    realRoot: false,
+    domain: readDomainPassthrough(domainXml(wants)),
+  });
   return r.checks.filter((c) => c.id.startsWith('domain-mdev:'));
 }
 
@@ -68,8 +83,26 @@ async function kernelCreates(k: SimKernel, wants: Want[], parent: string): Promi
 describe('doctor --domain: several mdevs of one parent against its shared pool', () => {
   it('mtty (24 ports): doctor passes exactly the mixes the planner accepts and the kernel creates', async () => {
     let mixed = 0;
-    for (const [ones, twos] of [[24, 0], [25, 0], [0, 12], [0, 13], [22, 1], [23, 1], [20, 2], [21, 2], [10, 7], [11, 7], [2, 11], [1, 12], [4, 10], [6, 9]] as const) {
-      const wants = [...repeat(ones, { type: 'mtty-1', parent: 'mtty' }), ...repeat(twos, { type: 'mtty-2', parent: 'mtty' })];
+    for (const [ones, twos] of [
+      [24, 0],
+      [25, 0],
+      [0, 12],
+      [0, 13],
+      [22, 1],
+      [23, 1],
+      [20, 2],
+      [21, 2],
+      [10, 7],
+      [11, 7],
+      [2, 11],
+      [1, 12],
+      [4, 10],
+      [6, 9],
+    ] as const) {
+      const wants = [
+        ...repeat(ones, { type: 'mtty-1', parent: 'mtty' }),
+        ...repeat(twos, { type: 'mtty-2', parent: 'mtty' }),
+      ];
       const found = await mdevFindings(lab(), wants);
       expect(found).toHaveLength(wants.length);
       const doctorPasses = found.every((c) => c.status === 'pass');
@@ -87,20 +120,31 @@ describe('doctor --domain: several mdevs of one parent against its shared pool',
     const found = await mdevFindings(lab(), wants);
     expect(found.filter((c) => c.status === 'fail').map((c) => c.id)).toEqual([`domain-mdev:${uuid(22)}`]);
     const fail = found[22]!;
-    expect(fail.detail).toBe("mtty's mdev types draw from one pool: this domain's 20 of 'mtty-1' (24 available) and 3 of 'mtty-2' (12 available) may not fit together");
+    expect(fail.detail).toBe(
+      "mtty's mdev types draw from one pool: this domain's 20 of 'mtty-1' (24 available) and 3 of 'mtty-2' (12 available) may not fit together",
+    );
     expect(fail.fix!.debian).toContain('fewer or smaller mdevs on mtty');
     expect(fail.detail).not.toContain('\n');
   });
 
   it('passing findings say what is left; the kernel shows exactly that afterwards (mtty)', async () => {
-    const wants = [{ type: 'mtty-1', parent: 'mtty' }, { type: 'mtty-2', parent: 'mtty' }, { type: 'mtty-2', parent: 'mtty' }];
+    const wants = [
+      { type: 'mtty-1', parent: 'mtty' },
+      { type: 'mtty-2', parent: 'mtty' },
+      { type: 'mtty-2', parent: 'mtty' },
+    ];
     const found = await mdevFindings(lab(), wants);
     expect(found.map((c) => c.status)).toEqual(['pass', 'pass', 'pass']);
-    expect(found[0]!.detail).toBe('the hook creates it: mtty-1 on mtty (24 available; left after it: mtty-1 23, mtty-2 11)');
-    expect(found[2]!.detail).toBe("the hook creates it: mtty-2 on mtty, with this domain's other new mdevs there: 1 of 'mtty-1' (24 available) and 2 of 'mtty-2' (12 available) from one pool; left after them, at least: mtty-1 19, mtty-2 9");
+    expect(found[0]!.detail).toBe(
+      'the hook creates it: mtty-1 on mtty (24 available; left after it: mtty-1 23, mtty-2 11)',
+    );
+    expect(found[2]!.detail).toBe(
+      "the hook creates it: mtty-2 on mtty, with this domain's other new mdevs there: 1 of 'mtty-1' (24 available) and 2 of 'mtty-2' (12 available) from one pool; left after them, at least: mtty-1 19, mtty-2 9",
+    );
     const k = lab();
     expect(await kernelCreates(k, wants, 'mtty')).toBe(true);
-    const after = (t: string) => k.read(`sys/class/mdev_bus/mtty/mdev_supported_types/${t}/available_instances`).then((v) => Number(v.trim()));
+    const after = (t: string) =>
+      k.read(`sys/class/mdev_bus/mtty/mdev_supported_types/${t}/available_instances`).then((v) => Number(v.trim()));
     expect([await after('mtty-1'), await after('mtty-2')]).toEqual([19, 9]);
   });
 
@@ -112,7 +156,9 @@ describe('doctor --domain: several mdevs of one parent against its shared pool',
     expect(ok[1]!.detail).toContain('left after them, at least: i915-GVTg_V5_4 0, i915-GVTg_V5_8 1');
     const over = await mdevFindings(workstation(), [v4, v8, v4]);
     expect(over.map((c) => c.status)).toEqual(['pass', 'pass', 'fail']);
-    expect(over[2]!.detail).toBe(`${IGPU}'s mdev types draw from one pool: this domain's 2 of 'i915-GVTg_V5_4' (2 available) and 1 of 'i915-GVTg_V5_8' (4 available) may not fit together`);
+    expect(over[2]!.detail).toBe(
+      `${IGPU}'s mdev types draw from one pool: this domain's 2 of 'i915-GVTg_V5_4' (2 available) and 1 of 'i915-GVTg_V5_8' (4 available) may not fit together`,
+    );
     expect(await kernelCreates(workstation(), [v4, v8, v4], IGPU)).toBe(false);
   });
 
@@ -120,16 +166,49 @@ describe('doctor --domain: several mdevs of one parent against its shared pool',
     const found = await mdevFindings(lab(), [...repeat(12, { type: 'mtty-2' }), { type: 'mtty-2' }]);
     expect(found.slice(0, 12).every((c) => c.status === 'pass' && c.detail.includes('mtty-2 on mtty'))).toBe(true);
     expect(found[12]!.status).toBe('fail');
-    expect(found[12]!.detail).toBe("no instances of mtty-2 left for it (mtty: 12 available, 12 of 'mtty-2' (12 available) already for this domain)");
+    expect(found[12]!.detail).toBe(
+      "no instances of mtty-2 left for it (mtty: 12 available, 12 of 'mtty-2' (12 available) already for this domain)",
+    );
   });
 });
 
 describe('poolLeft', () => {
   it('is the free share times each type, rounded down; nothing when the pool is over', () => {
-    const types = [{ id: 'a', availableInstances: 24 }, { id: 'b', availableInstances: 12 }];
-    expect([...poolLeft(types, new Map([['b', 2]]))]).toEqual([['a', 20], ['b', 10]]);
-    expect([...poolLeft(types, new Map([['a', 1], ['b', 1]]))]).toEqual([['a', 21], ['b', 10]]);
-    expect([...poolLeft(types, new Map([['a', 24], ['b', 1]]))]).toEqual([['a', 0], ['b', 0]]);
-    expect([...poolLeft(types, new Map())]).toEqual([['a', 24], ['b', 12]]);
+    const types = [
+      { id: 'a', availableInstances: 24 },
+      { id: 'b', availableInstances: 12 },
+    ];
+    expect([...poolLeft(types, new Map([['b', 2]]))]).toEqual([
+      ['a', 20],
+      ['b', 10],
+    ]);
+    expect([
+      ...poolLeft(
+        types,
+        new Map([
+          ['a', 1],
+          ['b', 1],
+        ]),
+      ),
+    ]).toEqual([
+      ['a', 21],
+      ['b', 10],
+    ]);
+    expect([
+      ...poolLeft(
+        types,
+        new Map([
+          ['a', 24],
+          ['b', 1],
+        ]),
+      ),
+    ]).toEqual([
+      ['a', 0],
+      ['b', 0],
+    ]);
+    expect([...poolLeft(types, new Map())]).toEqual([
+      ['a', 24],
+      ['b', 12],
+    ]);
   });
 });

@@ -47,14 +47,27 @@ describe('readDomainPassthrough', () => {
     </pt:devices>
   </metadata>`;
     const d = readDomainPassthrough(domain('', meta));
-    expect(d.metadata.mdevs).toEqual([{ uuid: 'c2177883-f1bb-47f0-914d-32a22e3a8804', type: 'i915-GVTg_V5_4', parent: '0000:00:02.0' }]);
-    expect(d.metadata.vfs[0]).toMatchObject({ mac: '52:54:00:00:00:02', vlan: 7, trust: true, spoofchk: false, state: 'enable', minRate: 10, maxRate: 1000 });
+    expect(d.metadata.mdevs).toEqual([
+      { uuid: 'c2177883-f1bb-47f0-914d-32a22e3a8804', type: 'i915-GVTg_V5_4', parent: '0000:00:02.0' },
+    ]);
+    expect(d.metadata.vfs[0]).toMatchObject({
+      mac: '52:54:00:00:00:02',
+      vlan: 7,
+      trust: true,
+      spoofchk: false,
+      state: 'enable',
+      minRate: 10,
+      maxRate: 1000,
+    });
     expect(formatPciAddress(d.metadata.vfs[0]!.address!)).toBe('0000:03:10.0');
     expect(d.metadata.pfs).toEqual([{ dev: 'enp3s0f0', vfs: 4 }]);
   });
 
   it.each([
-    ["<pt:mdev uuid='c2177883-f1bb-47f0-914d-32a22e3a8804' type='../../etc'/>", /invalid passthru:mdev type '\.\.\/\.\.\/etc'/],
+    [
+      "<pt:mdev uuid='c2177883-f1bb-47f0-914d-32a22e3a8804' type='../../etc'/>",
+      /invalid passthru:mdev type '\.\.\/\.\.\/etc'/,
+    ],
     ["<pt:mdev uuid='not-a-uuid' type='t'/>", /invalid passthru:mdev uuid 'not-a-uuid'/],
     ["<pt:vf address='0000:03:10.0' vlan='4096'/>", /invalid passthru:vf vlan '4096'/],
     ["<pt:vf address='0000:03:10.0' mac='01:00:00:00:00:01'/>", /multicast/],
@@ -62,7 +75,11 @@ describe('readDomainPassthrough', () => {
     ["<pt:pf dev='eth0/../x' vfs='2'/>", /invalid passthru:pf dev/],
     ["<pt:pf dev='eth0' vfs='0'/>", /invalid passthru:pf vfs '0'/],
   ])('refuses hostile metadata %s', (el, msg) => {
-    expect(() => readDomainPassthrough(domain('', `<metadata><pt:devices xmlns:pt='${PASSTHRU_NS}'>${el}</pt:devices></metadata>`))).toThrow(msg);
+    expect(() =>
+      readDomainPassthrough(
+        domain('', `<metadata><pt:devices xmlns:pt='${PASSTHRU_NS}'>${el}</pt:devices></metadata>`),
+      ),
+    ).toThrow(msg);
   });
 
   it('refuses a non-domain root and a domain without a name', () => {

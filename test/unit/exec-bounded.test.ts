@@ -30,16 +30,36 @@ describe('bounded host accesses', () => {
   });
 
   it('several stuck accesses each time out, with their own message', async () => {
-    const results = await Promise.allSettled([bounded('a', 20, never()), bounded('b', 40, never()), bounded('c', 20, Promise.resolve(3))]);
-    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message))).toEqual(['timed out after 20 ms: a', 'timed out after 40 ms: b', 3]);
+    const results = await Promise.allSettled([
+      bounded('a', 20, never()),
+      bounded('b', 40, never()),
+      bounded('c', 20, Promise.resolve(3)),
+    ]);
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message))).toEqual([
+      'timed out after 20 ms: a',
+      'timed out after 40 ms: b',
+      3,
+    ]);
   });
 
   it('a process whose accesses all settled exits at once; one stuck access keeps it until its bound fires', () => {
     // src/exec/ops.ts bundled for a plain node child (as the hook bundle holds it)
     const dir = mkdtempSync(join(tmpdir(), 'passthru-bounded-'));
     try {
-      buildSync({ entryPoints: ['src/exec/ops.ts'], bundle: true, platform: 'node', format: 'cjs', outfile: join(dir, 'ops.cjs'), logLevel: 'error' });
-      const run = (body: string) => spawnSync(nodeBin, ['-e', `const { bounded } = require(${JSON.stringify(join(dir, 'ops.cjs'))}); (async () => { ${body} })();`], { encoding: 'utf8', timeout: 30_000 });
+      buildSync({
+        entryPoints: ['src/exec/ops.ts'],
+        bundle: true,
+        platform: 'node',
+        format: 'cjs',
+        outfile: join(dir, 'ops.cjs'),
+        logLevel: 'error',
+      });
+      const run = (body: string) =>
+        spawnSync(
+          nodeBin,
+          ['-e', `const { bounded } = require(${JSON.stringify(join(dir, 'ops.cjs'))}); (async () => { ${body} })();`],
+          { encoding: 'utf8', timeout: 30_000 },
+        );
       // settled: the shared timer (armed for 60 s) must not keep the process alive
       const done = run("await bounded('x', 60000, Promise.resolve(1)); process.stdout.write('settled')");
       expect([done.status, done.stdout, done.error]).toEqual([0, 'settled', undefined]);

@@ -12,10 +12,18 @@ import { distDir, nodeBin } from '../support/paths.js';
 let dir: string;
 const cacheNames = (): string[] => {
   const names = readdirSync(dir).filter((n) => n.endsWith('.v8cache'));
-  expect(names.map((n) => n.replace(/^hook-main\.[0-9a-f]+\./, '')).sort()).toEqual(['prepare.v8cache', 'release.v8cache']);
+  expect(names.map((n) => n.replace(/^hook-main\.[0-9a-f]+\./, '')).sort()).toEqual([
+    'prepare.v8cache',
+    'release.v8cache',
+  ]);
   return names;
 };
-const run = (script: string, op = 'started', sub = 'begin') => spawnSync(nodeBin, [join(dir, script), 'dom', op, sub, '-'], { input: '', encoding: 'utf8', env: { PATH: process.env.PATH } });
+const run = (script: string, op = 'started', sub = 'begin') =>
+  spawnSync(nodeBin, [join(dir, script), 'dom', op, sub, '-'], {
+    input: '',
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH },
+  });
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'passthru-code-cache-'));
@@ -27,7 +35,10 @@ describe('the hook code cache', () => {
   it('is one the node that built it accepts, for the bundle beside it, for each operation', () => {
     const bundle = join(dir, 'hook-main.cjs');
     for (const name of cacheNames()) {
-      const s = new Script(readFileSync(bundle, 'utf8'), { filename: bundle, cachedData: readFileSync(join(dir, name)) });
+      const s = new Script(readFileSync(bundle, 'utf8'), {
+        filename: bundle,
+        cachedData: readFileSync(join(dir, name)),
+      });
       expect(s.cachedDataRejected, name).toBe(false);
     }
   });

@@ -19,17 +19,27 @@ beforeAll(() => {
   stateDir = join(dir, 'state dir');
   // a stand-in for node that records how it was called (argv, stdin, lock env)
   const fakeNode = join(dir, 'fake-node');
-  writeFileSync(fakeNode, `#!/bin/sh\nshift\n{ echo "args:$*"; echo "locked:$PASSTHRU_LOCKED"; cat; } > ${shellQuote(marker)}\nexit 3\n`);
+  writeFileSync(
+    fakeNode,
+    `#!/bin/sh\nshift\n{ echo "args:$*"; echo "locked:$PASSTHRU_LOCKED"; cat; } > ${shellQuote(marker)}\nexit 3\n`,
+  );
   chmodSync(fakeNode, 0o755);
   entry = join(dir, 'qemu');
-  writeFileSync(entry, renderHookEntry(template, { node: fakeNode, hookJs: join(dir, 'hook.js'), env: { PASSTHRU_STATE_DIR: stateDir } }));
+  writeFileSync(
+    entry,
+    renderHookEntry(template, { node: fakeNode, hookJs: join(dir, 'hook.js'), env: { PASSTHRU_STATE_DIR: stateDir } }),
+  );
   chmodSync(entry, 0o755);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function runEntry(args: string[], xml: string) {
   rmSync(marker, { force: true });
-  const r = spawnSync(entry, args, { input: xml, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' }, encoding: 'utf8' });
+  const r = spawnSync(entry, args, {
+    input: xml,
+    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' },
+    encoding: 'utf8',
+  });
   return { code: r.status, stderr: r.stderr, ran: existsSync(marker) ? readFileSync(marker, 'utf8') : undefined };
 }
 
@@ -38,14 +48,26 @@ const withHostdev = `<domain type='kvm'>\n  <name>gpu</name>\n  <devices>\n    <
 
 describe('hooks/qemu', () => {
   it('exits 0 without node for operations the hook does not act on', () => {
-    for (const [op, sub] of [['started', 'begin'], ['stopped', 'end'], ['reconnect', 'begin'], ['migrate', 'begin'], ['restore', 'begin'], ['attach', 'begin'], ['prepare', 'end']]) {
+    for (const [op, sub] of [
+      ['started', 'begin'],
+      ['stopped', 'end'],
+      ['reconnect', 'begin'],
+      ['migrate', 'begin'],
+      ['restore', 'begin'],
+      ['attach', 'begin'],
+      ['prepare', 'end'],
+    ]) {
       const r = runEntry(['gpu', op!, sub!, '-'], withHostdev);
       expect(r, `${op} ${sub}`).toEqual({ code: 0, stderr: '', ran: undefined });
     }
   });
 
   it('exits 0 without node for a domain without passthrough', () => {
-    for (const [op, sub] of [['prepare', 'begin'], ['start', 'begin'], ['release', 'end']]) {
+    for (const [op, sub] of [
+      ['prepare', 'begin'],
+      ['start', 'begin'],
+      ['release', 'end'],
+    ]) {
       expect(runEntry(['plain', op!, sub!, '-'], plain)).toEqual({ code: 0, stderr: '', ran: undefined });
     }
   });
@@ -61,15 +83,26 @@ describe('hooks/qemu', () => {
     const iface = (t: string) => plain.replace(`<interface type='bridge'>`, `<interface type='${t}'>`);
     expect(runEntry(['x', 'prepare', 'begin', '-'], iface('hostdev')).ran).toBeDefined();
     expect(runEntry(['x', 'start', 'begin', '-'], iface('network')).ran).toBeDefined();
-    const meta = plain.replace('<devices>', `<metadata>\n    <passthru:devices xmlns:passthru='https://passthru.dev/xmlns/domain/1'/>\n  </metadata>\n  <devices>`);
+    const meta = plain.replace(
+      '<devices>',
+      `<metadata>\n    <passthru:devices xmlns:passthru='https://passthru.dev/xmlns/domain/1'/>\n  </metadata>\n  <devices>`,
+    );
     expect(runEntry(['x', 'release', 'end', '-', 'destroyed'], meta).ran).toBeDefined();
   });
 
   it('fails prepare but never release when the state dir cannot be made', () => {
     const bad = join(dir, 'qemu-bad');
-    writeFileSync(bad, renderHookEntry(template, { node: '/bin/false', hookJs: '/nonexistent', env: { PASSTHRU_STATE_DIR: '/proc/passthru-cannot-exist' } }));
+    writeFileSync(
+      bad,
+      renderHookEntry(template, {
+        node: '/bin/false',
+        hookJs: '/nonexistent',
+        env: { PASSTHRU_STATE_DIR: '/proc/passthru-cannot-exist' },
+      }),
+    );
     chmodSync(bad, 0o755);
-    const run = (op: string, sub: string) => spawnSync(bad, ['gpu', op, sub, '-'], { input: withHostdev, encoding: 'utf8' });
+    const run = (op: string, sub: string) =>
+      spawnSync(bad, ['gpu', op, sub, '-'], { input: withHostdev, encoding: 'utf8' });
     const p = run('prepare', 'begin');
     expect(p.status).toBe(1);
     expect(p.stderr).toMatch(/^passthru: cannot create the state directory/);

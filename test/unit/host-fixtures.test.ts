@@ -15,8 +15,11 @@ import { LazyIpCommand, openHost } from '../../src/host/open.js';
 import { NodeSysfs } from '../../src/host/node-sysfs.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const Ajv = ((AjvModule as unknown as { default?: unknown }).default ?? AjvModule) as unknown as typeof AjvModule.default;
-const validate = new Ajv({ strict: false }).compile(JSON.parse(readFileSync(join(repo, 'schemas', 'host.schema.json'), 'utf8')));
+const Ajv = ((AjvModule as unknown as { default?: unknown }).default ??
+  AjvModule) as unknown as typeof AjvModule.default;
+const validate = new Ajv({ strict: false }).compile(
+  JSON.parse(readFileSync(join(repo, 'schemas', 'host.schema.json'), 'utf8')),
+);
 
 describe('host fixtures', () => {
   it('every fixture and every sim file made from it validates against the schema', () => {
@@ -48,7 +51,9 @@ describe('host fixtures', () => {
     const dup = structuredClone(ws);
     dup.devices.push(structuredClone(dup.devices[0]));
     await expect(checkFixture(dup, 'dup.json')).rejects.toThrow(/appears twice/);
-    await expect(loadFixture('laptop')).rejects.toThrow(/unknown host fixture 'laptop' \(built in: workstation, server/);
+    await expect(loadFixture('laptop')).rejects.toThrow(
+      /unknown host fixture 'laptop' \(built in: workstation, server/,
+    );
   });
 
   it('the workstation has what the hook must protect and share', () => {
@@ -81,28 +86,89 @@ describe('ip command', () => {
       {
         ifname: 'enp3s0f0',
         vfinfo_list: [
-          { vf: 1, address: '52:54:00:AA:BB:01', vlan_list: [{ vlan: 10, qos: 2 }], rate: { max_tx: 100, min_tx: 10 }, spoofchk: false, link_state: 'enable', trust: true },
+          {
+            vf: 1,
+            address: '52:54:00:AA:BB:01',
+            vlan_list: [{ vlan: 10, qos: 2 }],
+            rate: { max_tx: 100, min_tx: 10 },
+            spoofchk: false,
+            link_state: 'enable',
+            trust: true,
+          },
           { vf: 0, mac: '00:00:00:00:00:00', spoofchk: true, link_state: 'auto', trust: false },
         ],
       },
     ]);
     expect(parseVfInfo(json)).toEqual([
-      { index: 0, mac: '00:00:00:00:00:00', vlan: 0, qos: 0, spoofchk: true, trust: false, state: 'auto', minRate: 0, maxRate: 0 },
-      { index: 1, mac: '52:54:00:aa:bb:01', vlan: 10, qos: 2, spoofchk: false, trust: true, state: 'enable', minRate: 10, maxRate: 100 },
+      {
+        index: 0,
+        mac: '00:00:00:00:00:00',
+        vlan: 0,
+        qos: 0,
+        spoofchk: true,
+        trust: false,
+        state: 'auto',
+        minRate: 0,
+        maxRate: 0,
+      },
+      {
+        index: 1,
+        mac: '52:54:00:aa:bb:01',
+        vlan: 10,
+        qos: 2,
+        spoofchk: false,
+        trust: true,
+        state: 'enable',
+        minRate: 10,
+        maxRate: 100,
+      },
     ]);
     expect(parseVfInfo('[{"ifname":"eth0"}]')).toEqual([]);
   });
 
   it('builds ip link set arguments for exactly the given fields', () => {
-    expect(vfSetArgs('enp3s0f0', 2, { mac: '52:54:00:00:00:01', vlan: 5, qos: 1, trust: true, spoofchk: false, state: 'disable', minRate: 0, maxRate: 500 })).toEqual(
-      ['link', 'set', 'dev', 'enp3s0f0', 'vf', '2', 'mac', '52:54:00:00:00:01', 'vlan', '5', 'qos', '1', 'spoofchk', 'off', 'trust', 'on', 'state', 'disable', 'min_tx_rate', '0', 'max_tx_rate', '500'],
-    );
+    expect(
+      vfSetArgs('enp3s0f0', 2, {
+        mac: '52:54:00:00:00:01',
+        vlan: 5,
+        qos: 1,
+        trust: true,
+        spoofchk: false,
+        state: 'disable',
+        minRate: 0,
+        maxRate: 500,
+      }),
+    ).toEqual([
+      'link',
+      'set',
+      'dev',
+      'enp3s0f0',
+      'vf',
+      '2',
+      'mac',
+      '52:54:00:00:00:01',
+      'vlan',
+      '5',
+      'qos',
+      '1',
+      'spoofchk',
+      'off',
+      'trust',
+      'on',
+      'state',
+      'disable',
+      'min_tx_rate',
+      '0',
+      'max_tx_rate',
+      '500',
+    ]);
     expect(vfSetArgs('eth0', 0, { trust: false })).toEqual(['link', 'set', 'dev', 'eth0', 'vf', '0', 'trust', 'off']);
   });
 
   it('refuses hostile interface names before running anything', async () => {
     const ip = new IpCommand(1000, '/nonexistent/ip');
-    for (const n of ['../x', 'a b', '', 'x'.repeat(16), 'eth0;rm']) await expect(ip.listVfs(n)).rejects.toMatchObject({ code: 'EINVAL' });
+    for (const n of ['../x', 'a b', '', 'x'.repeat(16), 'eth0;rm'])
+      await expect(ip.listVfs(n)).rejects.toMatchObject({ code: 'EINVAL' });
     await expect(ip.setVf('eth0', -1, { trust: true })).rejects.toMatchObject({ code: 'EINVAL' });
   });
 });

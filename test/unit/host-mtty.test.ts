@@ -16,7 +16,15 @@ const U = '0c3f2a10-1111-4222-8333-944445555666';
 describe('non-PCI mdev parent', () => {
   it('creates and removes an mtty mdev; sim and materialized tree agree', async () => {
     const h = generateHost(4);
-    h.mdevParents = [{ name: 'mtty', types: [{ id: 'mtty-1', name: 'Single port serial', deviceApi: 'vfio-pci', availableInstances: 24 }, { id: 'mtty-2', name: 'Dual port serial', deviceApi: 'vfio-pci', availableInstances: 12 }] }];
+    h.mdevParents = [
+      {
+        name: 'mtty',
+        types: [
+          { id: 'mtty-1', name: 'Single port serial', deviceApi: 'vfio-pci', availableInstances: 24 },
+          { id: 'mtty-2', name: 'Dual port serial', deviceApi: 'vfio-pci', availableInstances: 12 },
+        ],
+      },
+    ];
     const k = new SimKernel(hostFromFixture(h));
     expect(await k.list('sys/class/mdev_bus')).toEqual(['mtty']);
     expect(await k.readlink('sys/class/mdev_bus/mtty')).toBe('../../devices/virtual/mtty/mtty');

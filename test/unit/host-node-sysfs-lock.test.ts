@@ -62,14 +62,26 @@ function releaseFifo(content: string): boolean {
 
 describe('reads that take the device lock (NodeSysfs)', () => {
   it('names the attributes whose show takes device_lock in 6.1, and only those', () => {
-    for (const a of ['driver_override', 'sriov_numvfs', 'sriov_vf_total_msix', 'uevent']) expect(readTakesDeviceLock(`sys/bus/pci/devices/${E1000}/${a}`)).toBe(true);
-    for (const a of ['vendor', 'device', 'class', 'sriov_totalvfs', 'driver', 'iommu_group']) expect(readTakesDeviceLock(`sys/bus/pci/devices/${E1000}/${a}`)).toBe(false);
+    for (const a of ['driver_override', 'sriov_numvfs', 'sriov_vf_total_msix', 'uevent'])
+      expect(readTakesDeviceLock(`sys/bus/pci/devices/${E1000}/${a}`)).toBe(true);
+    for (const a of ['vendor', 'device', 'class', 'sriov_totalvfs', 'driver', 'iommu_group'])
+      expect(readTakesDeviceLock(`sys/bus/pci/devices/${E1000}/${a}`)).toBe(false);
   });
 
   it('the hook on a real tree reports the blocked read as a timeout at once, and exits once the read is let go', async () => {
     const d = { name: 'lab-e1000', hostdevs: [{ address: E1000, managed: false }] };
-    const env = { PATH: join(outer, 'no-tools'), LC_ALL: 'C', PASSTHRU_ROOT: root, PASSTHRU_STATE_DIR: join(outer, 'state'), PASSTHRU_LOCKED: '1', PASSTHRU_WRITE_TIMEOUT_MS: '300' };
-    const child = spawn(nodeBin, [dist.hook, d.name, 'prepare', 'begin', '-'], { env, stdio: ['pipe', 'ignore', 'pipe'] });
+    const env = {
+      PATH: join(outer, 'no-tools'),
+      LC_ALL: 'C',
+      PASSTHRU_ROOT: root,
+      PASSTHRU_STATE_DIR: join(outer, 'state'),
+      PASSTHRU_LOCKED: '1',
+      PASSTHRU_WRITE_TIMEOUT_MS: '300',
+    };
+    const child = spawn(nodeBin, [dist.hook, d.name, 'prepare', 'begin', '-'], {
+      env,
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
     child.stdin.end(domainXml(d));
     let stderr = '';
     // the report must come while the read is still blocked: a synchronous read would stall the
@@ -78,7 +90,7 @@ describe('reads that take the device lock (NodeSysfs)', () => {
       const limit = setTimeout(() => resolve(false), 15_000);
       child.stderr.on('data', (b: Buffer) => {
         stderr += b.toString();
-        if (/timed out/.test(stderr)) (clearTimeout(limit), resolve(true));
+        if (/timed out/.test(stderr)) clearTimeout(limit), resolve(true);
       });
     });
     // what the bound cannot do: the read's thread stays in the kernel, and Node's exit waits for it

@@ -14,7 +14,11 @@ import { className } from '../../src/host/class-names.js';
 import type { SimHostState } from '../../src/sim/state.js';
 
 const sim = (name: string) => new SimKernel(hostFromFixture(structuredClone(EMBEDDED_FIXTURES[name]) as SimHostState));
-const code = async (p: Promise<unknown>) => p.then(() => 'ok', (e: { code?: string }) => e.code);
+const code = async (p: Promise<unknown>) =>
+  p.then(
+    () => 'ok',
+    (e: { code?: string }) => e.code,
+  );
 
 describe('HostReader', () => {
   it('reads the workstation: groups, drivers, SR-IOV, netdevs, mdev types, boot VGA', async () => {
@@ -26,10 +30,28 @@ describe('HostReader', () => {
     expect(s.groups[3]).toEqual(['0000:01:00.0', '0000:01:00.1']);
     expect(s.groups[7]).toEqual(['0000:00:1c.0', '0000:04:00.0']);
     expect(s.devices['0000:00:1c.0']!.isBridge).toBe(true);
-    expect(s.devices['0000:01:00.0']).toMatchObject({ vendor: '10de', device: '1b80', class: '030000', driver: 'nouveau', iommuGroup: 3, isBridge: false, subsystemVendor: '1043' });
+    expect(s.devices['0000:01:00.0']).toMatchObject({
+      vendor: '10de',
+      device: '1b80',
+      class: '030000',
+      driver: 'nouveau',
+      iommuGroup: 3,
+      isBridge: false,
+      subsystemVendor: '1043',
+    });
     expect(s.devices['0000:00:02.0']!.bootVga).toBe(true);
-    expect(s.devices['0000:00:02.0']!.mdevTypes!.map((t) => [t.id, t.availableInstances])).toEqual([['i915-GVTg_V5_4', 2], ['i915-GVTg_V5_8', 4]]);
-    expect(s.devices['0000:03:00.0']!.sriov).toMatchObject({ totalVfs: 7, numVfs: 2, offset: 128, stride: 4, vfDevice: '1520', vfs: ['0000:03:10.0', '0000:03:10.4'] });
+    expect(s.devices['0000:00:02.0']!.mdevTypes!.map((t) => [t.id, t.availableInstances])).toEqual([
+      ['i915-GVTg_V5_4', 2],
+      ['i915-GVTg_V5_8', 4],
+    ]);
+    expect(s.devices['0000:03:00.0']!.sriov).toMatchObject({
+      totalVfs: 7,
+      numVfs: 2,
+      offset: 128,
+      stride: 4,
+      vfDevice: '1520',
+      vfs: ['0000:03:10.0', '0000:03:10.4'],
+    });
     expect(s.devices['0000:03:10.4']).toMatchObject({ physfn: '0000:03:00.0', vfIndex: 1, driver: 'igbvf' });
     expect(s.netdevs.enp3s0f0).toBe('0000:03:00.0');
     expect(s.devices['0000:00:14.2']!.driver).toBeUndefined();
@@ -50,8 +72,18 @@ describe('HostReader', () => {
 
   it('snapshotFor reads only the asked devices, their group peers and VFs', async () => {
     const k = sim('workstation');
-    const s = await new HostReader(k).snapshotFor({ addresses: ['0000:01:00.0'], netdevs: ['enp3s0f1'], mdevParents: ['0000:00:02.0'] });
-    expect(Object.keys(s.devices)).toEqual(['0000:00:02.0', '0000:01:00.0', '0000:01:00.1', '0000:03:00.0', '0000:03:00.1']);
+    const s = await new HostReader(k).snapshotFor({
+      addresses: ['0000:01:00.0'],
+      netdevs: ['enp3s0f1'],
+      mdevParents: ['0000:00:02.0'],
+    });
+    expect(Object.keys(s.devices)).toEqual([
+      '0000:00:02.0',
+      '0000:01:00.0',
+      '0000:01:00.1',
+      '0000:03:00.0',
+      '0000:03:00.1',
+    ]);
     expect(s.netdevs.enp3s0f1).toBe('0000:03:00.1');
     expect(Object.keys(s.groups)).toEqual(['1', '3', '5']);
   });
@@ -73,7 +105,10 @@ describe('HostReader', () => {
       const k = sim(name);
       if (name === 'workstation') {
         await k.write('sys/bus/pci/devices/0000:03:00.0/sriov_numvfs', '3');
-        await k.write('sys/class/mdev_bus/0000:00:02.0/mdev_supported_types/i915-GVTg_V5_8/create', '12345678-1234-1234-1234-123456789abc');
+        await k.write(
+          'sys/class/mdev_bus/0000:00:02.0/mdev_supported_types/i915-GVTg_V5_8/create',
+          '12345678-1234-1234-1234-123456789abc',
+        );
         await k.write('sys/bus/pci/devices/0000:01:00.1/driver_override', 'vfio-pci');
         await k.write('sys/bus/pci/devices/0000:01:00.1/driver/unbind', '0000:01:00.1');
         await k.write('sys/bus/pci/drivers_probe', '0000:01:00.1');
@@ -96,9 +131,14 @@ describe('NodeSysfs', () => {
     const s = new NodeSysfs(dir);
     expect(await s.read('sys/bus/pci/devices/0000:01:00.0/vendor')).toBe('0x10de\n');
     expect(await s.readlink('sys/bus/pci/devices/0000:01:00.0/driver')).toBe('../../../../bus/pci/drivers/nouveau');
-    expect(await s.list('sys/bus/pci/devices/0000:01:00.0/iommu_group/devices')).toEqual(['0000:01:00.0', '0000:01:00.1']);
+    expect(await s.list('sys/bus/pci/devices/0000:01:00.0/iommu_group/devices')).toEqual([
+      '0000:01:00.0',
+      '0000:01:00.1',
+    ]);
     expect(await s.list('sys/bus/pci/drivers/nouveau')).toContain('0000:01:00.0');
-    expect(await s.read('sys/class/mdev_bus/0000:00:02.0/mdev_supported_types/i915-GVTg_V5_4/available_instances')).toBe('2\n');
+    expect(
+      await s.read('sys/class/mdev_bus/0000:00:02.0/mdev_supported_types/i915-GVTg_V5_4/available_instances'),
+    ).toBe('2\n');
     expect(await s.exists('sys/bus/pci/devices/0000:09:00.0')).toBe(false);
     await s.write('sys/bus/pci/devices/0000:01:00.0/driver_override', 'vfio-pci');
     expect(readFileSync(join(dir, 'sys/bus/pci/devices/0000:01:00.0/driver_override'), 'utf8')).toBe('vfio-pci');

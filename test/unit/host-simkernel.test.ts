@@ -25,7 +25,11 @@ const driverOf = async (k: SimKernel, a: string) => {
     return undefined;
   }
 };
-const code = async (p: Promise<unknown>) => p.then(() => 'ok', (e: { code?: string }) => e.code);
+const code = async (p: Promise<unknown>) =>
+  p.then(
+    () => 'ok',
+    (e: { code?: string }) => e.code,
+  );
 
 describe('SimKernel reads', () => {
   it('serves attributes in the kernel format', async () => {
@@ -40,7 +44,9 @@ describe('SimKernel reads', () => {
     expect(await k.read(dev(PF, 'sriov_vf_device'))).toBe('1520\n');
     expect(await k.list(dev(PF, 'net'))).toEqual(['enp3s0f0']);
     expect(await k.readlink('sys/class/net/enp3s0f0/device')).toBe(`../../../${PF}`);
-    expect(await k.read('sys/class/mdev_bus/0000:00:02.0/mdev_supported_types/i915-GVTg_V5_4/available_instances')).toBe('2\n');
+    expect(
+      await k.read('sys/class/mdev_bus/0000:00:02.0/mdev_supported_types/i915-GVTg_V5_4/available_instances'),
+    ).toBe('2\n');
     expect(await k.read('proc/cmdline')).toContain('intel_iommu=on');
     expect(await k.read('proc/modules')).toMatch(/^vfio 16384/m);
     expect(await code(k.read(dev(AUDIO, 'sriov_numvfs')))).toBe('ENOENT');
@@ -49,7 +55,8 @@ describe('SimKernel reads', () => {
 
   it('refuses paths that leave the root', async () => {
     const k = ws();
-    for (const p of ['../etc/passwd', '/sys/bus', 'sys/bus/../../etc', 'sys/\0x', '']) expect(await code(k.read(p))).toBe('EINVAL');
+    for (const p of ['../etc/passwd', '/sys/bus', 'sys/bus/../../etc', 'sys/\0x', ''])
+      expect(await code(k.read(p))).toBe('EINVAL');
     expect(await code(k.write('sys/bus/pci/../../../tmp/x', '1'))).toBe('EINVAL');
   });
 
@@ -194,9 +201,28 @@ describe('SimKernel SR-IOV', () => {
   it('sets and validates VF settings through NetLink; they vanish with the VF', async () => {
     const k = ws();
     await k.write(dev(PF, 'sriov_numvfs'), '2');
-    await k.setVf('enp3s0f0', 1, { mac: '52:54:00:AA:BB:01', vlan: 100, qos: 2, trust: true, spoofchk: false, state: 'enable', minRate: 10, maxRate: 100 });
+    await k.setVf('enp3s0f0', 1, {
+      mac: '52:54:00:AA:BB:01',
+      vlan: 100,
+      qos: 2,
+      trust: true,
+      spoofchk: false,
+      state: 'enable',
+      minRate: 10,
+      maxRate: 100,
+    });
     const v = (await k.listVfs('enp3s0f0'))[1]!;
-    expect(v).toMatchObject({ index: 1, mac: '52:54:00:aa:bb:01', vlan: 100, qos: 2, trust: true, spoofchk: false, state: 'enable', minRate: 10, maxRate: 100 });
+    expect(v).toMatchObject({
+      index: 1,
+      mac: '52:54:00:aa:bb:01',
+      vlan: 100,
+      qos: 2,
+      trust: true,
+      spoofchk: false,
+      state: 'enable',
+      minRate: 10,
+      maxRate: 100,
+    });
     expect(await code(k.setVf('enp3s0f0', 2, { vlan: 1 }))).toBe('EINVAL');
     expect(await code(k.setVf('enp3s0f0', 0, { vlan: 4096 }))).toBe('EINVAL');
     expect(await code(k.setVf('enp3s0f0', 0, { mac: '01:00:00:00:00:01' }))).toBe('EINVAL');
@@ -256,7 +282,9 @@ describe('SimKernel persistence and faults', () => {
 
   it('saves every write atomically with a write log; another instance sees it', async () => {
     const f = file();
-    const a = new SimKernel(hostFromFixture(structuredClone(EMBEDDED_FIXTURES.workstation) as SimHostState), { file: f });
+    const a = new SimKernel(hostFromFixture(structuredClone(EMBEDDED_FIXTURES.workstation) as SimHostState), {
+      file: f,
+    });
     a.save();
     const b = SimKernel.load(f, {});
     await a.write(dev(GPU, 'driver_override'), 'vfio-pci');
@@ -268,7 +296,9 @@ describe('SimKernel persistence and faults', () => {
 
   it('after its own save an instance keeps its state, and still sees a file another writer replaced', async () => {
     const f = file();
-    const a = new SimKernel(hostFromFixture(structuredClone(EMBEDDED_FIXTURES.workstation) as SimHostState), { file: f });
+    const a = new SimKernel(hostFromFixture(structuredClone(EMBEDDED_FIXTURES.workstation) as SimHostState), {
+      file: f,
+    });
     a.save();
     await a.write(dev(GPU, 'driver_override'), 'vfio-pci');
     const held = a.state;
@@ -295,7 +325,12 @@ describe('SimKernel persistence and faults', () => {
 
   it('fails the Nth write and path-matched writes with the given errno', async () => {
     const k = new SimKernel(hostFromFixture(structuredClone(EMBEDDED_FIXTURES.workstation) as SimHostState), {
-      env: { PASSTHRU_SIM_FAULTS: JSON.stringify({ failWrite: { n: 2, errno: 'EIO' }, failPath: { pattern: 'sriov_numvfs$', errno: 'EBUSY' } }) },
+      env: {
+        PASSTHRU_SIM_FAULTS: JSON.stringify({
+          failWrite: { n: 2, errno: 'EIO' },
+          failPath: { pattern: 'sriov_numvfs$', errno: 'EBUSY' },
+        }),
+      },
     });
     await k.write(dev(GPU, 'driver_override'), 'vfio-pci');
     expect(await code(k.write(dev(GPU, 'driver/unbind'), GPU))).toBe('EIO');
@@ -305,17 +340,28 @@ describe('SimKernel persistence and faults', () => {
   });
 
   it('a hanging write never settles and changes nothing', async () => {
-    const k = new SimKernel(hostFromFixture(structuredClone(EMBEDDED_FIXTURES.workstation) as SimHostState), { env: { PASSTHRU_SIM_FAULTS: '{"hangOnWrite":1}' } });
+    const k = new SimKernel(hostFromFixture(structuredClone(EMBEDDED_FIXTURES.workstation) as SimHostState), {
+      env: { PASSTHRU_SIM_FAULTS: '{"hangOnWrite":1}' },
+    });
     const before = k.canonical();
-    const r = await Promise.race([k.write(dev(GPU, 'driver_override'), 'vfio-pci').then(() => 'settled'), new Promise((res) => setTimeout(() => res('pending'), 50))]);
+    const r = await Promise.race([
+      k.write(dev(GPU, 'driver_override'), 'vfio-pci').then(() => 'settled'),
+      new Promise((res) => setTimeout(() => res('pending'), 50)),
+    ]);
     expect(r).toBe('pending');
     expect(k.canonical()).toBe(before);
   });
 
   it('rejects malformed faults with a clear message', () => {
     const h = hostFromFixture(structuredClone(EMBEDDED_FIXTURES.workstation) as SimHostState);
-    expect(() => new SimKernel(h, { env: { PASSTHRU_SIM_FAULTS: '{bad' } })).toThrow(/PASSTHRU_SIM_FAULTS is not valid JSON/);
-    expect(() => new SimKernel(h, { env: { PASSTHRU_SIM_FAULTS: '{"failWrite":{"n":0,"errno":"EIO"}}' } })).toThrow(/failWrite/);
-    expect(() => new SimKernel(h, { env: { PASSTHRU_SIM_FAULTS: '{"explode":1}' } })).toThrow(/unknown fault 'explode'/);
+    expect(() => new SimKernel(h, { env: { PASSTHRU_SIM_FAULTS: '{bad' } })).toThrow(
+      /PASSTHRU_SIM_FAULTS is not valid JSON/,
+    );
+    expect(() => new SimKernel(h, { env: { PASSTHRU_SIM_FAULTS: '{"failWrite":{"n":0,"errno":"EIO"}}' } })).toThrow(
+      /failWrite/,
+    );
+    expect(() => new SimKernel(h, { env: { PASSTHRU_SIM_FAULTS: '{"explode":1}' } })).toThrow(
+      /unknown fault 'explode'/,
+    );
   });
 });

@@ -27,15 +27,36 @@ describe('uevent of a PCI device in the simulator', () => {
       'DRIVER=xhci_hcd\nPCI_CLASS=C0330\nPCI_ID=1B21:1242\nPCI_SUBSYS_ID=1B21:0000\nPCI_SLOT_NAME=0000:04:00.0\nMODALIAS=pci:v00001B21d00001242sv00001B21sd00000000bc0Csc03i30\n',
     );
     // no driver: no DRIVER= line (dev_uevent adds it only while dev->driver is set)
-    expect(await ue(k, '0000:00:14.2')).toBe('PCI_CLASS=50000\nPCI_ID=8086:A36F\nPCI_SUBSYS_ID=8086:0000\nPCI_SLOT_NAME=0000:00:14.2\nMODALIAS=pci:v00008086d0000A36Fsv00008086sd00000000bc05sc00i00\n');
+    expect(await ue(k, '0000:00:14.2')).toBe(
+      'PCI_CLASS=50000\nPCI_ID=8086:A36F\nPCI_SUBSYS_ID=8086:0000\nPCI_SLOT_NAME=0000:00:14.2\nMODALIAS=pci:v00008086d0000A36Fsv00008086sd00000000bc05sc00i00\n',
+    );
     expect(await k.list('sys/bus/pci/devices/0000:02:00.0')).toContain('uevent');
   });
 
   it('matches what a real kernel printed (6.18, read from /sys of a KVM guest)', () => {
-    expect(pciUevent({ address: '0000:00:00.0', vendor: '8086', device: '0d57', class: '060000', subsystemVendor: '0000', subsystemDevice: '0000' })).toBe(
+    expect(
+      pciUevent({
+        address: '0000:00:00.0',
+        vendor: '8086',
+        device: '0d57',
+        class: '060000',
+        subsystemVendor: '0000',
+        subsystemDevice: '0000',
+      }),
+    ).toBe(
       'PCI_CLASS=60000\nPCI_ID=8086:0D57\nPCI_SUBSYS_ID=0000:0000\nPCI_SLOT_NAME=0000:00:00.0\nMODALIAS=pci:v00008086d00000D57sv00000000sd00000000bc06sc00i00\n',
     );
-    expect(pciUevent({ address: '0000:00:01.0', vendor: '1af4', device: '1045', class: 'ffff00', subsystemVendor: '1af4', subsystemDevice: '1045', driver: 'virtio-pci' })).toBe(
+    expect(
+      pciUevent({
+        address: '0000:00:01.0',
+        vendor: '1af4',
+        device: '1045',
+        class: 'ffff00',
+        subsystemVendor: '1af4',
+        subsystemDevice: '1045',
+        driver: 'virtio-pci',
+      }),
+    ).toBe(
       'DRIVER=virtio-pci\nPCI_CLASS=FFFF00\nPCI_ID=1AF4:1045\nPCI_SUBSYS_ID=1AF4:1045\nPCI_SLOT_NAME=0000:00:01.0\nMODALIAS=pci:v00001AF4d00001045sv00001AF4sd00001045bcFFscFFi00\n',
     );
   });
@@ -52,7 +73,11 @@ describe('uevent of a PCI device in the simulator', () => {
 
 describe('idsFromUevent', () => {
   it('reads lower-case ids and a 6-digit class', () => {
-    expect(idsFromUevent('DRIVER=nvme\nPCI_CLASS=10802\nPCI_ID=144D:A808\nPCI_SUBSYS_ID=144D:A801\nPCI_SLOT_NAME=0000:02:00.0\n')).toEqual({
+    expect(
+      idsFromUevent(
+        'DRIVER=nvme\nPCI_CLASS=10802\nPCI_ID=144D:A808\nPCI_SUBSYS_ID=144D:A801\nPCI_SLOT_NAME=0000:02:00.0\n',
+      ),
+    ).toEqual({
       vendor: '144d',
       device: 'a808',
       class: '010802',
@@ -60,9 +85,14 @@ describe('idsFromUevent', () => {
       subsystemDevice: 'a801',
       driver: 'nvme',
     });
-    expect(idsFromUevent('PCI_CLASS=0000\nPCI_ID=1AF4:1000\n')).toEqual({ vendor: '1af4', device: '1000', class: '000000' });
+    expect(idsFromUevent('PCI_CLASS=0000\nPCI_ID=1AF4:1000\n')).toEqual({
+      vendor: '1af4',
+      device: '1000',
+      class: '000000',
+    });
     // a driver name that is a path is not taken
-    for (const bad of ['..', '.', '../../x', '']) expect(idsFromUevent(`DRIVER=${bad}\nPCI_CLASS=30000\nPCI_ID=10DE:1B80\n`)?.driver).toBeUndefined();
+    for (const bad of ['..', '.', '../../x', ''])
+      expect(idsFromUevent(`DRIVER=${bad}\nPCI_CLASS=30000\nPCI_ID=10DE:1B80\n`)?.driver).toBeUndefined();
   });
 
   it('gives up (the caller reads the attributes) when PCI_ID or PCI_CLASS is missing or garbled', () => {
@@ -89,7 +119,9 @@ describe('HostReader with and without uevent', () => {
       expect(without).toEqual(await new HostReader(k).fullSnapshot());
       // a garbled uevent is not trusted: the attributes answer
       writeFileSync(join(devices, '0000:01:00.0', 'uevent'), 'PCI_CLASS=zz\n');
-      expect((await new HostReader(new NodeSysfs(dir)).fullSnapshot()).devices['0000:01:00.0']).toEqual(withUevent.devices['0000:01:00.0']);
+      expect((await new HostReader(new NodeSysfs(dir)).fullSnapshot()).devices['0000:01:00.0']).toEqual(
+        withUevent.devices['0000:01:00.0'],
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

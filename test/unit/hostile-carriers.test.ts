@@ -33,12 +33,17 @@ describe('carrier documents', () => {
       hostdevs: [{ address: '0000:01:00.0' }, { address: '0000:02:00.0', managed: false }],
       mdevs: [{ uuid: stableUuid('a'), type: 'i915-GVTg_V5_4', parent: '0000:00:02.0' }],
       hostdevInterfaces: [{ address: '0000:03:10.0', mac: stableMac('m'), vlan: 5 }],
-      pfs: [{ dev: 'enp3s0f0', vfs: 2 }, { address: '0000:04:00.0', vfs: 4 }],
+      pfs: [
+        { dev: 'enp3s0f0', vfs: 2 },
+        { address: '0000:04:00.0', vfs: 4 },
+      ],
       vfs: [{ address: '0000:03:10.0', trust: true, spoofchk: false, state: 'auto', minRate: 0, maxRate: 100 }],
     });
     expect(validate(xml)).toMatchObject({ code: 0 });
     // and a broken one does not: the check can fail
-    expect(validate(xml.replace("<hostdev mode='subsystem' type='pci'", "<hostdev mode='bogus' type='pci'")).code).not.toBe(0);
+    expect(
+      validate(xml.replace("<hostdev mode='subsystem' type='pci'", "<hostdev mode='bogus' type='pci'")).code,
+    ).not.toBe(0);
   });
 
   it('stable UUIDs and MACs have the right shape', () => {
@@ -49,9 +54,19 @@ describe('carrier documents', () => {
 });
 
 describe('VF addresses from offset and stride', () => {
-  const pf = (address: string, offset: number, stride: number): FixtureDevice => ({ address, vendor: '8086', device: '1521', class: '020000', sriov: { totalVfs: 7, numVfs: 0, offset, stride } });
+  const pf = (address: string, offset: number, stride: number): FixtureDevice => ({
+    address,
+    vendor: '8086',
+    device: '1521',
+    class: '020000',
+    sriov: { totalVfs: 7, numVfs: 0, offset, stride },
+  });
   it('igb-like: 03:00.0 with offset 128, stride 4', () => {
-    expect([0, 1, 2].map((k) => vfAddress(pf('0000:03:00.0', 128, 4), k))).toEqual(['0000:03:10.0', '0000:03:10.4', '0000:03:11.0']);
+    expect([0, 1, 2].map((k) => vfAddress(pf('0000:03:00.0', 128, 4), k))).toEqual([
+      '0000:03:10.0',
+      '0000:03:10.4',
+      '0000:03:11.0',
+    ]);
   });
   it('crosses a bus boundary like the kernel does', () => {
     expect(vfAddress(pf('0000:05:00.1', 255, 1), 0)).toBe('0000:06:00.0');

@@ -7,7 +7,14 @@ import { mkdirSync, readFileSync, symlinkSync, writeFileSync, rmSync } from 'nod
 import { join } from 'node:path';
 import { figures, figureTest } from '../support/figures.js';
 import { domainXml, domainUuid } from '../support/domains.js';
-import { carrierDomain, hostileArgs, hostileDocuments, hostileContext, hostileValueCases, knownFindings } from '../support/hostile.js';
+import {
+  carrierDomain,
+  hostileArgs,
+  hostileDocuments,
+  hostileContext,
+  hostileValueCases,
+  knownFindings,
+} from '../support/hostile.js';
 import { gpusWithPeers, loadFixture } from '../support/scenarios.js';
 import { SimHost } from '../support/simhost.js';
 import { installEntry, type Entry } from '../support/entry.js';
@@ -28,7 +35,11 @@ beforeAll(async () => {
 afterAll(() => h?.cleanup());
 
 /** Runs one case on a fresh copy of the host (a case that wrongly changed the host cannot taint the next). */
-async function refused(name: string, run: (c: SimHost) => ReturnType<SimHost['hook']>, opts: { exitZeroOk?: boolean; silentOk?: boolean } = {}): Promise<void> {
+async function refused(
+  name: string,
+  run: (c: SimHost) => ReturnType<SimHost['hook']>,
+  opts: { exitZeroOk?: boolean; silentOk?: boolean } = {},
+): Promise<void> {
   const c = h.copy();
   try {
     const b = before(c);
@@ -63,27 +74,37 @@ describe('the same documents through hooks/qemu, as libvirtd runs it (installed 
   afterAll(() => eh?.cleanup());
   for (const c of hostileDocuments(carrierDomain(gpu.address))) {
     const known = knownFindings[`hooks/qemu ${c.name}`];
-    figureTest(fig, `hooks/qemu prepare refuses ${c.name}${known ? ` (known finding: ${known})` : ''}`, async () => {
-      const b = before(eh);
-      const r = await entry.run(['hostile', 'prepare', 'begin', '-'], c.body);
-      fig.add('cases');
-      // the sh fast path may let a document without passthrough through untouched (exit 0, silent)
-      const problems = refusalProblems(eh, b, r, fig, { exitZeroOk: !c.body.includes('<hostdev'), silentOk: true });
-      // a case that wrongly prepared must not taint the next one: put the host back
-      if (problems.length) await eh.passthru(['recover', '--all']);
-      if (problems.length) fig.note(`hooks/qemu ${c.name}: ${problems.join('; ')}`);
-      expect(problems, r.stderr.slice(0, 300)).toEqual([]);
-    }, { fails: known !== undefined });
+    figureTest(
+      fig,
+      `hooks/qemu prepare refuses ${c.name}${known ? ` (known finding: ${known})` : ''}`,
+      async () => {
+        const b = before(eh);
+        const r = await entry.run(['hostile', 'prepare', 'begin', '-'], c.body);
+        fig.add('cases');
+        // the sh fast path may let a document without passthrough through untouched (exit 0, silent)
+        const problems = refusalProblems(eh, b, r, fig, { exitZeroOk: !c.body.includes('<hostdev'), silentOk: true });
+        // a case that wrongly prepared must not taint the next one: put the host back
+        if (problems.length) await eh.passthru(['recover', '--all']);
+        if (problems.length) fig.note(`hooks/qemu ${c.name}: ${problems.join('; ')}`);
+        expect(problems, r.stderr.slice(0, 300)).toEqual([]);
+      },
+      { fails: known !== undefined },
+    );
   }
 });
 
 describe('values that attack the paths they become', () => {
   for (const c of hostileValueCases(ctx)) {
     const known = knownFindings[c.name];
-    figureTest(fig, `prepare refuses ${c.name}${known ? ` (known finding: ${known})` : ''}`, async () => {
-      const xml = c.xml ?? domainXml(c.spec);
-      await refused(`value ${c.name}`, (host) => host.hook(c.spec.name, 'prepare', xml));
-    }, { fails: known !== undefined });
+    figureTest(
+      fig,
+      `prepare refuses ${c.name}${known ? ` (known finding: ${known})` : ''}`,
+      async () => {
+        const xml = c.xml ?? domainXml(c.spec);
+        await refused(`value ${c.name}`, (host) => host.hook(c.spec.name, 'prepare', xml));
+      },
+      { fails: known !== undefined },
+    );
   }
 });
 
@@ -92,12 +113,17 @@ describe('hostile hook arguments', () => {
   for (const c of hostileArgs) {
     figureTest(fig, `${c.name}: ${c.mayIgnore ? 'ignored or refused' : 'refused'}, nothing written`, async () => {
       // an operation the hook does not act on may be ignored silently, as hooks/qemu does
-      await refused(`argv ${c.name}`, (host) => host.hook('vm', 'prepare', xml, { args: c.args }), { exitZeroOk: c.mayIgnore, silentOk: c.mayIgnore });
+      await refused(`argv ${c.name}`, (host) => host.hook('vm', 'prepare', xml, { args: c.args }), {
+        exitZeroOk: c.mayIgnore,
+        silentOk: c.mayIgnore,
+      });
     });
   }
   figureTest(fig, 'a bad PASSTHRU_WRITE_TIMEOUT_MS is refused', async () => {
     for (const v of ['0', '-1', 'soon', '1e9', '99999999999']) {
-      await refused(`PASSTHRU_WRITE_TIMEOUT_MS=${v}`, (host) => host.hook('vm', 'prepare', xml, { env: { PASSTHRU_WRITE_TIMEOUT_MS: v } }));
+      await refused(`PASSTHRU_WRITE_TIMEOUT_MS=${v}`, (host) =>
+        host.hook('vm', 'prepare', xml, { env: { PASSTHRU_WRITE_TIMEOUT_MS: v } }),
+      );
     }
   });
 });
@@ -119,7 +145,9 @@ describe('config and journal files', () => {
       const file = join(h.dir, `config-${name.replace(/\W+/g, '-')}.json`);
       make(file);
       try {
-        await refused(`config ${name}`, (host) => host.hook(spec.name, 'prepare', xml, { env: { PASSTHRU_CONFIG: file } }));
+        await refused(`config ${name}`, (host) =>
+          host.hook(spec.name, 'prepare', xml, { env: { PASSTHRU_CONFIG: file } }),
+        );
       } finally {
         rmSync(file, { recursive: true, force: true });
       }
@@ -128,16 +156,29 @@ describe('config and journal files', () => {
 
   const other = '7c9e6679-7425-40de-944b-e07fc1f90ae7';
   const journalCases: [string, (stateDir: string) => void][] = [
-    ['another domain has a corrupt journal', (s) => writeFileSync(join(s, `${other}.json`), '{"schema": "passthru-journal/1", "hol')],
-    ['another domain has a journal of a wrong schema', (s) => writeFileSync(join(s, `${other}.json`), JSON.stringify({ schema: 'passthru-journal/1', holds: 'everything' }))],
-    ['this domain has a symlink in place of its journal', (s) => {
-      writeFileSync(join(s, '..', 'victim.json'), 'do not touch\n');
-      symlinkSync(join(s, '..', 'victim.json'), join(s, `${domainUuid(spec)}.json`));
-    }],
-    ['another domain has a symlink in place of its journal', (s) => {
-      writeFileSync(join(s, '..', 'victim.json'), 'do not touch\n');
-      symlinkSync(join(s, '..', 'victim.json'), join(s, `${other}.json`));
-    }],
+    [
+      'another domain has a corrupt journal',
+      (s) => writeFileSync(join(s, `${other}.json`), '{"schema": "passthru-journal/1", "hol'),
+    ],
+    [
+      'another domain has a journal of a wrong schema',
+      (s) =>
+        writeFileSync(join(s, `${other}.json`), JSON.stringify({ schema: 'passthru-journal/1', holds: 'everything' })),
+    ],
+    [
+      'this domain has a symlink in place of its journal',
+      (s) => {
+        writeFileSync(join(s, '..', 'victim.json'), 'do not touch\n');
+        symlinkSync(join(s, '..', 'victim.json'), join(s, `${domainUuid(spec)}.json`));
+      },
+    ],
+    [
+      'another domain has a symlink in place of its journal',
+      (s) => {
+        writeFileSync(join(s, '..', 'victim.json'), 'do not touch\n');
+        symlinkSync(join(s, '..', 'victim.json'), join(s, `${other}.json`));
+      },
+    ],
   ];
   for (const [name, make] of journalCases) {
     figureTest(fig, `${name}: prepare refuses before any write, the file is left alone`, async () => {
@@ -146,7 +187,8 @@ describe('config and journal files', () => {
       make(h.stateDir);
       try {
         await refused(`journal: ${name}`, (host) => host.hook(spec.name, 'prepare', xml));
-        if (name.includes('symlink')) expect(readFileSync(join(h.stateDir, '..', 'victim.json'), 'utf8')).toBe('do not touch\n');
+        if (name.includes('symlink'))
+          expect(readFileSync(join(h.stateDir, '..', 'victim.json'), 'utf8')).toBe('do not touch\n');
       } finally {
         rmSync(h.stateDir, { recursive: true, force: true });
         rmSync(join(h.stateDir, '..', 'victim.json'), { force: true });
@@ -158,7 +200,9 @@ describe('config and journal files', () => {
     const file = join(h.stateDir, `${domainUuid(spec)}.json`);
     writeFileSync(file, '{"schema": "passthru-jou');
     try {
-      await refused('journal: own corrupt journal on release', (host) => host.hook(spec.name, 'release', xml), { exitZeroOk: true });
+      await refused('journal: own corrupt journal on release', (host) => host.hook(spec.name, 'release', xml), {
+        exitZeroOk: true,
+      });
       expect(readFileSync(file, 'utf8')).toBe('{"schema": "passthru-jou');
     } finally {
       rmSync(h.stateDir, { recursive: true, force: true });

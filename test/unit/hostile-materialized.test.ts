@@ -11,7 +11,13 @@ import { SimKernel } from '../../src/sim/kernel.js';
 import { materialize } from '../../src/sim/materialize.js';
 import { figures, figureTest } from '../support/figures.js';
 import { domainXml } from '../support/domains.js';
-import { carrierDomain, hostileDocuments, hostileContext, hostileValueCases, knownFindings } from '../support/hostile.js';
+import {
+  carrierDomain,
+  hostileDocuments,
+  hostileContext,
+  hostileValueCases,
+  knownFindings,
+} from '../support/hostile.js';
 import { gpusWithPeers, loadFixture } from '../support/scenarios.js';
 import { SimHost } from '../support/simhost.js';
 import { dist, nodeBin } from '../support/paths.js';
@@ -47,7 +53,13 @@ async function refusedOnTree(name: string, args: string[], input: Buffer | strin
   const before = fingerprint(outer);
   const r = await run(nodeBin, [dist.hook, ...args], {
     input,
-    env: { PATH: join(outer, 'no-tools'), LC_ALL: 'C', PASSTHRU_ROOT: root, PASSTHRU_STATE_DIR: stateDir, PASSTHRU_LOCKED: '1' },
+    env: {
+      PATH: join(outer, 'no-tools'),
+      LC_ALL: 'C',
+      PASSTHRU_ROOT: root,
+      PASSTHRU_STATE_DIR: stateDir,
+      PASSTHRU_LOCKED: '1',
+    },
   });
   fig.add('cases');
   const changes = treeDiff(before, fingerprint(outer));
@@ -56,7 +68,14 @@ async function refusedOnTree(name: string, args: string[], input: Buffer | strin
     fig.add('changedTree');
     fig.note(`${name}: ${changes.slice(0, 3).join(', ')}`);
   }
-  expect({ code: r.code === 0 ? 0 : 'non-zero', oneLine: r.stderr.trimEnd() !== '' && !r.stderr.trimEnd().includes('\n'), changes }, `${name}: ${r.stderr.slice(0, 200)}`).toEqual({
+  expect(
+    {
+      code: r.code === 0 ? 0 : 'non-zero',
+      oneLine: r.stderr.trimEnd() !== '' && !r.stderr.trimEnd().includes('\n'),
+      changes,
+    },
+    `${name}: ${r.stderr.slice(0, 200)}`,
+  ).toEqual({
     code: 'non-zero',
     oneLine: true,
     changes: [],
@@ -76,8 +95,13 @@ describe('hostile input on a materialized host (NodeSysfs)', () => {
   }
   for (const c of hostileValueCases(ctx)) {
     const known = knownFindings[c.name];
-    figureTest(fig, `value ${c.name}${known ? ` (known finding: ${known})` : ''}`, async () => {
-      await refusedOnTree(`value ${c.name}`, [c.spec.name, 'prepare', 'begin', '-'], c.xml ?? domainXml(c.spec));
-    }, { fails: known !== undefined });
+    figureTest(
+      fig,
+      `value ${c.name}${known ? ` (known finding: ${known})` : ''}`,
+      async () => {
+        await refusedOnTree(`value ${c.name}`, [c.spec.name, 'prepare', 'begin', '-'], c.xml ?? domainXml(c.spec));
+      },
+      { fails: known !== undefined },
+    );
   }
 });

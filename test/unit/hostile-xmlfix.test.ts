@@ -25,7 +25,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 // host-aware edits read a simulated host, never this machine's
 let sim: SimHost | undefined;
 const xmlfix = (args: string[], input?: Buffer | string): Promise<RunResult> =>
-  run(nodeBin, [dist.xmlfix, ...args], { input: input ?? '', env: { PATH: process.env.PATH, LC_ALL: 'C', PASSTHRU_SIM: sim?.file ?? join(dir, 'no-such-sim.json') }, cwd: dir });
+  run(nodeBin, [dist.xmlfix, ...args], {
+    input: input ?? '',
+    env: { PATH: process.env.PATH, LC_ALL: 'C', PASSTHRU_SIM: sim?.file ?? join(dir, 'no-such-sim.json') },
+    cwd: dir,
+  });
 
 /** Runs xmlfix with `-o OUT` in a fresh sub-dir; refused = exit 2, one line naming `names`, no stdout, no file made. */
 async function refused(name: string, args: string[], input?: Buffer | string, names?: string): Promise<void> {
@@ -106,13 +110,21 @@ describe('xmlfix: edit values that attack what they become', () => {
     ['vf as something', ['--add-vf', '03:10.0,as=../x'], '../x'],
     ['remove-hostdev garbage', ['--remove-hostdev', '../../x'], '../../x'],
   ];
-  figureTest(fig, 'control: the same edits with sane values are accepted (so the refusals below are about the values)', async () => {
-    for (const args of [['--add-hostdev', '0000:04:00.0'], ['--add-mdev', 'i915-GVTg_V5_4,parent=0000:00:02.0'], ['--add-vf', '0000:03:10.0,mac=52:54:00:12:34:56,vlan=10,trust=on']]) {
-      const r = await xmlfix(['-', ...args], carrierDomain());
-      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
-      expect(r.stdout).not.toBe(carrierDomain());
-    }
-  });
+  figureTest(
+    fig,
+    'control: the same edits with sane values are accepted (so the refusals below are about the values)',
+    async () => {
+      for (const args of [
+        ['--add-hostdev', '0000:04:00.0'],
+        ['--add-mdev', 'i915-GVTg_V5_4,parent=0000:00:02.0'],
+        ['--add-vf', '0000:03:10.0,mac=52:54:00:12:34:56,vlan=10,trust=on'],
+      ]) {
+        const r = await xmlfix(['-', ...args], carrierDomain());
+        expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+        expect(r.stdout).not.toBe(carrierDomain());
+      }
+    },
+  );
   for (const [name, args, names] of edits) {
     figureTest(fig, `refuses ${name}`, async () => {
       await refused(`edit ${name}`, ['-', ...args], carrierDomain(), names);

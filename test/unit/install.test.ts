@@ -1,12 +1,29 @@
 // `passthru install [--uninstall]` in temp roots, through the built CLI (what an operator runs), plus
 // the pure decisions (restart notice, marker) on their own.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+  existsSync,
+} from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dist, nodeBin } from '../support/paths.js';
-import { MARKER, decideInstall, decideUninstall, isOurs, renderEntry, type HookFacts } from '../../src/install/entry.js';
+import {
+  MARKER,
+  decideInstall,
+  decideUninstall,
+  isOurs,
+  renderEntry,
+  type HookFacts,
+} from '../../src/install/entry.js';
 
 let base: string;
 let n = 0;
@@ -23,7 +40,12 @@ function freshRoot(): string {
 
 function passthru(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}) {
   // a clean environment: no PASSTHRU_* of the test runner leaks into what is installed
-  const r = spawnSync(nodeBin, [dist.passthru, ...args], { cwd: opts.cwd, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...opts.env }, encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(nodeBin, [dist.passthru, ...args], {
+    cwd: opts.cwd,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...opts.env },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -75,7 +97,12 @@ describe('passthru install', () => {
     expect(text.split('\n')[1]).toBe(MARKER);
     expect(text).not.toMatch(/@(ENV|NODE|HOOK_JS)@/);
     expect(text).toContain(`'${nodeBin}' '${dist.hook}' "$@"`);
-    expect(exportedEnv(text)).toEqual({ PASSTHRU_SIM: sim, PASSTHRU_ROOT: root, PASSTHRU_STATE_DIR: join(root, 'state'), PASSTHRU_CONFIG: '<unset>' });
+    expect(exportedEnv(text)).toEqual({
+      PASSTHRU_SIM: sim,
+      PASSTHRU_ROOT: root,
+      PASSTHRU_STATE_DIR: join(root, 'state'),
+      PASSTHRU_CONFIG: '<unset>',
+    });
     // the temp file of the atomic write is gone
     expect(readdirSync(join(root, 'etc', 'libvirt', 'hooks')).sort()).toEqual(['qemu.d']);
   });
@@ -83,7 +110,11 @@ describe('passthru install', () => {
   it('the installed entry is a working sh script: an operation we do not act on exits 0', () => {
     const root = freshRoot();
     expect(passthru(['install', '--root', root]).code).toBe(0);
-    const r = spawnSync(entryOf(root), ['dom', 'started', 'begin', '-'], { input: '<domain/>', env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' }, encoding: 'utf8' });
+    const r = spawnSync(entryOf(root), ['dom', 'started', 'begin', '-'], {
+      input: '<domain/>',
+      env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' },
+      encoding: 'utf8',
+    });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
   });
@@ -103,7 +134,7 @@ describe('passthru install', () => {
     const root = freshRoot();
     const hooks = join(root, 'etc', 'libvirt', 'hooks');
     mkdirSync(join(hooks, 'qemu.d'), { recursive: true });
-    writeFileSync(join(hooks, 'qemu'), '#!/bin/sh\n# the admin\'s own hook\nexit 0\n', { mode: 0o750 });
+    writeFileSync(join(hooks, 'qemu'), "#!/bin/sh\n# the admin's own hook\nexit 0\n", { mode: 0o750 });
     writeFileSync(join(hooks, 'qemu.d', '10-other'), '#!/bin/sh\nexit 0\n', { mode: 0o700 });
     writeFileSync(join(hooks, 'daemon'), '#!/bin/sh\n', { mode: 0o755 });
     const before = snapshot(hooks);
@@ -145,9 +176,16 @@ describe('passthru install', () => {
     const root = freshRoot();
     const dropIn = join(root, 'etc', 'libvirt', 'hooks', 'qemu.d');
     mkdirSync(dropIn, { recursive: true });
-    writeFileSync(join(dropIn, 'passthru'), '#!/bin/sh\n# someone else\'s script that happens to be called passthru\nexit 0\n', { mode: 0o755 });
+    writeFileSync(
+      join(dropIn, 'passthru'),
+      "#!/bin/sh\n# someone else's script that happens to be called passthru\nexit 0\n",
+      { mode: 0o755 },
+    );
     const before = snapshot(dropIn);
-    for (const args of [['install', '--root', root], ['install', '--uninstall', '--root', root]]) {
+    for (const args of [
+      ['install', '--root', root],
+      ['install', '--uninstall', '--root', root],
+    ]) {
       const r = passthru(args);
       expect(r.code).toBe(1);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
@@ -174,16 +212,28 @@ describe('passthru install', () => {
     writeFileSync(sim, '{}');
     const cfg = join(odd, 'config.json');
     writeFileSync(cfg, '{}');
-    const r = passthru(['install', '--root', '.', '--sim', sim, '--config', cfg, '--state-dir', 'rel/state'], { cwd: root });
+    const r = passthru(['install', '--root', '.', '--sim', sim, '--config', cfg, '--state-dir', 'rel/state'], {
+      cwd: root,
+    });
     expect(r.code, r.stderr).toBe(0);
-    expect(exportedEnv(readFileSync(entryOf(root), 'utf8'))).toEqual({ PASSTHRU_SIM: sim, PASSTHRU_ROOT: root, PASSTHRU_CONFIG: cfg, PASSTHRU_STATE_DIR: join(root, 'rel', 'state') });
+    expect(exportedEnv(readFileSync(entryOf(root), 'utf8'))).toEqual({
+      PASSTHRU_SIM: sim,
+      PASSTHRU_ROOT: root,
+      PASSTHRU_CONFIG: cfg,
+      PASSTHRU_STATE_DIR: join(root, 'rel', 'state'),
+    });
   });
 
   it('takes the settings from PASSTHRU_* in the environment when no flag is given (flags win)', () => {
     const root = freshRoot();
-    const r = passthru(['install', '--state-dir', join(root, 'flag')], { env: { PASSTHRU_ROOT: root, PASSTHRU_STATE_DIR: join(root, 'env') } });
+    const r = passthru(['install', '--state-dir', join(root, 'flag')], {
+      env: { PASSTHRU_ROOT: root, PASSTHRU_STATE_DIR: join(root, 'env') },
+    });
     expect(r.code, r.stderr).toBe(0);
-    expect(exportedEnv(readFileSync(entryOf(root), 'utf8'))).toMatchObject({ PASSTHRU_ROOT: root, PASSTHRU_STATE_DIR: join(root, 'flag') });
+    expect(exportedEnv(readFileSync(entryOf(root), 'utf8'))).toMatchObject({
+      PASSTHRU_ROOT: root,
+      PASSTHRU_STATE_DIR: join(root, 'flag'),
+    });
   });
 
   describe('bad input: one line on stderr naming the value, exit 2, nothing written', () => {
@@ -191,12 +241,36 @@ describe('passthru install', () => {
       ['missing --root', (root) => ['install', '--root', join(root, 'nope')], /--root .*nope: no such directory/],
       ['--root is a file', (root) => ['install', '--root', join(root, 'f')], /--root .*\/f: not a directory/],
       ['empty --root', () => ['install', '--root', ''], /--root: empty path/],
-      ['missing --sim', (root) => ['install', '--root', root, '--sim', join(root, 'none.json')], /--sim .*none\.json: no such file/],
-      ['--sim not JSON', (root) => ['install', '--root', root, '--sim', join(root, 'f')], /--sim .*\/f: not a simulated host/],
-      ['--config not JSON', (root) => ['install', '--root', root, '--config', join(root, 'f')], /config .*\/f is not valid JSON/],
-      ['--config against the schema', (root) => ['install', '--root', root, '--config', join(root, 'bad.json')], /config .*bad\.json/],
-      ['--state-dir is a file', (root) => ['install', '--root', root, '--state-dir', join(root, 'f')], /--state-dir .*\/f: exists and is not a directory/],
-      ['--uninstall with --sim', (root) => ['install', '--uninstall', '--root', root, '--sim', join(root, 'f')], /--uninstall takes only --root \(not --sim\)/],
+      [
+        'missing --sim',
+        (root) => ['install', '--root', root, '--sim', join(root, 'none.json')],
+        /--sim .*none\.json: no such file/,
+      ],
+      [
+        '--sim not JSON',
+        (root) => ['install', '--root', root, '--sim', join(root, 'f')],
+        /--sim .*\/f: not a simulated host/,
+      ],
+      [
+        '--config not JSON',
+        (root) => ['install', '--root', root, '--config', join(root, 'f')],
+        /config .*\/f is not valid JSON/,
+      ],
+      [
+        '--config against the schema',
+        (root) => ['install', '--root', root, '--config', join(root, 'bad.json')],
+        /config .*bad\.json/,
+      ],
+      [
+        '--state-dir is a file',
+        (root) => ['install', '--root', root, '--state-dir', join(root, 'f')],
+        /--state-dir .*\/f: exists and is not a directory/,
+      ],
+      [
+        '--uninstall with --sim',
+        (root) => ['install', '--uninstall', '--root', root, '--sim', join(root, 'f')],
+        /--uninstall takes only --root \(not --sim\)/,
+      ],
       ['unknown option', (root) => ['install', '--root', root, '--frobnicate'], /unknown option '--frobnicate'/],
     ];
     for (const [name, args, why] of cases) {
@@ -218,26 +292,44 @@ describe('passthru install', () => {
 });
 
 describe('install decisions (pure)', () => {
-  const wanted = renderEntry('#!/bin/sh\n@ENV@\n@NODE@ @HOOK_JS@ "$@"\n', { node: '/usr/bin/node', hookJs: '/opt/p/dist/hook.js', env: {} });
-  const facts = (f: Partial<HookFacts>): HookFacts => ({ entry: { kind: 'absent' }, qemuHook: false, otherEntries: [], ...f });
+  const wanted = renderEntry('#!/bin/sh\n@ENV@\n@NODE@ @HOOK_JS@ "$@"\n', {
+    node: '/usr/bin/node',
+    hookJs: '/opt/p/dist/hook.js',
+    env: {},
+  });
+  const facts = (f: Partial<HookFacts>): HookFacts => ({
+    entry: { kind: 'absent' },
+    qemuHook: false,
+    otherEntries: [],
+    ...f,
+  });
 
   it('restart is needed exactly when no hook of any kind existed', () => {
     expect(decideInstall(facts({}), wanted)).toEqual({ kind: 'write', restartNeeded: true });
     expect(decideInstall(facts({ qemuHook: true }), wanted)).toEqual({ kind: 'write', restartNeeded: false });
     expect(decideInstall(facts({ otherEntries: ['10-x'] }), wanted)).toEqual({ kind: 'write', restartNeeded: false });
-    expect(decideInstall(facts({ entry: { kind: 'file', text: wanted.replace('hook.js', 'old.js'), mode: 0o100755 } }), wanted)).toEqual({ kind: 'write', restartNeeded: false });
+    expect(
+      decideInstall(
+        facts({ entry: { kind: 'file', text: wanted.replace('hook.js', 'old.js'), mode: 0o100755 } }),
+        wanted,
+      ),
+    ).toEqual({ kind: 'write', restartNeeded: false });
   });
 
   it('an entry with the wanted bytes but the wrong mode is rewritten', () => {
     expect(decideInstall(facts({ entry: { kind: 'file', text: wanted, mode: 0o100644 } }), wanted).kind).toBe('write');
-    expect(decideInstall(facts({ entry: { kind: 'file', text: wanted, mode: 0o100755 } }), wanted).kind).toBe('unchanged');
+    expect(decideInstall(facts({ entry: { kind: 'file', text: wanted, mode: 0o100755 } }), wanted).kind).toBe(
+      'unchanged',
+    );
   });
 
   it('the marker goes after the shebang and identifies our file; a file without it is refused', () => {
     expect(wanted.startsWith(`#!/bin/sh\n${MARKER}\n`)).toBe(true);
     expect(isOurs(wanted)).toBe(true);
     expect(isOurs(`#!/bin/sh\n# ${MARKER}\n`)).toBe(false);
-    expect(decideUninstall(facts({ entry: { kind: 'file', text: '#!/bin/sh\n', mode: 0o100755 } })).kind).toBe('refuse');
+    expect(decideUninstall(facts({ entry: { kind: 'file', text: '#!/bin/sh\n', mode: 0o100755 } })).kind).toBe(
+      'refuse',
+    );
     expect(decideUninstall(facts({ entry: { kind: 'other', what: 'a directory' } })).kind).toBe('refuse');
     expect(decideUninstall(facts({ entry: { kind: 'file', text: wanted, mode: 0o100755 } })).kind).toBe('remove');
   });

@@ -6,7 +6,17 @@
 // blocks until a writer comes) and whose `driver` link is gone, as the kernel removes it before the
 // unbind waits.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeSync, constants, mkdtempSync, openSync, readFileSync, realpathSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -44,7 +54,13 @@ describe('passthru list: reads that wait on a held device lock are bounded (simu
     const snap = await new HostReader(sim(heldHost()), { lockedReadMs: 50 }).fullSnapshot();
     const e = snap.devices[E1000]!;
     expect(e.unreadable).toEqual(['driver_override', 'uevent']);
-    expect([e.vendor, e.device, e.class, e.subsystemVendor, e.subsystemDevice]).toEqual(['8086', '100e', '020000', '1af4', '1100']);
+    expect([e.vendor, e.device, e.class, e.subsystemVendor, e.subsystemDevice]).toEqual([
+      '8086',
+      '100e',
+      '020000',
+      '1af4',
+      '1100',
+    ]);
     expect(e.driver).toBeUndefined(); // the driver link is gone while the unbind waits
     expect(e.iommuGroup).toBe(9);
     const n = snap.devices[NVME]!;
@@ -56,7 +72,8 @@ describe('passthru list: reads that wait on a held device lock are bounded (simu
     const free = structuredClone(heldHost());
     for (const d of free.devices) delete d.unbinding;
     const plain = await new HostReader(sim(free), { lockedReadMs: 50 }).fullSnapshot();
-    for (const [a, d] of Object.entries(plain.devices)) if (a !== E1000 && a !== NVME) expect(snap.devices[a], a).toEqual(d);
+    for (const [a, d] of Object.entries(plain.devices))
+      if (a !== E1000 && a !== NVME) expect(snap.devices[a], a).toEqual(d);
     expect(Object.values(plain.devices).some((d) => d.unreadable)).toBe(false);
   });
 
@@ -65,10 +82,18 @@ describe('passthru list: reads that wait on a held device lock are bounded (simu
     const listing = buildListing(snap, new Map());
     const row = listing.devices.find((d) => d.address === E1000)!;
     expect(row.unreadable).toEqual(['driver_override', 'uevent']);
-    expect(row).toMatchObject({ address: E1000, id: '8086:100e', className: 'Ethernet controller', iommuGroup: 9, netdevs: [] }); // on vfio-pci: no netdev
+    expect(row).toMatchObject({
+      address: E1000,
+      id: '8086:100e',
+      className: 'Ethernet controller',
+      iommuGroup: 9,
+      netdevs: [],
+    }); // on vfio-pci: no netdev
     const text = formatListing(listing);
     const line = text.split('\n').find((l) => l.includes(E1000))!;
-    expect(line).toMatch(/8086:100e\s+Ethernet controller\s+\?\s+driver state unreadable: device lock held \(being unbound\?\)$/);
+    expect(line).toMatch(
+      /8086:100e\s+Ethernet controller\s+\?\s+driver state unreadable: device lock held \(being unbound\?\)$/,
+    );
     const pf = text.split('\n').find((l) => l.includes(NVME))!;
     expect(pf).toContain('SR-IOV 2/2 VFs; driver state unreadable: device lock held (being unbound?)');
     // a device whose driver is merely unknown is not shown as driverless
@@ -77,15 +102,24 @@ describe('passthru list: reads that wait on a held device lock are bounded (simu
 });
 
 describe('passthru doctor with a held device lock (simulated kernel)', () => {
-  it('finishes, and fails a domain device whose own or group peer\'s reads did not answer (the hook could not read them either)', async () => {
-    const hd = (slot: string) => `<hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0x0000' bus='0x03' slot='0x${slot}' function='0x0'/></source></hostdev>`;
+  it("finishes, and fails a domain device whose own or group peer's reads did not answer (the hook could not read them either)", async () => {
+    const hd = (slot: string) =>
+      `<hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0x0000' bus='0x03' slot='0x${slot}' function='0x0'/></source></hostdev>`;
     const check = async (slot: string) => {
-      const r = await runDoctor({ sysfs: sim(heldHost()), host: 'test', realRoot: false, lockedReadMs: 50, domain: readDomainPassthrough(`<domain type='kvm'><name>vm1</name><devices>${hd(slot)}</devices></domain>`) });
+      const r = await runDoctor({
+        sysfs: sim(heldHost()),
+        host: 'test',
+        realRoot: false,
+        lockedReadMs: 50,
+        domain: readDomainPassthrough(`<domain type='kvm'><name>vm1</name><devices>${hd(slot)}</devices></domain>`),
+      });
       return r.checks.find((c) => c.id === `domain-device:0000:03:${slot}.0`)!;
     };
     const own = await check('01');
     expect(own.status).toBe('fail');
-    expect(own.detail).toBe(`${E1000} (driver_override, uevent) did not answer: device lock held (being unbound?); the hook cannot read it either, a start now fails`);
+    expect(own.detail).toBe(
+      `${E1000} (driver_override, uevent) did not answer: device lock held (being unbound?); the hook cannot read it either, a start now fails`,
+    );
     const peer = await check('03'); // the same IOMMU group (behind one PCIe-to-PCI bridge)
     expect(peer.status).toBe('fail');
     expect(peer.detail).toContain(`${E1000} (driver_override, uevent) did not answer`);
@@ -151,8 +185,18 @@ function releaseFifos(list: string[]): void {
 }
 
 /** `passthru list ARGS` on `treeRoot`: its output once it reported on stderr (reads still blocked), then its exit code once released. */
-async function listWhileHeld(treeRoot: string, held: string[], args: string[]): Promise<{ reported: boolean; stdout: string; stderr: string; code: number | null; env: NodeJS.ProcessEnv }> {
-  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C', PASSTHRU_ROOT: treeRoot, PASSTHRU_STATE_DIR: join(outer, 'state'), PASSTHRU_WRITE_TIMEOUT_MS: '300' };
+async function listWhileHeld(
+  treeRoot: string,
+  held: string[],
+  args: string[],
+): Promise<{ reported: boolean; stdout: string; stderr: string; code: number | null; env: NodeJS.ProcessEnv }> {
+  const env = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    LC_ALL: 'C',
+    PASSTHRU_ROOT: treeRoot,
+    PASSTHRU_STATE_DIR: join(outer, 'state'),
+    PASSTHRU_WRITE_TIMEOUT_MS: '300',
+  };
   const child = spawn(nodeBin, [dist.passthru, 'list', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -162,7 +206,7 @@ async function listWhileHeld(treeRoot: string, held: string[], args: string[]): 
     const limit = setTimeout(() => resolve(false), 15_000);
     child.stderr.on('data', (b: Buffer) => {
       stderr += b.toString();
-      if (stderr.includes('\n')) (clearTimeout(limit), resolve(true));
+      if (stderr.includes('\n')) clearTimeout(limit), resolve(true);
     });
   });
   const out = stdout;
@@ -178,14 +222,21 @@ describe('passthru list on a tree whose device lock is held (NodeSysfs, real pro
   it('prints the whole listing while the reads still block, marks the device, says so on stderr, exits 1', async () => {
     const { reported, stdout, stderr, code, env } = await listWhileHeld(root, fifos, ['--json']);
     expect(reported, `no report while the reads were blocked: ${stderr}`).toBe(true);
-    expect(stderr).toBe(`passthru: ${E1000}: driver_override, uevent did not answer within 300 ms, device lock held (being unbound?): listed without its driver state; passthru exits once the kernel answers\n`);
+    expect(stderr).toBe(
+      `passthru: ${E1000}: driver_override, uevent did not answer within 300 ms, device lock held (being unbound?): listed without its driver state; passthru exits once the kernel answers\n`,
+    );
     expect(code).toBe(1);
     const listing = JSON.parse(stdout) as Listing;
     const row = listing.devices.find((d) => d.address === E1000)!;
     expect(row.unreadable).toEqual(['driver_override', 'uevent']);
     expect(row.driver).toBeUndefined();
     // everything else as the simulated host it was made from lists it
-    const ref = JSON.parse(spawnSync(nodeBin, [dist.passthru, 'list', '--json'], { env: { ...env, PASSTHRU_SIM: simFile }, encoding: 'utf8' }).stdout) as Listing;
+    const ref = JSON.parse(
+      spawnSync(nodeBin, [dist.passthru, 'list', '--json'], {
+        env: { ...env, PASSTHRU_SIM: simFile },
+        encoding: 'utf8',
+      }).stdout,
+    ) as Listing;
     const { unreadable: _u, ...held } = row;
     const { driver: _d, ...refRow } = ref.devices.find((d) => d.address === E1000)!;
     expect(held).toEqual(refRow);
@@ -199,7 +250,9 @@ describe('passthru list on a tree whose device lock is held (NodeSysfs, real pro
     expect(reported, `no report while the reads were blocked: ${stderr}`).toBe(true);
     expect(code).toBe(1);
     for (const a of [E1000, E1000E]) {
-      expect(stdout.split('\n').find((l) => l.includes(a))).toMatch(/\?\s+.*driver state unreadable: device lock held \(being unbound\?\)$/);
+      expect(stdout.split('\n').find((l) => l.includes(a))).toMatch(
+        /\?\s+.*driver state unreadable: device lock held \(being unbound\?\)$/,
+      );
       expect(stderr).toContain(`passthru: ${a}: driver_override, uevent did not answer within 300 ms`);
     }
     expect(stdout).toContain('mdev parent mtty (not a PCI device)');

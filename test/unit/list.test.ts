@@ -25,11 +25,20 @@ const golden = (name: string, actual: string) => {
 };
 const sim = (name: string) => new SimKernel(hostFromFixture(structuredClone(EMBEDDED_FIXTURES[name]) as SimHostState));
 
-async function listText(k: SimKernel, spec?: string, env: NodeJS.ProcessEnv = {}): Promise<{ text: string; json: string }> {
+async function listText(
+  k: SimKernel,
+  spec?: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ text: string; json: string }> {
   const snap = await new HostReader(k).fullSnapshot();
   const facts = { rootDiskDevices: await rootDiskDevices(k), defaultRouteDevices: await defaultRouteDevices(k) };
-  const l = buildListing(snap, domainUsers({ PASSTHRU_STATE_DIR: join(tmpdir(), 'passthru-none'), ...env }, snap), spec ? parsePciFilter(spec) : undefined, facts);
-  return { text: formatListing(l), json: JSON.stringify(l, null, 2) + '\n' };
+  const l = buildListing(
+    snap,
+    domainUsers({ PASSTHRU_STATE_DIR: join(tmpdir(), 'passthru-none'), ...env }, snap),
+    spec ? parsePciFilter(spec) : undefined,
+    facts,
+  );
+  return { text: formatListing(l), json: `${JSON.stringify(l, null, 2)}\n` };
 }
 
 describe('passthru list', () => {
@@ -37,14 +46,19 @@ describe('passthru list', () => {
     const r = await listText(sim('workstation'));
     golden('workstation.txt', r.text);
     golden('workstation.json', r.json);
-    expect(r.text).toMatch(/IOMMU group 3 \(2 devices\)\n {2}0000:01:00\.0 +10de:1b80 +VGA compatible controller +nouveau/);
+    expect(r.text).toMatch(
+      /IOMMU group 3 \(2 devices\)\n {2}0000:01:00\.0 +10de:1b80 +VGA compatible controller +nouveau/,
+    );
     expect(r.text).toMatch(/0000:02:00\.0 .*root disk/);
     expect(r.text).toMatch(/0000:00:1f\.6 .*default route/);
   });
 
   it('server with VFs and an mdev: text', async () => {
     const k = sim('server');
-    await k.write('sys/class/mdev_bus/0000:af:00.0/mdev_supported_types/nvidia-223/create', '0a0b0c0d-0000-4000-8000-000000000001');
+    await k.write(
+      'sys/class/mdev_bus/0000:af:00.0/mdev_supported_types/nvidia-223/create',
+      '0a0b0c0d-0000-4000-8000-000000000001',
+    );
     const r = await listText(k);
     golden('server.txt', r.text);
     expect(r.text).toContain('VF 7 of 0000:3b:00.0');
@@ -66,7 +80,11 @@ describe('passthru list', () => {
       ['0000:01:00.1', false],
     ]);
     const usb = await listText(k, '::0c03,144d:a808');
-    expect((JSON.parse(usb.json) as { devices: { address: string; matched: boolean }[] }).devices.filter((d) => d.matched).map((d) => d.address)).toEqual(['0000:00:14.0', '0000:04:00.0', '0000:02:00.0']);
+    expect(
+      (JSON.parse(usb.json) as { devices: { address: string; matched: boolean }[] }).devices
+        .filter((d) => d.matched)
+        .map((d) => d.address),
+    ).toEqual(['0000:00:14.0', '0000:04:00.0', '0000:02:00.0']);
     expect((await listText(k, 'ffff:ffff')).text).toBe('no matching PCI devices\n');
   });
 
@@ -108,10 +126,29 @@ describe('passthru list', () => {
     golden('lab-host.txt', r.text);
     golden('lab-host.json', r.json);
     // one mtty-2 takes two of the parent's 24 ports: mtty-1 reads 22, as the real kernel's shared pool does
-    expect(r.text).toContain('mdev parent mtty (not a PCI device)\n  mdev type mtty-1 (Single port serial): 22 available\n  mdev type mtty-2 (Dual port serial): 11 available\n');
+    expect(r.text).toContain(
+      'mdev parent mtty (not a PCI device)\n  mdev type mtty-1 (Single port serial): 22 available\n  mdev type mtty-2 (Dual port serial): 11 available\n',
+    );
     expect(r.text).toContain(`  mdev ${u} mtty-2; used by serialvm\n`);
-    const json = JSON.parse(r.json) as { mdevParents?: { name: string; types: { id: string; availableInstances: number }[]; mdevs?: { uuid: string }[] }[] };
-    expect(json.mdevParents?.map((p) => [p.name, p.types.map((t) => [t.id, t.availableInstances]), p.mdevs?.map((m) => m.uuid)])).toEqual([['mtty', [['mtty-1', 22], ['mtty-2', 11]], [u]]]);
+    const json = JSON.parse(r.json) as {
+      mdevParents?: { name: string; types: { id: string; availableInstances: number }[]; mdevs?: { uuid: string }[] }[];
+    };
+    expect(
+      json.mdevParents?.map((p) => [
+        p.name,
+        p.types.map((t) => [t.id, t.availableInstances]),
+        p.mdevs?.map((m) => m.uuid),
+      ]),
+    ).toEqual([
+      [
+        'mtty',
+        [
+          ['mtty-1', 22],
+          ['mtty-2', 11],
+        ],
+        [u],
+      ],
+    ]);
     // a PCI filter lists PCI devices only
     const filtered = await listText(k, '::0200');
     expect(filtered.text).not.toContain('mtty');
@@ -123,12 +160,18 @@ describe('passthru list', () => {
     if (!existsSync(cli)) return expect.fail('dist/passthru.js missing: run npm run build');
     const file = join(mkdtempSync(join(tmpdir(), 'passthru-list-cli-')), 'host.json');
     writeSimFile(file, hostFromFixture(structuredClone(EMBEDDED_FIXTURES.workstation) as SimHostState));
-    const bad = spawnSync(process.execPath, [cli, 'list', '--filter', '10de:zz'], { env: { ...process.env, PASSTHRU_SIM: file }, encoding: 'utf8' });
+    const bad = spawnSync(process.execPath, [cli, 'list', '--filter', '10de:zz'], {
+      env: { ...process.env, PASSTHRU_SIM: file },
+      encoding: 'utf8',
+    });
     expect(bad.status).toBe(2);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
     expect(bad.stderr).toContain("'10de:zz'");
     expect(bad.stdout).toBe('');
-    const ok = spawnSync(process.execPath, [cli, 'list', '--json', '--filter', '8086:1521'], { env: { ...process.env, PASSTHRU_SIM: file }, encoding: 'utf8' });
+    const ok = spawnSync(process.execPath, [cli, 'list', '--json', '--filter', '8086:1521'], {
+      env: { ...process.env, PASSTHRU_SIM: file },
+      encoding: 'utf8',
+    });
     expect(ok.status).toBe(0);
     expect((JSON.parse(ok.stdout) as { devices: unknown[] }).devices).toHaveLength(2);
   });

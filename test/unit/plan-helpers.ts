@@ -8,7 +8,15 @@ import type { HostFacts } from '../../src/plan/types.js';
 import type { VfInfo } from '../../src/host/netlink.js';
 
 export function dev(address: string, cls: string, extra: Partial<PciDeviceInfo> = {}): PciDeviceInfo {
-  return { address, vendor: '8086', device: '1234', class: cls, netdevs: [], isBridge: cls.startsWith('0604'), ...extra };
+  return {
+    address,
+    vendor: '8086',
+    device: '1234',
+    class: cls,
+    netdevs: [],
+    isBridge: cls.startsWith('0604'),
+    ...extra,
+  };
 }
 
 export function snapshot(devices: PciDeviceInfo[], extra: Partial<HostSnapshot> = {}): HostSnapshot {
@@ -44,7 +52,12 @@ export function domain(parts: {
   };
 }
 
-export const noFacts: HostFacts = { rootDiskDevices: [], defaultRouteDevices: [], displayDevices: [], serialConsole: false };
+export const noFacts: HostFacts = {
+  rootDiskDevices: [],
+  defaultRouteDevices: [],
+  displayDevices: [],
+  serialConsole: false,
+};
 
 export function input(d: DomainPassthrough, s: HostSnapshot, more: Partial<PrepareInput> = {}): PrepareInput {
   return { domain: d, snapshot: s, config: withDefaults({}), facts: noFacts, others: [], links: {}, ...more };

@@ -17,19 +17,43 @@ const CREATABLE = [
   { id: 1157, name: 'NVIDIA L40S-12Q' },
 ];
 
-function vf(address: string, group: number, vgpu: NvidiaVgpuInfo | undefined, extra: Partial<PciDeviceInfo> = {}): PciDeviceInfo {
-  return dev(address, '030200', { vendor: '10de', device: '26b9', driver: 'nvidia', iommuGroup: group, physfn: PF, vfIndex: group - 100, ...(vgpu ? { nvidiaVgpu: vgpu } : {}), ...extra });
+function vf(
+  address: string,
+  group: number,
+  vgpu: NvidiaVgpuInfo | undefined,
+  extra: Partial<PciDeviceInfo> = {},
+): PciDeviceInfo {
+  return dev(address, '030200', {
+    vendor: '10de',
+    device: '26b9',
+    driver: 'nvidia',
+    iommuGroup: group,
+    physfn: PF,
+    vfIndex: group - 100,
+    ...(vgpu ? { nvidiaVgpu: vgpu } : {}),
+    ...extra,
+  });
 }
 
-function host(vf0: NvidiaVgpuInfo | null = { currentType: 0, creatable: CREATABLE }, extra: Partial<PciDeviceInfo> = {}) {
+function host(
+  vf0: NvidiaVgpuInfo | null = { currentType: 0, creatable: CREATABLE },
+  extra: Partial<PciDeviceInfo> = {},
+) {
   return snapshot([
-    dev(PF, '030200', { vendor: '10de', device: '26b9', driver: 'nvidia', iommuGroup: 45, sriov: { totalVfs: 32, numVfs: 2, offset: 4, stride: 1, vfs: [VF0, VF1] } }),
+    dev(PF, '030200', {
+      vendor: '10de',
+      device: '26b9',
+      driver: 'nvidia',
+      iommuGroup: 45,
+      sriov: { totalVfs: 32, numVfs: 2, offset: 4, stride: 1, vfs: [VF0, VF1] },
+    }),
     vf(VF0, 100, vf0 ?? undefined, extra),
     vf(VF1, 101, { currentType: 0, creatable: CREATABLE }),
   ]);
 }
 
-const guest = (type: string, managed = false, address = VF0) => domain({ hostdevs: [[address, managed]], metadata: { vgpus: [{ address: parsePciAddress(address), type }] } });
+const guest = (type: string, managed = false, address = VF0) =>
+  domain({ hostdevs: [[address, managed]], metadata: { vgpus: [{ address: parsePciAddress(address), type }] } });
 
 function refusal(f: () => unknown): string {
   try {
@@ -90,22 +114,43 @@ describe('planning NVIDIA vGPUs (vendor-specific VFIO)', () => {
       `refused: ${VF0} already has vGPU type 1157; 1155 asked (a vGPU is changed only by destroying it: write 0 to nvidia/current_vgpu_type when no guest uses it)`,
     );
     // a name cannot be matched against a VF whose list is empty once it has a vGPU
-    expect(refusal(() => planPrepare(input(guest('NVIDIA L40S-4Q'), host({ currentType: 1157, creatable: [] }))))).toMatch(/already has vGPU type 1157; 'NVIDIA L40S-4Q' asked \(a profile name cannot be checked .*give the type ID\)$/);
+    expect(
+      refusal(() => planPrepare(input(guest('NVIDIA L40S-4Q'), host({ currentType: 1157, creatable: [] })))),
+    ).toMatch(
+      /already has vGPU type 1157; 'NVIDIA L40S-4Q' asked \(a profile name cannot be checked .*give the type ID\)$/,
+    );
   });
 
   it('refuses a type not creatable there, listing what is', () => {
-    expect(refusal(() => planPrepare(input(guest('1159'), host())))).toBe(`refused: ${VF0} cannot take vGPU type 1159 now; creatable there: 1155 (NVIDIA L40S-4Q), 1157 (NVIDIA L40S-12Q)`);
-    expect(refusal(() => planPrepare(input(guest('NVIDIA L40S-48Q'), host())))).toContain(`cannot take vGPU type 'NVIDIA L40S-48Q' now; creatable there: 1155`);
-    expect(refusal(() => planPrepare(input(guest('1155'), host({ currentType: 0, creatable: [] }))))).toBe(`refused: ${VF0} cannot take vGPU type 1155 now; creatable there: none (the GPU is full, or hosts vGPUs of another framebuffer size)`);
+    expect(refusal(() => planPrepare(input(guest('1159'), host())))).toBe(
+      `refused: ${VF0} cannot take vGPU type 1159 now; creatable there: 1155 (NVIDIA L40S-4Q), 1157 (NVIDIA L40S-12Q)`,
+    );
+    expect(refusal(() => planPrepare(input(guest('NVIDIA L40S-48Q'), host())))).toContain(
+      `cannot take vGPU type 'NVIDIA L40S-48Q' now; creatable there: 1155`,
+    );
+    expect(refusal(() => planPrepare(input(guest('1155'), host({ currentType: 0, creatable: [] }))))).toBe(
+      `refused: ${VF0} cannot take vGPU type 1155 now; creatable there: none (the GPU is full, or hosts vGPUs of another framebuffer size)`,
+    );
   });
 
   it('refuses a missing VF, a VF without the nvidia/ interface, managed=yes and an entry for an unassigned VF', () => {
-    const missing = domain({ hostdevs: [['0000:41:03.0', false]], metadata: { vgpus: [{ address: parsePciAddress('0000:41:03.0'), type: '1155' }] } });
-    expect(refusal(() => planPrepare(input(missing, host())))).toMatch(/^refused: 0000:41:03\.0 not found on this host/);
-    expect(refusal(() => planPrepare(input(guest('1155'), host(null, { driver: 'vfio-pci' }))))).toBe(`refused: ${VF0} has no NVIDIA vGPU interface (no nvidia/current_vgpu_type: it is bound to vfio-pci, not nvidia)`);
-    expect(refusal(() => planPrepare(input(guest('1155', true), host())))).toMatch(new RegExp(`^refused: ${VF0} carries an NVIDIA vGPU but is assigned with managed='yes'.*use managed='no'$`));
+    const missing = domain({
+      hostdevs: [['0000:41:03.0', false]],
+      metadata: { vgpus: [{ address: parsePciAddress('0000:41:03.0'), type: '1155' }] },
+    });
+    expect(refusal(() => planPrepare(input(missing, host())))).toMatch(
+      /^refused: 0000:41:03\.0 not found on this host/,
+    );
+    expect(refusal(() => planPrepare(input(guest('1155'), host(null, { driver: 'vfio-pci' }))))).toBe(
+      `refused: ${VF0} has no NVIDIA vGPU interface (no nvidia/current_vgpu_type: it is bound to vfio-pci, not nvidia)`,
+    );
+    expect(refusal(() => planPrepare(input(guest('1155', true), host())))).toMatch(
+      new RegExp(`^refused: ${VF0} carries an NVIDIA vGPU but is assigned with managed='yes'.*use managed='no'$`),
+    );
     const unassigned = domain({ metadata: { vgpus: [{ address: parsePciAddress(VF1), type: '1155' }] } });
-    expect(refusal(() => planPrepare(input(unassigned, host())))).toMatch(new RegExp(`^refused: ${VF1} has a <passthru:vgpu> entry but is not assigned`));
+    expect(refusal(() => planPrepare(input(unassigned, host())))).toMatch(
+      new RegExp(`^refused: ${VF1} has a <passthru:vgpu> entry but is not assigned`),
+    );
   });
 
   it('two entries for one VF are bad input', () => {
@@ -122,7 +167,14 @@ describe('planning NVIDIA vGPUs (vendor-specific VFIO)', () => {
 
 describe('a vGPU VF that appears only once <passthru:pf vfs> raises the count', () => {
   it('is planned in the second pass, after the VF exists', () => {
-    const pfOnly = snapshot([dev(PF, '030200', { vendor: '10de', driver: 'nvidia', iommuGroup: 45, sriov: { totalVfs: 32, numVfs: 0, offset: 4, stride: 1, vfs: [] } })]);
+    const pfOnly = snapshot([
+      dev(PF, '030200', {
+        vendor: '10de',
+        driver: 'nvidia',
+        iommuGroup: 45,
+        sriov: { totalVfs: 32, numVfs: 0, offset: 4, stride: 1, vfs: [] },
+      }),
+    ]);
     const d = guest('1155');
     d.metadata.pfs.push({ address: parsePciAddress(PF), vfs: 1 });
     const first = planPrepare(input(d, pfOnly));

@@ -26,7 +26,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 // every combination is rooted in the temp dir: the unrooted default (/run/passthru) is never touched
 const cases: [string, Record<string, string>][] = [
   ['PASSTHRU_STATE_DIR alone', { PASSTHRU_STATE_DIR: 'explicit' }],
-  ['PASSTHRU_STATE_DIR wins over PASSTHRU_SIM and PASSTHRU_ROOT', { PASSTHRU_STATE_DIR: 'explicit2', PASSTHRU_SIM: 'host.json', PASSTHRU_ROOT: 'root' }],
+  [
+    'PASSTHRU_STATE_DIR wins over PASSTHRU_SIM and PASSTHRU_ROOT',
+    { PASSTHRU_STATE_DIR: 'explicit2', PASSTHRU_SIM: 'host.json', PASSTHRU_ROOT: 'root' },
+  ],
   ['PASSTHRU_SIM alone', { PASSTHRU_SIM: 'sim host.json' }],
   ['PASSTHRU_SIM wins over PASSTHRU_ROOT', { PASSTHRU_SIM: 'host2.json', PASSTHRU_ROOT: 'root2' }],
   ['PASSTHRU_ROOT alone', { PASSTHRU_ROOT: 'root3' }],
@@ -38,7 +41,11 @@ describe('hooks/qemu and stateDirFor agree on the state directory', () => {
     const entry = join(dir, `qemu-${Object.values(rel).join('-').replace(/\W/g, '_')}`);
     writeFileSync(entry, renderHookEntry(template, { node: fakeNode, hookJs: join(dir, 'hook.js'), env }));
     chmodSync(entry, 0o755);
-    const r = spawnSync(entry, ['g', 'prepare', 'begin', '-'], { input: hostdevXml, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' }, encoding: 'utf8' });
+    const r = spawnSync(entry, ['g', 'prepare', 'begin', '-'], {
+      input: hostdevXml,
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' },
+      encoding: 'utf8',
+    });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const expected = join(stateDirFor(env), LOCK_FILE);

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 
 const q35 = readFileSync('fixtures/xml/domain-q35.xml', 'utf8');
-const xmlfix = (args: string[], input?: string | Buffer) => spawnSync(process.execPath, ['dist/xmlfix.js', ...args], { input: input ?? '', encoding: 'utf8' });
+const xmlfix = (args: string[], input?: string | Buffer) =>
+  spawnSync(process.execPath, ['dist/xmlfix.js', ...args], { input: input ?? '', encoding: 'utf8' });
 
 let dir: string;
 beforeEach(() => {
@@ -72,11 +73,20 @@ describe('xmlfix CLI', () => {
   });
 
   it('--list shows the passthrough devices, --json for machines', () => {
-    const edited = xmlfix(['-', '--add-hostdev', '01:00.0,managed=no', '--add-vf', '03:10.0,mac=52:54:00:00:00:01,trust=on'], q35).stdout;
+    const edited = xmlfix(
+      ['-', '--add-hostdev', '01:00.0,managed=no', '--add-vf', '03:10.0,mac=52:54:00:00:00:01,trust=on'],
+      q35,
+    ).stdout;
     const text = xmlfix(['-', '--list'], edited).stdout;
-    expect(text).toBe('hostdev           0000:01:00.0 managed=no\ninterface         0000:03:10.0 managed=yes mac=52:54:00:00:00:01 trust=yes\nnetwork-interface default mac=52:54:00:6d:90:02\n');
+    expect(text).toBe(
+      'hostdev           0000:01:00.0 managed=no\ninterface         0000:03:10.0 managed=yes mac=52:54:00:00:00:01 trust=yes\nnetwork-interface default mac=52:54:00:6d:90:02\n',
+    );
     const json = JSON.parse(xmlfix(['-', '--list', '--json'], edited).stdout);
-    expect(json.map((j: { kind: string; id: string }) => `${j.kind} ${j.id}`)).toEqual(['hostdev 0000:01:00.0', 'interface 0000:03:10.0', 'network-interface default']);
+    expect(json.map((j: { kind: string; id: string }) => `${j.kind} ${j.id}`)).toEqual([
+      'hostdev 0000:01:00.0',
+      'interface 0000:03:10.0',
+      'network-interface default',
+    ]);
   });
 
   it('--validate refuses a result libvirt would not accept, writing nothing', () => {

@@ -18,7 +18,10 @@ const cacheName = (): string => {
   return names[0]!;
 };
 const run = (script: string, ...args: string[]) => {
-  const r = spawnSync(nodeBin, [join(dir, script), fixture, '--add-hostdev', '01:00.0', ...args], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+  const r = spawnSync(nodeBin, [join(dir, script), fixture, '--add-hostdev', '01:00.0', ...args], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH },
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 };
 let expected: ReturnType<typeof run>;
@@ -31,7 +34,8 @@ beforeAll(() => {
   writeFileSync(join(root, 'package.json'), '{"type":"module"}\n');
   dir = join(root, 'dist');
   mkdirSync(dir);
-  for (const n of readdirSync(distDir)) if (/^xmlfix|^execa\.cjs$|^hook-ip\.cjs$|^package\.json$/.test(n)) copyFileSync(join(distDir, n), join(dir, n));
+  for (const n of readdirSync(distDir))
+    if (/^xmlfix|^execa\.cjs$|^hook-ip\.cjs$|^package\.json$/.test(n)) copyFileSync(join(distDir, n), join(dir, n));
   expected = run('xmlfix.js');
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -39,7 +43,10 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 describe('the xmlfix code cache', () => {
   it('is one the node that built it accepts, for the bundle beside it', () => {
     const bundle = join(dir, 'xmlfix-main.cjs');
-    const s = new Script(readFileSync(bundle, 'utf8'), { filename: bundle, cachedData: readFileSync(join(dir, cacheName())) });
+    const s = new Script(readFileSync(bundle, 'utf8'), {
+      filename: bundle,
+      cachedData: readFileSync(join(dir, cacheName())),
+    });
     expect(s.cachedDataRejected).toBe(false);
   });
 
@@ -47,7 +54,9 @@ describe('the xmlfix code cache', () => {
     expect(expected.status).toBe(0);
     expect(expected.stderr).toBe('');
     const noHost = { all: false, host: () => Promise.reject(new Error('no host in this test')) };
-    expect(expected.stdout).toBe(await applyEdits(readFileSync(fixture, 'utf8'), [{ flag: 'add-hostdev', value: '01:00.0' }], noHost));
+    expect(expected.stdout).toBe(
+      await applyEdits(readFileSync(fixture, 'utf8'), [{ flag: 'add-hostdev', value: '01:00.0' }], noHost),
+    );
     expect(expected.stdout).toContain("<address domain='0x0000' bus='0x01' slot='0x00' function='0x0'/>");
   });
 

@@ -5,7 +5,12 @@ import type { Edit } from '../../src/cli/xmlfix/args.js';
 
 const q35 = readFileSync('fixtures/xml/domain-q35.xml', 'utf8');
 const noHost = { all: false, host: () => Promise.reject(new Error('no host in this test')) };
-const run = (text: string, ...edits: [Edit['flag'], string][]) => applyEdits(text, edits.map(([flag, value]) => ({ flag, value })), noHost);
+const run = (text: string, ...edits: [Edit['flag'], string][]) =>
+  applyEdits(
+    text,
+    edits.map(([flag, value]) => ({ flag, value })),
+    noHost,
+  );
 
 describe('xmlfix edits (plain addresses, no host)', () => {
   it('adds a PCI hostdev after the last device libvirt writes before hostdevs, in the document style', async () => {
@@ -17,7 +22,7 @@ describe('xmlfix edits (plain addresses, no host)', () => {
       </source>
     </hostdev>
     <memballoon`);
-    expect(out.replace(/\n    <hostdev[\s\S]*?<\/hostdev>/, '')).toBe(q35);
+    expect(out.replace(/\n {4}<hostdev[\s\S]*?<\/hostdev>/, '')).toBe(q35);
   });
   it('is idempotent and accepts every address notation for the same device', async () => {
     const once = await run(q35, ['add-hostdev', '0000:01:00.0']);
@@ -27,7 +32,12 @@ describe('xmlfix edits (plain addresses, no host)', () => {
   it('removal after addition restores the input bytes, for every edit kind', async () => {
     const cases: [Edit['flag'], string, Edit['flag'], string][] = [
       ['add-hostdev', '01:00.0,managed=no,rombar=off', 'remove-hostdev', '0000:01:00.0'],
-      ['add-mdev', 'i915-GVTg_V5_4,parent=0000:00:02.0,uuid=c2177883-f1bb-47f0-914d-32a22e3a8804', 'remove-hostdev', 'c2177883-f1bb-47f0-914d-32a22e3a8804'],
+      [
+        'add-mdev',
+        'i915-GVTg_V5_4,parent=0000:00:02.0,uuid=c2177883-f1bb-47f0-914d-32a22e3a8804',
+        'remove-hostdev',
+        'c2177883-f1bb-47f0-914d-32a22e3a8804',
+      ],
       ['add-vf', '0000:03:10.0,mac=52:54:00:00:00:02,vlan=42,trust=on', 'remove-vf', '0000:03:10.0'],
       ['add-vf', '0000:03:10.0,mac=52:54:00:00:00:02,vlan=42,as=hostdev', 'remove-vf', '52:54:00:00:00:02'],
       ['add-hostdev', '02:00.0', 'remove-hostdev', 'all'],
@@ -39,7 +49,10 @@ describe('xmlfix edits (plain addresses, no host)', () => {
     }
   });
   it('puts mdev type and parent in our metadata namespace, after <uuid>', async () => {
-    const out = await run(q35, ['add-mdev', 'i915-GVTg_V5_4,parent=00:02.0,uuid=c2177883-f1bb-47f0-914d-32a22e3a8804,display=on']);
+    const out = await run(q35, [
+      'add-mdev',
+      'i915-GVTg_V5_4,parent=00:02.0,uuid=c2177883-f1bb-47f0-914d-32a22e3a8804,display=on',
+    ]);
     expect(out).toContain(`  <uuid>4dea22b3-1d52-d8f3-2516-782e98ab3fa0</uuid>
   <metadata>
     <passthru:devices xmlns:passthru='https://passthru.dev/xmlns/domain/1'>
@@ -69,7 +82,8 @@ describe('xmlfix edits (plain addresses, no host)', () => {
     expect(out).toContain(`<passthru:vf address='0000:03:10.0' spoofchk='off' max-rate='1000'/>`);
   });
   it('keeps CRLF, a BOM, double quotes, tabs and comments of the input', async () => {
-    const odd = '\ufeff<?xml version="1.0"?>\r\n<domain type="kvm">\r\n\t<name>x</name>\r\n\t<!-- c -->\r\n\t<devices>\r\n\t\t<emulator>/usr/bin/qemu</emulator>\r\n\t</devices>\r\n</domain>\r\n';
+    const odd =
+      '\ufeff<?xml version="1.0"?>\r\n<domain type="kvm">\r\n\t<name>x</name>\r\n\t<!-- c -->\r\n\t<devices>\r\n\t\t<emulator>/usr/bin/qemu</emulator>\r\n\t</devices>\r\n</domain>\r\n';
     const out = await run(odd, ['add-hostdev', '01:00.0']);
     expect(out).toBe(
       '\ufeff<?xml version="1.0"?>\r\n<domain type="kvm">\r\n\t<name>x</name>\r\n\t<!-- c -->\r\n\t<devices>\r\n\t\t<emulator>/usr/bin/qemu</emulator>\r\n\t\t<hostdev mode="subsystem" type="pci" managed="yes">\r\n\t\t\t<source>\r\n\t\t\t\t<address domain="0x0000" bus="0x01" slot="0x00" function="0x0"/>\r\n\t\t\t</source>\r\n\t\t</hostdev>\r\n\t</devices>\r\n</domain>\r\n',
@@ -104,7 +118,9 @@ describe('network edits', () => {
   });
 
   it("refuses to remove the pool's last VF address (an empty pool cannot start) and leaves a missing one alone", async () => {
-    await expect(run(pool, ['remove-vf-address', '03:10.0'])).rejects.toThrow(/--remove-vf-address 0000:03:10.0: it is the pool's last device/);
+    await expect(run(pool, ['remove-vf-address', '03:10.0'])).rejects.toThrow(
+      /--remove-vf-address 0000:03:10.0: it is the pool's last device/,
+    );
     expect(await run(pool, ['remove-vf-address', '03:11.0'])).toBe(pool);
   });
 });

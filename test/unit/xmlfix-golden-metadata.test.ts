@@ -18,11 +18,16 @@ const CASES: [string, string, string[]][] = [
   ['meta-remove-mdev-uuid', input, ['--remove-hostdev', '0A3C9E1B-5D7F-4B2A-8C6E-1F9D2B4A7E30']],
   ['meta-remove-vf-mac-interface', input, ['--remove-vf', '52:54:00:12:34:01']],
   ['meta-remove-vf-mac-hostdev', input, ['--remove-vf', '52:54:00:12:34:02']],
-  ['meta-remove-everything', input, ['--remove-vf', '0000:03:10.2', '--remove-vf', '03:10.0', '--remove-hostdev', 'all']],
+  [
+    'meta-remove-everything',
+    input,
+    ['--remove-vf', '0000:03:10.2', '--remove-vf', '03:10.0', '--remove-hostdev', 'all'],
+  ],
   ['network-remove-vf-address', 'fixtures/xml/network-pool-two.xml', ['--remove-vf-address', 'pci_0000_03_10_0']],
 ];
 
-const run = (args: string[], stdin?: string) => spawnSync(process.execPath, ['dist/xmlfix.js', ...args], { encoding: 'utf8', input: stdin ?? '' });
+const run = (args: string[], stdin?: string) =>
+  spawnSync(process.execPath, ['dist/xmlfix.js', ...args], { encoding: 'utf8', input: stdin ?? '' });
 const update = process.env.UPDATE_GOLDEN === '1';
 
 describe('xmlfix golden outputs: existing metadata, other namespaces, removals', () => {
@@ -52,8 +57,11 @@ describe('xmlfix golden outputs: existing metadata, other namespaces, removals',
   it('every output validates with virt-xml-validate, our container with its RNG', () => {
     const which = spawnSync('sh', ['-c', 'command -v virt-xml-validate && command -v xmllint']);
     if (which.status !== 0) {
-      if (process.env.PASSTHRU_SKIP_VALIDATE === '1') return console.warn('skipped: virt-xml-validate or xmllint missing (PASSTHRU_SKIP_VALIDATE=1)');
-      throw new Error('virt-xml-validate/xmllint missing: run `npm run test:setup` (libvirt-clients, libxml2-utils), or set PASSTHRU_SKIP_VALIDATE=1');
+      if (process.env.PASSTHRU_SKIP_VALIDATE === '1')
+        return console.warn('skipped: virt-xml-validate or xmllint missing (PASSTHRU_SKIP_VALIDATE=1)');
+      throw new Error(
+        'virt-xml-validate/xmllint missing: run `npm run test:setup` (libvirt-clients, libxml2-utils), or set PASSTHRU_SKIP_VALIDATE=1',
+      );
     }
     let containers = 0;
     for (const [name] of CASES) {
@@ -63,7 +71,10 @@ describe('xmlfix golden outputs: existing metadata, other namespaces, removals',
       const doc = parseTree(readFileSync(golden, 'utf8'));
       const c = findContainer(doc);
       if (!c) continue;
-      const rng = spawnSync('xmllint', ['--noout', '--relaxng', 'schemas/passthru-metadata.rng', '-'], { input: doc.text.slice(c.element.start, c.element.end), encoding: 'utf8' });
+      const rng = spawnSync('xmllint', ['--noout', '--relaxng', 'schemas/passthru-metadata.rng', '-'], {
+        input: doc.text.slice(c.element.start, c.element.end),
+        encoding: 'utf8',
+      });
       expect(`${name}: ${rng.status}`).toBe(`${name}: 0`);
       containers++;
     }

@@ -17,18 +17,26 @@ function xmlfix(host: string, args: string[], input?: string) {
 
 /** Guest `<address>` lines of the hostdevs whose source is `bus`:`slot`, in document order. */
 function guestAddresses(xml: string): string[] {
-  return [...xml.matchAll(/<hostdev [^>]*>\s*<source>\s*<address [^>]*\/>\s*<\/source>\s*(<address [^>]*\/>)?/g)].map((m) => m[1] ?? '-');
+  return [...xml.matchAll(/<hostdev [^>]*>\s*<source>\s*<address [^>]*\/>\s*<\/source>\s*(<address [^>]*\/>)?/g)].map(
+    (m) => m[1] ?? '-',
+  );
 }
 
 function sources(xml: string): string[] {
-  return [...xml.matchAll(/<source>\s*<address (?:type='pci' )?domain='(0x[0-9a-f]+)' bus='(0x[0-9a-f]+)' slot='(0x[0-9a-f]+)' function='(0x[0-7])'/g)].map((m) => `${m[2]}:${m[3]}.${m[4]}`);
+  return [
+    ...xml.matchAll(
+      /<source>\s*<address (?:type='pci' )?domain='(0x[0-9a-f]+)' bus='(0x[0-9a-f]+)' slot='(0x[0-9a-f]+)' function='(0x[0-7])'/g,
+    ),
+  ].map((m) => `${m[2]}:${m[3]}.${m[4]}`);
 }
 
 beforeAll(() => {
   const dir = mkdtempSync(join(tmpdir(), 'xmlfix-host-'));
   for (const fixture of ['workstation', 'server']) {
     const file = join(dir, `${fixture}.json`);
-    const r = spawnSync(process.execPath, ['dist/passthru.js', 'sim', 'init', '--fixture', fixture, '-o', file], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['dist/passthru.js', 'sim', 'init', '--fixture', fixture, '-o', file], {
+      encoding: 'utf8',
+    });
     if (r.status !== 0) throw new Error(`passthru sim init --fixture ${fixture}: ${r.stderr}`);
     sims[fixture] = file;
   }
@@ -36,7 +44,11 @@ beforeAll(() => {
 
 describe('host-aware xmlfix', () => {
   it('plain addresses never open the host (an unreadable PASSTHRU_SIM does not matter)', () => {
-    const r = xmlfix('/nonexistent/host.json', ['-', '--add-hostdev', '01:00.0', '--add-vf', '03:10.0', '--remove-hostdev', 'all'], q35);
+    const r = xmlfix(
+      '/nonexistent/host.json',
+      ['-', '--add-hostdev', '01:00.0', '--add-vf', '03:10.0', '--remove-hostdev', 'all'],
+      q35,
+    );
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     // …while a slot does need it, and says why it cannot read it.
@@ -92,12 +104,26 @@ describe('host-aware xmlfix', () => {
     expect(sources(one.stdout)).toContain('0x01:0x00.0x0');
     // Again on its own output: nothing of that kind is free any more.
     const again = xmlfix('workstation', ['-', '--add-hostdev', '10de::0300'], one.stdout);
-    expect([again.status, again.stderr]).toEqual([2, "xmlfix: every device matching '10de::0300' is already in the domain\n"]);
+    expect([again.status, again.stderr]).toEqual([
+      2,
+      "xmlfix: every device matching '10de::0300' is already in the domain\n",
+    ]);
     const all = xmlfix('workstation', ['-', '--add-hostdev', '8086:', '--all', '--list', '--json'], q35);
     expect(all.status).toBe(0);
-    const ids = (JSON.parse(all.stdout) as { kind: string; id: string }[]).filter((i) => i.kind === 'hostdev').map((i) => i.id);
+    const ids = (JSON.parse(all.stdout) as { kind: string; id: string }[])
+      .filter((i) => i.kind === 'hostdev')
+      .map((i) => i.id);
     // Intel's devices minus its bridges (host bridge 00:00.0, root ports, ISA bridge 00:1f.0).
-    expect(ids).toEqual(['0000:00:02.0', '0000:00:14.0', '0000:00:14.2', '0000:00:1f.3', '0000:00:1f.4', '0000:00:1f.6', '0000:03:00.0', '0000:03:00.1']);
+    expect(ids).toEqual([
+      '0000:00:02.0',
+      '0000:00:14.0',
+      '0000:00:14.2',
+      '0000:00:1f.3',
+      '0000:00:1f.4',
+      '0000:00:1f.6',
+      '0000:03:00.0',
+      '0000:03:00.1',
+    ]);
     const none = xmlfix('workstation', ['-', '--add-hostdev', 'abcd:'], q35);
     expect([none.status, none.stderr]).toEqual([2, "xmlfix: no device on this host matches 'abcd:'\n"]);
   });
@@ -114,9 +140,14 @@ describe('host-aware xmlfix', () => {
   it('refuses, naming what exists: unknown slot, unknown PF, a PF without VFs', () => {
     const slot = xmlfix('workstation', ['-', '--add-hostdev', '05:00'], q35);
     expect(slot.status).toBe(2);
-    expect(slot.stderr).toMatch(/^xmlfix: no PCI device in slot 0000:05:00 on this host \(slots present: .*01:00.*\)\n$/);
+    expect(slot.stderr).toMatch(
+      /^xmlfix: no PCI device in slot 0000:05:00 on this host \(slots present: .*01:00.*\)\n$/,
+    );
     const pf = xmlfix('workstation', ['-', '--add-vf', 'eth9'], q35);
-    expect([pf.status, pf.stderr]).toEqual([2, "xmlfix: no PCI network interface 'eth9' on this host (SR-IOV PFs: enp3s0f0, enp3s0f1)\n"]);
+    expect([pf.status, pf.stderr]).toEqual([
+      2,
+      "xmlfix: no PCI network interface 'eth9' on this host (SR-IOV PFs: enp3s0f0, enp3s0f1)\n",
+    ]);
     const novfs = xmlfix('workstation', ['-', '--add-vf', 'enp3s0f0'], q35);
     expect(novfs.status).toBe(2);
     expect(novfs.stderr).toMatch(/^xmlfix: 'enp3s0f0' \(0000:03:00\.0\) has no VFs/);
@@ -133,7 +164,10 @@ describe('host-aware xmlfix', () => {
       ['host-q35-add-vf-of-pf', 'server', ['--add-vf', 'ens3f0np0,vlan=12,trust=on'], q35],
     ];
     const haveValidator = spawnSync('sh', ['-c', 'command -v virt-xml-validate']).status === 0;
-    if (!haveValidator && process.env.PASSTHRU_SKIP_VALIDATE !== '1') throw new Error('virt-xml-validate is missing: run `npm run test:setup` (libvirt-clients), or set PASSTHRU_SKIP_VALIDATE=1');
+    if (!haveValidator && process.env.PASSTHRU_SKIP_VALIDATE !== '1')
+      throw new Error(
+        'virt-xml-validate is missing: run `npm run test:setup` (libvirt-clients), or set PASSTHRU_SKIP_VALIDATE=1',
+      );
     if (!haveValidator) console.warn('schema validation skipped: virt-xml-validate missing (PASSTHRU_SKIP_VALIDATE=1)');
     for (const [name, host, args, input] of cases) {
       const r = xmlfix(host, ['-', ...args], input);

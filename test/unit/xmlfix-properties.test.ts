@@ -12,7 +12,9 @@ const params = { numRuns: 150, ...(seed !== undefined ? { seed } : {}) };
 const noHost = { all: false, host: () => Promise.reject(new Error('no host')) };
 
 const hex2 = fc.integer({ min: 0, max: 255 }).map((n) => n.toString(16).padStart(2, '0'));
-const pciAddr = fc.record({ bus: hex2, slot: fc.integer({ min: 0, max: 31 }), fn: fc.integer({ min: 0, max: 7 }) }).map(({ bus, slot, fn }) => `0000:${bus}:${slot.toString(16).padStart(2, '0')}.${fn}`);
+const pciAddr = fc
+  .record({ bus: hex2, slot: fc.integer({ min: 0, max: 31 }), fn: fc.integer({ min: 0, max: 7 }) })
+  .map(({ bus, slot, fn }) => `0000:${bus}:${slot.toString(16).padStart(2, '0')}.${fn}`);
 const uuid = fc.uuid({ version: 4 });
 const mac = fc.array(hex2, { minLength: 5, maxLength: 5 }).map((p) => `52:${p.join(':')}`);
 
@@ -25,7 +27,14 @@ const style = fc.record({
   trailing: fc.constantFrom('', ' ', '\t  '),
 });
 
-const junk = fc.constantFrom('', '<!-- hand-edited, keep -->', '<?passthru-test x?>', '<!-- a - b? <hostdev> no: c -->', '<description><![CDATA[a <b> & c]]></description>', '<title>it&apos;s &amp; &lt;x&gt;</title>');
+const junk = fc.constantFrom(
+  '',
+  '<!-- hand-edited, keep -->',
+  '<?passthru-test x?>',
+  '<!-- a - b? <hostdev> no: c -->',
+  '<description><![CDATA[a <b> & c]]></description>',
+  '<title>it&apos;s &amp; &lt;x&gt;</title>',
+);
 
 const existingDevice = fc.oneof(
   pciAddr.map((a) => ({ kind: 'hostdev', a })),
@@ -34,41 +43,71 @@ const existingDevice = fc.oneof(
   fc.constant({ kind: 'comment', a: '' }),
 );
 
-const docArb = fc.record({ s: style, head: fc.array(junk, { maxLength: 3 }), devs: fc.array(existingDevice, { maxLength: 4 }), devsJunk: junk }).map(({ s, head, devs, devsJunk }) => {
-  const i1 = s.unit;
-  const i2 = s.unit + s.unit;
-  const i3 = i2 + s.unit;
-  const at = (k: string, v: string) => ` ${k}=${s.q}${v}${s.q}`;
-  const addr = (a: string, type = false) =>
-    `<address${type ? at('type', 'pci') : ''}${at('domain', '0x' + a.slice(0, 4))}${at('bus', '0x' + a.slice(5, 7))}${at('slot', '0x' + a.slice(8, 10))}${at('function', '0x' + a.slice(11))}/>`;
-  const lines: string[] = [];
-  if (s.decl) lines.push(`<?xml version="1.0" encoding="UTF-8"?>`);
-  lines.push(`<domain${at('type', 'kvm')}>${s.trailing}`, `${i1}<name>vm</name>`);
-  for (const h of head) if (h) lines.push(`${i1}${h}`);
-  lines.push(`${i1}<memory${at('unit', 'KiB')}>65536</memory>`, `${i1}<devices>`);
-  for (const d of devs) {
-    if (d.kind === 'hostdev') lines.push(`${i2}<hostdev${at('mode', 'subsystem')}${at('type', 'pci')}${at('managed', 'yes')}>`, `${i3}<source>${addr(d.a)}</source>`, `${i2}</hostdev>`);
-    if (d.kind === 'iface') lines.push(`${i2}<interface${at('type', 'hostdev')}>`, `${i3}<source>${addr(d.a, true)}</source>`, `${i2}</interface>`);
-    if (d.kind === 'disk') lines.push(`${i2}<disk${at('type', 'file')}${at('device', 'disk')}><source${at('file', '/x&apos;y')}/><target${at('dev', 'vda')}/></disk>${s.trailing}`);
-    if (d.kind === 'comment') lines.push(`${i2}<!-- <hostdev> in a comment is not a device -->`);
-  }
-  if (devsJunk && !devsJunk.startsWith('<title') && !devsJunk.startsWith('<description')) lines.push(`${i2}${devsJunk}`);
-  lines.push(`${i1}</devices>`, `</domain>`);
-  return (s.bom ? '\ufeff' : '') + lines.join(s.nl) + s.nl;
-});
+const docArb = fc
+  .record({
+    s: style,
+    head: fc.array(junk, { maxLength: 3 }),
+    devs: fc.array(existingDevice, { maxLength: 4 }),
+    devsJunk: junk,
+  })
+  .map(({ s, head, devs, devsJunk }) => {
+    const i1 = s.unit;
+    const i2 = s.unit + s.unit;
+    const i3 = i2 + s.unit;
+    const at = (k: string, v: string) => ` ${k}=${s.q}${v}${s.q}`;
+    const addr = (a: string, type = false) =>
+      `<address${type ? at('type', 'pci') : ''}${at('domain', `0x${a.slice(0, 4)}`)}${at('bus', `0x${a.slice(5, 7)}`)}${at('slot', `0x${a.slice(8, 10)}`)}${at('function', `0x${a.slice(11)}`)}/>`;
+    const lines: string[] = [];
+    if (s.decl) lines.push(`<?xml version="1.0" encoding="UTF-8"?>`);
+    lines.push(`<domain${at('type', 'kvm')}>${s.trailing}`, `${i1}<name>vm</name>`);
+    for (const h of head) if (h) lines.push(`${i1}${h}`);
+    lines.push(`${i1}<memory${at('unit', 'KiB')}>65536</memory>`, `${i1}<devices>`);
+    for (const d of devs) {
+      if (d.kind === 'hostdev')
+        lines.push(
+          `${i2}<hostdev${at('mode', 'subsystem')}${at('type', 'pci')}${at('managed', 'yes')}>`,
+          `${i3}<source>${addr(d.a)}</source>`,
+          `${i2}</hostdev>`,
+        );
+      if (d.kind === 'iface')
+        lines.push(
+          `${i2}<interface${at('type', 'hostdev')}>`,
+          `${i3}<source>${addr(d.a, true)}</source>`,
+          `${i2}</interface>`,
+        );
+      if (d.kind === 'disk')
+        lines.push(
+          `${i2}<disk${at('type', 'file')}${at('device', 'disk')}><source${at('file', '/x&apos;y')}/><target${at('dev', 'vda')}/></disk>${s.trailing}`,
+        );
+      if (d.kind === 'comment') lines.push(`${i2}<!-- <hostdev> in a comment is not a device -->`);
+    }
+    if (devsJunk && !devsJunk.startsWith('<title') && !devsJunk.startsWith('<description'))
+      lines.push(`${i2}${devsJunk}`);
+    lines.push(`${i1}</devices>`, `</domain>`);
+    return (s.bom ? '\ufeff' : '') + lines.join(s.nl) + s.nl;
+  });
 
 const editArb: fc.Arbitrary<[Edit['flag'], string, Edit['flag'], string]> = fc.oneof(
   pciAddr.map((a): [Edit['flag'], string, Edit['flag'], string] => ['add-hostdev', a, 'remove-hostdev', a]),
-  fc.tuple(uuid, fc.constantFrom('i915-GVTg_V5_4', 'nvidia-63', 'mtty-2')).map(([u, t]): [Edit['flag'], string, Edit['flag'], string] => ['add-mdev', `${t},uuid=${u}`, 'remove-hostdev', u]),
-  fc.tuple(pciAddr, mac, fc.integer({ min: 0, max: 4095 }), fc.constantFrom('interface', 'hostdev'), fc.boolean()).map(([a, m, v, as, trust]): [Edit['flag'], string, Edit['flag'], string] => [
-    'add-vf',
-    `${a},mac=${m},vlan=${v},as=${as}${trust ? ',trust=on' : ''}`,
-    'remove-vf',
-    a,
-  ]),
+  fc
+    .tuple(uuid, fc.constantFrom('i915-GVTg_V5_4', 'nvidia-63', 'mtty-2'))
+    .map(([u, t]): [Edit['flag'], string, Edit['flag'], string] => ['add-mdev', `${t},uuid=${u}`, 'remove-hostdev', u]),
+  fc
+    .tuple(pciAddr, mac, fc.integer({ min: 0, max: 4095 }), fc.constantFrom('interface', 'hostdev'), fc.boolean())
+    .map(([a, m, v, as, trust]): [Edit['flag'], string, Edit['flag'], string] => [
+      'add-vf',
+      `${a},mac=${m},vlan=${v},as=${as}${trust ? ',trust=on' : ''}`,
+      'remove-vf',
+      a,
+    ]),
 );
 
-const run = (text: string, ...edits: [Edit['flag'], string][]) => applyEdits(text, edits.map(([flag, value]) => ({ flag, value })), noHost);
+const run = (text: string, ...edits: [Edit['flag'], string][]) =>
+  applyEdits(
+    text,
+    edits.map(([flag, value]) => ({ flag, value })),
+    noHost,
+  );
 
 describe('xmlfix properties', () => {
   it('generated documents are well-formed and no edit leaves them byte-identical', async () => {

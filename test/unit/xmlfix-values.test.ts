@@ -4,7 +4,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
-import { formatPciAddress, fromLibvirtAttrs, isPciAddress, parsePciAddress, parsePciSelector, toLibvirtAttrs } from '../../src/pci/address.js';
+import {
+  formatPciAddress,
+  fromLibvirtAttrs,
+  isPciAddress,
+  parsePciAddress,
+  parsePciSelector,
+  toLibvirtAttrs,
+} from '../../src/pci/address.js';
 import { parseMac, parseMdevTypeName, parseNetdevName, parseRate, parseUuid, parseVlan } from '../../src/xml/values.js';
 
 const gpu = { domain: 0, bus: 1, slot: 0, function: 0 };
@@ -27,7 +34,9 @@ describe('PCI address notations', () => {
     expect(parsePciSelector('01:00')).toEqual({ kind: 'slot', domain: 0, bus: 1, slot: 0 });
     expect(parsePciSelector('0001:af:1f')).toEqual({ kind: 'slot', domain: 1, bus: 0xaf, slot: 0x1f });
     expect(isPciAddress('01:00')).toBe(false);
-    expect(() => parsePciAddress('01:00')).toThrow("invalid PCI address '01:00': a function number is needed (e.g. 01:00.0)");
+    expect(() => parsePciAddress('01:00')).toThrow(
+      "invalid PCI address '01:00': a function number is needed (e.g. 01:00.0)",
+    );
   });
 
   it.each([
@@ -49,17 +58,25 @@ describe('PCI address notations', () => {
 
   it('the syntactic check (which picks address vs filter vs slot) leaves range errors to the parser', () => {
     expect(isPciAddress('01:20.0')).toBe(true); // well-formed, so the parser reports the range
-    for (const text of ['1:0.0', '01:00.8', 'pci_0000_01_00', '01:00.0\n', '0x01:00.0']) expect(isPciAddress(text)).toBe(false);
+    for (const text of ['1:0.0', '01:00.8', 'pci_0000_01_00', '01:00.0\n', '0x01:00.0'])
+      expect(isPciAddress(text)).toBe(false);
   });
 
   it('every notation of any address parses back to it; formatting is canonical sysfs', () => {
-    const addr = fc.record({ domain: fc.integer({ min: 0, max: 0xffff }), bus: fc.integer({ min: 0, max: 0xff }), slot: fc.integer({ min: 0, max: 0x1f }), function: fc.integer({ min: 0, max: 7 }) });
+    const addr = fc.record({
+      domain: fc.integer({ min: 0, max: 0xffff }),
+      bus: fc.integer({ min: 0, max: 0xff }),
+      slot: fc.integer({ min: 0, max: 0x1f }),
+      function: fc.integer({ min: 0, max: 7 }),
+    });
     fc.assert(
       fc.property(addr, fc.boolean(), (a, upper) => {
         const full = formatPciAddress(a);
         expect(full).toMatch(/^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/);
         const nodedev = `pci_${full.replace(/[:.]/g, '_')}`;
-        const notations = [full, nodedev, ...(a.domain === 0 ? [full.slice(5)] : [])].map((t) => (upper ? t.toUpperCase() : t));
+        const notations = [full, nodedev, ...(a.domain === 0 ? [full.slice(5)] : [])].map((t) =>
+          upper ? t.toUpperCase() : t,
+        );
         for (const t of notations) expect(parsePciAddress(t)).toEqual(a);
         expect(fromLibvirtAttrs(toLibvirtAttrs(a))).toEqual(a);
       }),
@@ -71,8 +88,18 @@ describe("libvirt's address attributes", () => {
   it('reads hex and decimal, with domain and function defaulting to 0', () => {
     expect(fromLibvirtAttrs({ domain: '0x0000', bus: '0x01', slot: '0x00', function: '0x0' })).toEqual(gpu);
     expect(fromLibvirtAttrs({ bus: '1', slot: '0' })).toEqual(gpu);
-    expect(fromLibvirtAttrs({ domain: '0X0000', bus: '0x3B', slot: '0x1f', function: '7' })).toEqual({ domain: 0, bus: 0x3b, slot: 0x1f, function: 7 });
-    expect(toLibvirtAttrs({ domain: 0, bus: 0x3b, slot: 2, function: 7 })).toEqual({ domain: '0x0000', bus: '0x3b', slot: '0x02', function: '0x7' });
+    expect(fromLibvirtAttrs({ domain: '0X0000', bus: '0x3B', slot: '0x1f', function: '7' })).toEqual({
+      domain: 0,
+      bus: 0x3b,
+      slot: 0x1f,
+      function: 7,
+    });
+    expect(toLibvirtAttrs({ domain: 0, bus: 0x3b, slot: 2, function: 7 })).toEqual({
+      domain: '0x0000',
+      bus: '0x3b',
+      slot: '0x02',
+      function: '0x7',
+    });
   });
 
   it.each([
@@ -96,14 +123,20 @@ describe("libvirt's address attributes", () => {
 describe('other values', () => {
   it('UUIDs are lower-cased; malformed ones are refused by value', () => {
     expect(parseUuid('C2177883-F1BB-47F0-914D-32A22E3A8804')).toBe('c2177883-f1bb-47f0-914d-32a22e3a8804');
-    for (const bad of ['c2177883f1bb47f0914d32a22e3a8804', 'c2177883-f1bb-47f0-914d-32a22e3a880', '../../../../etc/passwd', 'g2177883-f1bb-47f0-914d-32a22e3a8804'])
+    for (const bad of [
+      'c2177883f1bb47f0914d32a22e3a8804',
+      'c2177883-f1bb-47f0-914d-32a22e3a880',
+      '../../../../etc/passwd',
+      'g2177883-f1bb-47f0-914d-32a22e3a8804',
+    ])
       expect(() => parseUuid(bad)).toThrow(`'${bad}'`);
   });
 
   it('MACs: unicast only, lower-cased', () => {
     expect(parseMac('52:54:00:AA:bb:01')).toBe('52:54:00:aa:bb:01');
     expect(() => parseMac('01:00:5e:00:00:01')).toThrow('multicast');
-    for (const bad of ['52:54:00:aa:bb', '52-54-00-aa-bb-01', '52:54:00:aa:bb:0g']) expect(() => parseMac(bad)).toThrow(`'${bad}'`);
+    for (const bad of ['52:54:00:aa:bb', '52-54-00-aa-bb-01', '52:54:00:aa:bb:0g'])
+      expect(() => parseMac(bad)).toThrow(`'${bad}'`);
   });
 
   it('VLAN 0-4095 and rates in Mbps', () => {
@@ -118,7 +151,9 @@ describe('other values', () => {
     expect(parseNetdevName('enp3s0f0')).toBe('enp3s0f0');
     expect(parseMdevTypeName('i915-GVTg_V5_4')).toBe('i915-GVTg_V5_4');
     expect(parseMdevTypeName('nvidia-222')).toBe('nvidia-222');
-    for (const bad of ['a/b', '..', 'x'.repeat(16), 'eth0\u0000', '']) expect(() => parseNetdevName(bad)).toThrow(InputError);
-    for (const bad of ['../x', 'a/b', 'a..b', 'nvidia 222', 'x\u0000']) expect(() => parseMdevTypeName(bad)).toThrow(InputError);
+    for (const bad of ['a/b', '..', 'x'.repeat(16), 'eth0\u0000', ''])
+      expect(() => parseNetdevName(bad)).toThrow(InputError);
+    for (const bad of ['../x', 'a/b', 'a..b', 'nvidia 222', 'x\u0000'])
+      expect(() => parseMdevTypeName(bad)).toThrow(InputError);
   });
 });

@@ -21,13 +21,19 @@ const VF0 = parsePciAddress('0000:41:00.4');
 let sim = '';
 
 function xmlfix(args: string[], input?: string, host = sim) {
-  return spawnSync(process.execPath, ['dist/xmlfix.js', ...args], { input: input ?? '', encoding: 'utf8', env: { ...process.env, PASSTHRU_SIM: host } });
+  return spawnSync(process.execPath, ['dist/xmlfix.js', ...args], {
+    input: input ?? '',
+    encoding: 'utf8',
+    env: { ...process.env, PASSTHRU_SIM: host },
+  });
 }
 
 beforeAll(() => {
   const dir = mkdtempSync(join(tmpdir(), 'xmlfix-vgpu-'));
   sim = join(dir, 'server.json');
-  const r = spawnSync(process.execPath, ['dist/passthru.js', 'sim', 'init', '--fixture', 'server', '-o', sim], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['dist/passthru.js', 'sim', 'init', '--fixture', 'server', '-o', sim], {
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`passthru sim init: ${r.stderr}`);
 });
 
@@ -47,11 +53,23 @@ describe('vGPU edits (pure)', () => {
   });
 
   it('the reader refuses a <passthru:vgpu> without address or type, or with a type that is neither an ID nor a name', () => {
-    const meta = (attrs: string) => q35.replace('<devices>', `<devices>`).replace('</uuid>', `</uuid>\n  <metadata><p:devices xmlns:p='https://passthru.dev/xmlns/domain/1'><p:vgpu ${attrs}/></p:devices></metadata>`);
-    expect(readDomainPassthrough(meta("address='41:00.4' type='NVIDIA L40S-4Q'")).metadata.vgpus).toEqual([{ address: VF0, type: 'NVIDIA L40S-4Q' }]);
-    expect(() => readDomainPassthrough(meta("type='1155'"))).toThrow('passthru:vgpu in <metadata> needs address and type');
+    const meta = (attrs: string) =>
+      q35
+        .replace('<devices>', `<devices>`)
+        .replace(
+          '</uuid>',
+          `</uuid>\n  <metadata><p:devices xmlns:p='https://passthru.dev/xmlns/domain/1'><p:vgpu ${attrs}/></p:devices></metadata>`,
+        );
+    expect(readDomainPassthrough(meta("address='41:00.4' type='NVIDIA L40S-4Q'")).metadata.vgpus).toEqual([
+      { address: VF0, type: 'NVIDIA L40S-4Q' },
+    ]);
+    expect(() => readDomainPassthrough(meta("type='1155'"))).toThrow(
+      'passthru:vgpu in <metadata> needs address and type',
+    );
     expect(() => readDomainPassthrough(meta("address='41:00.4'"))).toThrow('needs address and type');
-    expect(() => readDomainPassthrough(meta("address='41:00.4' type='../../etc'"))).toThrow("invalid passthru:vgpu type '../../etc'");
+    expect(() => readDomainPassthrough(meta("address='41:00.4' type='../../etc'"))).toThrow(
+      "invalid passthru:vgpu type '../../etc'",
+    );
     expect(() => readDomainPassthrough(meta("address='41:00.4' type='0'"))).toThrow('invalid passthru:vgpu type');
     expect(() => readDomainPassthrough(meta("address='zz' type='1155'"))).toThrow();
   });
@@ -63,20 +81,31 @@ describe('vGPU edits (pure)', () => {
     expect(changed.match(/<hostdev /g)?.length).toBe(added.match(/<hostdev /g)?.length);
     const managed = xmlfix(['-', '--add-hostdev', '41:00.4', '--add-vgpu', '41:00.4,type=1157'], q35);
     expect(managed.status).toBe(2);
-    expect(managed.stderr).toBe("xmlfix: 0000:41:00.4 is already in the domain with managed='yes'; a vGPU VF needs managed='no' (--remove-hostdev it first)\n");
+    expect(managed.stderr).toBe(
+      "xmlfix: 0000:41:00.4 is already in the domain with managed='yes'; a vGPU VF needs managed='no' (--remove-hostdev it first)\n",
+    );
   });
 
   it('property: for any VF addresses and types, adding all then removing all is byte-exact', async () => {
-    const addr = fc.tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 31 }), fc.integer({ min: 0, max: 7 })).map(([b, s, f]) => ({ domain: 0, bus: b, slot: s, function: f }));
-    const type = fc.oneof(fc.integer({ min: 1, max: 99999 }).map(String), fc.constantFrom('NVIDIA L40S-12Q', 'NVIDIA H200X-1-18C'));
+    const addr = fc
+      .tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 31 }), fc.integer({ min: 0, max: 7 }))
+      .map(([b, s, f]) => ({ domain: 0, bus: b, slot: s, function: f }));
+    const type = fc.oneof(
+      fc.integer({ min: 1, max: 99999 }).map(String),
+      fc.constantFrom('NVIDIA L40S-12Q', 'NVIDIA H200X-1-18C'),
+    );
     fc.assert(
-      fc.property(fc.uniqueArray(fc.tuple(addr, type), { minLength: 1, maxLength: 4, selector: ([a]) => formatPciAddress(a) }), fc.constantFrom(q35, i440fx, withMeta), (pairs, doc) => {
-        let out = doc;
-        for (const [a, t] of pairs) out = addVgpu(out, a, t);
-        expect(readDomainPassthrough(out).metadata.vgpus?.length).toBe(pairs.length);
-        for (const [a] of [...pairs].reverse()) out = removeVgpu(out, a);
-        expect(out).toBe(doc);
-      }),
+      fc.property(
+        fc.uniqueArray(fc.tuple(addr, type), { minLength: 1, maxLength: 4, selector: ([a]) => formatPciAddress(a) }),
+        fc.constantFrom(q35, i440fx, withMeta),
+        (pairs, doc) => {
+          let out = doc;
+          for (const [a, t] of pairs) out = addVgpu(out, a, t);
+          expect(readDomainPassthrough(out).metadata.vgpus?.length).toBe(pairs.length);
+          for (const [a] of [...pairs].reverse()) out = removeVgpu(out, a);
+          expect(out).toBe(doc);
+        },
+      ),
       { numRuns: 60 },
     );
   });
@@ -85,7 +114,11 @@ describe('vGPU edits (pure)', () => {
 describe('xmlfix --add-vgpu on the simulated server (L40S-class PF 0000:41:00.0)', () => {
   it('a PF picks its first free VF; a profile name is written as its ID; golden files validate', () => {
     const cases: [string, string[], string][] = [
-      ['host-q35-add-vgpu-of-pf', ['--add-vgpu', '0000:41:00.0,type=NVIDIA L40S-12Q', '--add-vgpu', '41:00.0,type=1167'], q35],
+      [
+        'host-q35-add-vgpu-of-pf',
+        ['--add-vgpu', '0000:41:00.0,type=NVIDIA L40S-12Q', '--add-vgpu', '41:00.0,type=1167'],
+        q35,
+      ],
       ['meta-add-vgpu-vf', ['--add-vgpu', '41:00.6,type=1155'], withMeta],
     ];
     for (const [name, args, input] of cases) {
@@ -99,7 +132,10 @@ describe('xmlfix --add-vgpu on the simulated server (L40S-class PF 0000:41:00.0)
       expect(`${v.status} ${v.stderr.trim()}`).toBe(`0 ${file} validates`);
       const doc = parseTree(r.stdout);
       const c = findContainer(doc)!;
-      const rng = spawnSync('xmllint', ['--noout', '--relaxng', 'schemas/passthru-metadata.rng', '-'], { input: doc.text.slice(c.element.start, c.element.end), encoding: 'utf8' });
+      const rng = spawnSync('xmllint', ['--noout', '--relaxng', 'schemas/passthru-metadata.rng', '-'], {
+        input: doc.text.slice(c.element.start, c.element.end),
+        encoding: 'utf8',
+      });
       expect(`${rng.status} ${rng.stderr.trim()}`).toBe('0 - validates');
     }
     const pf = readFileSync('fixtures/xml/golden/host-q35-add-vgpu-of-pf.xml', 'utf8');
@@ -108,18 +144,41 @@ describe('xmlfix --add-vgpu on the simulated server (L40S-class PF 0000:41:00.0)
     // --list shows the vGPU type on the VF's hostdev line
     expect(xmlfix(['-', '--list'], pf).stdout).toContain('hostdev           0000:41:00.4 managed=no vgpu=1157\n');
     // a VF named directly: the same edit again changes nothing
-    expect(xmlfix(['-', '--add-vgpu', '41:00.6,type=1155', '--check'], readFileSync('fixtures/xml/golden/meta-add-vgpu-vf.xml', 'utf8')).status).toBe(0);
+    expect(
+      xmlfix(
+        ['-', '--add-vgpu', '41:00.6,type=1155', '--check'],
+        readFileSync('fixtures/xml/golden/meta-add-vgpu-vf.xml', 'utf8'),
+      ).status,
+    ).toBe(0);
   });
 
   it('errors name what is creatable, or why there is no vGPU interface; nothing is written', () => {
     const cases: [string[], string][] = [
-      [['--add-vgpu', '41:00.0,type=NVIDIA L40S-3Q'], "xmlfix: --add-vgpu: no free VF of 0000:41:00.0 can take vGPU type 'NVIDIA L40S-3Q'; creatable on its free VFs: 1155 (NVIDIA L40S-4Q), 1156 (NVIDIA L40S-8Q), 1157 (NVIDIA L40S-12Q), 1158 (NVIDIA L40S-24Q), 1159 (NVIDIA L40S-48Q), 1167 (NVIDIA L40S-12C), 1168 (NVIDIA L40S-24C)\n"],
-      [['--add-vgpu', '41:00.4,type=42'], 'xmlfix: --add-vgpu: vGPU type 42 is not creatable on 0000:41:00.4; creatable: 1155 (NVIDIA L40S-4Q), 1156 (NVIDIA L40S-8Q), 1157 (NVIDIA L40S-12Q), 1158 (NVIDIA L40S-24Q), 1159 (NVIDIA L40S-48Q), 1167 (NVIDIA L40S-12C), 1168 (NVIDIA L40S-24C)\n'],
-      [['--add-vgpu', '3b:00.0,type=1155'], 'xmlfix: --add-vgpu: the VFs of 0000:3b:00.0 have no NVIDIA vGPU interface (nvidia/current_vgpu_type): is it an NVIDIA GPU in vGPU mode, its VFs on the nvidia driver?\n'],
-      [['--add-vgpu', 'af:00.0,type=1155'], 'xmlfix: --add-vgpu: 0000:af:00.0 has no NVIDIA vGPU interface: neither a VF with nvidia/current_vgpu_type nor a PF with VFs (for an NVIDIA GPU in vGPU mode: /usr/lib/nvidia/sriov-manage -e 0000:af:00.0)\n'],
+      [
+        ['--add-vgpu', '41:00.0,type=NVIDIA L40S-3Q'],
+        "xmlfix: --add-vgpu: no free VF of 0000:41:00.0 can take vGPU type 'NVIDIA L40S-3Q'; creatable on its free VFs: 1155 (NVIDIA L40S-4Q), 1156 (NVIDIA L40S-8Q), 1157 (NVIDIA L40S-12Q), 1158 (NVIDIA L40S-24Q), 1159 (NVIDIA L40S-48Q), 1167 (NVIDIA L40S-12C), 1168 (NVIDIA L40S-24C)\n",
+      ],
+      [
+        ['--add-vgpu', '41:00.4,type=42'],
+        'xmlfix: --add-vgpu: vGPU type 42 is not creatable on 0000:41:00.4; creatable: 1155 (NVIDIA L40S-4Q), 1156 (NVIDIA L40S-8Q), 1157 (NVIDIA L40S-12Q), 1158 (NVIDIA L40S-24Q), 1159 (NVIDIA L40S-48Q), 1167 (NVIDIA L40S-12C), 1168 (NVIDIA L40S-24C)\n',
+      ],
+      [
+        ['--add-vgpu', '3b:00.0,type=1155'],
+        'xmlfix: --add-vgpu: the VFs of 0000:3b:00.0 have no NVIDIA vGPU interface (nvidia/current_vgpu_type): is it an NVIDIA GPU in vGPU mode, its VFs on the nvidia driver?\n',
+      ],
+      [
+        ['--add-vgpu', 'af:00.0,type=1155'],
+        'xmlfix: --add-vgpu: 0000:af:00.0 has no NVIDIA vGPU interface: neither a VF with nvidia/current_vgpu_type nor a PF with VFs (for an NVIDIA GPU in vGPU mode: /usr/lib/nvidia/sriov-manage -e 0000:af:00.0)\n',
+      ],
       [['--add-vgpu', '42:00.0,type=1155'], 'xmlfix: --add-vgpu: no PCI device 0000:42:00.0 on this host\n'],
-      [['--add-vgpu', '41:00.4'], "xmlfix: --add-vgpu: missing type= (a vGPU type ID like 1157, or a profile name like 'NVIDIA L40S-12Q')\n"],
-      [['--add-vgpu', '41:00.4,type=../x'], "xmlfix: invalid --add-vgpu type '../x' (a type ID like 1157, or a profile name like 'NVIDIA L40S-12Q')\n"],
+      [
+        ['--add-vgpu', '41:00.4'],
+        "xmlfix: --add-vgpu: missing type= (a vGPU type ID like 1157, or a profile name like 'NVIDIA L40S-12Q')\n",
+      ],
+      [
+        ['--add-vgpu', '41:00.4,type=../x'],
+        "xmlfix: invalid --add-vgpu type '../x' (a type ID like 1157, or a profile name like 'NVIDIA L40S-12Q')\n",
+      ],
       [['--remove-vgpu', 'nope'], "xmlfix: --remove-vgpu: 'nope' is not a PCI address\n"],
     ];
     for (const [args, err] of cases) {
@@ -141,7 +200,11 @@ describe('xmlfix --add-vgpu on the simulated server (L40S-class PF 0000:41:00.0)
     expect(same.status).toBe(0);
     // the PF form skips the VF that has a vGPU and, the GPU now hosting 24 GB types, offers only those
     const pf = xmlfix(['-', '--add-vgpu', '41:00.0,type=1157'], q35, busy);
-    expect(pf.stderr).toBe('xmlfix: --add-vgpu: no free VF of 0000:41:00.0 can take vGPU type 1157; creatable on its free VFs: 1158 (NVIDIA L40S-24Q), 1168 (NVIDIA L40S-24C)\n');
-    expect(xmlfix(['-', '--add-vgpu', '41:00.0,type=1168'], q35, busy).stdout).toContain("<passthru:vgpu address='0000:41:00.5' type='1168'/>");
+    expect(pf.stderr).toBe(
+      'xmlfix: --add-vgpu: no free VF of 0000:41:00.0 can take vGPU type 1157; creatable on its free VFs: 1158 (NVIDIA L40S-24Q), 1168 (NVIDIA L40S-24C)\n',
+    );
+    expect(xmlfix(['-', '--add-vgpu', '41:00.0,type=1168'], q35, busy).stdout).toContain(
+      "<passthru:vgpu address='0000:41:00.5' type='1168'/>",
+    );
   });
 });

@@ -2,10 +2,41 @@
 // filters and PF names are resolved against the host (real or PASSTHRU_SIM) only when given, and so
 // is --add-vgpu (which VF, and which type ID it can take, only the host knows).
 import { InputError } from '../../errors.js';
-import { isPciAddress, parsePciAddress, parsePciSelector, printable, samePciAddress, type PciAddress } from '../../pci/address.js';
+import {
+  isPciAddress,
+  parsePciAddress,
+  parsePciSelector,
+  printable,
+  samePciAddress,
+  type PciAddress,
+} from '../../pci/address.js';
 import { isPciFilter, parsePciFilter } from '../../pci/filter.js';
-import { addMdev, addPciHostdevs, addVf, addVgpu, removeVgpu, assignedAddresses, freeGuestSlot, guestAddressOf, openDomain, removeHostdevs, removeVf, type GuestAddress, type RemoveTarget } from '../../xml/domain-edits.js';
-import { HOSTDEV_KEYS, MDEV_KEYS, VF_KEYS, VGPU_KEYS, hostdevOptions, mdevOptions, splitOptions, vfOptions, vgpuType } from '../../xml/edit-options.js';
+import {
+  addMdev,
+  addPciHostdevs,
+  addVf,
+  addVgpu,
+  removeVgpu,
+  assignedAddresses,
+  freeGuestSlot,
+  guestAddressOf,
+  openDomain,
+  removeHostdevs,
+  removeVf,
+  type GuestAddress,
+  type RemoveTarget,
+} from '../../xml/domain-edits.js';
+import {
+  HOSTDEV_KEYS,
+  MDEV_KEYS,
+  VF_KEYS,
+  VGPU_KEYS,
+  hostdevOptions,
+  mdevOptions,
+  splitOptions,
+  vfOptions,
+  vgpuType,
+} from '../../xml/edit-options.js';
 import { addPf, addVfAddress, removeVfAddress } from '../../xml/network-edits.js';
 import { parseMac, parseUuid } from '../../xml/values.js';
 import { parseTree } from '../../xml/tree.js';
@@ -28,11 +59,14 @@ export function rootName(text: string): string {
 export async function applyEdits(text: string, edits: Edit[], ctx: ApplyContext): Promise<string> {
   if (edits.length) parseTree(text, ctx.what ?? 'input'); // refuses bad structure before any edit
   const root = rootName(text);
-  if (root !== 'domain' && root !== 'network') throw new InputError(`not libvirt domain or network XML: the root element is <${printable(root, 40)}>`);
+  if (root !== 'domain' && root !== 'network')
+    throw new InputError(`not libvirt domain or network XML: the root element is <${printable(root, 40)}>`);
   for (const e of edits) {
     const forDomain = DOMAIN_EDITS.includes(e.flag);
-    if (forDomain && root !== 'domain') throw new InputError(`--${e.flag} edits domain XML, but the input is a <${root}>`);
-    if (NETWORK_EDITS.includes(e.flag) && root !== 'network') throw new InputError(`--${e.flag} edits network XML, but the input is a <${root}>`);
+    if (forDomain && root !== 'domain')
+      throw new InputError(`--${e.flag} edits domain XML, but the input is a <${root}>`);
+    if (NETWORK_EDITS.includes(e.flag) && root !== 'network')
+      throw new InputError(`--${e.flag} edits network XML, but the input is a <${root}>`);
     text = await applyOne(text, e, ctx);
   }
   return text;
@@ -75,8 +109,15 @@ async function applyOne(text: string, e: Edit, ctx: ApplyContext): Promise<strin
     case 'add-vgpu': {
       const p = splitOptions(flag, e.value, VGPU_KEYS);
       const type = vgpuType(flag, p.options);
-      if (!isPciAddress(p.selector)) throw new InputError(`${flag}: '${printable(p.selector)}' is not a PCI address (the GPU's PF, or one of its VFs)`);
-      const picked = await (await ctx.host()).vgpuTarget(parsePciAddress(p.selector), type, assignedAddresses(openDomain(text)));
+      if (!isPciAddress(p.selector))
+        throw new InputError(
+          `${flag}: '${printable(p.selector)}' is not a PCI address (the GPU's PF, or one of its VFs)`,
+        );
+      const picked = await (await ctx.host()).vgpuTarget(
+        parsePciAddress(p.selector),
+        type,
+        assignedAddresses(openDomain(text)),
+      );
       return addVgpu(text, picked.vf, String(picked.type));
     }
     case 'remove-vgpu':
@@ -109,8 +150,11 @@ function removeTarget(flag: string, value: string, hostdev: boolean): RemoveTarg
     if (sel.kind === 'slot') return { kind: 'slot', domain: sel.domain, bus: sel.bus, slot: sel.slot };
   }
   if (hostdev && /^[0-9a-f-]{36}$/i.test(value)) return { kind: 'uuid', uuid: parseUuid(value, `${flag} UUID`) };
-  if (!hostdev && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(value)) return { kind: 'mac', mac: parseMac(value, `${flag} MAC`) };
-  throw new InputError(`${flag}: '${printable(value)}' is not ${hostdev ? 'a PCI address, a slot, an mdev UUID or all' : 'a PCI address or a MAC address'}`);
+  if (!hostdev && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(value))
+    return { kind: 'mac', mac: parseMac(value, `${flag} MAC`) };
+  throw new InputError(
+    `${flag}: '${printable(value)}' is not ${hostdev ? 'a PCI address, a slot, an mdev UUID or all' : 'a PCI address or a MAC address'}`,
+  );
 }
 
 /** Guest addresses that keep a slot's functions together as one multifunction device: next to the

@@ -5,8 +5,26 @@ import { parseArgs } from 'node:util';
 import { InputError } from '../../errors.js';
 import { printable } from '../../pci/address.js';
 
-export type EditFlag = 'add-hostdev' | 'add-mdev' | 'add-vf' | 'remove-hostdev' | 'remove-vf' | 'add-pf' | 'add-vf-address' | 'remove-vf-address' | 'add-vgpu' | 'remove-vgpu';
-export const DOMAIN_EDITS: EditFlag[] = ['add-hostdev', 'add-mdev', 'add-vf', 'remove-hostdev', 'remove-vf', 'add-vgpu', 'remove-vgpu'];
+export type EditFlag =
+  | 'add-hostdev'
+  | 'add-mdev'
+  | 'add-vf'
+  | 'remove-hostdev'
+  | 'remove-vf'
+  | 'add-pf'
+  | 'add-vf-address'
+  | 'remove-vf-address'
+  | 'add-vgpu'
+  | 'remove-vgpu';
+export const DOMAIN_EDITS: EditFlag[] = [
+  'add-hostdev',
+  'add-mdev',
+  'add-vf',
+  'remove-hostdev',
+  'remove-vf',
+  'add-vgpu',
+  'remove-vgpu',
+];
 export const NETWORK_EDITS: EditFlag[] = ['add-pf', 'add-vf-address', 'remove-vf-address'];
 
 export interface Edit {
@@ -72,7 +90,8 @@ export function parseXmlfixArgs(argv: string[]): XmlfixArgs {
   for (const t of tokens) {
     if (t.kind === 'option') {
       lastOption = t.name;
-      if ((DOMAIN_EDITS as string[]).includes(t.name) || (NETWORK_EDITS as string[]).includes(t.name)) edits.push({ flag: t.name as EditFlag, value: t.value ?? '' });
+      if ((DOMAIN_EDITS as string[]).includes(t.name) || (NETWORK_EDITS as string[]).includes(t.name))
+        edits.push({ flag: t.name as EditFlag, value: t.value ?? '' });
     } else if (t.kind === 'positional') {
       // `pool NAME --vf A B C`: bare words after --vf are more VF addresses.
       if (positionals[0] === 'pool' && positionals.length >= 2 && lastOption === 'vf') poolVfs.push(t.value);
@@ -97,25 +116,31 @@ export function parseXmlfixArgs(argv: string[]): XmlfixArgs {
   if (positionals[0] === 'pool') {
     if (positionals.length < 2) throw new InputError('pool: missing the network NAME (xmlfix pool NAME --pf DEV)');
     if (positionals.length > 2) throw new InputError(`pool: unexpected argument '${printable(positionals[2]!)}'`);
-    if (edits.length) throw new InputError('pool: edits like --add-hostdev apply to an existing file, not to a new pool');
+    if (edits.length)
+      throw new InputError('pool: edits like --add-hostdev apply to an existing file, not to a new pool');
     const vfs = [...(values.vf ?? []).flatMap((v) => v.split(',')), ...poolVfs].filter((v) => v !== '');
     out.mode = 'pool';
     out.pool = { name: positionals[1]!, pfs: values.pf ?? [], vfs };
     if (values.vlan !== undefined) out.pool.vlan = values.vlan;
     return out;
   }
-  if (values.pf || values.vf || values.vlan !== undefined) throw new InputError('--pf, --vf and --vlan belong to `xmlfix pool NAME` (a file literally named pool is ./pool)');
+  if (values.pf || values.vf || values.vlan !== undefined)
+    throw new InputError('--pf, --vf and --vlan belong to `xmlfix pool NAME` (a file literally named pool is ./pool)');
   files.push(...positionals);
   if (out.inPlace) {
     if (files.length === 0) throw new InputError('-i needs at least one FILE');
     if (files.includes('-')) throw new InputError('-i cannot edit stdin in place');
     if (out.output !== undefined) throw new InputError('-o and -i cannot be used together');
   } else {
-    if (files.length > 1) throw new InputError(`more than one input file (${files.map((f) => printable(f)).join(', ')}); use -i to edit several in place`);
+    if (files.length > 1)
+      throw new InputError(
+        `more than one input file (${files.map((f) => printable(f)).join(', ')}); use -i to edit several in place`,
+      );
     if (files.length === 0) files.push('-');
     if (out.backup !== undefined) throw new InputError('--backup goes with -i');
   }
-  if ([out.check, out.diff, out.list].filter(Boolean).length > 1) throw new InputError('--check, --diff and --list exclude each other');
+  if ([out.check, out.diff, out.list].filter(Boolean).length > 1)
+    throw new InputError('--check, --diff and --list exclude each other');
   return out;
 }
 

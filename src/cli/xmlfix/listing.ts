@@ -23,25 +23,57 @@ export function listDevices(text: string, root: string): Listed[] {
   const vfMeta = (addr: string) => d.metadata.vfs.find((v) => v.address && formatPciAddress(v.address) === addr);
   const settings = (addr: string): Record<string, string | number | boolean> => {
     const { address: _a, ...rest } = vfMeta(addr) ?? {};
-    return Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as Record<string, string | number | boolean>;
+    return Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as Record<
+      string,
+      string | number | boolean
+    >;
   };
   for (const h of d.pciHostdevs) {
     const id = formatPciAddress(h.address);
     const vgpu = d.metadata.vgpus?.find((v) => formatPciAddress(v.address) === id);
-    out.push({ kind: 'hostdev', id, details: { managed: h.managed, ...settings(id), ...(vgpu ? { vgpu: vgpu.type } : {}) } });
+    out.push({
+      kind: 'hostdev',
+      id,
+      details: { managed: h.managed, ...settings(id), ...(vgpu ? { vgpu: vgpu.type } : {}) },
+    });
   }
   for (const m of d.mdevHostdevs) {
     const meta = d.metadata.mdevs.find((x) => x.uuid === m.uuid);
-    out.push({ kind: 'mdev', id: m.uuid, details: { ...(meta ? { type: meta.type } : {}), ...(meta?.parent ? { parent: meta.parent } : {}) } });
+    out.push({
+      kind: 'mdev',
+      id: m.uuid,
+      details: { ...(meta ? { type: meta.type } : {}), ...(meta?.parent ? { parent: meta.parent } : {}) },
+    });
   }
   for (const i of d.hostdevInterfaces) {
     const id = formatPciAddress(i.address);
-    out.push({ kind: 'interface', id, details: { managed: i.managed, ...(i.mac ? { mac: i.mac } : {}), ...(i.vlan !== undefined ? { vlan: i.vlan } : {}), ...settings(id) } });
+    out.push({
+      kind: 'interface',
+      id,
+      details: {
+        managed: i.managed,
+        ...(i.mac ? { mac: i.mac } : {}),
+        ...(i.vlan !== undefined ? { vlan: i.vlan } : {}),
+        ...settings(id),
+      },
+    });
   }
-  for (const n of d.networkInterfaces) out.push({ kind: 'network-interface', id: n.network, details: n.mac ? { mac: n.mac } : {} });
+  for (const n of d.networkInterfaces)
+    out.push({ kind: 'network-interface', id: n.network, details: n.mac ? { mac: n.mac } : {} });
   return out;
 }
 
 export function formatListing(items: Listed[]): string {
-  return items.map((i) => [i.kind.padEnd(17), i.id, ...Object.entries(i.details).map(([k, v]) => `${k}=${typeof v === 'boolean' ? (v ? 'yes' : 'no') : v}`)].join(' ').trimEnd() + '\n').join('');
+  return items
+    .map(
+      (i) =>
+        `${[
+          i.kind.padEnd(17),
+          i.id,
+          ...Object.entries(i.details).map(([k, v]) => `${k}=${typeof v === 'boolean' ? (v ? 'yes' : 'no') : v}`),
+        ]
+          .join(' ')
+          .trimEnd()}\n`,
+    )
+    .join('');
 }

@@ -6,7 +6,10 @@ import { buildPoolNetwork } from '../../xml/network-edits.js';
 import { parseNetdevName, parseVlan } from '../../xml/values.js';
 import type { HostLookup } from './host-lookup.js';
 
-export async function buildPool(spec: { name: string; pfs: string[]; vfs: string[]; vlan?: string }, host: () => Promise<HostLookup>): Promise<string> {
+export async function buildPool(
+  spec: { name: string; pfs: string[]; vfs: string[]; vlan?: string },
+  host: () => Promise<HostLookup>,
+): Promise<string> {
   const pfs = spec.pfs.map((p) => parseNetdevName(p, 'pool --pf'));
   let vfs: PciAddress[] = spec.vfs.map((v) => parsePciAddress(v));
   if (new Set(pfs).size !== pfs.length) throw new InputError('pool: the same --pf is given twice');
@@ -19,5 +22,7 @@ export async function buildPool(spec: { name: string; pfs: string[]; vfs: string
     pfList = [];
   }
   const vlan = spec.vlan === undefined ? undefined : parseVlan(spec.vlan, 'pool --vlan');
-  return buildPoolNetwork(vlan === undefined ? { name: spec.name, pfs: pfList, vfs } : { name: spec.name, pfs: pfList, vfs, vlan });
+  return buildPoolNetwork(
+    vlan === undefined ? { name: spec.name, pfs: pfList, vfs } : { name: spec.name, pfs: pfList, vfs, vlan },
+  );
 }

@@ -15,8 +15,13 @@ interface Job {
 
 const PARALLEL = 64;
 
-export async function writeResults(args: XmlfixArgs, results: { file: string; input: string; output: string }[]): Promise<void> {
-  const jobs: Job[] = args.inPlace ? results.filter((r) => r.output !== r.input).map((r) => ({ target: r.file, text: r.output })) : [{ target: args.output!, text: results[0]!.output }];
+export async function writeResults(
+  args: XmlfixArgs,
+  results: { file: string; input: string; output: string }[],
+): Promise<void> {
+  const jobs: Job[] = args.inPlace
+    ? results.filter((r) => r.output !== r.input).map((r) => ({ target: r.file, text: r.output }))
+    : [{ target: args.output!, text: results[0]!.output }];
   try {
     await inBatches(jobs, writeTemp);
     for (const job of jobs) {

@@ -18,7 +18,10 @@ for (const a of readdirSync(PCI).sort()) {
   d.subsystemVendor = hex(`${D}/subsystem_vendor`);
   d.subsystemDevice = hex(`${D}/subsystem_device`);
   const drv = link(`${D}/driver`);
-  if (drv) { d.driver = drv; d.nativeDriver = drv; }
+  if (drv) {
+    d.driver = drv;
+    d.nativeDriver = drv;
+  }
   const ov = readFileSync(`${D}/driver_override`, 'utf8');
   if (ov !== '(null)\n') d.driverOverride = ov.trim();
   if (existsSync(`${D}/iommu_group`)) d.iommuGroup = Number(link(`${D}/iommu_group`));
@@ -32,8 +35,10 @@ for (const a of readdirSync(PCI).sort()) {
   if (existsSync(`${D}/boot_vga`)) d.bootVga = rd(`${D}/boot_vga`) === '1';
   if (existsSync(`${D}/sriov_totalvfs`)) {
     d.sriov = {
-      totalVfs: num(`${D}/sriov_totalvfs`), numVfs: num(`${D}/sriov_numvfs`),
-      offset: num(`${D}/sriov_offset`), stride: num(`${D}/sriov_stride`),
+      totalVfs: num(`${D}/sriov_totalvfs`),
+      numVfs: num(`${D}/sriov_numvfs`),
+      offset: num(`${D}/sriov_offset`),
+      stride: num(`${D}/sriov_stride`),
       vfDevice: rd(`${D}/sriov_vf_device`).toLowerCase().padStart(4, '0'),
     };
   }
@@ -50,13 +55,15 @@ const mdevParents = [];
 if (existsSync('/sys/class/mdev_bus')) {
   for (const p of readdirSync('/sys/class/mdev_bus').sort()) {
     const T = `/sys/class/mdev_bus/${p}/mdev_supported_types`;
-    const types = readdirSync(T).sort().map((id) => {
-      const t = { id, availableInstances: num(`${T}/${id}/available_instances`) };
-      if (existsSync(`${T}/${id}/name`)) t.name = rd(`${T}/${id}/name`);
-      if (existsSync(`${T}/${id}/description`)) t.description = rd(`${T}/${id}/description`);
-      if (existsSync(`${T}/${id}/device_api`)) t.deviceApi = rd(`${T}/${id}/device_api`);
-      return t;
-    });
+    const types = readdirSync(T)
+      .sort()
+      .map((id) => {
+        const t = { id, availableInstances: num(`${T}/${id}/available_instances`) };
+        if (existsSync(`${T}/${id}/name`)) t.name = rd(`${T}/${id}/name`);
+        if (existsSync(`${T}/${id}/description`)) t.description = rd(`${T}/${id}/description`);
+        if (existsSync(`${T}/${id}/device_api`)) t.deviceApi = rd(`${T}/${id}/device_api`);
+        return t;
+      });
     const parent = { name: p, types };
     // sysfs shows no pools; the mtty sample's is in its source (MAX_MTTYS ports, mtty-N takes N), so
     // with no mdev yet its capacity is what mtty-1 offers
@@ -71,7 +78,11 @@ if (existsSync('/sys/class/mdev_bus')) {
 const host = {
   kernel: rd('/proc/sys/kernel/osrelease'),
   cmdline: rd('/proc/cmdline'),
-  modules: readFileSync('/proc/modules', 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ')[0]).sort(),
+  modules: readFileSync('/proc/modules', 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split(' ')[0])
+    .sort(),
   devices,
   mdevParents,
   mdevs: [],

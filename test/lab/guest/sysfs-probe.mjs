@@ -31,6 +31,6 @@ for (const op of ops) {
   fact.path = path;
   out.push(JSON.stringify(fact));
 }
-const text = out.join('\n') + '\n';
+const text = `${out.join('\n')}\n`;
 process.stdout.write(text);
 if (process.env.LAB_RESULTS) appendFileSync(`${process.env.LAB_RESULTS}/facts.jsonl`, text);
