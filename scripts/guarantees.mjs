@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// Prints the README's "Guarantees" section from the figures the reliability suites wrote during
-// their last run (.cache/guarantees/<suite>.json). Only measured numbers: a suite that did not run
-// is listed as such, never filled in.
-import { readdirSync, readFileSync, existsSync } from 'node:fs';
+// Prints docs/guarantees.md's figures from what the reliability suites wrote during their last run
+// (.cache/guarantees/<suite>.json); `--write` puts them into docs/guarantees.md between its markers.
+// Only measured numbers: a suite that did not run is listed as such, never filled in.
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -49,20 +49,30 @@ const rank = (f) => {
 };
 files.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 
-const lines = [
-  '## Guarantees',
-  '',
-  'Figures from the last complete run of the reliability suites (`npm test`; `npm run -s guarantees` prints this):',
-  '',
-];
+const lines = [];
 for (const file of files) {
-  const { suite, at, figures, notes } = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+  const { suite, figures, notes } = JSON.parse(readFileSync(join(dir, file), 'utf8'));
   const say = sentences[suite];
   const text =
     say && Object.keys(figures).length
       ? say(new Proxy(figures, { get: (o, k) => (k in o ? o[k] : 'n/a') }))
       : `${suite}: ${JSON.stringify(figures)}`;
-  lines.push(`- ${text} _(run ${at.slice(0, 16).replace('T', ' ')} UTC)_`);
+  lines.push(`- ${text}`);
   for (const n of (notes ?? []).slice(0, 3)) lines.push(`  - ${n}`);
 }
-console.log(lines.join('\n'));
+const figures = lines.join('\n');
+if (!process.argv.includes('--write')) {
+  console.log(figures);
+  process.exit(0);
+}
+// the figures live between two markers, so the prose around them stays hand-written
+const doc = join(dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'guarantees.md');
+const [begin, end] = ['<!-- figures: npm run -s guarantees -- --write -->', '<!-- end of figures -->'];
+const text = readFileSync(doc, 'utf8');
+const from = text.indexOf(begin);
+const to = text.indexOf(end);
+if (from < 0 || to < from) {
+  console.error(`guarantees: ${doc} lacks the markers '${begin}' and '${end}'`);
+  process.exit(1);
+}
+writeFileSync(doc, `${text.slice(0, from + begin.length)}\n${figures}\n${text.slice(to)}`);
