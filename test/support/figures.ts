@@ -1,6 +1,6 @@
 // Figures the reliability suites measure while they run (scenarios, steps tried, kills, rounds,
 // hostile cases, runs that left anything behind). Each suite overwrites .cache/guarantees/<suite>.json
-// at the end of its run; scripts/guarantees.mjs turns those files into the README's "Guarantees" lines.
+// at the end of its run; scripts/guarantees.mjs turns those files into docs/guarantees.md's figures.
 import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
 import { it } from 'vitest';
 import { join } from 'node:path';
