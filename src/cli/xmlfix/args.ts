@@ -144,7 +144,7 @@ export function parseXmlfixArgs(argv: string[]): XmlfixArgs {
   return out;
 }
 
-export const USAGE = `usage: xmlfix [FILE|-] [EDIT...] [-o OUT | -i [FILE...]] [--backup SUFFIX] [--check] [--diff] [--validate]
+export const USAGE = `usage: xmlfix [FILE|-] [EDIT...] [-o|--output OUT | -i|--in-place [FILE...]] [--backup SUFFIX] [--check] [--diff] [--validate]
        xmlfix pool NAME (--pf DEV | --vf ADDR...) [--vlan ID]
 domain edits:
   --add-hostdev ADDR|SLOT|FILTER[,managed=yes|no][,rombar=on|off][,romfile=PATH][,bootindex=N]  (--all: every free match)
@@ -154,5 +154,5 @@ domain edits:
   --remove-hostdev ADDR|SLOT|UUID|all --remove-vf ADDR|MAC --remove-vgpu ADDR    --list [--json]
 network edits:
   --add-pf DEV    --add-vf-address ADDR    --remove-vf-address ADDR
-exit: 0 done, 1 --check found changes, 2 bad usage or input
+exit: 0 done, 1 --check found changes, 2 bad usage or input    -h, --help: this text
 `;
