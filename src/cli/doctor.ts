@@ -32,11 +32,17 @@ export function registerDoctor(program: Command): void {
       const { runDoctor } = await import('../doctor/run.js');
       const { formatDoctor } = await import('../doctor/format.js');
       const host = await openHost(process.env);
+      const { packageFiles } = await import('../install/install.js');
+      const hookEntry = {
+        root: host.root,
+        wouldInstall: { node: process.execPath, hookJs: packageFiles().hookJs },
+      };
       const report = await runDoctor({
         sysfs: host.sysfs,
         host: host.kind === 'sim' ? `simulated host ${host.root}` : `host root ${host.root}`,
         realRoot: host.kind === 'real' && host.root === '/',
         lockedReadMs,
+        ...(host.kind === 'real' ? { hookEntry } : {}),
         ...(domain ? { domain } : {}),
       });
       process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatDoctor(report));

@@ -5,6 +5,7 @@ import { gatherContext } from './context.js';
 import { hostChecks } from './checks.js';
 import { domainChecks } from './domain.js';
 import { vgpuChecks } from './vgpu.js';
+import { hookEntryChecks, type HookEntryInputs } from './hook-entry.js';
 import type { CommandRunner } from './kernel-log.js';
 import type { DoctorReport } from './types.js';
 import { rootDiskDevices, defaultRouteDevices } from '../exec/host-facts.js';
@@ -17,6 +18,8 @@ export async function runDoctor(opts: {
   domain?: DomainPassthrough;
   run?: CommandRunner;
   lockedReadMs?: number;
+  /** The real host's installed hook entry, checked when given (never for a simulated host). */
+  hookEntry?: HookEntryInputs;
 }): Promise<DoctorReport> {
   const ctx = await gatherContext(opts.sysfs, {
     realRoot: opts.realRoot,
@@ -24,6 +27,7 @@ export async function runDoctor(opts: {
     ...(opts.lockedReadMs !== undefined ? { lockedReadMs: opts.lockedReadMs } : {}),
   });
   const checks = await hostChecks(ctx);
+  if (opts.hookEntry) checks.push(...hookEntryChecks(opts.hookEntry));
   if (opts.domain) {
     const prot = {
       rootDiskDevices: await rootDiskDevices(opts.sysfs),

@@ -9,6 +9,8 @@ import { printable } from '../pci/address.js';
 import { readDomainPassthrough } from '../xml/domain-reader.js';
 import type { DomainPassthrough } from '../xml/model.js';
 import { isLocked, LOCK_TIMEOUT_EXIT, runUnderLock } from './lock.js';
+import { stateDirFor } from '../exec/state-dir.js';
+import { firstUntrusted, hookTrustedPaths } from '../host/root-owned.js';
 import { openContext } from './context.js';
 import { hookPrepare } from './prepare.js';
 import { hookRelease } from './release.js';
@@ -93,6 +95,13 @@ export async function runHook(argv: string[], env: NodeJS.ProcessEnv, io: HookIo
       report(`passthru: ${oneLine(err)}`);
       return which === 'release' ? 0 : 1;
     }
+  }
+  // as root, run and read only what is root's alone (see src/host/root-owned.ts)
+  const untrusted = firstUntrusted(hookTrustedPaths(env, process.execPath, io.hookJs, stateDirFor(env)));
+  if (untrusted) {
+    const after = which === 'release' ? '; nothing undone: run passthru recover once fixed' : '';
+    report(`passthru: ${which} of '${name}' refused: ${untrusted}${after}`);
+    return which === 'release' ? 0 : 1;
   }
   if (which === 'release') {
     try {

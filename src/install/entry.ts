@@ -61,3 +61,16 @@ export function decideUninstall(facts: HookFacts): UninstallDecision {
     return { kind: 'refuse', why: 'was not written by passthru install (no marker line); left as it is' };
   return { kind: 'remove' };
 }
+
+const QUOTED = String.raw`'(?:[^']|'\\'')*'`;
+const unquote = (q: string): string => q.slice(1, -1).replace(/'\\''/g, "'");
+
+/** What an entry written by renderEntry runs: node, the hook bundle and the environment it sets; undefined when the text is not such an entry. */
+export function readEntry(text: string): EntrySettings | undefined {
+  if (!isOurs(text)) return undefined;
+  const run = new RegExp(`(${QUOTED}) (${QUOTED}) "\\$@"\\s*$`).exec(text);
+  if (!run) return undefined;
+  const env: Record<string, string> = {};
+  for (const m of text.matchAll(new RegExp(`^(PASSTHRU_[A-Z_]+)=(${QUOTED})$`, 'gm'))) env[m[1]!] = unquote(m[2]!);
+  return { node: unquote(run[1]!), hookJs: unquote(run[2]!), env };
+}

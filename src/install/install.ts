@@ -22,6 +22,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError, PassthruError } from '../errors.js';
 import { layout } from '../host/layout.js';
+import { firstUntrusted, hookTrustedPaths } from '../host/root-owned.js';
+import { stateDirFor } from '../exec/state-dir.js';
 import { decideInstall, decideUninstall, renderEntry, type EntrySettings, type HookFacts } from './entry.js';
 
 export const ENTRY_NAME = 'passthru';
@@ -203,6 +205,9 @@ export async function install(
   const files = packageFiles();
   if (!existsSync(files.hookJs))
     throw new PassthruError(`${files.hookJs} is missing: build passthru first (npm run build)`);
+  // the hook refuses to run what is not root's alone: so does the install, before writing anything
+  const untrusted = firstUntrusted(hookTrustedPaths(entryEnv, process.execPath, files.hookJs, stateDirFor(entryEnv)));
+  if (untrusted) throw new PassthruError(`not installing ${target}: the hook runs as root and ${untrusted}`);
   const text = renderEntry(readFileSync(files.template, 'utf8'), {
     node: process.execPath,
     hookJs: files.hookJs,
