@@ -13,6 +13,7 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
+  rmdirSync,
   statSync,
   unlinkSync,
   writeSync,
@@ -23,8 +24,8 @@ import { fileURLToPath } from 'node:url';
 import { InputError, PassthruError } from '../errors.js';
 import { layout } from '../host/layout.js';
 import { firstUntrusted, hookTrustedPaths } from '../host/root-owned.js';
-import { stateDirFor } from '../exec/state-dir.js';
-import { decideInstall, decideUninstall, renderEntry, type EntrySettings, type HookFacts } from './entry.js';
+import { LOCK_FILE, stateDirFor } from '../exec/state-dir.js';
+import { decideInstall, decideUninstall, readEntry, renderEntry, type EntrySettings, type HookFacts } from './entry.js';
 
 export const ENTRY_NAME = 'passthru';
 
@@ -40,6 +41,8 @@ export interface InstallOutcome {
   path: string;
   did: 'installed' | 'updated' | 'unchanged' | 'removed' | 'absent';
   restartNeeded: boolean;
+  /** After --uninstall: the state dir still holding journals (domains that hold devices). */
+  journalsLeftIn?: string;
 }
 
 /** The package this module runs from: its hooks/qemu template and its built hook, dist/hook.cjs. */
@@ -184,6 +187,28 @@ function atomicWrite(hooksDir: string, target: string, text: string): void {
   }
 }
 
+function removeIfEmpty(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // not empty (someone else's hooks), or not there
+  }
+}
+
+/** Removes the hook's state dir when it holds only the lock; returns it when journals remain. */
+function removeStateDir(dir: string): string | undefined {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return undefined; // never created
+  }
+  if (names.some((n) => n !== LOCK_FILE)) return dir;
+  if (names.includes(LOCK_FILE)) unlinkSync(join(dir, LOCK_FILE));
+  removeIfEmpty(dir);
+  return undefined;
+}
+
 export async function install(
   opts: InstallOptions,
   env: NodeJS.ProcessEnv = process.env,
@@ -198,8 +223,12 @@ export async function install(
     const d = decideUninstall(facts);
     if (d.kind === 'refuse') throw new PassthruError(`${target} ${d.why}`);
     if (d.kind === 'absent') return { path: target, did: 'absent', restartNeeded: false };
+    const installed = facts.entry.kind === 'file' ? readEntry(facts.entry.text) : undefined;
     unlinkSync(target);
-    return { path: target, did: 'removed', restartNeeded: false };
+    // nothing of ours stays: the directories the install made (when now empty), the lock
+    for (const dir of [join(hooks, 'qemu.d'), hooks]) removeIfEmpty(dir);
+    const journalsLeftIn = removeStateDir(stateDirFor(installed?.env ?? entryEnv));
+    return { path: target, did: 'removed', restartNeeded: false, ...(journalsLeftIn ? { journalsLeftIn } : {}) };
   }
 
   const files = packageFiles();
@@ -235,6 +264,10 @@ export function describeOutcome(o: InstallOutcome): string[] {
       absent: `${o.path} is not installed; nothing to remove`,
     }[o.did],
   ];
+  if (o.journalsLeftIn)
+    lines.push(
+      `journals remain in ${o.journalsLeftIn}: domains still hold devices, and without the hook nothing undoes them at their stop; passthru recover --all undoes them now`,
+    );
   if (o.restartNeeded)
     lines.push('restart libvirtd (or virtqemud) now: it notices hooks only if one existed when it started');
   return lines;

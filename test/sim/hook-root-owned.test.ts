@@ -1,0 +1,95 @@
+// The installed hook refuses, before acting, when what it runs or reads stopped being root's alone
+// after the install (src/host/root-owned.ts): one line naming the path and the chmod/chown fix.
+// prepare exits 1 and changes nothing; release exits 0 and undoes nothing (its journal stays for
+// `passthru recover`); once fixed, the same release undoes everything.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { chmodSync, chownSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SimHost } from '../support/simhost.js';
+import { domainXml, type DomainSpec } from '../support/domains.js';
+import { hookEnv, run, type RunResult } from '../support/proc.js';
+import { dist, nodeBin } from '../support/paths.js';
+
+const domain: DomainSpec = { name: 'strict', hostdevs: [{ address: '0000:01:00.0', managed: true }] };
+const xml = domainXml(domain);
+let host: SimHost;
+let entry: string;
+let config: string;
+
+beforeEach(async () => {
+  host = await SimHost.create('workstation');
+  const root = join(host.dir, 'root');
+  mkdirSync(root);
+  config = join(host.dir, 'config.json');
+  writeFileSync(config, '{}\n', { mode: 0o644 });
+  chmodSync(config, 0o644);
+  const r = await run(
+    nodeBin,
+    [dist.passthru, 'install', '--root', root, '--sim', host.file, '--state-dir', host.stateDir, '--config', config],
+    { env: hookEnv({}), limitMs: 30_000 },
+  );
+  expect(r.code, r.stderr).toBe(0);
+  entry = join(root, 'etc', 'libvirt', 'hooks', 'qemu.d', 'passthru');
+});
+afterEach(() => host.cleanup());
+
+const hook = (op: 'prepare' | 'release'): Promise<RunResult> =>
+  run(entry, [domain.name, op, op === 'release' ? 'end' : 'begin', '-'], {
+    input: xml,
+    env: hookEnv({}),
+    limitMs: 60_000,
+  });
+
+describe('the installed hook and what it runs and reads', () => {
+  it('prepare refuses a group/other-writable state dir: one line with the chmod, nothing changed', async () => {
+    mkdirSync(host.stateDir, { mode: 0o777 });
+    chmodSync(host.stateDir, 0o777);
+    const before = host.state();
+    const r = await hook('prepare');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `passthru: prepare of 'strict' refused: ${host.stateDir} is writable by group and others (mode 0777): chmod go-w ${host.stateDir}\n`,
+    );
+    expect(host.state()).toBe(before);
+    expect(host.journals()).toEqual([]);
+    chmodSync(host.stateDir, 0o700);
+    expect((await hook('prepare')).code).toBe(0);
+  });
+
+  it('release refuses a config that became writable by others: exit 0, nothing undone; once fixed it undoes all', async () => {
+    const start = host.state();
+    const p = await hook('prepare');
+    expect(p.stderr).toBe('');
+    expect(p.code).toBe(0);
+    expect(host.journals()).toHaveLength(1);
+    chmodSync(config, 0o646);
+    const held = host.state();
+    const r = await hook('release');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(
+      `passthru: release of 'strict' refused: ${config} is writable by others (mode 0646): chmod go-w ${config}; nothing undone: run passthru recover once fixed\n`,
+    );
+    expect(host.state()).toBe(held);
+    expect(host.journals()).toHaveLength(1);
+    chmodSync(config, 0o644);
+    const again = await hook('release');
+    expect(again.stderr).toBe('');
+    expect(host.state()).toBe(start);
+    expect(host.journals()).toEqual([]);
+  });
+
+  it.skipIf(process.getuid?.() !== 0)(
+    'prepare refuses a state dir owned by another user, naming the chown',
+    async () => {
+      mkdirSync(host.stateDir, { mode: 0o700 });
+      chownSync(host.stateDir, 65534, 65534);
+      const r = await hook('prepare');
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(
+        `passthru: prepare of 'strict' refused: ${host.stateDir} is owned by uid 65534, not root: chown root ${host.stateDir}\n`,
+      );
+      expect(existsSync(join(host.stateDir, 'lock'))).toBe(true); // the sh entry's lock; no journal
+      expect(host.journals()).toEqual([]);
+    },
+  );
+});
