@@ -83,9 +83,8 @@ function bashCompletion(program, nodes, filesAtTop) {
   const fn = `_${program}`;
   const table = (name, pick) =>
     `declare -gA ${fn}_${name}=(\n${nodes.map((n) => `  [${JSON.stringify(n.key)}]=${JSON.stringify(pick(n).join(' '))}`).join('\n')}\n)`;
-  return `# bash completion for ${program} (generated from its --help by passthru's build). Put this file
-# in /usr/share/bash-completion/completions/ (or ~/.local/share/bash-completion/completions/), or
-# source it from ~/.bashrc.
+  return `# bash completion for ${program} (generated from its --help by passthru's build). Copy this file
+# into /etc/bash_completion.d/ (bash-completion reads it), or source it from ~/.bashrc.
 ${table('commands', (n) => n.commands)}
 ${table('options', (n) => n.options)}
 ${table('valued', (n) => n.valued)}
