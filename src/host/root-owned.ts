@@ -18,11 +18,11 @@ export type StatOwner = (path: string) => Owner | undefined;
 
 export const statOwner: StatOwner = (p) => {
   try {
-    const st = statSync(p);
-    return { uid: st.uid, mode: st.mode };
+    // no exception for a missing path: building one costs more than the stat
+    const st = statSync(p, { throwIfNoEntry: false });
+    return st && { uid: st.uid, mode: st.mode };
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
     throw err;
   }
 };
@@ -67,13 +67,10 @@ function chainProblem(path: string, stat: StatOwner, uid: number): string | unde
 export function notRootsAlone(path: string, opts: TrustOptions = {}): string | undefined {
   const stat = opts.stat ?? statOwner;
   const uid = opts.uid ?? process.getuid?.() ?? 0;
-  let real = path;
-  try {
-    real = (opts.realpath ?? realpathSync.native)(path);
-  } catch {
-    // missing: its existing ancestors are checked
-  }
-  return chainProblem(path, stat, uid) ?? (real !== path ? chainProblem(real, stat, uid) : undefined);
+  const problem = chainProblem(path, stat, uid);
+  if (problem || !stat(path)) return problem; // a missing path: its existing ancestors were checked
+  const real = (opts.realpath ?? realpathSync.native)(path);
+  return real !== path ? chainProblem(real, stat, uid) : undefined;
 }
 
 /** What the installed hook runs and reads, for the environment it runs with. */
