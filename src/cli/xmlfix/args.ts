@@ -48,7 +48,8 @@ export interface XmlfixArgs {
   pool?: { name: string; pfs: string[]; vfs: string[]; vlan?: string };
 }
 
-const options = {
+/** Every option xmlfix takes; USAGE names each (test/unit/help-docs.test.ts), and the man page and completion come from USAGE. */
+export const XMLFIX_OPTIONS = {
   'add-hostdev': { type: 'string', multiple: true },
   'add-mdev': { type: 'string', multiple: true },
   'add-vf': { type: 'string', multiple: true },
@@ -77,7 +78,7 @@ const options = {
 export function parseXmlfixArgs(argv: string[]): XmlfixArgs {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true, tokens: true });
+    parsed = parseArgs({ args: argv, options: XMLFIX_OPTIONS, allowPositionals: true, strict: true, tokens: true });
   } catch (err) {
     throw new InputError((err as Error).message.split('\n')[0]!.replace(/\. To specify a positional.*$/, ''));
   }
