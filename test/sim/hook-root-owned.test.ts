@@ -3,7 +3,7 @@
 // prepare exits 1 and changes nothing; release exits 0 and undoes nothing (its journal stays for
 // `passthru recover`); once fixed, the same release undoes everything.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { chmodSync, chownSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SimHost } from '../support/simhost.js';
 import { domainXml, type DomainSpec } from '../support/domains.js';
@@ -41,19 +41,36 @@ const hook = (op: 'prepare' | 'release'): Promise<RunResult> =>
   });
 
 describe('the installed hook and what it runs and reads', () => {
-  it('prepare refuses a group/other-writable state dir: one line with the chmod, nothing changed', async () => {
+  it('the sh entry refuses a state dir others can write before opening its lock (a planted symlink is not followed)', async () => {
     mkdirSync(host.stateDir, { mode: 0o777 });
     chmodSync(host.stateDir, 0o777);
+    const victim = join(host.dir, 'victim');
+    symlinkSync(victim, join(host.stateDir, 'lock'));
     const before = host.state();
     const r = await hook('prepare');
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(
-      `passthru: prepare of 'strict' refused: ${host.stateDir} is writable by group and others (mode 0777): chmod go-w ${host.stateDir}\n`,
+      `passthru: prepare of 'strict' refused: ${host.stateDir} must be root's alone: chown root ${host.stateDir} && chmod go-w ${host.stateDir}\n`,
     );
+    expect(existsSync(victim)).toBe(false);
     expect(host.state()).toBe(before);
     expect(host.journals()).toEqual([]);
+    rmSync(join(host.stateDir, 'lock'));
     chmodSync(host.stateDir, 0o700);
     expect((await hook('prepare')).code).toBe(0);
+  });
+
+  it('node refuses, naming the path and the chmod, what the sh entry does not check (a directory above the state dir)', async () => {
+    const open = join(host.dir, 'open');
+    mkdirSync(open, { mode: 0o777 });
+    chmodSync(open, 0o777);
+    const stateDir = join(open, 'state');
+    mkdirSync(stateDir, { mode: 0o700 });
+    const r = await host.hook('strict', 'prepare', xml, { env: { PASSTHRU_STATE_DIR: stateDir } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `passthru: prepare of 'strict' refused: ${open} is writable by group and others (mode 0777): chmod go-w ${open}\n`,
+    );
   });
 
   it('release refuses a config that became writable by others: exit 0, nothing undone; once fixed it undoes all', async () => {
@@ -79,16 +96,18 @@ describe('the installed hook and what it runs and reads', () => {
   });
 
   it.skipIf(process.getuid?.() !== 0)(
-    'prepare refuses a state dir owned by another user, naming the chown',
+    'a state dir owned by another user: refused by the entry, and by node with the chown',
     async () => {
       mkdirSync(host.stateDir, { mode: 0o700 });
       chownSync(host.stateDir, 65534, 65534);
-      const r = await hook('prepare');
-      expect(r.code).toBe(1);
-      expect(r.stderr).toBe(
+      const viaEntry = await hook('prepare');
+      expect(viaEntry.code).toBe(1);
+      expect(viaEntry.stderr).toMatch(/must be root's alone: chown root /);
+      const node = await host.hook('strict', 'prepare', xml);
+      expect(node.code).toBe(1);
+      expect(node.stderr).toBe(
         `passthru: prepare of 'strict' refused: ${host.stateDir} is owned by uid 65534, not root: chown root ${host.stateDir}\n`,
       );
-      expect(existsSync(join(host.stateDir, 'lock'))).toBe(true); // the sh entry's lock; no journal
       expect(host.journals()).toEqual([]);
     },
   );
