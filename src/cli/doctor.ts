@@ -32,17 +32,22 @@ export function registerDoctor(program: Command): void {
       const { runDoctor } = await import('../doctor/run.js');
       const { formatDoctor } = await import('../doctor/format.js');
       const host = await openHost(process.env);
-      const { packageFiles } = await import('../install/install.js');
-      const hookEntry = {
-        root: host.root,
-        wouldInstall: { node: process.execPath, hookJs: packageFiles().hookJs },
-      };
+      let hookEntry: import('../doctor/hook-entry.js').HookEntryInputs | undefined;
+      if (host.kind === 'real') {
+        const { packageFiles } = await import('../install/install.js');
+        hookEntry = { root: host.root };
+        try {
+          hookEntry.wouldInstall = { node: process.execPath, hookJs: packageFiles().hookJs };
+        } catch {
+          // bundles copied out of the package: nothing to say about installing from them
+        }
+      }
       const report = await runDoctor({
         sysfs: host.sysfs,
         host: host.kind === 'sim' ? `simulated host ${host.root}` : `host root ${host.root}`,
         realRoot: host.kind === 'real' && host.root === '/',
         lockedReadMs,
-        ...(host.kind === 'real' ? { hookEntry } : {}),
+        ...(hookEntry ? { hookEntry } : {}),
         ...(domain ? { domain } : {}),
       });
       process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatDoctor(report));

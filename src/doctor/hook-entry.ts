@@ -14,7 +14,7 @@ export interface HookEntryInputs {
   /** Host root the entry is installed under (`passthru install --root`). */
   root: string;
   /** What `passthru install` would write from here: this node and this package's hook bundle. */
-  wouldInstall: { node: string; hookJs: string };
+  wouldInstall?: { node: string; hookJs: string };
   trust?: TrustOptions;
 }
 
@@ -22,6 +22,19 @@ const entryCheck = { id: 'hook-entry', title: 'libvirt hook entry installed and 
 const trustCheck = { id: 'hook-trust', title: "what the hook runs and reads is root's alone" };
 
 const fixOf = (why: string): string => why.slice(why.lastIndexOf(': ') + 2);
+
+/** Whether what the entry runs (or would run) is root's alone: none when there is nothing to ask about. */
+function trustChecks(
+  runs: { node: string; hookJs: string } | undefined,
+  env: NodeJS.ProcessEnv,
+  opts: TrustOptions = {},
+): CheckResult[] {
+  if (!runs) return [];
+  const untrusted = firstUntrusted(hookTrustedPaths(env, runs.node, runs.hookJs, stateDirFor(env)), opts);
+  return untrusted
+    ? [{ ...trustCheck, status: 'fail', detail: `the hook refuses to run: ${untrusted}`, fix: both(fixOf(untrusted)) }]
+    : [{ ...trustCheck, status: 'pass', detail: `${runs.node}, ${runs.hookJs}, the config and the state dir` }];
+}
 
 export function hookEntryChecks(inputs: HookEntryInputs): CheckResult[] {
   const path = join(inputs.root, layout.hooksDir, 'qemu.d', 'passthru');
@@ -33,12 +46,7 @@ export function hookEntryChecks(inputs: HookEntryInputs): CheckResult[] {
   }
   const installed = text === undefined ? undefined : readEntry(text);
   const rootEnv = inputs.root === '/' ? {} : { PASSTHRU_ROOT: inputs.root };
-  const env = installed?.env ?? rootEnv;
-  const runs = installed ?? inputs.wouldInstall;
-  const untrusted = firstUntrusted(hookTrustedPaths(env, runs.node, runs.hookJs, stateDirFor(env)), inputs.trust ?? {});
-  const trust: CheckResult = untrusted
-    ? { ...trustCheck, status: 'fail', detail: `the hook refuses to run: ${untrusted}`, fix: both(fixOf(untrusted)) }
-    : { ...trustCheck, status: 'pass', detail: `${runs.node}, ${runs.hookJs}, the config and the state dir` };
+  const trust = trustChecks(installed ?? inputs.wouldInstall, installed?.env ?? rootEnv, inputs.trust);
 
   if (text === undefined)
     return [
@@ -48,7 +56,7 @@ export function hookEntryChecks(inputs: HookEntryInputs): CheckResult[] {
         detail: `${path} is not installed: domains start without passthru's hook`,
         fix: both('passthru install'),
       },
-      trust,
+      ...trust,
     ];
   if (!installed)
     return [
@@ -68,5 +76,5 @@ export function hookEntryChecks(inputs: HookEntryInputs): CheckResult[] {
         fix: both('passthru install'),
       },
     ];
-  return [{ ...entryCheck, status: 'pass', detail: `${path} runs ${installed.node} ${installed.hookJs}` }, trust];
+  return [{ ...entryCheck, status: 'pass', detail: `${path} runs ${installed.node} ${installed.hookJs}` }, ...trust];
 }
