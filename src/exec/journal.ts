@@ -21,7 +21,6 @@ import { printable } from '../pci/address.js';
 import type { Action, Holds } from '../plan/types.js';
 import { validateJournal } from '../config/validators.generated.js';
 import { describeSchemaError } from '../config/schema-error.js';
-import { isoTime } from './iso-time.js';
 
 export const JOURNAL_SCHEMA = 'passthru-journal/1';
 const MAX_JOURNAL_BYTES = 8 * 1024 * 1024;
@@ -66,7 +65,7 @@ export function ensureStateDir(stateDir: string): void {
  * lose an unsynced write also wipes /run and resets every device the journal could name.
  */
 export function writeJournal(stateDir: string, j: Journal): void {
-  j.updated = isoTime(Date.now());
+  j.updated = new Date().toISOString();
   const file = journalPath(stateDir, j.domain.uuid);
   const tmp = `${file}.${process.pid}.tmp`;
   const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
