@@ -4,7 +4,7 @@
 // then the definition (etc/libvirt/qemu/networks/NAME.xml).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { saxesParser } from '../xml/saxes-lazy.js';
+import { SaxesParser } from 'saxes';
 import { layout } from '../host/layout.js';
 import { fromLibvirtAttrs, formatPciAddress } from '../pci/address.js';
 import { InputError } from '../errors.js';
@@ -25,7 +25,7 @@ export function parsePoolNetwork(name: string, xml: string): PoolNetwork {
     throw new InputError(`network XML of '${name}' has a DOCTYPE/ENTITY; refusing it`);
   const pool: PoolNetwork = { name, hostdev: false, pfDevs: [], vfAddresses: [] };
   const stack: string[] = [];
-  const parser = new (saxesParser())();
+  const parser = new SaxesParser();
   parser.on('opentag', (tag) => {
     const attrs = tag.attributes as Record<string, string>;
     const parent = stack[stack.length - 1];

@@ -2,8 +2,7 @@
 // declarations (XXE, entity bombs) are rejected outright; so are invalid UTF-8, XML that is not
 // well-formed (truncated), absurd sizes and nesting. saxes does the well-formedness check.
 import { isUtf8 } from 'node:buffer';
-import { saxesParser } from './saxes-lazy.js';
-import { scanSimpleXml } from './simple-scan.js';
+import { SaxesParser } from 'saxes';
 import { InputError } from '../errors.js';
 import { printable } from '../pci/address.js';
 
@@ -56,9 +55,7 @@ function hasDeclaration(text: string, lowerWord: string): boolean {
 }
 
 function checkWellFormed(text: string, what: string): void {
-  // a document the simple scanner accepts is well-formed within the limits (src/xml/simple-scan.ts)
-  if (scanSimpleXml(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, 0)) return;
-  const parser = new (saxesParser())({ xmlns: false, position: true });
+  const parser = new SaxesParser({ xmlns: false, position: true });
   let depth = 0;
   let roots = 0;
   let failure: string | undefined;

@@ -1,11 +1,10 @@
 // A positional view of an XML document: every element with the offsets of its start tag and end,
 // so edits can splice bytes in and out and leave everything else exactly as it was. saxes reports
 // positions (fast-xml-parser does not); the guard has already refused DOCTYPE/ENTITY and bad nesting.
-import { saxesParser } from './saxes-lazy.js';
+import { SaxesParser } from 'saxes';
 import { InputError } from '../errors.js';
 import { printable } from '../pci/address.js';
 import { MAX_ATTRIBUTE_LENGTH, MAX_XML_DEPTH } from './guard.js';
-import { scanSimpleXml } from './simple-scan.js';
 
 export interface XmlElement {
   name: string; // qualified name as written, e.g. 'passthru:devices'
@@ -38,17 +37,7 @@ let lastParsed: XmlDoc | undefined;
 function parse(text: string, what: string): XmlDoc {
   const bom = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   const body = bom ? text.slice(1) : text;
-  // plain libvirt XML: the same tree from a scanner that costs a fraction of saxes; anything else, saxes
-  const simple = scanSimpleXml(body, bom);
-  if (simple) return { text, root: simple };
-  return parseWithSaxes(text, what);
-}
-
-/** The tree by saxes, for every document (exported so tests can hold the scanner to it). */
-export function parseWithSaxes(text: string, what = 'XML'): XmlDoc {
-  const bom = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  const body = bom ? text.slice(1) : text;
-  const parser = new (saxesParser())({ position: true });
+  const parser = new SaxesParser({ position: true });
   const stack: XmlElement[] = [];
   let root: XmlElement | undefined;
   let pendingStart = -1;
