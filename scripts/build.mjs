@@ -6,7 +6,7 @@
 // dist/xmlfix.js) with V8's compiled code cached at build time (src/start/code-cache-load.ts).
 // dist/ is a CommonJS package scope (dist/package.json): the package is "type": "module", and a .js
 // file there would start node's ESM loader (~20M instructions, a quarter of `node -e 0`) before a
-// line of xmlfix runs. The ESM bundles are .mjs; dist/passthru.js and dist/hook.js are doors.
+// line of xmlfix runs. The ESM bundles are .mjs; dist/passthru.js is the CLI's bin that imports its bundle.
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -93,37 +93,25 @@ await Promise.all([
 ]);
 
 /** The loader of one program (dist/hook.cjs, which hooks/qemu runs; dist/xmlfix.js, the bin) and its V8 code cache, from training runs (scripts/code-cache.mjs). */
-/**
- * `byOp`: the hook has one cache per operation (argv[3] picks it; prepare's serves any other): the
- * code of prepare and of release in one cache made every run deserialize both (prepare+release
- * 333 KB, prepare 254 KB, release 236 KB; callgrind: prepare -1.7M, release -4.8M instructions).
- */
-async function cachedStart(name, loader, byOp = false) {
+async function cachedStart(name, loader) {
   const bundleHash = createHash('sha256')
     .update(readFileSync(`${next}/${name}-main.cjs`))
     .digest('hex')
     .slice(0, 16);
-  const caches = byOp
-    ? { '': `${name}-main.${bundleHash}.prepare.v8cache`, release: `${name}-main.${bundleHash}.release.v8cache` }
-    : { '': `${name}-main.${bundleHash}.v8cache` };
+  const cache = `${name}-main.${bundleHash}.v8cache`;
   await build({
     ...common,
     entryPoints: ['src/start/code-cache-load.ts'],
     outfile: `${next}/${loader}`,
     format: 'cjs',
-    define: {
-      START_BUNDLE: JSON.stringify(`${name}-main.cjs`),
-      START_CODE_CACHES: JSON.stringify(caches),
-      START_CACHE_ARG: byOp ? '3' : '0',
-    },
+    define: { START_BUNDLE: JSON.stringify(`${name}-main.cjs`), START_CODE_CACHE: JSON.stringify(cache) },
     ...(loader.endsWith('.js') ? { banner: { js: '#!/usr/bin/env node' } } : {}),
   });
   // a build where it cannot be made still works (compiled at each start)
-  const train = spawnSync(
-    process.execPath,
-    [join('scripts', 'code-cache.mjs'), next, name, caches[''], ...(caches.release ? [caches.release] : [])],
-    { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } },
-  );
+  const train = spawnSync(process.execPath, [join('scripts', 'code-cache.mjs'), next, name, cache], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+  });
   if (train.status !== 0)
     console.warn(
       `build: no code cache for ${name} (its start-up stays slower): ${(train.stderr || train.stdout).trim().split('\n').pop()}`,
@@ -132,11 +120,6 @@ async function cachedStart(name, loader, byOp = false) {
 writeFileSync(
   `${next}/package.json`,
   `${JSON.stringify({ '//': 'CommonJS scope for the bins and the hook (see scripts/build.mjs); the ESM bundles are .mjs', type: 'commonjs' })}\n`,
-);
-// dist/hook.js: the door older entries and scripts call; the hook itself is hook.cjs
-writeFileSync(
-  `${next}/hook.js`,
-  "// passthru's libvirt hook (prepare, start, release): the program is dist/hook.cjs, which `passthru install`\n// writes into hooks/qemu; this door to it stays for callers of dist/hook.js.\nrequire('./hook.cjs');\n",
 );
 // dist/passthru.js: the operator CLI's bin, a door to its ESM bundle
 // It also widens node's thread pool (4 threads unless UV_THREADPOOL_SIZE says otherwise) before
@@ -155,7 +138,7 @@ const passthruDoor = [
 ].join('\n');
 writeFileSync(`${next}/passthru.js`, passthruDoor, { mode: 0o755 });
 // the passthru CLI builds the simulated host the hook's training runs on
-await cachedStart('hook', 'hook.cjs', true);
+await cachedStart('hook', 'hook.cjs');
 await cachedStart('xmlfix', 'xmlfix.js');
 
 const old = `dist.old-${process.pid}`;

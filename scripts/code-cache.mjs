@@ -1,9 +1,8 @@
 // Build step: writes V8's compiled code of dist/NAME-main.cjs (read by src/start/code-cache-load.ts)
 // after training runs, so it holds the functions a real call compiles, not just the top level.
-// Usage: node scripts/code-cache.mjs DIST NAME CACHE_NAME [RELEASE_CACHE_NAME]   (NAME: hook or xmlfix)
+// Usage: node scripts/code-cache.mjs DIST NAME CACHE_NAME   (NAME: hook or xmlfix)
 //   hook: `prepare begin` and then `release end` of a domain with hostdevs, an mdev and VFs on a
-//   simulated workstation (a temp dir); with RELEASE_CACHE_NAME, each into its own cache (the
-//   loader picks one by the hook's operation, so neither run deserializes the other's code). xmlfix: a --check, then a plain --add-hostdev edit of a q35
+//   simulated workstation (a temp dir). xmlfix: a --check, then a plain --add-hostdev edit of a q35
 //   domain (what a pipeline call does). Each run is its own node, starting from the previous run's
 //   cache, so the last cache holds them all. Run by a node with no flags (the build clears
 //   NODE_OPTIONS): V8 accepts a cache only from the same version and flags.
@@ -14,18 +13,15 @@ import { join, resolve } from 'node:path';
 import { Script } from 'node:vm';
 import { createRequire } from 'node:module';
 
-const [distArg, name, cacheArg, fourth] = process.argv.slice(2);
-const op = fourth === 'run' ? fourth : undefined;
-const releaseCache = op ? undefined : fourth;
-const cacheName = cacheArg;
+const [distArg, name, cacheName, op] = process.argv.slice(2);
 const dist = resolve(distArg);
 const bundle = join(dist, `${name}-main.cjs`);
 const cacheFile = join(dist, cacheName);
 /** One training run: this script again, running the bundle as its loader (dist/hook.cjs, dist/xmlfix.js) would with ARGS. */
-const train = (args, opts, cache = cacheName) =>
-  spawnSync(process.execPath, [process.argv[1], dist, name, cache, 'run', ...args], { encoding: 'utf8', ...opts });
+const train = (args, opts) =>
+  spawnSync(process.execPath, [process.argv[1], dist, name, cacheName, 'run', ...args], { encoding: 'utf8', ...opts });
 
-if (op) {
+if (op === 'run') {
   // one training run, as the loader runs the bundle, writing the cache when the program exits
   // (xmlfix --check exits 1 for a change: the caller checks the status it expects)
   let cachedData;
@@ -92,11 +88,11 @@ if (op) {
       PASSTHRU_STATE_DIR: join(work, 'state'),
       PASSTHRU_LOCKED: '1',
     };
-    for (const [o, sub, cache] of [
-      ['prepare', 'begin', cacheName],
-      ['release', 'end', releaseCache ?? cacheName],
+    for (const [o, sub] of [
+      ['prepare', 'begin'],
+      ['release', 'end'],
     ]) {
-      const r = train(['code-cache-training', o, sub, '-'], { input: xml, env }, cache);
+      const r = train(['code-cache-training', o, sub, '-'], { input: xml, env });
       if (r.status !== 0 || r.stderr) throw new Error(`training ${o} ${sub} (exit ${r.status}): ${r.stderr.trim()}`);
     }
   } finally {

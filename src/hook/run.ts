@@ -29,7 +29,7 @@ export interface HookIo {
   /** The raw bytes: the reader decodes them strictly (invalid UTF-8 is refused, not replaced). */
   readStdin(): string | Buffer;
   stderr(line: string): void;
-  /** Path of the bundled hook (dist/hook.js), for re-running under the lock. */
+  /** Path of the bundled hook (dist/hook.cjs), for re-running under the lock. */
   hookJs: string;
 }
 

@@ -1,4 +1,4 @@
-// Full prepare/release cycles through the real hook (dist/hook.js, and hooks/qemu for one) on the
+// Full prepare/release cycles through the real hook (dist/hook.cjs, and hooks/qemu for one) on the
 // simulated workstation and server: the host must end byte-identical (canonical JSON) to its start.
 // Also: a start that fails midway leaves the host as it was; recover after a partial journal;
 // a refusal changes nothing; the dry run shows the plan and changes nothing.

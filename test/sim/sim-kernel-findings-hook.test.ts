@@ -1,4 +1,4 @@
-// The hook (dist/hook.js, real processes) against the simulator's real-kernel semantics of
+// The hook (dist/hook.cjs, real processes) against the simulator's real-kernel semantics of
 // test/lab/FINDINGS.md, on the host the lab booted (test/lab/lab-host.sim.json) and on the shipped
 // fixtures with the PF drivers' SR-IOV choice reversed:
 //  - item 1: a PF driver that leaves SR-IOV enabled on unbind (nvme, the PCI core's default): the

@@ -7,7 +7,7 @@ export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..'
 /** The bundles under test: dist/, or a private copy (PASSTHRU_TEST_DIST) so a rebuild elsewhere cannot pull chunks from under a long run. */
 export const distDir = process.env.PASSTHRU_TEST_DIST || join(repoRoot, 'dist');
 export const dist = {
-  /** What `passthru install` puts into hooks/qemu (dist/hook.js is a door to it). */
+  /** What `passthru install` puts into hooks/qemu . */
   hook: join(distDir, 'hook.cjs'),
   passthru: join(distDir, 'passthru.js'),
   xmlfix: join(distDir, 'xmlfix.js'),

@@ -99,7 +99,7 @@ export class SimHost {
   }
 
   /**
-   * `node dist/hook.js DOMAIN OP SUBOP -` with the XML on stdin, as hooks/qemu runs the node side.
+   * `node dist/hook.cjs DOMAIN OP SUBOP -` with the XML on stdin, as hooks/qemu runs the node side.
    * Runs on one copy are sequential, so by default the host-wide lock is marked as held
    * (PASSTHRU_LOCKED=1, as hooks/qemu does) instead of re-running under flock: one process per run.
    * Suites about concurrency go through the sh entry instead.

@@ -1,6 +1,6 @@
 // NodeSysfs on a real directory tree where one device's driver_override blocks on read, as the real
 // kernel's does while an unbind waits for qemu (the device lock, test/lab/FINDINGS.md): here a FIFO,
-// whose open() blocks until a writer comes. The hook (a real process, dist/hook.js on
+// whose open() blocks until a writer comes. The hook (a real process, dist/hook.cjs on
 // PASSTHRU_ROOT) must report the timeout while the read still blocks. A synchronous read would block
 // the event loop and the timeout could never fire.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

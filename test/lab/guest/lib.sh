@@ -64,7 +64,7 @@ snapshot() { for d in $SYS/devices/*; do a=$(basename "$d"); echo "$a $(drv "$a"
 # --- the project's own commands, as a user runs them (real sysfs: no PASSTHRU_SIM) ---
 skip() { tap_n=$((tap_n + 1)); tap "ok $tap_n - $phase: $1 # SKIP $2"; }
 passthru() { node "$LAB_DIST/passthru.js" "$@"; }
-hook() { node "$LAB_DIST/hook.js" "$@"; }
+hook() { node "$LAB_DIST/hook.cjs" "$@"; }
 # has_subcommand NAME: the passthru CLI registers NAME (listed under Commands in its --help).
 has_subcommand() { passthru --help 2>/dev/null | grep -Eq "^  $1( |\$)"; }
 STATE=/run/passthru
@@ -123,13 +123,13 @@ domain_xml() {
 # hook_rc and hook_err (stderr), and logs both.
 run_hook() {
   env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C \
-    node "$LAB_DIST/hook.js" "$2" "$3" "$4" - < "$1" > /tmp/hook.out 2> /tmp/hook.err
+    node "$LAB_DIST/hook.cjs" "$2" "$3" "$4" - < "$1" > /tmp/hook.out 2> /tmp/hook.err
   hook_rc=$?
   hook_err=$(cat /tmp/hook.err)
   echo "# hook $2 $3 $4 -> exit $hook_rc${hook_err:+: $hook_err}"
 }
 # The hook has landed once its bundle knows the prepare operation (until then it is a placeholder).
-hook_landed() { grep -q prepare "$LAB_DIST/hook.js"; }
+hook_landed() { grep -q prepare "$LAB_DIST/hook-main.cjs"; }
 
 # --- devices held by a qemu (phases kernel-held, project-held) ---
 # A write or read that waits in the kernel cannot be killed (device_lock sleeps uninterruptibly), so

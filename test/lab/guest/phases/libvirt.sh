@@ -83,7 +83,7 @@ echo "# after destroy: $eb on $(drv "$eb"), override $(cat "$SYS/devices/$eb/dri
 to_default "$eb"; to_default "$ea"; to_default "$edu"
 eq "drivers restored by hand" "$before" "$(snapshot)"
 if hook_landed; then
-  sed -e 's|@ENV@|:|' -e "s|@NODE@|'$(command -v node)'|" -e "s|@HOOK_JS@|'$LAB_DIST/hook.js'|" \
+  sed -e 's|@ENV@|:|' -e "s|@NODE@|'$(command -v node)'|" -e "s|@HOOK_JS@|'$LAB_DIST/hook.cjs'|" \
     "$LAB_REPO/hooks/qemu" > /etc/libvirt/hooks/qemu.d/passthru
   chmod 755 /etc/libvirt/hooks/qemu.d/passthru
   t=$(cut -d' ' -f1 /proc/uptime)
@@ -95,7 +95,7 @@ if hook_landed; then
   check "virsh destroy" $V destroy lab-libvirt
   eq "drivers restored after destroy (libvirt reattached $eb, our release the peers)" "$before" "$(snapshot)"
 else
-  skip "virsh start with our hook" "dist/hook.js has no prepare yet (issue 5)"
+  skip "virsh start with our hook" "dist/hook.cjs has no prepare yet (issue 5)"
 fi
 $V undefine lab-libvirt >/dev/null 2>&1
 kill "$(cat /run/libvirtd.pid 2>/dev/null)" 2>/dev/null

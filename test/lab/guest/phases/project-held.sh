@@ -4,7 +4,7 @@
 # each step that timed out and keep the journal, not hang libvirt; recover meanwhile must say why it
 # stops; once qemu is gone, recover must end the journal with the host as before.
 # (bg, hold, unhold: lib.sh; each run that may wait goes to the background.)
-if ! hook_landed; then skip "release while qemu holds the devices" "dist/hook.js has no prepare yet (issue 5)"; return 0; fi
+if ! hook_landed; then skip "release while qemu holds the devices" "dist/hook.cjs has no prepare yet (issue 5)"; return 0; fi
 modprobe vfio-pci
 modprobe mtty
 pf=$(devs 0x1b36 0x0010 | head -n1); P=$SYS/devices/$pf
@@ -23,7 +23,7 @@ hookenv() { env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:
 if held "a paused qemu holds $vf0 (group $g0) and the mdev" hold lab-held "$g0" -device "vfio-pci,host=$vf0" -device "vfio-pci,sysfsdev=/sys/bus/mdev/devices/$mu"; then
   # (the XML through sh -c: a background job's stdin is /dev/null)
   t=$(cut -d' ' -f1 /proc/uptime)
-  bg rel hookenv sh -c "exec node '$LAB_DIST/hook.js' lab-held release end - < /tmp/held.xml"
+  bg rel hookenv sh -c "exec node '$LAB_DIST/hook.cjs' lab-held release end - < /tmp/held.xml"
   n=0; while [ $n -lt 600 ] && ! grep -q 'journal kept' /tmp/held.rel 2>/dev/null; do n=$((n + 1)); sleep 0.1; done
   echo "# release said (after $(echo "$(cut -d' ' -f1 /proc/uptime) $t" | awk '{print $1-$2}') s, process $(bgstate rel)): $(bgout rel)"
   eq "release reports the mdev remove, the VF unbind and sriov_numvfs=0 as timed out, and keeps the journal" "yes yes yes yes" \

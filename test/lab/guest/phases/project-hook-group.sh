@@ -1,6 +1,6 @@
 # The hook's prepare/release on real sysfs for a domain whose hostdev shares an IOMMU group with other
 # endpoints (an e1000 peer with a driver, edu with none, and the pcie-pci-bridge).
-if ! hook_landed; then skip "hook prepare/release on a shared group" "dist/hook.js has no prepare yet (issue 5)"; return 0; fi
+if ! hook_landed; then skip "hook prepare/release on a shared group" "dist/hook.cjs has no prepare yet (issue 5)"; return 0; fi
 set -- $(devs 0x8086 0x100e); ea=$1; eb=$2
 edu=$(devs 0x1234 0x11e8); bridge=$(devs 0x1b36 0x000e); g=$(grp "$ea")
 modprobe -r vfio-pci 2>/dev/null   # the hook must load it itself, as on a fresh host

@@ -1,6 +1,6 @@
 # The hook creates the mdev a domain asks for through mtty (<passthru:mdev uuid type parent>) and
 # removes it at release; an mdev it did not create is never removed.
-if ! hook_landed; then skip "hook mdev create/remove" "dist/hook.js has no prepare yet (issue 5)"; return 0; fi
+if ! hook_landed; then skip "hook mdev create/remove" "dist/hook.cjs has no prepare yet (issue 5)"; return 0; fi
 modprobe mtty
 T=/sys/class/mdev_bus/mtty/mdev_supported_types
 a2=$(cat "$T/mtty-2/available_instances")

@@ -1,6 +1,6 @@
 # The hook creates the VFs a domain's metadata asks for on the nvme PF (<passthru:pf address vfs>), and
 # puts the count back at release.
-if ! hook_landed; then skip "hook VF creation" "dist/hook.js has no prepare yet (issue 5)"; return 0; fi
+if ! hook_landed; then skip "hook VF creation" "dist/hook.cjs has no prepare yet (issue 5)"; return 0; fi
 pf=$(devs 0x1b36 0x0010 | head -n1); P=$SYS/devices/$pf
 before=$(snapshot)
 u=5a1b0000-0000-4000-8000-000000000011

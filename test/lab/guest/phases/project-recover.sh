@@ -1,6 +1,6 @@
 # A prepare killed with SIGKILL half-way (the host half changed, the journal saying so), then
 # `passthru recover --all` puts the real drivers, the VF count and the mdevs back.
-if ! hook_landed; then skip "SIGKILL mid-prepare + recover" "dist/hook.js has no prepare yet (issue 5)"; return 0; fi
+if ! hook_landed; then skip "SIGKILL mid-prepare + recover" "dist/hook.cjs has no prepare yet (issue 5)"; return 0; fi
 if ! has_subcommand recover; then skip "SIGKILL mid-prepare + recover" "'passthru recover' is not registered yet"; return 0; fi
 set -- $(devs 0x8086 0x100e); ea=$1; eb=$2
 edu=$(devs 0x1234 0x11e8)
@@ -19,7 +19,7 @@ kill_after() {
   if [ "$1" -ge 2 ]; then set -- "$@" "/sys/bus/mdev/devices/$m"; fi
   domain_xml "lab-crash-$1" "$u" "hostdev:$ea:no" "mdev:$m" "meta:<passthru:pf address='$pf' vfs='2'/>" \
     "meta:<passthru:mdev uuid='$m' type='mtty-2' parent='mtty'/>" > /tmp/crash.xml
-  setsid env -i PATH="$PATH" LC_ALL=C node "$LAB_DIST/hook.js" "lab-crash-$1" prepare begin - < /tmp/crash.xml > /tmp/crash.out 2>&1 &
+  setsid env -i PATH="$PATH" LC_ALL=C node "$LAB_DIST/hook.cjs" "lab-crash-$1" prepare begin - < /tmp/crash.xml > /tmp/crash.out 2>&1 &
   pid=$!
   shift
   kill-at "$(journal_of "$u")" "$pid" 120 "$@"
