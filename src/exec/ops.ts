@@ -20,9 +20,6 @@ export interface HostAccess {
   pfHeldByOthers(pf: string): boolean;
 }
 
-// bounded() lives with the host door, which `passthru list` bounds too; re-exported for the executor's callers
-export { bounded, OpTimeout } from '../host/bounded.js';
-
 const read = (h: HostAccess, path: string): Promise<string> =>
   bounded(`reading ${path}`, h.timeoutMs, h.sysfs.read(path));
 const write = (h: HostAccess, path: string, data: string): Promise<void> =>

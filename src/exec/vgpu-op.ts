@@ -4,7 +4,8 @@ import { layout } from '../host/layout.js';
 import { isErrno } from '../host/sysfs.js';
 import { parseCurrentVgpuType } from '../host/nvidia-vgpu.js';
 import type { Op } from '../plan/types.js';
-import { bounded, type HostAccess } from './ops.js';
+import { bounded } from '../host/bounded.js';
+import type { HostAccess } from './ops.js';
 
 type VgpuOp = Extract<Op, { op: 'vgpu-type' }>;
 

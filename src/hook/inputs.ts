@@ -10,7 +10,7 @@ import { planPrepare } from '../plan/prepare.js';
 import type { Plan } from '../plan/types.js';
 import { PlanRefusal } from '../plan/refusal.js';
 import { listJournals } from '../exec/journal.js';
-import { bounded } from '../exec/ops.js';
+import { bounded } from '../host/bounded.js';
 import { detectHostFacts } from '../exec/host-facts.js';
 import { readMdevctlDefinitions } from './mdevctl.js';
 import { vgpuAddresses } from '../plan/vgpu.js';

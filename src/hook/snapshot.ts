@@ -6,7 +6,7 @@ import { HostReader } from '../host/reader.js';
 import { layout } from '../host/layout.js';
 import type { HostSnapshot } from '../host/types.js';
 import type { HookContext } from './context.js';
-import { bounded } from '../exec/ops.js';
+import { bounded } from '../host/bounded.js';
 
 export interface SnapshotRequest {
   devices: string[];

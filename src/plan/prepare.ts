@@ -274,9 +274,6 @@ export function planPrepare(input: PrepareInput): Plan {
   };
 }
 
-/** Kept for importers of the planner: the rule lives in ./mdev.ts. */
-export { fitsSharedPool } from './mdev.js';
-
 /** The VF settings action for one VF, or undefined when it already has them. */
 export function planVfSettings(
   snap: HostSnapshot,

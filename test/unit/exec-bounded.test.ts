@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { bounded, OpTimeout } from '../../src/exec/ops.js';
+import { bounded, OpTimeout } from '../../src/host/bounded.js';
 import { nodeBin } from '../support/paths.js';
 
 const never = <T>(): Promise<T> => new Promise<T>(() => {});
@@ -43,21 +43,21 @@ describe('bounded host accesses', () => {
   });
 
   it('a process whose accesses all settled exits at once; one stuck access keeps it until its bound fires', () => {
-    // src/exec/ops.ts bundled for a plain node child (as the hook bundle holds it)
+    // src/host/bounded.ts bundled for a plain node child (as the hook bundle holds it)
     const dir = mkdtempSync(join(tmpdir(), 'passthru-bounded-'));
     try {
       buildSync({
-        entryPoints: ['src/exec/ops.ts'],
+        entryPoints: ['src/host/bounded.ts'],
         bundle: true,
         platform: 'node',
         format: 'cjs',
-        outfile: join(dir, 'ops.cjs'),
+        outfile: join(dir, 'bounded.cjs'),
         logLevel: 'error',
       });
       const run = (body: string) =>
         spawnSync(
           nodeBin,
-          ['-e', `const { bounded } = require(${JSON.stringify(join(dir, 'ops.cjs'))}); (async () => { ${body} })();`],
+          ['-e', `const { bounded } = require(${JSON.stringify(join(dir, 'bounded.cjs'))}); (async () => { ${body} })();`],
           { encoding: 'utf8', timeout: 30_000 },
         );
       // settled: the shared timer (armed for 60 s) must not keep the process alive

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { SimKernel } from '../../src/sim/kernel.js';
 import { materialize } from '../../src/sim/materialize.js';
 import { NodeSysfs } from '../../src/host/node-sysfs.js';
-import { bounded } from '../../src/exec/ops.js';
+import { bounded } from '../../src/host/bounded.js';
 import { readTakesDeviceLock } from '../../src/host/device-lock.js';
 import { SimHost } from '../support/simhost.js';
 import { domainXml } from '../support/domains.js';
