@@ -14,6 +14,18 @@ export interface VfSettings {
   maxRate?: number; // Mbps, 0 = unlimited
 }
 
+/** A VF's settings as the kernel starts it (what a PF driver reports for a fresh VF, igb/ixgbe). */
+export const VF_DEFAULTS: Readonly<Required<VfSettings>> = {
+  mac: '00:00:00:00:00:00',
+  vlan: 0,
+  qos: 0,
+  spoofchk: true,
+  trust: false,
+  state: 'auto',
+  minRate: 0,
+  maxRate: 0,
+};
+
 export interface VfInfo extends VfSettings {
   index: number; // K in `ip link set dev PF vf K`
   mac: string;

@@ -1,6 +1,6 @@
 // Builders for the actions whose do/undo pairs are shared by several planners.
 import type { PciDeviceInfo } from '../host/types.js';
-import type { VfInfo, VfSettings } from '../host/netlink.js';
+import { VF_DEFAULTS, type VfInfo, type VfSettings } from '../host/netlink.js';
 import type { Action, Op } from './types.js';
 
 const VFIO = 'vfio-pci';
@@ -34,18 +34,6 @@ export function bindVfioAction(dev: PciDeviceInfo, why: string): Action {
   };
 }
 
-/** What a VF field reads as when the PF driver does not report it (the kernel's defaults). */
-const FIELD_DEFAULTS: Required<VfSettings> = {
-  mac: '00:00:00:00:00:00',
-  vlan: 0,
-  qos: 0,
-  spoofchk: true,
-  trust: false,
-  state: 'auto',
-  minRate: 0,
-  maxRate: 0,
-};
-
 /** Set the fields of `want` that differ from `cur`; undo sets them back. Undefined when nothing differs. */
 export function vfSettingsAction(
   vf: string,
@@ -57,7 +45,7 @@ export function vfSettingsAction(
   const set: Record<string, unknown> = {};
   const before: Record<string, unknown> = {};
   for (const key of Object.keys(want).sort() as (keyof VfSettings)[]) {
-    const now = cur[key] ?? FIELD_DEFAULTS[key];
+    const now = cur[key] ?? VF_DEFAULTS[key]; // a field the PF driver does not report reads as the kernel's default
     if (want[key] === now) continue;
     set[key] = want[key];
     before[key] = now;

@@ -57,7 +57,10 @@ describe('bounded host accesses', () => {
       const run = (body: string) =>
         spawnSync(
           nodeBin,
-          ['-e', `const { bounded } = require(${JSON.stringify(join(dir, 'bounded.cjs'))}); (async () => { ${body} })();`],
+          [
+            '-e',
+            `const { bounded } = require(${JSON.stringify(join(dir, 'bounded.cjs'))}); (async () => { ${body} })();`,
+          ],
           { encoding: 'utf8', timeout: 30_000 },
         );
       // settled: the shared timer (armed for 60 s) must not keep the process alive
