@@ -67,8 +67,7 @@ function deviceCheck(
       fix: both('wait until the unbind ends (the qemu that had the device must let go of it), then passthru list'),
     };
   const drv = d.driver ?? 'no driver';
-  const vgpu =
-    (dp.metadata.vgpus ?? []).some((v) => formatPciAddress(v.address) === addr) || d.nvidiaVgpu !== undefined;
+  const vgpu = dp.metadata.vgpus.some((v) => formatPciAddress(v.address) === addr) || d.nvidiaVgpu !== undefined;
   const who = managed
     ? "managed='yes': libvirt detaches it"
     : vgpu

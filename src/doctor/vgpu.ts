@@ -13,7 +13,7 @@ export function vgpuChecks(dp: DomainPassthrough, snap: HostSnapshot): CheckResu
 
 /** managed='no' VFs with an nvidia/ vGPU interface and no entry: vGPUs made by hand. */
 function byHandChecks(dp: DomainPassthrough, snap: HostSnapshot): CheckResult[] {
-  const described = new Set((dp.metadata.vgpus ?? []).map((v) => formatPciAddress(v.address)));
+  const described = new Set(dp.metadata.vgpus.map((v) => formatPciAddress(v.address)));
   return dp.pciHostdevs.flatMap((h): CheckResult[] => {
     const addr = formatPciAddress(h.address);
     const v = snap.devices[addr]?.nvidiaVgpu;
@@ -39,7 +39,7 @@ function byHandChecks(dp: DomainPassthrough, snap: HostSnapshot): CheckResult[] 
 }
 
 function entryChecks(dp: DomainPassthrough, snap: HostSnapshot): CheckResult[] {
-  return (dp.metadata.vgpus ?? []).map((req) => {
+  return dp.metadata.vgpus.map((req) => {
     const addr = formatPciAddress(req.address);
     const base = { id: `domain-vgpu:${addr}`, title: `vGPU ${req.type} on ${addr}` };
     try {

@@ -35,7 +35,7 @@ export interface VgpuPlan {
 
 /** The addresses the domain's <passthru:vgpu> entries name (for the snapshot request). */
 export function vgpuAddresses(domain: DomainPassthrough): string[] {
-  return [...new Set((domain.metadata.vgpus ?? []).map((v) => formatPciAddress(v.address)))].sort();
+  return [...new Set(domain.metadata.vgpus.map((v) => formatPciAddress(v.address)))].sort();
 }
 
 const list = (types: VgpuTypeInfo[]): string =>
@@ -44,7 +44,7 @@ const list = (types: VgpuTypeInfo[]): string =>
 export function planVgpus(input: VgpuPlanInput): VgpuPlan {
   const { domain, snapshot: snap, refuse } = input;
   const requests = new Map<string, VgpuRequest>();
-  for (const req of domain.metadata.vgpus ?? []) {
+  for (const req of domain.metadata.vgpus) {
     const addr = formatPciAddress(req.address);
     if (requests.has(addr)) throw new InputError(`two <passthru:vgpu> elements for ${addr}`);
     requests.set(addr, req);

@@ -56,7 +56,7 @@ export function readDomainPassthrough(input: string | Buffer): DomainPassthrough
     hostdevInterfaces: [],
     mdevHostdevs: [],
     networkInterfaces: [],
-    metadata: { mdevs: [], vfs: [], pfs: [] },
+    metadata: { mdevs: [], vfs: [], pfs: [], vgpus: [] },
   };
   if (uuidText) result.uuid = parseUuid(uuidText, 'domain <uuid>');
   const devices = child(domain, 'devices');
@@ -98,7 +98,7 @@ export function readDomainPassthrough(input: string | Buffer): DomainPassthrough
 }
 
 function readMetadata(metadata: XmlElement | undefined): PassthruMetadata {
-  const out: PassthruMetadata = { mdevs: [], vfs: [], pfs: [] };
+  const out: PassthruMetadata = { mdevs: [], vfs: [], pfs: [], vgpus: [] };
   for (const el of metadata?.children ?? []) {
     const colon = el.name.indexOf(':');
     const prefix = colon < 0 ? '' : el.name.slice(0, colon);
@@ -110,7 +110,7 @@ function readMetadata(metadata: XmlElement | undefined): PassthruMetadata {
     for (const m of children(el, `${p}mdev`)) out.mdevs.push(readMdev(m.attrs));
     for (const v of children(el, `${p}vf`)) out.vfs.push(readVf(v.attrs));
     for (const f of children(el, `${p}pf`)) out.pfs.push(readPf(f.attrs));
-    for (const g of children(el, `${p}vgpu`)) (out.vgpus ??= []).push(readVgpu(g.attrs));
+    for (const g of children(el, `${p}vgpu`)) out.vgpus.push(readVgpu(g.attrs));
   }
   return out;
 }

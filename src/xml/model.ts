@@ -80,8 +80,7 @@ export interface PassthruMetadata {
   mdevs: MdevRequest[];
   vfs: VfRequest[];
   pfs: PfRequest[];
-  /** Absent in documents (and callers) older than the vGPU backend: same as none. */
-  vgpus?: VgpuRequest[];
+  vgpus: VgpuRequest[];
 }
 
 export interface DomainPassthrough {

@@ -33,6 +33,7 @@ function bigDomain(uuid = '11111111-2222-4333-8444-555555555555', name = 'big'):
       mdevs: [{ uuid: MDEV, type: 'i915-GVTg_V5_4', parent: '0000:00:02.0' }],
       pfs: [{ dev: 'enp3s0', vfs: 2 }],
       vfs: [{ address: parsePciAddress(VF1), mac: '52:54:00:00:00:07', vlan: 7, trust: true }],
+      vgpus: [],
     },
   };
 }
@@ -208,13 +209,13 @@ describe('VF counts shared by count', () => {
       ...bigDomain('aaaaaaaa-2222-4333-8444-555555555555', 'a'),
       pciHostdevs: [],
       mdevHostdevs: [],
-      metadata: { mdevs: [], vfs: [], pfs: [{ dev: 'enp3s0', vfs: 2 }] },
+      metadata: { mdevs: [], vfs: [], pfs: [{ dev: 'enp3s0', vfs: 2 }], vgpus: [] },
     };
     const b: DomainPassthrough = {
       ...a,
       name: 'b',
       uuid: 'bbbbbbbb-2222-4333-8444-555555555555',
-      metadata: { mdevs: [], vfs: [], pfs: [{ dev: 'enp3s0', vfs: 1 }] },
+      metadata: { mdevs: [], vfs: [], pfs: [{ dev: 'enp3s0', vfs: 1 }], vgpus: [] },
     };
     const ja = await prepare(h, a);
     const others = [{ name: 'a', uuid: ja.domain.uuid, holds: ja.holds }];

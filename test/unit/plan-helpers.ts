@@ -48,7 +48,7 @@ export function domain(parts: {
     hostdevInterfaces: (parts.ifaces ?? []).map(([a, managed]) => ({ address: parsePciAddress(a), managed })),
     mdevHostdevs: (parts.mdevs ?? []).map((uuid) => ({ uuid, model: 'vfio-pci' })),
     networkInterfaces: parts.networks ?? [],
-    metadata: { mdevs: [], vfs: [], pfs: [], ...parts.metadata },
+    metadata: { mdevs: [], vfs: [], pfs: [], vgpus: [], ...parts.metadata },
   };
 }
 

@@ -30,7 +30,7 @@ export function listDevices(text: string, root: string): Listed[] {
   };
   for (const h of d.pciHostdevs) {
     const id = formatPciAddress(h.address);
-    const vgpu = d.metadata.vgpus?.find((v) => formatPciAddress(v.address) === id);
+    const vgpu = d.metadata.vgpus.find((v) => formatPciAddress(v.address) === id);
     out.push({
       kind: 'hostdev',
       id,
