@@ -1,6 +1,7 @@
 // Everything the host checks look at, read once through the Sysfs door (so the simulator, a test
 // tree and the real host answer the same way).
 import { layout } from '../host/layout.js';
+import { tryList, tryRead } from '../host/optional-reads.js';
 import type { Sysfs } from '../host/sysfs.js';
 import { HostReader } from '../host/reader.js';
 import type { HostSnapshot } from '../host/types.js';
@@ -29,23 +30,9 @@ export interface DoctorContext {
 
 export const modName = (m: string): string => m.trim().replace(/-/g, '_');
 
-async function tryRead(s: Sysfs, p: string): Promise<string | undefined> {
-  try {
-    return await s.read(p);
-  } catch {
-    return undefined;
-  }
-}
-
 async function confDir(s: Sysfs, dir: string): Promise<ConfFile[]> {
-  let names: string[];
-  try {
-    names = await s.list(dir);
-  } catch {
-    return [];
-  }
   const out: ConfFile[] = [];
-  for (const n of names.filter((x) => x.endsWith('.conf')).sort()) {
+  for (const n of (await tryList(s, dir)).filter((x) => x.endsWith('.conf')).sort()) {
     const text = await tryRead(s, `${dir}/${n}`);
     if (text !== undefined) out.push({ path: `${dir}/${n}`, text });
   }

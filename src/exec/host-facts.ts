@@ -7,33 +7,12 @@
 //  - display controllers (class 03) and a serial console on the kernel command line, for boot VGA.
 // Anything that cannot be read yields no fact (a container without proc/mounts protects nothing).
 import { layout } from '../host/layout.js';
+import { tryLink, tryList, tryRead } from '../host/optional-reads.js';
 import type { Sysfs } from '../host/sysfs.js';
 import type { HostFacts } from '../plan/types.js';
 
 const PCI = /[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]/g;
 const SAFE = /^[A-Za-z0-9_.:@+-]{1,64}$/;
-
-async function tryRead(s: Sysfs, path: string): Promise<string | undefined> {
-  try {
-    return await s.read(path);
-  } catch {
-    return undefined;
-  }
-}
-async function tryList(s: Sysfs, path: string): Promise<string[]> {
-  try {
-    return await s.list(path);
-  } catch {
-    return [];
-  }
-}
-async function tryLink(s: Sysfs, path: string): Promise<string | undefined> {
-  try {
-    return await s.readlink(path);
-  } catch {
-    return undefined;
-  }
-}
 
 /** The block device name under sys/class/block for a mount source such as /dev/nvme0n1p2 or /dev/mapper/vg-root. */
 async function blockName(s: Sysfs, source: string): Promise<string | undefined> {

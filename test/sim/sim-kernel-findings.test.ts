@@ -12,6 +12,17 @@ import type { SimHostState } from '../../src/sim/state.js';
 const labHost = join(dirname(fileURLToPath(import.meta.url)), '..', 'lab', 'lab-host.sim.json');
 const boot = () => new SimKernel(hostFromFixture(JSON.parse(readFileSync(labHost, 'utf8')) as SimHostState));
 const UUID = '8a0ed2a4-5b7c-4d1e-9f00-0123456789ab';
+/** What the lab's real kernel answered (test/lab/kernel-facts.jsonl) to `op` on a path matching `path`. */
+function labFact(label: string, op: string, path: RegExp): unknown {
+  const facts = readFileSync(join(dirname(labHost), 'kernel-facts.jsonl'), 'utf8')
+    .trim()
+    .split('\n');
+  const fact = facts
+    .map((l) => JSON.parse(l) as { label: string; op: string; path: string; value: unknown })
+    .find((f) => f.label === label && f.op === op && path.test(f.path));
+  if (!fact) throw new Error(`no lab fact ${label} ${op} ${path}`);
+  return fact.value;
+}
 
 describe('sim follows the real kernel (lab findings)', () => {
   it('a created mtty mdev is bound to the mtty mdev driver, not vfio_mdev', async () => {
@@ -133,18 +144,7 @@ describe('mdev device directory (FINDINGS 4)', () => {
     const k = boot();
     await k.write(`${types}/mtty-1/create`, UUID);
     const d = `sys/bus/mdev/devices/${UUID}`;
-    // the lab's listing of an mtty mdev (test/lab/kernel-facts.jsonl, label mdev-one)
-    expect(await k.list(d)).toEqual([
-      'driver',
-      'iommu_group',
-      'mdev_type',
-      'power',
-      'remove',
-      'subsystem',
-      'uevent',
-      'vendor',
-      'vfio-dev',
-    ]);
+    expect(await k.list(d)).toEqual(labFact('mdev-one', 'list', /^\/sys\/bus\/mdev\/devices\/[^/]+$/));
     expect(await k.readlink(`${d}/subsystem`)).toBe('../../../../../bus/mdev');
     expect(await k.list(`${d}/subsystem/devices`)).toEqual([UUID]);
     expect(await k.read(`${d}/uevent`)).toBe('DRIVER=mtty\n');
@@ -270,6 +270,15 @@ describe('sriov_numvfs = 0 while qemu holds a VF through vfio-pci (FINDINGS 9)',
     await k.write('sys/bus/pci/drivers_probe', vf);
     expect(await k.readlink(pci(vf, 'driver'))).toMatch(/\/vfio-pci$/);
   };
+  /** The lab host with 2 VFs, `held` on vfio-pci and held by qemu, and a disable that now waits for it. */
+  const disableWhileHeld = async (held: string) => {
+    const k = boot();
+    await k.write(pci(PF, 'sriov_numvfs'), '2');
+    await vfToVfio(k, held);
+    k.setInUse(held, true);
+    const disable = k.write(pci(PF, 'sriov_numvfs'), '0');
+    return { k, disable };
+  };
   it('the write blocks until qemu exits; VFs below the held one are gone, the PF and that VF take the device lock', async () => {
     const k = boot();
     await k.write(pci(PF, 'sriov_numvfs'), '2');
@@ -313,11 +322,7 @@ describe('sriov_numvfs = 0 while qemu holds a VF through vfio-pci (FINDINGS 9)',
   });
 
   it('a full listing that waited on the lock leaves out the VF that went away meanwhile (lab: it failed with ENOENT)', async () => {
-    const k = boot();
-    await k.write(pci(PF, 'sriov_numvfs'), '2');
-    await vfToVfio(k, VF1);
-    k.setInUse(VF1, true);
-    const disable = k.write(pci(PF, 'sriov_numvfs'), '0');
+    const { k, disable } = await disableWhileHeld(VF1);
     const snap = new HostReader(k).fullSnapshot();
     expect(await pending(snap)).toBe(true);
     k.setInUse(VF1, false);
@@ -328,11 +333,7 @@ describe('sriov_numvfs = 0 while qemu holds a VF through vfio-pci (FINDINGS 9)',
   });
 
   it('a held VF0 stops the disable before VF1: VF1 keeps its links until qemu lets go of VF0 (by sriov_del_vfs order)', async () => {
-    const k = boot();
-    await k.write(pci(PF, 'sriov_numvfs'), '2');
-    await vfToVfio(k, VF0);
-    k.setInUse(VF0, true);
-    const disable = k.write(pci(PF, 'sriov_numvfs'), '0');
+    const { k, disable } = await disableWhileHeld(VF0);
     expect(await pending(disable)).toBe(true);
     expect(await k.readlink(pci(PF, 'virtfn1'))).toBe(`../${VF1}`);
     expect(await errno(k.readlink(pci(PF, 'virtfn0')))).toBe('ENOENT');

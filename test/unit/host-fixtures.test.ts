@@ -11,6 +11,7 @@ import { hostFromFixture, checkFixture, loadFixture } from '../../src/sim/fixtur
 import { SimKernel } from '../../src/sim/kernel.js';
 import { writeSimFile } from '../../src/sim/persist.js';
 import { parseVfInfo, vfSetArgs, IpCommand } from '../../src/host/ip-command.js';
+import { VF_DEFAULTS } from '../../src/host/netlink.js';
 import { LazyIpCommand, openHost } from '../../src/host/open.js';
 import { NodeSysfs } from '../../src/host/node-sysfs.js';
 
@@ -100,17 +101,8 @@ describe('ip command', () => {
       },
     ]);
     expect(parseVfInfo(json)).toEqual([
-      {
-        index: 0,
-        mac: '00:00:00:00:00:00',
-        vlan: 0,
-        qos: 0,
-        spoofchk: true,
-        trust: false,
-        state: 'auto',
-        minRate: 0,
-        maxRate: 0,
-      },
+      { index: 0, ...VF_DEFAULTS }, // VF 0 as the kernel starts it
+
       {
         index: 1,
         mac: '52:54:00:aa:bb:01',

@@ -5,20 +5,16 @@ import { mkdtempSync, symlinkSync, mkdirSync, writeFileSync, readFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SimKernel } from '../../src/sim/kernel.js';
-import { EMBEDDED_FIXTURES, hostFromFixture } from '../../src/sim/fixture.js';
+import { hostFromFixture } from '../../src/sim/fixture.js';
 import { generateHost } from '../../src/sim/generate.js';
 import { materialize } from '../../src/sim/materialize.js';
 import { NodeSysfs } from '../../src/host/node-sysfs.js';
 import { HostReader } from '../../src/host/reader.js';
 import { className } from '../../src/host/class-names.js';
-import type { SimHostState } from '../../src/sim/state.js';
+import { errnoOf, simFixture } from '../support/sim.js';
 
-const sim = (name: string) => new SimKernel(hostFromFixture(structuredClone(EMBEDDED_FIXTURES[name]) as SimHostState));
-const code = async (p: Promise<unknown>) =>
-  p.then(
-    () => 'ok',
-    (e: { code?: string }) => e.code,
-  );
+const sim = (name: string) => simFixture(name);
+const code = errnoOf;
 
 describe('HostReader', () => {
   it('reads the workstation: groups, drivers, SR-IOV, netdevs, mdev types, boot VGA', async () => {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { SimKernel } from '../../src/sim/kernel.js';
 import { EMBEDDED_FIXTURES, hostFromFixture } from '../../src/sim/fixture.js';
 import type { SimHostState } from '../../src/sim/state.js';
+import { errnoOf, simFixture } from '../support/sim.js';
 
 const GPU = '0000:01:00.0';
 const AUDIO = '0000:01:00.1';
@@ -13,11 +14,7 @@ const PF = '0000:03:00.0';
 const IGPU = '0000:00:02.0';
 const dev = (a: string, attr: string) => `sys/bus/pci/devices/${a}/${attr}`;
 
-function ws(mut?: (h: SimHostState) => void): SimKernel {
-  const h = structuredClone(EMBEDDED_FIXTURES.workstation) as SimHostState;
-  mut?.(h);
-  return new SimKernel(hostFromFixture(h));
-}
+const ws = (mut?: (h: SimHostState) => void): SimKernel => simFixture('workstation', mut);
 const driverOf = async (k: SimKernel, a: string) => {
   try {
     return (await k.readlink(dev(a, 'driver'))).split('/').pop();
@@ -25,11 +22,7 @@ const driverOf = async (k: SimKernel, a: string) => {
     return undefined;
   }
 };
-const code = async (p: Promise<unknown>) =>
-  p.then(
-    () => 'ok',
-    (e: { code?: string }) => e.code,
-  );
+const code = errnoOf;
 
 describe('SimKernel reads', () => {
   it('serves attributes in the kernel format', async () => {
