@@ -9,7 +9,7 @@ import { figures, figureTest } from '../support/figures.js';
 import { domainXml, domainUuid } from '../support/domains.js';
 import { largestDomain, scenarios } from '../support/scenarios.js';
 import { SimHost } from '../support/simhost.js';
-import { eachWrite, enumerateWrites, preparedReleaseWrites, prepareFirst, trialsOnCopies } from '../support/cycle.js';
+import { preparedReleaseWrites, prepareFirst, prepareWriteTrials, trialsOnCopies } from '../support/cycle.js';
 
 const fig = figures('kill-recover');
 for (const k of ['leftovers', 'secondRecoverChanged', 'badJournals', 'badJournalChanged', 'releaseKills'])
@@ -27,9 +27,8 @@ for (const fixture of ['workstation', 'server']) {
             fig,
             fixture,
             async (host) => {
-              const perDomain = await enumerateWrites(host, sc);
               fig.add('scenarios');
-              return eachWrite(perDomain);
+              return prepareWriteTrials(host, sc);
             },
             async (h, { di, k, of, w }, fail, start) => {
               const d = sc.domains[di]!;

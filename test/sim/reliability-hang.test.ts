@@ -7,7 +7,7 @@ import { figures, figureTest } from '../support/figures.js';
 import { domainXml } from '../support/domains.js';
 import { largestDomain, vfResolver } from '../support/scenarios.js';
 import { describeWrite, namesWrite, type SimHost, type SimWrite, type WriteIdentity } from '../support/simhost.js';
-import { preparedReleaseWrites, trialsOnCopies } from '../support/cycle.js';
+import { releaseWriteTrials, trialsOnCopies } from '../support/cycle.js';
 
 const fig = figures('reliability-hang');
 for (const k of ['hung', 'leftovers', 'unreported', 'skippedRest', 'releaseFaults', 'releaseFaultExits']) fig.add(k, 0);
@@ -35,17 +35,13 @@ for (const fixture of ['workstation', 'server']) {
       fig,
       `${d.name}: a failing write in release is reported, the rest undone, recover finishes`,
       async () => {
-        let writes: SimWrite[] = [];
         await trialsOnCopies(
           fig,
           fixture,
-          async (host, start) => {
-            writes = await preparedReleaseWrites(host, d, start);
-            return writes.map((w, i) => ({ w, k: i + 1 }));
-          },
-          async (h, { w, k }, fail, start) => {
+          (host, start) => releaseWriteTrials(host, d, start),
+          async (h, { w, k, of, clean }, fail, start) => {
             const id = describeWrite(w, vfOf);
-            const where = `${d.name} release write ${k}/${writes.length} failing (${w.path})`;
+            const where = `${d.name} release write ${k}/${of} failing (${w.path})`;
             h.clearLog();
             const r = await h.hook(d.name, 'release', domainXml(d), {
               faults: { failWrite: { n: k, errno: 'EBUSY' } },
@@ -60,7 +56,7 @@ for (const fixture of ['workstation', 'server']) {
               fig.add('unreported');
               fail(`${where}: stderr does not name the failed step: ${JSON.stringify(r.stderr.trim().slice(0, 300))}`);
             }
-            const missing = undoneOfOthers(h, writes, id, vfOf);
+            const missing = undoneOfOthers(h, clean, id, vfOf);
             if (missing.length) {
               fig.add('skippedRest');
               fail(
@@ -82,18 +78,15 @@ for (const fixture of ['workstation', 'server']) {
       fig,
       `${d.name}: release exits 0, reports the stuck step, undoes the rest`,
       async () => {
-        let writes: SimWrite[] = [];
         await trialsOnCopies(
           fig,
           fixture,
           async (host, start) => {
-            // the writes a clean release makes, on a copy
-            writes = await preparedReleaseWrites(host, d, start);
             fig.add('scenarios');
-            return writes.map((w, i) => ({ w, k: i + 1 }));
+            return releaseWriteTrials(host, d, start);
           },
-          async (h, { w, k }, fail, start) => {
-            const where = `${d.name} release write ${k}/${writes.length} (${w.path})`;
+          async (h, { w, k, of, clean }, fail, start) => {
+            const where = `${d.name} release write ${k}/${of} (${w.path})`;
             h.clearLog();
             const r = await h.hook(d.name, 'release', domainXml(d), {
               faults: { hangOnWrite: k },
@@ -114,7 +107,7 @@ for (const fixture of ['workstation', 'server']) {
               fail(`${where}: stderr does not report the stuck step: ${JSON.stringify(line.trim().slice(0, 300))}`);
             }
             // every write of the clean release about another device still happened
-            const missing = undoneOfOthers(h, writes, id, vfOf);
+            const missing = undoneOfOthers(h, clean, id, vfOf);
             if (missing.length) {
               fig.add('skippedRest');
               fail(`${where}: release skipped ${missing.length} later undo writes, first ${missing[0]!.path}`);

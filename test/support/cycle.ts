@@ -91,6 +91,24 @@ export async function enumerateWrites(host: SimHost, sc: Scenario): Promise<SimW
   }
 }
 
+/** The trials of a suite that breaks a scenario's prepare at each of its writes in turn. */
+export async function prepareWriteTrials(
+  host: SimHost,
+  sc: Scenario,
+): Promise<{ di: number; k: number; of: number; w: SimWrite }[]> {
+  return eachWrite(await enumerateWrites(host, sc));
+}
+
+/** The trials of a suite that breaks a prepared domain's release at each of its writes in turn. */
+export async function releaseWriteTrials(
+  host: SimHost,
+  d: DomainSpec,
+  start: string,
+): Promise<{ k: number; of: number; w: SimWrite; clean: SimWrite[] }[]> {
+  const clean = await preparedReleaseWrites(host, d, start);
+  return clean.map((w, i) => ({ k: i + 1, of: clean.length, w, clean }));
+}
+
 /** Prepares the first `n` domains of a scenario; each must succeed. */
 export async function prepareFirst(h: SimHost, sc: Scenario, n: number): Promise<void> {
   for (const d of sc.domains.slice(0, n)) {
