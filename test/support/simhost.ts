@@ -3,6 +3,7 @@
 // asked which writes a run made (the simulator's write log). The few facts about the sim file's
 // format (where the write log and the faults live) are kept in SIM_FORMAT below; the canonical form
 // of the host is the simulator's own (src/sim/state.ts).
+import { afterAll, beforeAll } from 'vitest';
 import { cpSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -29,6 +30,17 @@ const SIM_FORMAT = {
     return JSON.stringify(f);
   },
 };
+
+/** A SimHost of `fixture` made once for the describe block this is called in, with its start state. */
+export function simHostForSuite(fixture: string): { host: SimHost; start: string } {
+  const suite = {} as { host: SimHost; start: string };
+  beforeAll(async () => {
+    suite.host = await SimHost.create(fixture);
+    suite.start = suite.host.state();
+  });
+  afterAll(() => suite.host?.cleanup());
+  return suite;
+}
 
 export class SimHost {
   private constructor(

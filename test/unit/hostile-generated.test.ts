@@ -3,13 +3,13 @@
 // refuses with one line and writes nothing, or (the value happened to be fine) writes only to
 // well-formed paths under the host root and release puts the host back. Reproduce a failure with
 // PASSTHRU_FC_SEED=<seed printed in the failure>; PASSTHRU_FC_RUNS raises the number of runs.
-import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { afterAll, describe, expect } from 'vitest';
 import fc from 'fast-check';
 import { figures, figureTest } from '../support/figures.js';
 import { domainXml, stableUuid, type DomainSpec } from '../support/domains.js';
 import { carrierDomain } from '../support/hostile.js';
 import { gpusWithPeers, loadFixture, mdevParents, sriovPfs, vfAddress } from '../support/scenarios.js';
-import { SimHost, type SimWrite } from '../support/simhost.js';
+import { simHostForSuite, type SimWrite } from '../support/simhost.js';
 import { before, refusalProblems } from '../support/refusal.js';
 import { dist, nodeBin } from '../support/paths.js';
 import { run } from '../support/proc.js';
@@ -97,13 +97,7 @@ function unsafe(w: SimWrite): boolean {
 }
 
 describe(`generated values in every slot (seed ${seed}, ${numRuns} runs each)`, () => {
-  let host: SimHost;
-  let start: string;
-  beforeAll(async () => {
-    host = await SimHost.create('workstation');
-    start = host.state();
-  });
-  afterAll(() => host?.cleanup());
+  const suite = simHostForSuite('workstation');
 
   for (const [slot, make] of Object.entries(slots)) {
     figureTest(
@@ -113,21 +107,24 @@ describe(`generated values in every slot (seed ${seed}, ${numRuns} runs each)`, 
         await fc.assert(
           fc.asyncProperty(hostile, async (v) => {
             const xml = make(v);
-            const b = before(host);
-            const r = await host.hook('gen', 'prepare', xml);
+            const b = before(suite.host);
+            const r = await suite.host.hook('gen', 'prepare', xml);
             fig.add('generated');
             if (r.code === 0) {
               fig.add('accepted');
-              const bad = host.writes().filter(unsafe);
+              const bad = suite.host.writes().filter(unsafe);
               if (bad.length) fig.add('unsafeWrites');
               expect(bad, `${slot}=${JSON.stringify(v)}`).toEqual([]);
-              const rel = await host.hook('gen', 'release', xml);
+              const rel = await suite.host.hook('gen', 'release', xml);
               expect(rel.code).toBe(0);
-              if (host.state() !== start) fig.add('notRestored');
-              expect(host.state() === start, `${slot}=${JSON.stringify(v)}: release restored the host`).toBe(true);
+              if (suite.host.state() !== suite.start) fig.add('notRestored');
+              expect(
+                suite.host.state() === suite.start,
+                `${slot}=${JSON.stringify(v)}: release restored the host`,
+              ).toBe(true);
               return;
             }
-            const problems = refusalProblems(host, b, r, fig);
+            const problems = refusalProblems(suite.host, b, r, fig);
             expect(problems, `${slot}=${JSON.stringify(v)}: ${r.stderr.slice(0, 200)}`).toEqual([]);
           }),
           params,
@@ -174,13 +171,7 @@ describe(`generated documents (seed ${seed}, ${numRuns} runs each)`, () => {
     hostdevs: [{ address: gpu.address, managed: true }],
     mdevs: [{ uuid: stableUuid('gen:doc'), type: mdev.type, parent: mdev.parent.address }],
   } satisfies DomainSpec);
-  let host: SimHost;
-  let start: string;
-  beforeAll(async () => {
-    host = await SimHost.create('workstation');
-    start = host.state();
-  });
-  afterAll(() => host?.cleanup());
+  const suite = simHostForSuite('workstation');
 
   figureTest(
     fig,
@@ -188,17 +179,17 @@ describe(`generated documents (seed ${seed}, ${numRuns} runs each)`, () => {
     async () => {
       await fc.assert(
         fc.asyncProperty(mutated(doc), async (body) => {
-          const b = before(host);
-          const r = await host.hook('gen', 'prepare', body);
+          const b = before(suite.host);
+          const r = await suite.host.hook('gen', 'prepare', body);
           fig.add('generated');
           if (r.code === 0) {
             fig.add('accepted');
-            expect(host.writes().filter(unsafe)).toEqual([]);
-            expect((await host.hook('gen', 'release', body)).code).toBe(0);
-            expect(host.state() === start, 'release restored the host').toBe(true);
+            expect(suite.host.writes().filter(unsafe)).toEqual([]);
+            expect((await suite.host.hook('gen', 'release', body)).code).toBe(0);
+            expect(suite.host.state() === suite.start, 'release restored the host').toBe(true);
             return;
           }
-          expect(refusalProblems(host, b, r, fig), r.stderr.slice(0, 200)).toEqual([]);
+          expect(refusalProblems(suite.host, b, r, fig), r.stderr.slice(0, 200)).toEqual([]);
         }),
         params,
       );
