@@ -1,12 +1,13 @@
 // `passthru list [--json] [--filter SPEC]`: PCI devices by IOMMU group, with drivers, SR-IOV, mdev
 // types and which running domain (per passthru's journals) holds each.
 //
-// Reads that take the device lock (uevent, driver_override, sriov_numvfs) are bounded: while an
-// unbind waits for qemu to let go of a device, the kernel blocks them. Such a device is listed with
-// what the other attributes say, marked (`unreadable` in --json), named on stderr, and the exit
-// status is 1 once everything is printed. The read itself stays in the kernel, and Node's exit
-// waits for its thread (src/host/node-sysfs.ts): the output is complete, the process ends when the
-// kernel lets go.
+// Devices are read from attributes that never take the device lock (src/host/pci-device.ts). The
+// one lock-taking read, driver_override of a device with no driver or on vfio-pci/pci-stub, is
+// bounded: while an unbind waits for qemu to let go of a device, the kernel blocks it (and the
+// device's driver link is gone). Such a device is listed marked (`unreadable` in --json), named on
+// stderr, and the exit status is 1 once everything is printed. The read itself stays in the kernel,
+// and Node's exit waits for its thread (src/host/node-sysfs.ts): the output is complete, the process
+// ends when the kernel lets go.
 import type { Command } from 'commander';
 
 export function registerList(program: Command): void {
@@ -25,10 +26,10 @@ export function registerList(program: Command): void {
       const lockedReadMs = timeoutFromEnv(process.env, COMMAND_LOCKED_READ_MS);
       const { openHost } = await import('../host/open.js');
       const { HostReader } = await import('../host/reader.js');
-      const { buildListing, formatListing, driverStateUnknown } = await import('../host/listing.js');
+      const { buildListing, formatListing } = await import('../host/listing.js');
       const { domainUsers } = await import('../host/users.js');
-      // every module before the first read: loading one takes a thread-pool thread, and held
-      // devices' reads may be keeping all of them
+      // every module before the first read: loading one may take a thread-pool thread, and held
+      // devices' reads may be keeping them
       const { rootDiskDevices, defaultRouteDevices } = await import('../exec/host-facts.js');
       const host = await openHost(process.env);
       const snap = await new HostReader(host.sysfs, { lockedReadMs }).fullSnapshot();
@@ -40,11 +41,8 @@ export function registerList(program: Command): void {
       process.stdout.write(opts.json ? `${JSON.stringify(listing, null, 2)}\n` : formatListing(listing));
       for (const d of listing.devices) {
         if (!d.unreadable) continue;
-        const shown = driverStateUnknown(d)
-          ? 'listed without its driver state'
-          : 'its VF count is taken from the VF links';
         process.stderr.write(
-          `passthru: ${d.address}: ${d.unreadable.join(', ')} did not answer within ${lockedReadMs} ms, device lock held (being unbound?): ${shown}; passthru exits once the kernel answers\n`,
+          `passthru: ${d.address}: ${d.unreadable.join(', ')} did not answer within ${lockedReadMs} ms, device lock held (being unbound?): listed without its driver state; passthru exits once the kernel answers\n`,
         );
         process.exitCode = 1;
       }

@@ -32,9 +32,8 @@ export interface ListedDevice {
   rootDisk?: boolean;
   defaultRoute?: boolean;
   /**
-   * Attributes that could not be read in time because the device lock stayed held (an unbind
-   * waiting for qemu to let go?): 'uevent' and 'driver_override' leave the driver state unknown
-   * (`driver` is then only what the driver link says), 'sriov_numvfs' is counted from the VF links.
+   * ['driver_override'] when that read did not answer in time: the device lock stays held (an unbind
+   * waiting for qemu to let go?), so the driver state is unknown (the driver link is gone meanwhile).
    */
   unreadable?: string[];
 }
@@ -169,27 +168,18 @@ function notes(r: ListedDevice): string {
   if (r.vf) n.push(`VF ${r.vf.index} of ${r.vf.pf}`);
   if (r.driverOverride) n.push(`override ${r.driverOverride}`);
   if (r.usedBy.length) n.push(`used by ${r.usedBy.join(', ')}`);
-  if (r.unreadable) n.push(unreadableNote(r));
+  if (r.unreadable) n.push(UNREADABLE_NOTE);
   return n.join('; ');
 }
 
-/** Whether the device's driver (uevent) or override could not be read: its driver state is unknown. */
-export function driverStateUnknown(r: ListedDevice): boolean {
-  return !!r.unreadable?.some((a) => a === 'uevent' || a === 'driver_override');
-}
-
-/** `driver state unreadable: device lock held (being unbound?)`, or the same for the VF count. */
-export function unreadableNote(r: ListedDevice): string {
-  const what = driverStateUnknown(r) ? 'driver state' : 'VF count';
-  return `${what} unreadable: device lock held (being unbound?)`;
-}
+const UNREADABLE_NOTE = 'driver state unreadable: device lock held (being unbound?)';
 
 /** Text for a terminal: one block per IOMMU group, columns aligned over the whole listing; then one block per non-PCI mdev parent. */
 export function formatListing(l: Listing): string {
   if (l.devices.length === 0 && !l.mdevParents?.length) return 'no matching PCI devices\n';
   // '?' not '-' when the driver state could not be read: '-' says the device has no driver
   const cells = l.devices.map(
-    (r) => [r.address, r.id, r.className, r.driver ?? (driverStateUnknown(r) ? '?' : '-'), notes(r)] as const,
+    (r) => [r.address, r.id, r.className, r.driver ?? (r.unreadable ? '?' : '-'), notes(r)] as const,
   );
   const w = [0, 1, 2, 3].map((i) => cells.reduce((m, c) => Math.max(m, c[i]!.length), 0)) as [
     number,
