@@ -1,5 +1,5 @@
-// `passthru list [--json] [--filter SPEC]`: PCI devices by IOMMU group, with drivers, SR-IOV, mdev
-// types and which running domain (per passthru's journals) holds each.
+// `passthru list [--json] [--filter SPEC]`: PCI devices by IOMMU group, with drivers, SR-IOV and each
+// VF's settings (`ip link`), mdev types and which running domain (per passthru's journals) holds each.
 //
 // Devices are read from attributes that never take the device lock (src/host/pci-device.ts). The
 // one lock-taking read, driver_override of a device with no driver or on vfio-pci/pci-stub, is
@@ -13,32 +13,48 @@ import type { Command } from 'commander';
 export function registerList(program: Command): void {
   program
     .command('list')
-    .description('list PCI devices by IOMMU group: drivers, SR-IOV, netdevs, mdev types, users')
+    .description('list PCI devices by IOMMU group: drivers, SR-IOV with VF settings, netdevs, mdev types, users')
     .option('--json', 'machine-readable output')
     .option(
       '--filter <spec>',
-      'only devices matching lspci -d style filters (10de:1b80, 10de::0300, ::0300, comma lists), with their group peers',
+      'only devices matching lspci -d style filters (10de:1b80, 10de::0300, ::0300) or a PF interface name (its VFs too), comma lists, with their group peers',
     )
     .action(async (opts: { json?: boolean; filter?: string }) => {
-      const { parsePciFilter } = await import('../pci/filter.js');
-      const filter = opts.filter !== undefined ? parsePciFilter(opts.filter) : undefined; // bad filter: exit 2 before reading anything
+      const { parseListFilter, unknownNetdevs } = await import('../host/list-filter.js');
+      const filter = opts.filter !== undefined ? parseListFilter(opts.filter) : undefined; // bad filter: exit 2 before reading anything
       const { timeoutFromEnv, COMMAND_LOCKED_READ_MS } = await import('../host/bounded.js');
       const lockedReadMs = timeoutFromEnv(process.env, COMMAND_LOCKED_READ_MS);
       const { openHost } = await import('../host/open.js');
       const { HostReader } = await import('../host/reader.js');
-      const { buildListing, formatListing } = await import('../host/listing.js');
+      const { addVfStates, buildListing, formatListing, vfPfNetdevs } = await import('../host/listing.js');
+      const { readVfLinks } = await import('../host/vf-links.js');
       const { domainUsers } = await import('../host/users.js');
-      // every module before the first read: loading one may take a thread-pool thread, and held
-      // devices' reads may be keeping them
       const { rootDiskDevices, defaultRouteDevices } = await import('../exec/host-facts.js');
+      const { InputError } = await import('../errors.js');
       const host = await openHost(process.env);
-      const snap = await new HostReader(host.sysfs, { lockedReadMs }).fullSnapshot();
+      const reader = new HostReader(host.sysfs, { lockedReadMs });
+      const bare = await reader.lockFreeSnapshot();
+      const unknown = filter ? unknownNetdevs(filter, bare) : [];
+      if (unknown.length)
+        throw new InputError(
+          `no PCI device has the network interface '${unknown[0]}' (give a PF's name as \`ip link\` shows it, or a vendor:device filter)`,
+        );
+      // VF settings before the driver_override reads: `ip` is loaded on first use, and loading a
+      // module may need a thread-pool thread, which a held device's read may be keeping
       const facts = {
         rootDiskDevices: await rootDiskDevices(host.sysfs),
         defaultRouteDevices: await defaultRouteDevices(host.sysfs),
       };
+      const shown = filter ? buildListing(bare, new Map(), filter).devices.map((r) => r.address) : undefined;
+      const vf = await readVfLinks(host.netlink, vfPfNetdevs(bare, shown));
+      const snap = await reader.addOverrides(bare);
       const listing = buildListing(snap, domainUsers(process.env, snap), filter, facts);
+      addVfStates(listing, snap, vf.links);
       process.stdout.write(opts.json ? `${JSON.stringify(listing, null, 2)}\n` : formatListing(listing));
+      for (const f of vf.failed) {
+        process.stderr.write(`passthru: VF settings of ${f.netdev} not shown: ${f.error}\n`);
+        process.exitCode = 1;
+      }
       for (const d of listing.devices) {
         if (!d.unreadable) continue;
         process.stderr.write(

@@ -282,20 +282,33 @@ export class HostReader {
    * driver_override only where overrideShown() says, each read within lockedReadMs.
    */
   async fullSnapshot(): Promise<HostSnapshot> {
+    return this.addOverrides(await this.lockFreeSnapshot());
+  }
+
+  /**
+   * driver_override where overrideShown() says, side by side (a held device's read waits in its
+   * thread-pool thread, the others go on), each within lockedReadMs. A device that went away while
+   * its read waited leaves the snapshot.
+   */
+  async addOverrides(snap: HostSnapshot): Promise<HostSnapshot> {
+    const asked = Object.values(snap.devices).filter(overrideShown);
+    const kept = await Promise.all(asked.map((d) => this.readOverrideForListing(d)));
+    const gone = new Set(asked.filter((_, i) => !kept[i]).map((d) => d.address));
+    if (gone.size === 0) return snap;
+    for (const a of gone) delete snap.devices[a];
+    for (const [g, m] of Object.entries(snap.groups)) snap.groups[Number(g)] = m.filter((x) => !gone.has(x));
+    for (const [n, a] of Object.entries(snap.netdevs)) if (gone.has(a)) delete snap.netdevs[n];
+    return snap;
+  }
+
+  /** fullSnapshot without driver_override: no read in it waits on a device lock. */
+  async lockFreeSnapshot(): Promise<HostSnapshot> {
     const snap: HostSnapshot = { devices: {}, groups: {}, mdevs: {}, netdevs: {} };
     const kernel = await this.kernel();
     if (kernel) snap.kernel = kernel;
-    const addrs = (await this.opt(this.sysfs.list(layout.pciDevices))) ?? [];
-    const infos: PciDeviceInfo[] = [];
-    for (const a of addrs) {
+    for (const a of (await this.opt(this.sysfs.list(layout.pciDevices))) ?? []) {
       const d = await this.device(a);
-      if (d) infos.push(d);
-    }
-    // side by side: a held device's read waits in its thread-pool thread, the others go on
-    const kept = await Promise.all(infos.map((d) => (overrideShown(d) ? this.readOverrideForListing(d) : true)));
-    for (let i = 0; i < infos.length; i++) {
-      const d = infos[i]!;
-      if (!kept[i]) continue;
+      if (!d) continue;
       snap.devices[d.address] = d;
       if (d.iommuGroup !== undefined) (snap.groups[d.iommuGroup] ??= []).push(d.address);
       for (const n of d.netdevs) snap.netdevs[n] = d.address;
