@@ -126,7 +126,8 @@ export class HostReader {
       else setOverride(d, o);
       return true;
     } catch (err) {
-      if (!isErrno(err, 'ENOENT')) throw err;
+      // ENODEV: kernfs says so for an attribute removed between open and read
+      if (!isErrno(err, 'ENOENT') && !isErrno(err, 'ENODEV')) throw err;
       return this.sysfs.exists(layout.pciDevice(d.address)); // a tree without the attribute: no override
     }
   }
