@@ -42,7 +42,8 @@ export async function readPciDevice(
   const has = (e: string): boolean => entries.includes(e); // a few dozen names: a scan beats building a set
   // one read after another: both doors answer these at once (NodeSysfs synchronously inside)
   const rd = (attr: string) => s.read(layout.pciAttr(a, attr));
-  // modalias: the three ids in one read (every PCI device has it); else their own files
+  // modalias: the three ids in one read (every PCI device has it), ~110 ms less than three files on the
+  // 10,000-device tree (docs/performance.md); else their own files
   const ids = (has('modalias') && idsFromModalias(await rd('modalias'))) || {
     vendor: hex(await rd('vendor')),
     device: hex(await rd('device')),
