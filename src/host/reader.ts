@@ -17,7 +17,6 @@ import { readPciDevice } from './pci-device.js';
 const PCI = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const NAME = /^[A-Za-z0-9_.:@+-]{1,64}$/;
-const VIRTFN = /^virtfn\d+$/;
 /** Drivers that hold a device for passthrough: the ones an override is there to pick. */
 const STUB_DRIVERS: ReadonlySet<string> = new Set(['vfio-pci', 'pci-stub']);
 
