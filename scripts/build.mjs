@@ -122,17 +122,9 @@ writeFileSync(
   `${JSON.stringify({ '//': 'CommonJS scope for the bins and the hook (see scripts/build.mjs); the ESM bundles are .mjs', type: 'commonjs' })}\n`,
 );
 // dist/passthru.js: the operator CLI's bin, a door to its ESM bundle
-// It also widens node's thread pool (4 threads unless UV_THREADPOOL_SIZE says otherwise) before
-// the pool starts, which is at the first file read of the ESM loader: `list` and `doctor` read each
-// device's uevent/driver_override in that pool, and a read stuck on a held device lock (an unbind or
-// SR-IOV disable waiting for qemu) keeps its thread; with four threads two held devices starved every
-// other device's reads into timing out too. 8, not more: on this 2-core machine `list` of the
-// 10,000-device tree took 1.08 s (median of 10) with 4 threads, 1.13 s with 8, 1.22 s with 16.
 const passthruDoor = [
   '#!/usr/bin/env node',
-  '// passthru, the operator CLI: the program is the ESM bundle dist/passthru.mjs. A wider thread pool',
-  "// than node's 4, so that reads stuck on held device locks leave threads for the other devices.",
-  "if (!process.env.UV_THREADPOOL_SIZE) process.env.UV_THREADPOOL_SIZE = '8';",
+  '// passthru, the operator CLI: the program is the ESM bundle dist/passthru.mjs.',
   "import('./passthru.mjs');",
   '',
 ].join('\n');

@@ -8,7 +8,7 @@ for tier in $want; do
   case "$tier" in
     test)  pkgs="$pkgs libxml2-utils libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86 iproute2 util-linux man-db" ;;  # man-db: man -l renders the built man pages
     lab)   pkgs="$pkgs qemu-system-x86 busybox-static cpio kmod xz-utils zstd gzip make gcc-12 gcc libc6-dev linux-libc-dev libelf1 libssl3" ;;  # compilers: mtty.ko + vfio-group-status
-    bench) pkgs="$pkgs virtinst" ;;
+    bench) pkgs="$pkgs virtinst pciutils" ;;  # virt-xml and lspci: the peers of xmlfix and passthru list
     *) echo "install-deps: unknown tier '$tier' (test, lab, bench)" >&2; exit 2 ;;
   esac
 done

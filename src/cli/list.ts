@@ -1,50 +1,64 @@
-// `passthru list [--json] [--filter SPEC]`: PCI devices by IOMMU group, with drivers, SR-IOV, mdev
-// types and which running domain (per passthru's journals) holds each.
+// `passthru list [--json] [--filter SPEC]`: PCI devices by IOMMU group, with drivers, SR-IOV and each
+// VF's settings (`ip link`), mdev types and which running domain (per passthru's journals) holds each.
 //
-// Reads that take the device lock (uevent, driver_override, sriov_numvfs) are bounded: while an
-// unbind waits for qemu to let go of a device, the kernel blocks them. Such a device is listed with
-// what the other attributes say, marked (`unreadable` in --json), named on stderr, and the exit
-// status is 1 once everything is printed. The read itself stays in the kernel, and Node's exit
-// waits for its thread (src/host/node-sysfs.ts): the output is complete, the process ends when the
-// kernel lets go.
+// Devices are read from attributes that never take the device lock (src/host/pci-device.ts). The
+// one lock-taking read, driver_override of a device with no driver or on vfio-pci/pci-stub, is
+// bounded: while an unbind waits for qemu to let go of a device, the kernel blocks it (and the
+// device's driver link is gone). Such a device is listed marked (`unreadable` in --json), named on
+// stderr, and the exit status is 1 once everything is printed. The read itself stays in the kernel,
+// and Node's exit waits for its thread (src/host/node-sysfs.ts): the output is complete, the process
+// ends when the kernel lets go.
 import type { Command } from 'commander';
 
 export function registerList(program: Command): void {
   program
     .command('list')
-    .description('list PCI devices by IOMMU group: drivers, SR-IOV, netdevs, mdev types, users')
+    .description('list PCI devices by IOMMU group: drivers, SR-IOV with VF settings, netdevs, mdev types, users')
     .option('--json', 'machine-readable output')
     .option(
       '--filter <spec>',
-      'only devices matching lspci -d style filters (10de:1b80, 10de::0300, ::0300, comma lists), with their group peers',
+      'only devices matching lspci -d style filters (10de:1b80, 10de::0300, ::0300) or a PF interface name (its VFs too), comma lists, with their group peers',
     )
     .action(async (opts: { json?: boolean; filter?: string }) => {
-      const { parsePciFilter } = await import('../pci/filter.js');
-      const filter = opts.filter !== undefined ? parsePciFilter(opts.filter) : undefined; // bad filter: exit 2 before reading anything
+      const { parseListFilter, unknownNetdevs } = await import('../host/list-filter.js');
+      const filter = opts.filter !== undefined ? parseListFilter(opts.filter) : undefined; // bad filter: exit 2 before reading anything
       const { timeoutFromEnv, COMMAND_LOCKED_READ_MS } = await import('../host/bounded.js');
       const lockedReadMs = timeoutFromEnv(process.env, COMMAND_LOCKED_READ_MS);
       const { openHost } = await import('../host/open.js');
       const { HostReader } = await import('../host/reader.js');
-      const { buildListing, formatListing, driverStateUnknown } = await import('../host/listing.js');
+      const { addVfStates, buildListing, formatListing, vfPfNetdevs } = await import('../host/listing.js');
+      const { readVfLinks } = await import('../host/vf-links.js');
       const { domainUsers } = await import('../host/users.js');
-      // every module before the first read: loading one takes a thread-pool thread, and held
-      // devices' reads may be keeping all of them
       const { rootDiskDevices, defaultRouteDevices } = await import('../exec/host-facts.js');
+      const { InputError } = await import('../errors.js');
       const host = await openHost(process.env);
-      const snap = await new HostReader(host.sysfs, { lockedReadMs }).fullSnapshot();
+      const reader = new HostReader(host.sysfs, { lockedReadMs });
+      const bare = await reader.lockFreeSnapshot();
+      const unknown = filter ? unknownNetdevs(filter, bare) : [];
+      if (unknown.length)
+        throw new InputError(
+          `no PCI device has the network interface '${unknown[0]}' (give a PF's name as \`ip link\` shows it, or a vendor:device filter)`,
+        );
+      // VF settings before the driver_override reads: `ip` is loaded on first use, and loading a
+      // module may need a thread-pool thread, which a held device's read may be keeping
       const facts = {
         rootDiskDevices: await rootDiskDevices(host.sysfs),
         defaultRouteDevices: await defaultRouteDevices(host.sysfs),
       };
+      const shown = filter ? buildListing(bare, new Map(), filter).devices.map((r) => r.address) : undefined;
+      const vf = await readVfLinks(host.netlink, vfPfNetdevs(bare, shown));
+      const snap = await reader.addOverrides(bare);
       const listing = buildListing(snap, domainUsers(process.env, snap), filter, facts);
+      addVfStates(listing, snap, vf.links);
       process.stdout.write(opts.json ? `${JSON.stringify(listing, null, 2)}\n` : formatListing(listing));
+      for (const f of vf.failed) {
+        process.stderr.write(`passthru: VF settings of ${f.netdev} not shown: ${f.error}\n`);
+        process.exitCode = 1;
+      }
       for (const d of listing.devices) {
         if (!d.unreadable) continue;
-        const shown = driverStateUnknown(d)
-          ? 'listed without its driver state'
-          : 'its VF count is taken from the VF links';
         process.stderr.write(
-          `passthru: ${d.address}: ${d.unreadable.join(', ')} did not answer within ${lockedReadMs} ms, device lock held (being unbound?): ${shown}; passthru exits once the kernel answers\n`,
+          `passthru: ${d.address}: ${d.unreadable.join(', ')} did not answer within ${lockedReadMs} ms, device lock held (being unbound?): listed without its driver state; passthru exits once the kernel answers\n`,
         );
         process.exitCode = 1;
       }

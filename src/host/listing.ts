@@ -1,7 +1,8 @@
 // `passthru list`: the host snapshot as rows an administrator reads (grouped by IOMMU group, since a
 // group passes through whole) or as JSON. Pure: snapshot + who uses what -> listing -> text.
 import { className } from './class-names.js';
-import { matchesPciFilter, type PciFilterTerm } from '../pci/filter.js';
+import { matchesListFilter, type ListFilter } from './list-filter.js';
+import type { VfInfo } from './netlink.js';
 import type { HostSnapshot, MdevTypeInfo, NvidiaVgpuInfo, PciDeviceInfo } from './types.js';
 import { describeVgpuType } from './nvidia-vgpu.js';
 
@@ -20,6 +21,8 @@ export interface ListedDevice {
   netdevs: string[];
   sriov?: { totalVfs: number; numVfs: number; vfs: string[] };
   vf?: { pf: string; index: number };
+  /** A VF's settings as its PF driver reports them (`ip -j -d link show dev PF`), when the PF has a netdev. */
+  vfState?: VfState;
   mdevTypes?: MdevTypeInfo[];
   mdevs?: ListedMdev[];
   /** A VF of an NVIDIA GPU in vGPU mode (vGPU 17+): its current_vgpu_type (0 = none) and creatable types. */
@@ -32,9 +35,8 @@ export interface ListedDevice {
   rootDisk?: boolean;
   defaultRoute?: boolean;
   /**
-   * Attributes that could not be read in time because the device lock stayed held (an unbind
-   * waiting for qemu to let go?): 'uevent' and 'driver_override' leave the driver state unknown
-   * (`driver` is then only what the driver link says), 'sriov_numvfs' is counted from the VF links.
+   * ['driver_override'] when that read did not answer in time: the device lock stays held (an unbind
+   * waiting for qemu to let go?), so the driver state is unknown (the driver link is gone meanwhile).
    */
   unreadable?: string[];
 }
@@ -69,14 +71,46 @@ export interface Listing {
 /** Who holds what: device address or mdev UUID -> domain names. */
 export type Users = Map<string, string[]>;
 
-export function buildListing(snap: HostSnapshot, users: Users, filter?: PciFilterTerm[], facts?: ListFacts): Listing {
+/** A VF's settings: VfInfo without its index (the row says which VF it is). */
+export type VfState = Omit<VfInfo, 'index'>;
+
+/** VF settings by PF netdev, as NetLink.listVfs gives them. */
+export type VfLinks = Record<string, VfInfo[]>;
+
+/** The netdev whose VF settings a VF shows: its PF's first interface, if it has one. */
+function pfNetdev(pf: string | undefined, snap: HostSnapshot): string | undefined {
+  return pf === undefined ? undefined : [...(snap.devices[pf]?.netdevs ?? [])].sort()[0];
+}
+
+/** The PF netdevs to ask for VF settings: those of the VFs among `shown` (default: every device). */
+export function vfPfNetdevs(snap: HostSnapshot, shown?: string[]): string[] {
+  const names = new Set<string>();
+  for (const a of shown ?? Object.keys(snap.devices)) {
+    const n = pfNetdev(snap.devices[a]?.physfn, snap);
+    if (n !== undefined) names.add(n);
+  }
+  return [...names].sort();
+}
+
+/** Adds to each VF row the settings its PF reported (links: by PF netdev). */
+export function addVfStates(l: Listing, snap: HostSnapshot, links: VfLinks): void {
+  for (const r of l.devices) {
+    const pf = pfNetdev(r.vf?.pf, snap);
+    const v = pf === undefined ? undefined : links[pf]?.find((x) => x.index === r.vf!.index);
+    if (!v) continue;
+    const { index: _index, ...state } = v;
+    r.vfState = state;
+  }
+}
+
+export function buildListing(snap: HostSnapshot, users: Users, filter?: ListFilter, facts?: ListFacts): Listing {
   const rows: ListedDevice[] = [];
   const all = Object.values(snap.devices);
   // without a filter every device is shown and matched: no sets of 10,000 addresses to build
   let matched: Set<string> | undefined;
   let shown: Set<string> | undefined;
   if (filter) {
-    matched = new Set(all.filter((d) => matchesPciFilter(d, filter)).map((d) => d.address));
+    matched = new Set(all.filter((d) => matchesListFilter(d, filter, snap)).map((d) => d.address));
     // the other members of a matched device's group are shown too: they go with it
     shown = new Set(matched);
     for (const a of matched) {
@@ -169,27 +203,18 @@ function notes(r: ListedDevice): string {
   if (r.vf) n.push(`VF ${r.vf.index} of ${r.vf.pf}`);
   if (r.driverOverride) n.push(`override ${r.driverOverride}`);
   if (r.usedBy.length) n.push(`used by ${r.usedBy.join(', ')}`);
-  if (r.unreadable) n.push(unreadableNote(r));
+  if (r.unreadable) n.push(UNREADABLE_NOTE);
   return n.join('; ');
 }
 
-/** Whether the device's driver (uevent) or override could not be read: its driver state is unknown. */
-export function driverStateUnknown(r: ListedDevice): boolean {
-  return !!r.unreadable?.some((a) => a === 'uevent' || a === 'driver_override');
-}
-
-/** `driver state unreadable: device lock held (being unbound?)`, or the same for the VF count. */
-export function unreadableNote(r: ListedDevice): string {
-  const what = driverStateUnknown(r) ? 'driver state' : 'VF count';
-  return `${what} unreadable: device lock held (being unbound?)`;
-}
+const UNREADABLE_NOTE = 'driver state unreadable: device lock held (being unbound?)';
 
 /** Text for a terminal: one block per IOMMU group, columns aligned over the whole listing; then one block per non-PCI mdev parent. */
 export function formatListing(l: Listing): string {
   if (l.devices.length === 0 && !l.mdevParents?.length) return 'no matching PCI devices\n';
   // '?' not '-' when the driver state could not be read: '-' says the device has no driver
   const cells = l.devices.map(
-    (r) => [r.address, r.id, r.className, r.driver ?? (driverStateUnknown(r) ? '?' : '-'), notes(r)] as const,
+    (r) => [r.address, r.id, r.className, r.driver ?? (r.unreadable ? '?' : '-'), notes(r)] as const,
   );
   const w = [0, 1, 2, 3].map((i) => cells.reduce((m, c) => Math.max(m, c[i]!.length), 0)) as [
     number,
@@ -214,6 +239,7 @@ export function formatListing(l: Listing): string {
     lines.push(line.trimEnd());
     if (r.mdevTypes || r.mdevs) mdevLines(lines, pad, r.mdevTypes, r.mdevs);
     if (r.vgpu) lines.push(`${pad}${vgpuLine(r.vgpu, l.devices)}`);
+    if (r.vfState) lines.push(`${pad}${vfStateLine(r.vfState)}`);
   }
   for (const p of l.mdevParents ?? []) {
     lines.push(`mdev parent ${p.name} (not a PCI device)`);
@@ -244,4 +270,17 @@ function vgpuLine(v: NvidiaVgpuInfo, rows: ListedDevice[]): string {
       rows.flatMap((r) => r.vgpu?.creatable ?? []),
     )}`;
   return `no vGPU; creatable: ${v.creatable.length ? v.creatable.map((t) => `${t.id} (${t.name})`).join(', ') : 'none'}`;
+}
+
+/** A VF's settings in `ip link`'s words; vlan, qos and rates only when set, as `ip link` prints them. */
+function vfStateLine(v: VfState): string {
+  const p = [`link/ether ${v.mac}`];
+  if (v.vlan) p.push(`vlan ${v.vlan}`);
+  if (v.qos) p.push(`qos ${v.qos}`);
+  if (v.spoofchk !== undefined) p.push(`spoof checking ${v.spoofchk ? 'on' : 'off'}`);
+  if (v.state !== undefined) p.push(`link-state ${v.state}`);
+  if (v.trust !== undefined) p.push(`trust ${v.trust ? 'on' : 'off'}`);
+  if (v.maxRate) p.push(`max_tx_rate ${v.maxRate}Mbps`);
+  if (v.minRate) p.push(`min_tx_rate ${v.minRate}Mbps`);
+  return p.join(', ');
 }

@@ -1,17 +1,24 @@
 // Reads the host model (src/host/types.ts) through the Sysfs door, lazily and with a cache, so that
 // planning one domain reads only its devices, their IOMMU group peers, the asked PFs' VFs, netdevs
 // and mdevs: the cost does not grow with the size of the host. fullSnapshot() is for `passthru list`.
+//
+// A device is read from attributes that never take the device lock (ids and class from their files,
+// the driver from its link, the VF count from the virtfn links): the kernel serves them from memory,
+// also while an unbind waits for qemu. The two lock-taking attributes the planner needs
+// (driver_override, sriov_numvfs: device-lock.ts) are read by snapshotFor, under the hook's bound;
+// fullSnapshot reads driver_override only where it decides the driver (below), each read bounded.
 import { layout } from './layout.js';
 import { isErrno, type Sysfs } from './sysfs.js';
-import { idsFromUevent, type PciIds } from './uevent.js';
 import type { HostSnapshot, MdevInfo, MdevTypeInfo, PciDeviceInfo } from './types.js';
 import { readNvidiaVgpu } from './nvidia-vgpu.js';
 import { withinOrUndefined } from './bounded.js';
+import { readPciDevice } from './pci-device.js';
 
 const PCI = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const BATCH = 64;
 const NAME = /^[A-Za-z0-9_.:@+-]{1,64}$/;
+/** Drivers that hold a device for passthrough: the ones an override is there to pick. */
+const STUB_DRIVERS: ReadonlySet<string> = new Set(['vfio-pci', 'pci-stub']);
 
 export interface SnapshotRequest {
   addresses?: string[];
@@ -24,16 +31,25 @@ export interface SnapshotRequest {
 
 export interface ReaderOptions {
   /**
-   * Upper bound (ms) of each read that takes the device lock (uevent, driver_override,
-   * sriov_numvfs: device-lock.ts). A read past it is given up, the device is still read from the
-   * attributes that do not take the lock, and the attribute is named in its `unreadable`. Without
-   * it such reads wait as long as the kernel does (the hook bounds its whole snapshot instead).
+   * Upper bound (ms) of each driver_override read of fullSnapshot (`passthru list`, `doctor`). A
+   * read past it is given up and the device marked `unreadable`. Without it the read waits as long
+   * as the kernel does (the hook bounds its whole snapshot instead).
    */
   lockedReadMs?: number;
 }
 
 const base = (link: string): string => link.slice(link.lastIndexOf('/') + 1);
-const hex = (v: string): string => v.trim().replace(/^0x/i, '').toLowerCase();
+
+/**
+ * Whether `passthru list` reads a device's driver_override: with no driver (the override picks the
+ * next one; an unbind waiting for qemu looks like this too, its driver link gone) or on a stub
+ * driver (the override is how it got there). On a host driver an override would only matter at the
+ * next probe, and 10,000 such reads (each in the thread pool, bounded) would cost more than the
+ * whole rest of the listing.
+ */
+export function overrideShown(d: PciDeviceInfo): boolean {
+  return d.driver === undefined || STUB_DRIVERS.has(d.driver);
+}
 
 export class HostReader {
   private devices = new Map<string, Promise<PciDeviceInfo | undefined>>();
@@ -44,22 +60,6 @@ export class HostReader {
     readonly sysfs: Sysfs,
     private readonly opts: ReaderOptions = {},
   ) {}
-
-  /**
-   * `p`, device-lock reads, within the bound (lockedReadMs); undefined when it outlives it. Inside
-   * fullSnapshot every device of a batch races one deadline of that batch: a bound per read (20,000
-   * for 10,000 devices) made the simulated listing 1.7x slower in process, in the garbage collector.
-   */
-  private withinBound<T>(p: Promise<T>): Promise<T | undefined> {
-    const deadline = this.batchDeadline;
-    // what Promise.race does, without its iterator and `then` lookups (10,000 devices)
-    if (deadline) return new Promise((resolve, reject) => (p.then(resolve, reject), deadline.then(resolve)));
-    const ms = this.opts.lockedReadMs;
-    return ms === undefined ? p : withinOrUndefined(ms, p);
-  }
-
-  /** Set by fullSnapshot while a batch is read with a bound: resolves to undefined at its deadline. */
-  private batchDeadline: Promise<undefined> | undefined;
 
   private async opt<T>(p: Promise<T>): Promise<T | undefined> {
     try {
@@ -87,7 +87,7 @@ export class HostReader {
 
   private async readDevice(a: string): Promise<PciDeviceInfo | undefined> {
     try {
-      return await this.readDeviceNow(a);
+      return await readPciDevice(this.sysfs, a, (p) => this.mdevTypes(p));
     } catch (err) {
       // gone while it was being read (lab-measured: a VF whose PF's SR-IOV disable waited for qemu,
       // then removed it under a listing that was waiting on its lock): not a device any more
@@ -96,106 +96,39 @@ export class HostReader {
     }
   }
 
-  private async readDeviceNow(a: string): Promise<PciDeviceInfo | undefined> {
-    const s = this.sysfs;
-    const entries = await this.opt(s.list(layout.pciDevice(a)));
-    if (!entries) return undefined;
-    const has = (e: string): boolean => entries.includes(e); // a few dozen names: a scan beats building a set
-    // one entry after another: both doors answer synchronously inside (NodeSysfs reads kernel
-    // memory, the simulator its state), so side-by-side reads of one device would only add promises,
-    // except the two attributes that take the device lock (uevent, driver_override): a real host
-    // reads those in the thread pool where a bound can fire, so they go side by side, and past the
-    // bound (lockedReadMs) they are noted in `unreadable`, not awaited
-    const ue = has('uevent') ? s.read(layout.pciAttr(a, 'uevent')) : undefined;
-    const ov = has('driver_override') ? s.read(layout.pciAttr(a, 'driver_override')) : undefined;
-    const locked = await this.withinBound(Promise.all([ue, ov]));
-    // both wait on the same lock: past the bound neither is taken (a late answer is dropped)
-    const unread: string[] = [];
-    if (!locked) {
-      if (ov) unread.push('driver_override');
-      if (ue) unread.push('uevent');
-    }
-    const ids = (locked?.[0] !== undefined ? idsFromUevent(locked[0]) : undefined) ?? (await this.readIds(a, has));
-    const override = locked?.[1];
-    const info: PciDeviceInfo = {
-      address: a,
-      vendor: ids.vendor,
-      device: ids.device,
-      class: ids.class,
-      netdevs: [],
-      isBridge: false,
-    };
-    info.isBridge = info.class.startsWith('0604') || info.class.startsWith('0609');
-    if (ids.subsystemVendor !== undefined) info.subsystemVendor = ids.subsystemVendor;
-    if (ids.subsystemDevice !== undefined) info.subsystemDevice = ids.subsystemDevice;
-    const o = override?.trim();
-    if (o && o !== '(null)') info.driverOverride = o;
-    if (ids.driver !== undefined) info.driver = ids.driver;
-    if (has('iommu_group')) info.iommuGroup = Number(base(await s.readlink(layout.pciAttr(a, 'iommu_group'))));
-    if (has('boot_vga')) info.bootVga = (await s.read(layout.pciAttr(a, 'boot_vga'))).trim() === '1';
-    if (has('net')) info.netdevs = await s.list(layout.pciAttr(a, 'net'));
-    if (has('physfn')) await this.readVfPosition(a, info);
-    if (has('sriov_totalvfs')) await this.readSriov(a, entries, info, unread);
-    if (has('mdev_supported_types')) {
-      const t = await this.mdevTypes(a);
-      if (t) info.mdevTypes = t;
-    }
-    if (unread.length) info.unreadable = unread.sort();
-    return info;
+  /**
+   * What the planner needs beyond the lock-free reads: driver_override (its undo restores it) and a
+   * PF's sriov_numvfs as the kernel counts it. Both wait while the device lock is held; the hook
+   * bounds its whole snapshot. Once per device.
+   */
+  private async readLocked(d: PciDeviceInfo): Promise<void> {
+    if (this.lockedRead.has(d.address)) return;
+    this.lockedRead.add(d.address);
+    const o = await this.opt(this.sysfs.read(layout.pciAttr(d.address, 'driver_override')));
+    setOverride(d, o);
+    if (d.sriov) d.sriov.numVfs = Number((await this.sysfs.read(layout.pciAttr(d.address, 'sriov_numvfs'))).trim());
   }
+
+  private lockedRead = new Set<string>();
 
   /**
-   * Ids, class and driver attribute by attribute, none of which takes the device lock: for a tree
-   * without `uevent` (every PCI device has one on a real kernel), with a malformed one, or whose
-   * `uevent` did not answer within the bound. The driver then comes from the `driver` link, which
-   * an unbind removes before it waits.
+   * driver_override for the listing, within lockedReadMs: past it the device is marked `unreadable`.
+   * False when the device went away while the read waited (an SR-IOV disable that waited for qemu
+   * removes the VF it held once qemu lets go).
    */
-  private async readIds(a: string, has: (e: string) => boolean): Promise<PciIds> {
-    const s = this.sysfs;
-    const rd = (attr: string) => s.read(layout.pciAttr(a, attr));
-    const [vendor, device, cls, sv, sd, driver] = await Promise.all([
-      rd('vendor'),
-      rd('device'),
-      rd('class'),
-      has('subsystem_vendor') ? rd('subsystem_vendor') : undefined,
-      has('subsystem_device') ? rd('subsystem_device') : undefined,
-      has('driver') ? s.readlink(layout.pciAttr(a, 'driver')) : undefined,
-    ]);
-    const ids: PciIds = { vendor: hex(vendor), device: hex(device), class: hex(cls).padStart(6, '0') };
-    if (sv !== undefined) ids.subsystemVendor = hex(sv);
-    if (sd !== undefined) ids.subsystemDevice = hex(sd);
-    if (driver !== undefined) ids.driver = base(driver);
-    return ids;
-  }
-
-  private async readVfPosition(a: string, info: PciDeviceInfo): Promise<void> {
-    const pf = base(await this.sysfs.readlink(layout.pciAttr(a, 'physfn')));
-    info.physfn = pf;
-    // K from the PF's offset/stride (2 reads) instead of scanning its virtfn links
-    const [off, stride] = await Promise.all([
-      this.sysfs.read(layout.pciAttr(pf, 'sriov_offset')),
-      this.sysfs.read(layout.pciAttr(pf, 'sriov_stride')),
-    ]);
-    const st = Number(stride.trim()) || 1;
-    info.vfIndex = (rid(a) - rid(pf) - Number(off.trim())) / st;
-  }
-
-  private async readSriov(a: string, entries: string[], info: PciDeviceInfo, unread: string[]): Promise<void> {
-    const rd = (attr: string) => this.sysfs.read(layout.pciAttr(a, attr)).then((v) => v.trim());
-    const [total, num, offset, stride, vfDevice] = await Promise.all([
-      rd('sriov_totalvfs'),
-      this.withinBound(this.sysfs.read(layout.pciAttr(a, 'sriov_numvfs'))),
-      rd('sriov_offset'),
-      rd('sriov_stride'),
-      entries.includes('sriov_vf_device') ? rd('sriov_vf_device') : Promise.resolve(undefined),
-    ]);
-    const links = entries.filter((e) => /^virtfn\d+$/.test(e)).sort((x, y) => Number(x.slice(6)) - Number(y.slice(6)));
-    const vfs = await Promise.all(links.map((l) => this.sysfs.readlink(layout.pciAttr(a, l)).then(base)));
-    // past the bound (lock held): the kernel keeps one virtfnK link per enabled VF, so count those
-    if (num === undefined) unread.push('sriov_numvfs');
-    const n = num === undefined ? vfs.length : Number(num.trim());
-    info.sriov = { totalVfs: Number(total), numVfs: n, offset: Number(offset), stride: Number(stride), vfs };
-    if (vfDevice) info.sriov.vfDevice = hex(vfDevice).padStart(4, '0');
+  private async readOverrideForListing(d: PciDeviceInfo): Promise<boolean> {
+    const read = this.sysfs.read(layout.pciAttr(d.address, 'driver_override'));
+    const ms = this.opts.lockedReadMs;
+    try {
+      const o = ms === undefined ? await read : await withinOrUndefined(ms, read);
+      if (o === undefined) d.unreadable = ['driver_override'];
+      else setOverride(d, o);
+      return true;
+    } catch (err) {
+      // ENODEV: kernfs says so for an attribute removed between open and read
+      if (!isErrno(err, 'ENOENT') && !isErrno(err, 'ENODEV')) throw err;
+      return this.sysfs.exists(layout.pciDevice(d.address)); // a tree without the attribute: no override
+    }
   }
 
   async groupOf(address: string): Promise<number | undefined> {
@@ -309,6 +242,7 @@ export class HostReader {
       const d = await this.device(a);
       if (!d) return;
       snap.devices[a] = d;
+      await this.readLocked(d);
       for (const n of d.netdevs) snap.netdevs[n] ??= a;
       const work: Promise<void>[] = [];
       if (d.iommuGroup !== undefined && !snap.groups[d.iommuGroup]) {
@@ -343,27 +277,37 @@ export class HostReader {
     return sortSnapshot(snap);
   }
 
-  /** The whole host (every PCI device, group, mdev parent and mdev): for `passthru list`. */
+  /**
+   * The whole host (every PCI device, group, mdev parent and mdev): for `passthru list` and `doctor`.
+   * driver_override only where overrideShown() says, each read within lockedReadMs.
+   */
   async fullSnapshot(): Promise<HostSnapshot> {
+    return this.addOverrides(await this.lockFreeSnapshot());
+  }
+
+  /**
+   * driver_override where overrideShown() says, side by side (a held device's read waits in its
+   * thread-pool thread, the others go on), each within lockedReadMs. A device that went away while
+   * its read waited leaves the snapshot.
+   */
+  async addOverrides(snap: HostSnapshot): Promise<HostSnapshot> {
+    const asked = Object.values(snap.devices).filter(overrideShown);
+    const kept = await Promise.all(asked.map((d) => this.readOverrideForListing(d)));
+    const gone = new Set(asked.filter((_, i) => !kept[i]).map((d) => d.address));
+    if (gone.size === 0) return snap;
+    for (const a of gone) delete snap.devices[a];
+    for (const [g, m] of Object.entries(snap.groups)) snap.groups[Number(g)] = m.filter((x) => !gone.has(x));
+    for (const [n, a] of Object.entries(snap.netdevs)) if (gone.has(a)) delete snap.netdevs[n];
+    return snap;
+  }
+
+  /** fullSnapshot without driver_override: no read in it waits on a device lock. */
+  async lockFreeSnapshot(): Promise<HostSnapshot> {
     const snap: HostSnapshot = { devices: {}, groups: {}, mdevs: {}, netdevs: {} };
     const kernel = await this.kernel();
     if (kernel) snap.kernel = kernel;
-    const addrs = (await this.opt(this.sysfs.list(layout.pciDevices))) ?? [];
-    // in batches: all devices at once would hold thousands of open files (EMFILE) and a heap of promises
-    const infos: (PciDeviceInfo | undefined)[] = [];
-    const ms = this.opts.lockedReadMs;
-    for (let i = 0; i < addrs.length; i += BATCH) {
-      let timer: NodeJS.Timeout | undefined;
-      if (ms !== undefined)
-        this.batchDeadline = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, ms, undefined)));
-      try {
-        infos.push(...(await Promise.all(addrs.slice(i, i + BATCH).map((a) => this.device(a)))));
-      } finally {
-        clearTimeout(timer);
-        this.batchDeadline = undefined;
-      }
-    }
-    for (const d of infos) {
+    for (const a of (await this.opt(this.sysfs.list(layout.pciDevices))) ?? []) {
+      const d = await this.device(a);
       if (!d) continue;
       snap.devices[d.address] = d;
       if (d.iommuGroup !== undefined) (snap.groups[d.iommuGroup] ??= []).push(d.address);
@@ -389,10 +333,9 @@ export class HostReader {
   }
 }
 
-function rid(a: string): number {
-  const [, bus, sf] = a.split(':') as [string, string, string];
-  const [slot, fn] = sf.split('.') as [string, string];
-  return (parseInt(bus, 16) << 8) | (parseInt(slot, 16) << 3) | parseInt(fn, 16);
+function setOverride(d: PciDeviceInfo, text: string | undefined): void {
+  const o = text?.trim();
+  if (o && o !== '(null)') d.driverOverride = o;
 }
 
 function inOrder(l: string[]): boolean {

@@ -39,10 +39,8 @@ export interface PciDeviceInfo {
   vendor: string; // '10de'
   device: string; // '1b80'
   class: string; // '030000'
-  subsystemVendor?: string;
-  subsystemDevice?: string;
   driver?: string; // bound driver name, absent when unbound
-  driverOverride?: string; // absent when '(null)'
+  driverOverride?: string; // absent when '(null)'; fullSnapshot reads it only where overrideShown() (reader.ts)
   iommuGroup?: number; // absent when the IOMMU is off
   physfn?: string; // set on a VF: its PF's address
   vfIndex?: number; // set on a VF: K in the PF's virtfnK
@@ -55,9 +53,9 @@ export interface PciDeviceInfo {
   /** Header type says bridge (class 0604) or the device is a PCIe port: never detached. */
   isBridge: boolean;
   /**
-   * Device-lock attributes whose read was given up (HostReader's lockedReadMs: the lock stayed
-   * held, e.g. by an unbind waiting for qemu), sorted: 'driver_override', 'sriov_numvfs', 'uevent'.
-   * Their fields are then absent, the ids read from their own attributes, the driver from its link.
+   * Set by fullSnapshot (`passthru list`, `doctor`) when the device's driver_override did not answer
+   * within lockedReadMs: ['driver_override']. The device lock is held (an unbind waiting for qemu),
+   * so its driver state is unknown; every other field is read without that lock.
    */
   unreadable?: string[];
 }

@@ -1,6 +1,6 @@
-// bounded(): every host access settles as its promise does or fails with OpTimeout; the accesses
-// share one timer (src/exec/ops.ts), so a short bound must still fire while a longer one is armed,
-// a bound that fired must not fire again, and no pending bound may be lost when the timer re-arms.
+// bounded(): every host access settles as its promise does or fails with OpTimeout after its own
+// bound (src/host/bounded.ts), whatever other bounds are pending; a settled access leaves no timer
+// that keeps the process alive.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -63,7 +63,7 @@ describe('bounded host accesses', () => {
           ],
           { encoding: 'utf8', timeout: 30_000 },
         );
-      // settled: the shared timer (armed for 60 s) must not keep the process alive
+      // settled: its 60 s timer must not keep the process alive
       const done = run("await bounded('x', 60000, Promise.resolve(1)); process.stdout.write('settled')");
       expect([done.status, done.stdout, done.error]).toEqual([0, 'settled', undefined]);
       // stuck: the process lives until the bound fires and reports it

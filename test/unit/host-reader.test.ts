@@ -1,7 +1,7 @@
 // HostReader on the simulator and on a materialized tree (NodeSysfs on the real layout): both must
 // give the same snapshot; snapshotFor reads a bounded number of entries whatever the host size.
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, symlinkSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, symlinkSync, mkdirSync, writeFileSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SimKernel } from '../../src/sim/kernel.js';
@@ -9,7 +9,10 @@ import { hostFromFixture } from '../../src/sim/fixture.js';
 import { generateHost } from '../../src/sim/generate.js';
 import { materialize } from '../../src/sim/materialize.js';
 import { NodeSysfs } from '../../src/host/node-sysfs.js';
-import { HostReader } from '../../src/host/reader.js';
+import { HostReader, overrideShown } from '../../src/host/reader.js';
+import { idsFromModalias } from '../../src/host/pci-device.js';
+import { readTakesDeviceLock } from '../../src/host/device-lock.js';
+import type { Sysfs } from '../../src/host/sysfs.js';
 import { className } from '../../src/host/class-names.js';
 import { errnoOf, simFixture } from '../support/sim.js';
 
@@ -33,7 +36,6 @@ describe('HostReader', () => {
       driver: 'nouveau',
       iommuGroup: 3,
       isBridge: false,
-      subsystemVendor: '1043',
     });
     expect(s.devices['0000:00:02.0']!.bootVga).toBe(true);
     expect(s.devices['0000:00:02.0']!.mdevTypes!.map((t) => [t.id, t.availableInstances])).toEqual([
@@ -116,6 +118,78 @@ describe('HostReader', () => {
       expect(fromTree).toEqual(fromSim);
       expect(Object.keys(fromTree.devices).length).toBe(k.state.devices.length);
     }
+  });
+});
+
+/** A Sysfs that records every path read, listed or linked, in front of `inner`. */
+function recording(inner: Sysfs): { sysfs: Sysfs; paths: string[] } {
+  const paths: string[] = [];
+  const sysfs: Sysfs = {
+    read: (p) => (paths.push(p), inner.read(p)),
+    list: (p) => (paths.push(p), inner.list(p)),
+    readlink: (p) => (paths.push(p), inner.readlink(p)),
+    exists: (p) => (paths.push(p), inner.exists(p)),
+    write: (p, d) => inner.write(p, d),
+  };
+  return { sysfs, paths };
+}
+
+describe('HostReader and the device lock', () => {
+  it('fullSnapshot reads no lock-taking attribute, except driver_override of a driverless or stub-bound device', async () => {
+    const k = sim('workstation');
+    await k.write('sys/bus/pci/devices/0000:03:00.0/sriov_numvfs', '2');
+    await k.write('sys/bus/pci/devices/0000:01:00.1/driver_override', 'vfio-pci');
+    await k.write('sys/bus/pci/devices/0000:01:00.1/driver/unbind', '0000:01:00.1');
+    await k.write('sys/bus/pci/drivers_probe', '0000:01:00.1');
+    const { sysfs, paths } = recording(k);
+    const s = await new HostReader(sysfs).fullSnapshot();
+    const locked = paths.filter(readTakesDeviceLock).sort();
+    const expected = Object.values(s.devices)
+      .filter(overrideShown)
+      .map((d) => `sys/bus/pci/devices/${d.address}/driver_override`)
+      .sort();
+    expect(locked).toEqual(expected);
+    expect(expected).toContain('sys/bus/pci/devices/0000:01:00.1/driver_override'); // on vfio-pci
+    expect(expected).toContain('sys/bus/pci/devices/0000:00:14.2/driver_override'); // no driver
+    expect(s.devices['0000:01:00.1']!.driverOverride).toBe('vfio-pci');
+    // the VF count from the virtfn links, as sriov_numvfs says
+    expect(s.devices['0000:03:00.0']!.sriov!.numVfs).toBe(2);
+    // a device on its host driver: its override is not read
+    expect(paths).not.toContain('sys/bus/pci/devices/0000:01:00.0/driver_override');
+  });
+
+  it('snapshotFor reads driver_override and sriov_numvfs of every device it holds (the planner records them for undo)', async () => {
+    const k = sim('workstation');
+    await k.write('sys/bus/pci/devices/0000:01:00.0/driver_override', 'vfio-pci'); // set, still on nouveau
+    const { sysfs, paths } = recording(k);
+    const s = await new HostReader(sysfs).snapshotFor({ addresses: ['0000:01:00.0', '0000:03:00.0'] });
+    expect(s.devices['0000:01:00.0']!.driverOverride).toBe('vfio-pci');
+    for (const a of Object.keys(s.devices)) expect(paths).toContain(`sys/bus/pci/devices/${a}/driver_override`);
+    expect(paths).toContain('sys/bus/pci/devices/0000:03:00.0/sriov_numvfs');
+    expect(paths.filter((p) => p.endsWith('/uevent'))).toEqual([]);
+  });
+
+  it('takes the ids from modalias where the tree has it (a real kernel always does), else from their files', async () => {
+    const k = sim('server');
+    const dir = mkdtempSync(join(tmpdir(), 'passthru-modalias-'));
+    await materialize(k, dir);
+    const without = await new HostReader(new NodeSysfs(dir)).fullSnapshot();
+    const devices = join(dir, 'sys/bus/pci/devices');
+    for (const a of readdirSync(devices)) {
+      const m = /^MODALIAS=(.*)$/m.exec(readFileSync(join(devices, a, 'uevent'), 'utf8'))![1]!;
+      writeFileSync(join(devices, a, 'modalias'), `${m}\n`);
+      // the id files now disagree: only a reader that takes modalias still gives the snapshot above
+      for (const f of ['vendor', 'device', 'class']) writeFileSync(join(devices, a, f), '0xffff\n');
+    }
+    expect(await new HostReader(new NodeSysfs(dir)).fullSnapshot()).toEqual(without);
+    expect(idsFromModalias('pci:v00008086d0000100Esv00001AF4sd00001100bc02sc00i00\n')).toEqual({
+      vendor: '8086',
+      device: '100e',
+      class: '020000',
+    });
+    // anything else is not trusted: the files answer
+    writeFileSync(join(devices, '0000:3b:00.0', 'modalias'), 'pci:v8086\n');
+    expect((await new HostReader(new NodeSysfs(dir)).fullSnapshot()).devices['0000:3b:00.0']!.vendor).toBe('ffff');
   });
 });
 

@@ -1,16 +1,8 @@
 // The per-device `uevent` attribute: the simulator prints it as the kernel does (dev_uevent +
-// pci_uevent), and HostReader takes vendor, device, class, subsystem ids and driver from it in one
-// read, falling back to one read per attribute on a tree without it (or with a garbled one).
+// pci_uevent). HostReader never reads it (its show takes the device lock: src/host/device-lock.ts).
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { SimKernel } from '../../src/sim/kernel.js';
 import { EMBEDDED_FIXTURES, hostFromFixture } from '../../src/sim/fixture.js';
-import { materialize } from '../../src/sim/materialize.js';
-import { NodeSysfs } from '../../src/host/node-sysfs.js';
-import { HostReader } from '../../src/host/reader.js';
-import { idsFromUevent } from '../../src/host/uevent.js';
 import { pciUevent } from '../../src/sim/uevent.js';
 import type { SimHostState } from '../../src/sim/state.js';
 
@@ -68,65 +60,5 @@ describe('uevent of a PCI device in the simulator', () => {
     expect(await ue(k, '0000:01:00.1')).not.toContain('DRIVER=');
     await k.write('sys/bus/pci/drivers_probe', '0000:01:00.1');
     expect((await ue(k, '0000:01:00.1')).split('\n')[0]).toBe('DRIVER=vfio-pci');
-  });
-});
-
-describe('idsFromUevent', () => {
-  it('reads lower-case ids and a 6-digit class', () => {
-    expect(
-      idsFromUevent(
-        'DRIVER=nvme\nPCI_CLASS=10802\nPCI_ID=144D:A808\nPCI_SUBSYS_ID=144D:A801\nPCI_SLOT_NAME=0000:02:00.0\n',
-      ),
-    ).toEqual({
-      vendor: '144d',
-      device: 'a808',
-      class: '010802',
-      subsystemVendor: '144d',
-      subsystemDevice: 'a801',
-      driver: 'nvme',
-    });
-    expect(idsFromUevent('PCI_CLASS=0000\nPCI_ID=1AF4:1000\n')).toEqual({
-      vendor: '1af4',
-      device: '1000',
-      class: '000000',
-    });
-    // a driver name that is a path is not taken
-    for (const bad of ['..', '.', '../../x', ''])
-      expect(idsFromUevent(`DRIVER=${bad}\nPCI_CLASS=30000\nPCI_ID=10DE:1B80\n`)?.driver).toBeUndefined();
-  });
-
-  it('gives up (the caller reads the attributes) when PCI_ID or PCI_CLASS is missing or garbled', () => {
-    expect(idsFromUevent('')).toBeUndefined();
-    expect(idsFromUevent('PCI_CLASS=30000\n')).toBeUndefined();
-    expect(idsFromUevent('PCI_ID=10DE:1B80\n')).toBeUndefined();
-    expect(idsFromUevent('PCI_CLASS=3000000\nPCI_ID=10DE:1B80\n')).toBeUndefined();
-    expect(idsFromUevent('PCI_CLASS=30000\nPCI_ID=10DE-1B80\n')).toBeUndefined();
-  });
-});
-
-describe('HostReader with and without uevent', () => {
-  it('reads the same snapshot from a tree whose devices have no uevent, and reads fewer entries with it', async () => {
-    const k = sim('workstation');
-    await k.write('sys/bus/pci/devices/0000:03:00.0/sriov_numvfs', '2');
-    const dir = mkdtempSync(join(tmpdir(), 'passthru-uevent-'));
-    try {
-      await materialize(k, dir);
-      const withUevent = await new HostReader(new NodeSysfs(dir)).fullSnapshot();
-      const devices = join(dir, 'sys/bus/pci/devices');
-      for (const a of readdirSync(devices)) unlinkSync(join(devices, a, 'uevent'));
-      const without = await new HostReader(new NodeSysfs(dir)).fullSnapshot();
-      expect(without).toEqual(withUevent);
-      expect(without).toEqual(await new HostReader(k).fullSnapshot());
-      // a garbled uevent is not trusted: the attributes answer
-      writeFileSync(join(devices, '0000:01:00.0', 'uevent'), 'PCI_CLASS=zz\n');
-      expect((await new HostReader(new NodeSysfs(dir)).fullSnapshot()).devices['0000:01:00.0']).toEqual(
-        withUevent.devices['0000:01:00.0'],
-      );
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-    k.reads = 0;
-    await new HostReader(k).device('0000:02:00.0');
-    expect(k.reads).toBe(4); // the directory, uevent, driver_override, iommu_group (9 one attribute at a time)
   });
 });

@@ -10,9 +10,10 @@ import { SimKernel } from '../../src/sim/kernel.js';
 import { readSimFile } from '../../src/sim/persist.js';
 import { EMBEDDED_FIXTURES, hostFromFixture } from '../../src/sim/fixture.js';
 import { HostReader } from '../../src/host/reader.js';
-import { buildListing, formatListing } from '../../src/host/listing.js';
+import { addVfStates, buildListing, formatListing, vfPfNetdevs } from '../../src/host/listing.js';
+import { readVfLinks } from '../../src/host/vf-links.js';
+import { parseListFilter } from '../../src/host/list-filter.js';
 import { domainUsers } from '../../src/host/users.js';
-import { parsePciFilter } from '../../src/pci/filter.js';
 import { rootDiskDevices, defaultRouteDevices } from '../../src/exec/host-facts.js';
 import { writeJournal, ensureStateDir, JOURNAL_SCHEMA } from '../../src/exec/journal.js';
 import { writeSimFile } from '../../src/sim/persist.js';
@@ -33,12 +34,22 @@ async function listText(
 ): Promise<{ text: string; json: string }> {
   const snap = await new HostReader(k).fullSnapshot();
   const facts = { rootDiskDevices: await rootDiskDevices(k), defaultRouteDevices: await defaultRouteDevices(k) };
+  const filter = spec ? parseListFilter(spec) : undefined;
   const l = buildListing(
     snap,
     domainUsers({ PASSTHRU_STATE_DIR: join(tmpdir(), 'passthru-none'), ...env }, snap),
-    spec ? parsePciFilter(spec) : undefined,
+    filter,
     facts,
   );
+  const vf = await readVfLinks(
+    k,
+    vfPfNetdevs(
+      snap,
+      l.devices.map((r) => r.address),
+    ),
+  );
+  expect(vf.failed).toEqual([]);
+  addVfStates(l, snap, vf.links);
   return { text: formatListing(l), json: `${JSON.stringify(l, null, 2)}\n` };
 }
 
