@@ -59,9 +59,12 @@ interface Case {
   running?: string[];
 }
 
-const running = domainXml('holder', '000000000001', [hostdev('0000:03:10.0')], [
-  "<passthru:pf dev='enp3s0f0' vfs='2'/>",
-]);
+const running = domainXml(
+  'holder',
+  '000000000001',
+  [hostdev('0000:03:10.0')],
+  ["<passthru:pf dev='enp3s0f0' vfs='2'/>"],
+);
 
 const refusals: Case[] = [
   { name: 'bridge-hostdev', fixture: 'workstation', xml: domainXml('vm', '000000000010', [hostdev('0000:00:1c.0')]) },
@@ -81,7 +84,11 @@ const refusals: Case[] = [
     fixture: singleGpuFixture,
     xml: domainXml('vm', '000000000014', [hostdev('0000:00:02.0')]),
   },
-  { name: 'pf-as-hostdev-interface', fixture: 'workstation', xml: domainXml('vm', '000000000015', [iface('0000:03:00.0')]) },
+  {
+    name: 'pf-as-hostdev-interface',
+    fixture: 'workstation',
+    xml: domainXml('vm', '000000000015', [iface('0000:03:00.0')]),
+  },
   {
     name: 'pf-of-a-running-vf',
     fixture: 'workstation',

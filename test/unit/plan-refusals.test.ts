@@ -152,4 +152,26 @@ describe('planner refusals (issue 12)', () => {
       expect(planPrepare(input(d, host(), { networks: { pool: nat } })).actions).toEqual([]);
     });
   });
+
+  it("managed='no': binds a device on a host driver for the admin, leaves one the admin bound to a VFIO driver", () => {
+    const s = snapshot([
+      dev('0000:05:00.0', '020000', { driver: 'mlx5_core', iommuGroup: 5 }),
+      dev('0000:06:00.0', '020000', { driver: 'mlx5_vfio_pci', iommuGroup: 6 }),
+      dev('0000:07:00.0', '020000', { driver: 'vfio-pci', iommuGroup: 7 }),
+    ]);
+    const plan = planPrepare(
+      input(
+        domain({
+          hostdevs: [
+            ['0000:05:00.0', false],
+            ['0000:06:00.0', false],
+            ['0000:07:00.0', false],
+          ],
+        }),
+        s,
+      ),
+    );
+    expect(plan.actions.map((a) => a.id)).toEqual(['bind-vfio 0000:05:00.0']);
+    expect(plan.holds.devices).toEqual(['0000:05:00.0', '0000:06:00.0', '0000:07:00.0']);
+  });
 });
