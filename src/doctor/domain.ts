@@ -11,6 +11,7 @@ import type { NetworkInfo } from '../plan/types.js';
 import { both, namedUnreadable, type CheckResult } from './types.js';
 import { describeWanted, mdevTypesOf, placeMdev, poolLeft, type MdevPlacement, type MdevUse } from '../plan/mdev.js';
 import { refusalAbout, type DoctorVerdict } from './verdict.js';
+import { isVfioDriver } from '../plan/devices.js';
 
 export interface DomainJudgement {
   verdict: DoctorVerdict;
@@ -72,8 +73,8 @@ function deviceCheck(
     ? "managed='yes': libvirt detaches it"
     : vgpu
       ? "managed='no', an NVIDIA vGPU VF: stays on its driver"
-      : d.driver === 'vfio-pci'
-        ? "managed='no', already on vfio-pci"
+      : isVfioDriver(d.driver) || d.driver === 'pci-stub'
+        ? `managed='no', already on ${d.driver}: left as the admin bound it`
         : "managed='no': the hook binds it to vfio-pci";
   if (d.iommuGroup === undefined)
     return {
@@ -92,6 +93,7 @@ function deviceCheck(
       status: 'warn',
       detail: `${detail}; at start the hook binds ${toBind.map((m) => `${m} (${snap.devices[m]!.driver})`).join(', ')} to vfio-pci, and gives them back at stop`,
     };
+  if (j.verdict.kind !== 'plan') return { ...base, status: 'pass', detail: `${detail}; the hook refused the domain` };
   return { ...base, status: 'pass', detail: `${detail}; group viable` };
 }
 
