@@ -12,11 +12,27 @@ import { both, namedUnreadable, type CheckResult } from './types.js';
 import { describeWanted, mdevTypesOf, placeMdev, poolLeft, type MdevPlacement, type MdevUse } from '../plan/mdev.js';
 import { refusalAbout, type DoctorVerdict } from './verdict.js';
 import { isVfioDriver } from '../plan/devices.js';
+import { predictVfAddress } from '../plan/prepare-pfs.js';
 
 export interface DomainJudgement {
   verdict: DoctorVerdict;
   /** The domain's networks as the hook read them (undefined: not read). */
   networks?: Record<string, NetworkInfo | null> | undefined;
+}
+
+/** VFs the domain's <passthru:pf> makes the hook create (by the planner's own address rule). */
+function createdVfs(dp: DomainPassthrough, snap: HostSnapshot): Set<string> {
+  const out = new Set<string>();
+  for (const req of dp.metadata.pfs) {
+    const addr = req.address ? formatPciAddress(req.address) : req.dev ? snap.netdevs[req.dev] : undefined;
+    const pf = addr ? snap.devices[addr] : undefined;
+    if (!pf?.sriov) continue;
+    for (let k = 0; k < Math.min(req.vfs, pf.sriov.totalVfs); k++) {
+      const vf = predictVfAddress(pf, k);
+      if (vf && !snap.devices[vf]) out.add(vf);
+    }
+  }
+  return out;
 }
 
 function deviceCheck(
@@ -33,7 +49,7 @@ function deviceCheck(
   const group = d?.iommuGroup === undefined ? [] : (snap.groups[d.iommuGroup] ?? []);
   const refused = refusalAbout(j.verdict, [addr, ...group]);
   if (!d) {
-    if (j.verdict.kind === 'plan' && j.verdict.plan.deferred.includes(addr))
+    if (createdVfs(dp, snap).has(addr))
       return {
         ...base,
         status: 'pass',
