@@ -2,6 +2,7 @@
 // prepare would run or the planner's refusal. `passthru hook --dry-run` and `passthru doctor
 // --domain` take it from here; the hook's prepare plans through the same planFromHost, so the three
 // can only agree.
+import { InputError } from '../errors.js';
 import type { DomainPassthrough } from '../xml/model.js';
 import type { Plan } from '../plan/types.js';
 import { PlanRefusal } from '../plan/refusal.js';
@@ -32,8 +33,14 @@ export function wantsPassthrough(d: DomainPassthrough): boolean {
 export async function actsOn(ctx: Pick<HookContext, 'root'>, d: DomainPassthrough): Promise<boolean> {
   if (wantsPassthrough(d)) return true;
   if (d.networkInterfaces.length === 0) return false;
-  const nets = await readNetworks(ctx, d);
-  return Object.values(nets ?? {}).some((n) => n?.hostdev);
+  try {
+    const nets = await readNetworks(ctx, d);
+    return Object.values(nets ?? {}).some((n) => n?.hostdev);
+  } catch (err) {
+    // a name no libvirt network can have, in a domain that asks nothing else of us: libvirt's to refuse
+    if (err instanceof InputError) return false;
+    throw err;
+  }
 }
 
 /** prepare's verdict, changing nothing and taking no lock; errors other than a refusal are thrown. */
