@@ -241,3 +241,20 @@ describe('one verdict: doctor --domain, hook --dry-run and prepare refuse alike'
     expect(o.doctor.verdict).toMatch(/^PASS {2}hook prepare of vm: accepted/);
   });
 });
+
+describe('a domain the hook does not act on', () => {
+  it('a network that is no hostdev pool, or no network libvirt knows: all three leave it to libvirt', async () => {
+    const nat = `<network>\n  <name>default</name>\n  <forward mode='nat'/>\n</network>\n`;
+    for (const networks of [{ default: nat }, {}]) {
+      const o = await threeWays({
+        name: 'nat',
+        fixture: 'workstation',
+        networks,
+        xml: domainXml('vm', '000000000040', [network('default', MAC)]),
+      });
+      expect([o.prepare.code, o.prepare.stderr, o.wrote]).toEqual([0, '', 0]);
+      expect([o.dryRun.code, o.dryRun.stderr]).toEqual([0, '']);
+      expect(o.doctor.verdict).toBe('PASS  hook prepare of vm: nothing to do: the domain asks for no passthrough');
+    }
+  });
+});
