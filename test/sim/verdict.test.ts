@@ -245,7 +245,7 @@ describe('one verdict: doctor --domain, hook --dry-run and prepare refuse alike'
 describe('a domain the hook does not act on', () => {
   it('a network that is no hostdev pool, or no network libvirt knows: all three leave it to libvirt', async () => {
     const nat = `<network>\n  <name>default</name>\n  <forward mode='nat'/>\n</network>\n`;
-    for (const networks of [{ default: nat }, {}]) {
+    for (const networks of [{ default: nat }, {}] as Record<string, string>[]) {
       const o = await threeWays({
         name: 'nat',
         fixture: 'workstation',
