@@ -36,11 +36,13 @@ export async function readNetworks(
 export function otherDomains(stateDir: string, ownUuid: string): OtherDomain[] {
   const out: OtherDomain[] = [];
   for (const e of listJournals(stateDir, ownUuid)) {
-    if (!e.journal)
+    if (!e.journal) {
+      const why = (e.error?.message ?? 'unreadable').replace(`journal ${e.file} `, '');
       throw new PlanRefusal(
         `journal ${e.file}`,
-        `cannot be used (${e.error?.message ?? 'unreadable'}); fix or remove it, or run 'passthru recover'`,
+        `cannot be used (${why}); fix or remove it, or run 'passthru recover'`,
       );
+    }
     out.push({ name: e.journal.domain.name, uuid: e.journal.domain.uuid, holds: e.journal.holds });
   }
   return out;

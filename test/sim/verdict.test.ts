@@ -47,7 +47,21 @@ function singleGpuFixture(): string {
   return file;
 }
 
+/** The workstation with the USB controller 0000:00:14.0 outside any IOMMU group. */
+function groupless(): string {
+  const fx = loadFixture('workstation');
+  for (const d of fx.devices) if (d.address === '0000:00:14.0') delete d.iommuGroup;
+  const file = join(scratch, 'groupless.json');
+  writeFileSync(file, JSON.stringify(fx));
+  return file;
+}
+
 const MAC = '52:54:00:4e:01:77';
+const U1 = 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee';
+const mdevMeta = (type: string, parent?: string) =>
+  `<passthru:mdev uuid='${U1}' type='${type}'${parent ? ` parent='${parent}'` : ''}/>`;
+const pool = (forward: string) =>
+  `<network>\n  <name>pool</name>\n  <forward mode='hostdev' managed='yes'>\n${forward}  </forward>\n</network>\n`;
 const poolNet = `<network>\n  <name>pool</name>\n  <forward mode='hostdev' managed='yes'>\n    <pf dev='enp3s0f0'/>\n  </forward>\n</network>\n`;
 
 interface Case {
@@ -58,8 +72,13 @@ interface Case {
   networks?: Record<string, string>;
   /** Domains prepared first (running), by the real hook. */
   running?: string[];
+  /** /etc/passthru/config.json of the host (PASSTHRU_CONFIG). */
+  config?: object;
+  /** Files put in the state dir first (a journal nobody can read). */
+  stateFiles?: Record<string, string>;
 }
 
+const pfOnly = domainXml('holder', '000000000003', [], ["<passthru:pf dev='enp3s0f0' vfs='2'/>"]);
 const running = domainXml(
   'holder',
   '000000000001',
@@ -143,6 +162,122 @@ const refusals: Case[] = [
       ["<passthru:mdev uuid='aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee' type='nvidia-222' parent='0000:00:02.0'/>"],
     ),
   },
+  {
+    name: 'pf-netdev-missing',
+    fixture: 'workstation',
+    xml: domainXml('vm', '000000000024', [], ["<passthru:pf dev='eth9' vfs='1'/>"]),
+  },
+  {
+    name: 'pf-address-missing',
+    fixture: 'workstation',
+    xml: domainXml('vm', '000000000025', [], ["<passthru:pf address='0000:07:00.0' vfs='1'/>"]),
+  },
+  {
+    name: 'pf-not-sriov',
+    fixture: 'workstation',
+    xml: domainXml('vm', '000000000026', [], ["<passthru:pf dev='eno1' vfs='1'/>"]),
+  },
+  {
+    name: 'pf-count-in-use',
+    fixture: 'workstation',
+    running: [running],
+    xml: domainXml('vm', '000000000027', [], ["<passthru:pf dev='enp3s0f0' vfs='4'/>"]),
+  },
+  {
+    name: 'pf-count-relied-on',
+    fixture: 'workstation',
+    running: [pfOnly],
+    xml: domainXml('vm', '000000000028', [hostdev('0000:03:00.0')]),
+  },
+  {
+    name: 'pool-pf-missing',
+    fixture: 'workstation',
+    networks: { pool: pool("    <pf dev='eth9'/>\n") },
+    xml: domainXml('vm', '000000000029', [network('pool', MAC)]),
+  },
+  {
+    name: 'pool-pf-not-sriov',
+    fixture: 'workstation',
+    networks: { pool: pool("    <pf dev='eno1'/>\n") },
+    xml: domainXml('vm', '000000000041', [network('pool', MAC)]),
+  },
+  {
+    name: 'pool-vfs-missing',
+    fixture: 'workstation',
+    networks: { pool: pool("    <address type='pci' domain='0x0000' bus='0x07' slot='0x10' function='0x0'/>\n") },
+    xml: domainXml('vm', '000000000042', [network('pool', MAC)]),
+  },
+  {
+    name: 'pool-empty',
+    fixture: 'workstation',
+    networks: { pool: pool('') },
+    xml: domainXml('vm', '000000000043', [network('pool', MAC)]),
+  },
+  {
+    name: 'gpu-as-hostdev-interface',
+    fixture: 'workstation',
+    xml: domainXml('vm', '000000000044', [iface('0000:01:00.0')]),
+  },
+  { name: 'no-iommu-group', fixture: groupless, xml: domainXml('vm', '000000000045', [hostdev('0000:00:14.0')]) },
+  {
+    name: 'protected-by-config',
+    fixture: 'workstation',
+    config: { protected: ['10de::0300'] },
+    xml: domainXml('vm', '000000000046', [hostdev('0000:01:00.0')]),
+  },
+  {
+    name: 'managed-no-pf-with-vfs',
+    fixture: 'server',
+    xml: domainXml('vm', '000000000047', [hostdev('0000:3b:00.0', 'no')]),
+  },
+  {
+    name: 'vgpu-not-assigned',
+    fixture: 'server',
+    xml: domainXml('vm', '000000000048', [], ["<passthru:vgpu address='0000:41:00.4' type='1157'/>"]),
+  },
+  {
+    name: 'mdev-held',
+    fixture: 'workstation',
+    running: [domainXml('holder', '000000000004', [mdev(U1)], [mdevMeta('i915-GVTg_V5_4', '0000:00:02.0')])],
+    xml: domainXml('vm', '000000000049', [mdev(U1)], [mdevMeta('i915-GVTg_V5_4', '0000:00:02.0')]),
+  },
+  { name: 'mdev-without-type', fixture: 'workstation', xml: domainXml('vm', '000000000050', [mdev(U1)]) },
+  {
+    name: 'mdev-parent-missing',
+    fixture: 'workstation',
+    xml: domainXml('vm', '000000000051', [mdev(U1)], [mdevMeta('i915-GVTg_V5_4', '0000:07:00.0')]),
+  },
+  {
+    name: 'mdev-no-parent-offers-type',
+    fixture: 'workstation',
+    xml: domainXml('vm', '000000000052', [mdev(U1)], [mdevMeta('nvidia-222')]),
+  },
+  {
+    name: 'vf-settings-not-assigned',
+    fixture: 'workstation',
+    xml: domainXml(
+      'vm',
+      '000000000053',
+      [hostdev('0000:01:00.0')],
+      ["<passthru:vf address='0000:03:10.0' trust='on'/>"],
+    ),
+  },
+  {
+    name: 'vf-settings-not-a-vf',
+    fixture: 'workstation',
+    xml: domainXml(
+      'vm',
+      '000000000054',
+      [hostdev('0000:01:00.0')],
+      ["<passthru:vf address='0000:01:00.0' trust='on'/>"],
+    ),
+  },
+  {
+    name: 'journal-unusable',
+    fixture: 'workstation',
+    stateFiles: { '99999999-2222-4333-8444-555555555555.json': '{ not json' },
+    xml: domainXml('vm', '000000000055', [hostdev('0000:01:00.0')]),
+  },
 ];
 
 const accepted: Case[] = [
@@ -164,19 +299,41 @@ interface Outcome {
   doctor: { code: number | null; verdict: string };
   dryRun: { code: number | null; stderr: string };
   prepare: { code: number | null; stderr: string };
+  /** The host's state dir, named as STATE in the goldens. */
+  stateDir: string;
   wrote: number;
   changed: boolean;
 }
 
-/** The three verdicts on one fresh simulated host. */
+/** One simulated host per fixture, made once; each case runs on a copy of it. */
+const bases = new Map<Case['fixture'], Promise<SimHost>>();
+afterAll(async () => {
+  for (const b of bases.values()) (await b).cleanup();
+});
+function baseHost(fixture: Case['fixture']): Promise<SimHost> {
+  let b = bases.get(fixture);
+  if (!b) {
+    b = SimHost.create(typeof fixture === 'string' ? hostFixture(fixture) : fixture());
+    bases.set(fixture, b);
+  }
+  return b;
+}
+
+/** The three verdicts on a fresh copy of the fixture's simulated host. */
 async function threeWays(c: Case): Promise<Outcome> {
-  const h = await SimHost.create(typeof c.fixture === 'string' ? hostFixture(c.fixture) : c.fixture());
+  const h = (await baseHost(c.fixture)).copy();
   try {
     const root = join(h.dir, 'root');
     const netDir = join(root, 'etc/libvirt/qemu/networks');
     mkdirSync(netDir, { recursive: true });
     for (const [n, xml] of Object.entries(c.networks ?? {})) writeFileSync(join(netDir, `${n}.xml`), xml);
-    const env = { PASSTHRU_ROOT: root };
+    const env: Record<string, string> = { PASSTHRU_ROOT: root };
+    if (c.config) {
+      env.PASSTHRU_CONFIG = join(h.dir, 'config.json');
+      writeFileSync(env.PASSTHRU_CONFIG, JSON.stringify(c.config));
+    }
+    mkdirSync(h.stateDir, { recursive: true });
+    for (const [n, text] of Object.entries(c.stateFiles ?? {})) writeFileSync(join(h.stateDir, n), text);
     for (const r of c.running ?? []) {
       const p = await h.hook('holder', 'prepare', r, { env });
       if (p.code !== 0) throw new Error(`setup: holder's prepare failed: ${p.stderr}`);
@@ -195,6 +352,7 @@ async function threeWays(c: Case): Promise<Outcome> {
       doctor: { code: doctor.code, verdict },
       dryRun: { code: dryRun.code, stderr: dryRun.stderr },
       prepare: { code: prepare.code, stderr: prepare.stderr },
+      stateDir: h.stateDir,
       wrote,
       changed,
     };
@@ -229,9 +387,10 @@ describe('one verdict: doctor --domain, hook --dry-run and prepare refuse alike'
     expect(o.doctor.code).toBe(1);
     expect(o.doctor.verdict).toBe(`FAIL  hook prepare of vm: ${line}`);
     const golden = join(GOLDEN, `${name}.err`);
-    if (update) writeFileSync(golden, `${line}\n`);
+    const text = `${line!.replaceAll(o.stateDir, 'STATE')}\n`;
+    if (update) writeFileSync(golden, text);
     expect(existsSync(golden), `${golden} missing: run with UPDATE_GOLDEN=1`).toBe(true);
-    expect(`${line}\n`).toBe(readFileSync(golden, 'utf8'));
+    expect(text).toBe(readFileSync(golden, 'utf8'));
   });
 
   it.each(accepted.map((c) => [c.name, c] as const))('accepts %s in all three', async (_name, c) => {
