@@ -42,13 +42,15 @@ export function registerDoctor(program: Command): void {
           // bundles copied out of the package: nothing to say about installing from them
         }
       }
+      // the domain is judged with the hook's own context: its config, state dir and libvirt's files
+      const hook = domain ? await (await import('../hook/context.js')).openContext(process.env) : undefined;
       const report = await runDoctor({
         sysfs: host.sysfs,
         host: host.kind === 'sim' ? `simulated host ${host.root}` : `host root ${host.root}`,
         realRoot: host.kind === 'real' && host.root === '/',
         lockedReadMs,
         ...(hookEntry ? { hookEntry } : {}),
-        ...(domain ? { domain } : {}),
+        ...(domain && hook ? { domain, hook, domainFile: opts.domain! } : {}),
       });
       process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatDoctor(report));
       if (report.summary.fail > 0) process.exitCode = 1;

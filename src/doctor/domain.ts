@@ -1,16 +1,38 @@
-// `passthru doctor --domain FILE`: each passthrough device of one domain against the host: exists,
-// group viable or what the hook will have to bind, driver in use, mdevs placed by the planner's rule
-// (several on one parent judged together against its shared pool), PFs with enough VFs.
-// Pure: domain + snapshot + protected devices -> results.
+// `passthru doctor --domain FILE`: the hook's verdict on the domain (judged by the planner, the
+// same call as `passthru hook --dry-run`), and each passthrough device described against the host:
+// exists (or is created by the plan), group viable or what the hook will bind, driver in use, mdevs
+// placed by the planner's rule, PFs with enough VFs, pool networks. A finding fails when the
+// verdict's refusal is about it; doctor has no refusal rules of its own.
+// Pure: domain + snapshot + the verdict -> results.
 import { formatPciAddress } from '../pci/address.js';
 import type { DomainPassthrough } from '../xml/model.js';
 import type { HostSnapshot, MdevTypeInfo } from '../host/types.js';
+import type { NetworkInfo } from '../plan/types.js';
 import { both, namedUnreadable, type CheckResult } from './types.js';
 import { describeWanted, mdevTypesOf, placeMdev, poolLeft, type MdevPlacement, type MdevUse } from '../plan/mdev.js';
+import { refusalAbout, type DoctorVerdict } from './verdict.js';
+import { isVfioDriver } from '../plan/devices.js';
+import { predictVfAddress } from '../plan/prepare-pfs.js';
 
-export interface Protected {
-  rootDiskDevices: string[];
-  defaultRouteDevices: string[];
+export interface DomainJudgement {
+  verdict: DoctorVerdict;
+  /** The domain's networks as the hook read them (undefined: not read). */
+  networks?: Record<string, NetworkInfo | null> | undefined;
+}
+
+/** VFs the domain's <passthru:pf> makes the hook create (by the planner's own address rule). */
+function createdVfs(dp: DomainPassthrough, snap: HostSnapshot): Set<string> {
+  const out = new Set<string>();
+  for (const req of dp.metadata.pfs) {
+    const addr = req.address ? formatPciAddress(req.address) : req.dev ? snap.netdevs[req.dev] : undefined;
+    const pf = addr ? snap.devices[addr] : undefined;
+    if (!pf?.sriov) continue;
+    for (let k = 0; k < Math.min(req.vfs, pf.sriov.totalVfs); k++) {
+      const vf = predictVfAddress(pf, k);
+      if (vf && !snap.devices[vf]) out.add(vf);
+    }
+  }
+  return out;
 }
 
 function deviceCheck(
@@ -19,12 +41,20 @@ function deviceCheck(
   kind: string,
   dp: DomainPassthrough,
   snap: HostSnapshot,
-  prot: Protected,
+  j: DomainJudgement,
   assigned: Set<string>,
 ): CheckResult {
   const base = { id: `domain-device:${addr}`, title: `${kind} ${addr}` };
   const d = snap.devices[addr];
+  const group = d?.iommuGroup === undefined ? [] : (snap.groups[d.iommuGroup] ?? []);
+  const refused = refusalAbout(j.verdict, [addr, ...group]);
   if (!d) {
+    if (createdVfs(dp, snap).has(addr))
+      return {
+        ...base,
+        status: 'pass',
+        detail: `${addr} appears when the hook raises its PF's VF count (<passthru:pf>); judged again then`,
+      };
     const sameBus = Object.keys(snap.devices).filter((a) => a.slice(0, 7) === addr.slice(0, 7));
     return {
       ...base,
@@ -33,26 +63,12 @@ function deviceCheck(
       fix: both(`passthru list   # then fix the address in the domain (virsh edit ${dp.name})`),
     };
   }
-  if (prot.rootDiskDevices.includes(addr))
+  if (refused)
     return {
       ...base,
       status: 'fail',
-      detail: `${addr} is the root disk's controller: the hook refuses to take it`,
-      fix: both(`virsh edit ${dp.name}   # remove this hostdev`),
-    };
-  if (prot.defaultRouteDevices.includes(addr))
-    return {
-      ...base,
-      status: 'fail',
-      detail: `${addr} carries the default route: the hook refuses to take it`,
-      fix: both(`virsh edit ${dp.name}   # remove this hostdev, or move the default route first`),
-    };
-  if (d.isBridge)
-    return {
-      ...base,
-      status: 'fail',
-      detail: `${addr} is a PCI bridge: bridges cannot be assigned`,
-      fix: both(`virsh edit ${dp.name}   # remove this hostdev`),
+      detail: `${refused.device} ${refused.reason}`,
+      fix: both(`virsh edit ${dp.name}   # remove or change this device, or apply the override named`),
     };
   // the hook reads the device and its group peers too: a read the device lock holds up fails its start
   const held = [
@@ -72,8 +88,8 @@ function deviceCheck(
     ? "managed='yes': libvirt detaches it"
     : vgpu
       ? "managed='no', an NVIDIA vGPU VF: stays on its driver"
-      : d.driver === 'vfio-pci'
-        ? "managed='no', already on vfio-pci"
+      : isVfioDriver(d.driver) || d.driver === 'pci-stub'
+        ? `managed='no', already on ${d.driver}: left as the admin bound it`
         : "managed='no': the hook binds it to vfio-pci";
   if (d.iommuGroup === undefined)
     return {
@@ -83,18 +99,8 @@ function deviceCheck(
       fix: both('passthru doctor   # see the iommu-* checks'),
     };
   const peers = (snap.groups[d.iommuGroup] ?? []).filter((m) => m !== addr && !assigned.has(m));
-  const blocking = peers.filter((m) => prot.rootDiskDevices.includes(m) || prot.defaultRouteDevices.includes(m));
-  if (blocking.length)
-    return {
-      ...base,
-      status: 'fail',
-      detail: `IOMMU group ${d.iommuGroup} also holds ${blocking.join(', ')} (root disk / default route): the group cannot be passed through`,
-      fix: both('move the device to another slot, or enable ACS in the firmware, so it gets its own IOMMU group'),
-    };
-  const toBind = peers.filter((m) => {
-    const p = snap.devices[m];
-    return p && !p.isBridge && p.driver !== undefined && p.driver !== 'vfio-pci';
-  });
+  const binds = j.verdict.kind === 'plan' ? j.verdict.plan.actions.filter((a) => a.kind === 'bind-vfio') : [];
+  const toBind = peers.filter((m) => binds.some((a) => a.device === m));
   const detail = `bound to ${drv} (${who}); IOMMU group ${d.iommuGroup}${peers.length ? ` with ${peers.join(', ')}` : ' alone'}`;
   if (toBind.length)
     return {
@@ -102,10 +108,11 @@ function deviceCheck(
       status: 'warn',
       detail: `${detail}; at start the hook binds ${toBind.map((m) => `${m} (${snap.devices[m]!.driver})`).join(', ')} to vfio-pci, and gives them back at stop`,
     };
+  if (j.verdict.kind !== 'plan') return { ...base, status: 'pass', detail: `${detail}; the hook refused the domain` };
   return { ...base, status: 'pass', detail: `${detail}; group viable` };
 }
 
-export function domainChecks(dp: DomainPassthrough, snap: HostSnapshot, prot: Protected): CheckResult[] {
+export function domainChecks(dp: DomainPassthrough, snap: HostSnapshot, j: DomainJudgement): CheckResult[] {
   const out: CheckResult[] = [];
   const devs = [
     ...dp.pciHostdevs.map((h) => ({ a: formatPciAddress(h.address), managed: h.managed, kind: 'hostdev' })),
@@ -116,46 +123,56 @@ export function domainChecks(dp: DomainPassthrough, snap: HostSnapshot, prot: Pr
     })),
   ];
   const assigned = new Set(devs.map((x) => x.a));
-  for (const x of devs) out.push(deviceCheck(x.a, x.managed, x.kind, dp, snap, prot, assigned));
+  for (const x of devs) out.push(deviceCheck(x.a, x.managed, x.kind, dp, snap, j, assigned));
+  out.push(...mdevChecks(dp, snap, j), ...pfChecks(dp, snap, j), ...networkChecks(dp, j));
+  return out;
+}
 
-  out.push(...mdevChecks(dp, snap));
-
-  for (const pf of dp.metadata.pfs) {
+/** Each <passthru:pf>: what the hook does with its VF count, or the refusal about it. */
+function pfChecks(dp: DomainPassthrough, snap: HostSnapshot, j: DomainJudgement): CheckResult[] {
+  return dp.metadata.pfs.map((pf): CheckResult => {
     const addr = pf.address ? formatPciAddress(pf.address) : pf.dev ? snap.netdevs[pf.dev] : undefined;
     const name = pf.dev ?? addr ?? '?';
     const base = { id: `domain-pf:${name}`, title: `PF ${name} with ${pf.vfs} VFs` };
-    const d = addr ? snap.devices[addr] : undefined;
-    if (!d) {
-      out.push({
+    const refused = refusalAbout(j.verdict, [...(addr ? [`PF ${addr}`] : []), `PF '${pf.dev}'`]);
+    if (refused)
+      return {
         ...base,
         status: 'fail',
-        detail: `${name} is not a PCI device on this host`,
-        fix: both('passthru list --filter ::0200   # find the PF'),
-      });
-      continue;
-    }
-    if (!d.sriov)
-      out.push({
+        detail: `${refused.device} ${refused.reason}`,
+        fix: both('passthru list --filter ::0200   # PFs, their VFs and which the host needs'),
+      };
+    const s = addr ? snap.devices[addr]?.sriov : undefined;
+    if (!s) return { ...base, status: 'warn', detail: `${name}: not judged (the hook refused the domain before it)` };
+    return {
+      ...base,
+      status: 'pass',
+      detail: `${addr} has ${s.numVfs} of ${s.totalVfs} VFs${s.numVfs < pf.vfs ? `; the hook raises it to ${pf.vfs}` : ''}`,
+    };
+  });
+}
+
+/** Each network of an <interface type='network'>: a hostdev pool the hook checked, or libvirt's business. */
+function networkChecks(dp: DomainPassthrough, j: DomainJudgement): CheckResult[] {
+  const names = [...new Set(dp.networkInterfaces.map((i) => i.network))].sort();
+  return names.map((name): CheckResult => {
+    const base = { id: `domain-network:${name}`, title: `network ${name}` };
+    const refused = refusalAbout(j.verdict, [`network '${name}'`]);
+    if (refused)
+      return {
         ...base,
         status: 'fail',
-        detail: `${name} (${d.address}) is not SR-IOV capable`,
-        fix: both('passthru list --filter ::0200   # pick a PF with SR-IOV'),
-      });
-    else if (d.sriov.totalVfs < pf.vfs)
-      out.push({
-        ...base,
-        status: 'fail',
-        detail: `${name} supports ${d.sriov.totalVfs} VFs, the domain asks for ${pf.vfs}`,
-        fix: both(`virsh edit ${dp.name}   # ask for at most ${d.sriov.totalVfs} VFs`),
-      });
-    else
-      out.push({
-        ...base,
-        status: 'pass',
-        detail: `${d.address} has ${d.sriov.numVfs} of ${d.sriov.totalVfs} VFs${d.sriov.numVfs < pf.vfs ? `; the hook raises it to ${pf.vfs}` : ''}`,
-      });
-  }
-  return out;
+        detail: `${refused.device} ${refused.reason}`,
+        fix: both('virsh net-list --all; virsh net-dumpxml NAME   # the pool and its PFs'),
+      };
+    const net = j.networks?.[name];
+    if (net === undefined) return { ...base, status: 'pass', detail: "libvirt's files not read: not judged" };
+    if (net === null)
+      return { ...base, status: 'warn', detail: `libvirt has no network '${name}': libvirt refuses the start` };
+    if (!net.hostdev) return { ...base, status: 'pass', detail: 'not a hostdev pool: left to libvirt' };
+    const from = [...net.pfDevs.map((d) => `PF ${d}`), ...net.vfAddresses].join(', ');
+    return { ...base, status: 'pass', detail: `hostdev pool of ${from}: libvirt picks a VF at start` };
+  });
 }
 
 /**
@@ -163,19 +180,26 @@ export function domainChecks(dp: DomainPassthrough, snap: HostSnapshot, prot: Pr
  * (by UUID), so several mdevs of one parent are judged together against the parent's shared pool,
  * as the hook will; the findings keep the domain's order.
  */
-function mdevChecks(dp: DomainPassthrough, snap: HostSnapshot): CheckResult[] {
+function mdevChecks(dp: DomainPassthrough, snap: HostSnapshot, j: DomainJudgement): CheckResult[] {
   const found = new Map<string, CheckResult>();
   const used: MdevUse = new Map();
   for (const h of [...dp.mdevHostdevs].sort((x, y) => (x.uuid.toLowerCase() < y.uuid.toLowerCase() ? -1 : 1))) {
     const id = h.uuid.toLowerCase();
     const base = { id: `domain-mdev:${h.uuid}`, title: `mdev ${h.uuid}` };
+    // the hook's refusal about this mdev (a running domain uses it, or any rule below) decides
+    const refused = refusalAbout(j.verdict, [`mdev ${id}`]);
+    const failed = (r: CheckResult): CheckResult =>
+      refused && r.status !== 'fail' ? { ...base, status: 'fail', detail: `${refused.device} ${refused.reason}` } : r;
     const existing = snap.mdevs[id];
     if (existing) {
-      found.set(h.uuid, {
-        ...base,
-        status: 'pass',
-        detail: `exists: type ${existing.type} on ${existing.parent} (used as it is, never removed by the hook)`,
-      });
+      found.set(
+        h.uuid,
+        failed({
+          ...base,
+          status: 'pass',
+          detail: `exists: type ${existing.type} on ${existing.parent} (used as it is, never removed by the hook)`,
+        }),
+      );
       continue;
     }
     const req = dp.metadata.mdevs.find((m) => m.uuid.toLowerCase() === id);
@@ -191,11 +215,14 @@ function mdevChecks(dp: DomainPassthrough, snap: HostSnapshot): CheckResult[] {
     const place = placeMdev(snap, req.type, req.parent, used);
     if (place.ok) {
       used.set(place.parent, place.wanted);
-      found.set(h.uuid, {
-        ...base,
-        status: 'pass',
-        detail: `the hook creates it: ${placedDetail(req.type, place.parent, place.types, place.wanted)}`,
-      });
+      found.set(
+        h.uuid,
+        failed({
+          ...base,
+          status: 'pass',
+          detail: `the hook creates it: ${placedDetail(req.type, place.parent, place.types, place.wanted)}`,
+        }),
+      );
     } else found.set(h.uuid, { ...base, ...unplaced(req.type, req.parent, place, snap, used) });
   }
   return dp.mdevHostdevs.map((h) => found.get(h.uuid)!);

@@ -8,7 +8,44 @@ import { vgpuChecks } from './vgpu.js';
 import { hookEntryChecks, type HookEntryInputs } from './hook-entry.js';
 import type { CommandRunner } from './kernel-log.js';
 import type { DoctorReport } from './types.js';
-import { rootDiskDevices, defaultRouteDevices } from '../exec/host-facts.js';
+import { oneLine } from '../errors.js';
+import type { HookContext } from '../hook/context.js';
+import { withDefaults } from '../config/types.js';
+import { judgePrepare } from '../hook/verdict.js';
+import { readNetworks } from '../hook/inputs.js';
+import type { DomainJudgement } from './domain.js';
+import { verdictCheck } from './verdict.js';
+import type { NetLink } from '../host/netlink.js';
+
+/**
+ * What the hook would see: the CLI passes the hook's own context (config, state dir, libvirt's
+ * files); without one (tests on a bare Sysfs), default config, no other domains, no networks.
+ */
+function planningContext(sysfs: Sysfs, given: HookContext | undefined, lockedReadMs: number | undefined): HookContext {
+  if (given) return given;
+  const netlink: NetLink =
+    'listVfs' in sysfs ? (sysfs as unknown as NetLink) : { listVfs: async () => [], setVf: async () => {} };
+  return {
+    sysfs,
+    netlink,
+    config: withDefaults({}),
+    stateDir: '',
+    timeoutMs: lockedReadMs ?? 10_000,
+    realRoot: false,
+  };
+}
+
+async function judge(hook: HookContext, domain: DomainPassthrough): Promise<DomainJudgement> {
+  // doctor takes a domain file that libvirt has not defined yet: a UUID stands in for the one define gives it
+  const d = domain.uuid ? domain : { ...domain, uuid: '00000000-0000-4000-8000-000000000000' };
+  let networks: DomainJudgement['networks'];
+  try {
+    networks = await readNetworks(hook, d);
+    return { verdict: await judgePrepare(hook, d), networks };
+  } catch (err) {
+    return { verdict: { kind: 'error', message: oneLine(err) }, networks };
+  }
+}
 
 /** lockedReadMs: bound of each device-lock read (HostReader); without it such reads wait as the kernel does. */
 export async function runDoctor(opts: {
@@ -20,6 +57,10 @@ export async function runDoctor(opts: {
   lockedReadMs?: number;
   /** The real host's installed hook entry, checked when given (never for a simulated host). */
   hookEntry?: HookEntryInputs;
+  /** The hook's context (config, state dir, libvirt's files) for the domain's verdict. */
+  hook?: HookContext;
+  /** The domain file's name, for the fixes printed. */
+  domainFile?: string;
 }): Promise<DoctorReport> {
   const ctx = await gatherContext(opts.sysfs, {
     realRoot: opts.realRoot,
@@ -29,11 +70,12 @@ export async function runDoctor(opts: {
   const checks = await hostChecks(ctx);
   if (opts.hookEntry) checks.push(...hookEntryChecks(opts.hookEntry));
   if (opts.domain) {
-    const prot = {
-      rootDiskDevices: await rootDiskDevices(opts.sysfs),
-      defaultRouteDevices: await defaultRouteDevices(opts.sysfs),
-    };
-    checks.push(...domainChecks(opts.domain, ctx.snap, prot), ...vgpuChecks(opts.domain, ctx.snap));
+    const j = await judge(planningContext(opts.sysfs, opts.hook, opts.lockedReadMs), opts.domain);
+    checks.push(
+      verdictCheck(opts.domain.name, j.verdict, opts.domainFile ?? 'DOMAIN.xml'),
+      ...domainChecks(opts.domain, ctx.snap, j),
+      ...vgpuChecks(opts.domain, ctx.snap),
+    );
   }
   const summary = { pass: 0, warn: 0, fail: 0 };
   for (const c of checks) summary[c.status]++;

@@ -19,8 +19,8 @@ import { modprobe } from '../exec/modules.js';
 export interface HookContext {
   sysfs: Sysfs;
   netlink: NetLink;
-  /** Root of libvirt's real files (network XML). */
-  root: string;
+  /** Root of libvirt's real files (network XML); absent: they are not read (pool networks not judged). */
+  root?: string;
   config: EffectiveConfig;
   stateDir: string;
   timeoutMs: number;

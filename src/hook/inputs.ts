@@ -4,7 +4,7 @@ import { formatPciAddress } from '../pci/address.js';
 import type { DomainPassthrough } from '../xml/model.js';
 import type { HostSnapshot } from '../host/types.js';
 import type { VfInfo } from '../host/netlink.js';
-import type { Action, HostFacts, OtherDomain } from '../plan/types.js';
+import type { Action, HostFacts, NetworkInfo, OtherDomain } from '../plan/types.js';
 import type { MdevRequest } from '../xml/model.js';
 import { planPrepare } from '../plan/prepare.js';
 import type { Plan } from '../plan/types.js';
@@ -16,23 +16,48 @@ import { readMdevctlDefinitions } from './mdevctl.js';
 import { vgpuAddresses } from '../plan/vgpu.js';
 import { readSnapshot, type SnapshotRequest } from './snapshot.js';
 import type { HookContext } from './context.js';
+import { readPoolNetwork } from './pool-network.js';
+
+/** The domain's networks by name (null: libvirt has no such network); undefined when libvirt's files are not read. */
+export async function readNetworks(
+  ctx: Pick<HookContext, 'root'>,
+  d: DomainPassthrough,
+): Promise<Record<string, NetworkInfo | null> | undefined> {
+  if (ctx.root === undefined) return undefined;
+  const out: Record<string, NetworkInfo | null> = {};
+  for (const name of [...new Set(d.networkInterfaces.map((i) => i.network))].sort()) {
+    const net = await readPoolNetwork(ctx.root, name);
+    out[name] = net ? { hostdev: net.hostdev, pfDevs: net.pfDevs, vfAddresses: net.vfAddresses } : null;
+  }
+  return out;
+}
 
 /** The other running domains, from their journals; an unreadable journal stops prepare (it may hold anything). */
 export function otherDomains(stateDir: string, ownUuid: string): OtherDomain[] {
   const out: OtherDomain[] = [];
   for (const e of listJournals(stateDir, ownUuid)) {
-    if (!e.journal)
+    if (!e.journal) {
+      const why = (e.error?.message ?? 'unreadable').replace(`journal ${e.file} `, '');
       throw new PlanRefusal(
         `journal ${e.file}`,
-        `cannot be used (${e.error?.message ?? 'unreadable'}); fix or remove it, or run 'passthru recover'`,
+        `cannot be used (${why}); fix or remove it, or run 'passthru recover'`,
       );
+    }
     out.push({ name: e.journal.domain.name, uuid: e.journal.domain.uuid, holds: e.journal.holds });
   }
   return out;
 }
 
-export function requestFor(d: DomainPassthrough, mdevParents: string[]): SnapshotRequest {
+export function requestFor(
+  d: DomainPassthrough,
+  mdevParents: string[],
+  networks: Record<string, NetworkInfo | null> = {},
+): SnapshotRequest {
   const devices = new Set<string>();
+  const pools = Object.values(networks).filter((n): n is NetworkInfo => n?.hostdev === true);
+  for (const n of pools) for (const v of n.vfAddresses) devices.add(v);
+  // a PCI parent is read as a device too, so a parent that offers no mdev types is told from a missing one
+  for (const p of mdevParents) if (/^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/.test(p)) devices.add(p);
   for (const h of d.pciHostdevs) devices.add(formatPciAddress(h.address));
   for (const h of d.hostdevInterfaces) devices.add(formatPciAddress(h.address));
   for (const v of d.metadata.vfs) if (v.address) devices.add(formatPciAddress(v.address));
@@ -43,7 +68,9 @@ export function requestFor(d: DomainPassthrough, mdevParents: string[]): Snapsho
   for (const h of d.pciHostdevs)
     if (!h.managed && !vgpus.includes(formatPciAddress(h.address))) vgpus.push(formatPciAddress(h.address));
   vgpus.sort();
-  const netdevs = d.metadata.pfs.flatMap((p) => (p.dev ? [p.dev] : []));
+  const netdevs = [
+    ...new Set([...d.metadata.pfs.flatMap((p) => (p.dev ? [p.dev] : [])), ...pools.flatMap((n) => n.pfDevs)]),
+  ];
   const mdevs = d.mdevHostdevs.map((m) => m.uuid.toLowerCase());
   // an mdev with a type but no parent: any parent offering the type may do
   const anyMdevParent = d.metadata.mdevs.some((m) => !m.parent) && d.mdevHostdevs.length > 0;
@@ -84,6 +111,8 @@ export async function readLinks(
 export interface PlanMemo {
   mdevDefinitions?: MdevRequest[];
   facts?: { displays: boolean; value: HostFacts };
+  /** The domain's networks (readNetworks), read once. */
+  networks?: Record<string, NetworkInfo | null> | undefined;
   /** The first pass's snapshot, taken before any change (set by the first pass). */
   snapshot?: HostSnapshot;
 }
@@ -127,7 +156,9 @@ export async function planFromHost(
   const undescribed = mdevUuids.filter((u) => !described.has(u));
   const mdevDefinitions = (memo.mdevDefinitions ??= await readMdevctlDefinitions(ctx.sysfs, undescribed));
   const parents = [...domain.metadata.mdevs, ...mdevDefinitions].flatMap((m) => (m.parent ? [m.parent] : []));
-  const req = requestFor(domain, parents);
+  if (!('networks' in memo)) memo.networks = await readNetworks(ctx, domain);
+  const networks = memo.networks;
+  const req = requestFor(domain, parents, networks ?? {});
   const snap =
     memo.snapshot && done.length
       ? await secondPassSnapshot(ctx, memo.snapshot, req)
@@ -145,5 +176,15 @@ export async function planFromHost(
   if (!memo.facts || (takesBootVga && !memo.facts.displays))
     memo.facts = { displays: takesBootVga, value: await detectHostFacts(ctx.sysfs, { displays: takesBootVga }) };
   const facts = memo.facts.value;
-  return planPrepare({ domain, snapshot: snap, config: ctx.config, facts, others, links, mdevDefinitions, done });
+  return planPrepare({
+    domain,
+    snapshot: snap,
+    config: ctx.config,
+    facts,
+    others,
+    links,
+    mdevDefinitions,
+    done,
+    ...(networks ? { networks } : {}),
+  });
 }

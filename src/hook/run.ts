@@ -15,6 +15,7 @@ import { openContext } from './context.js';
 import { hookPrepare } from './prepare.js';
 import { hookRelease } from './release.js';
 import { hookStart } from './start.js';
+import { actsOn } from './verdict.js';
 
 export type HookOp = 'prepare' | 'start' | 'release';
 
@@ -31,20 +32,6 @@ export interface HookIo {
   stderr(line: string): void;
   /** Path of the bundled hook (dist/hook.cjs), for re-running under the lock. */
   hookJs: string;
-}
-
-/** True when the domain asks for anything the hook acts on. */
-export function wantsPassthrough(d: DomainPassthrough): boolean {
-  const m = d.metadata;
-  return (
-    d.pciHostdevs.length +
-      d.hostdevInterfaces.length +
-      d.mdevHostdevs.length +
-      m.mdevs.length +
-      m.vfs.length +
-      m.pfs.length >
-    0
-  );
 }
 
 /**
@@ -120,7 +107,8 @@ export async function runHook(argv: string[], env: NodeJS.ProcessEnv, io: HookIo
   }
   try {
     const domain = parseDomain(xml, rawName!);
-    if (!wantsPassthrough(domain)) return 0;
+    // a domain whose only tie to us is a network is judged only when that network is a hostdev pool
+    if (!(await actsOn({ root: env.PASSTHRU_ROOT || '/' }, domain))) return 0;
     // one bundle for all three operations: loading one file costs less than loading chunks
     const ctx = await openContext(env);
     if (which === 'prepare') await hookPrepare(ctx, domain, report);

@@ -28,7 +28,7 @@ export async function hookStart(
   // the pools of the domain's network interfaces, and the devices they name
   const pools: Record<string, { pfDevs: string[]; vfAddresses: string[] }> = {};
   for (const i of domain.networkInterfaces) {
-    if (pools[i.network]) continue;
+    if (pools[i.network] || ctx.root === undefined) continue;
     const net = await readPoolNetwork(ctx.root, i.network);
     if (net?.hostdev) pools[i.network] = net;
   }

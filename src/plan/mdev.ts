@@ -46,7 +46,15 @@ export function placeMdev(snap: HostSnapshot, type: string, parent: string | und
       reason: `has no parent: no device offers mdev type '${type}' with instances left`,
     };
   const types = mdevTypesOf(snap, at);
-  if (!types) return { ok: false, why: 'unknown-parent', parent: at, reason: `parent ${at} not found on this host` };
+  if (!types)
+    return {
+      ok: false,
+      why: 'unknown-parent',
+      parent: at,
+      reason: snap.devices[at]
+        ? `parent ${at} exists but offers no mdev types (its driver has mediated devices off or unsupported)`
+        : `parent ${at} not found on this host`,
+    };
   const t = types.find((x) => x.id === type);
   if (!t)
     return { ok: false, why: 'not-offered', parent: at, reason: `parent ${at} does not offer mdev type '${type}'` };

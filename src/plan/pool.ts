@@ -8,7 +8,8 @@ import type { VfInfo } from '../host/netlink.js';
 import { formatPciAddress } from '../pci/address.js';
 import type { Action, Plan } from './types.js';
 import { PlanRefusal } from './refusal.js';
-import { domainUuid, planVfSettings } from './prepare.js';
+import { domainUuid } from './prepare.js';
+import { planVfSettings } from './prepare-vfs.js';
 import { byText } from './order.js';
 
 export interface PoolInput {

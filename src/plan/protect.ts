@@ -1,4 +1,5 @@
 // Which devices the hook must never take from the host, and why (pure: host facts come as data).
+// Each reason names its override, so a refusal line tells the admin how to allow it on purpose.
 import { isPciAddress, parsePciAddress, parsePciSelector, formatPciAddress } from '../pci/address.js';
 import { matchesPciFilter, parsePciFilter, type PciFilterTerm } from '../pci/filter.js';
 import type { PciDeviceInfo } from '../host/types.js';
@@ -35,15 +36,17 @@ export interface ProtectContext {
 export function protectionReason(dev: PciDeviceInfo, ctx: ProtectContext): string | undefined {
   const { config, facts } = ctx;
   for (const entry of config.protected) {
-    if (protectedMatcher(entry)(dev)) return `is protected by the configuration ('${entry}')`;
+    if (protectedMatcher(entry)(dev))
+      return `is protected by the configuration ('${entry}'; override: remove it from "protected")`;
   }
   if (config.autoProtect.rootDisk && facts.rootDiskDevices.includes(dev.address))
-    return `is protected: the root file system's disk depends on it`;
+    return `is protected: the root file system's disk depends on it (override: "autoProtect": {"rootDisk": false} in the config)`;
   if (config.autoProtect.defaultRoute && facts.defaultRouteDevices.includes(dev.address))
-    return `is protected: it carries the host's default route`;
+    return `is protected: it carries the host's default route (override: "autoProtect": {"defaultRoute": false} in the config)`;
   if (config.autoProtect.bootVga && dev.bootVga && !facts.serialConsole) {
     const other = facts.displayDevices.some((a) => a !== dev.address && !ctx.taken.has(a));
-    if (!other) return `is protected: it is the boot VGA and the host has no other console`;
+    if (!other)
+      return `is protected: it is the boot VGA and the host has no other console (override: "autoProtect": {"bootVga": false} in the config, or console=ttyS0 on the kernel command line)`;
   }
   return undefined;
 }

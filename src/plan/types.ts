@@ -76,6 +76,15 @@ export interface HostFacts {
   serialConsole: boolean;
 }
 
+/** A libvirt network as the planner needs it: a VF pool when `hostdev` (forward mode='hostdev'). */
+export interface NetworkInfo {
+  hostdev: boolean;
+  /** <pf dev='…'/> netdev names. */
+  pfDevs: string[];
+  /** <address type='pci' …/> VF addresses, canonical. */
+  vfAddresses: string[];
+}
+
 export interface Plan {
   domain: { name: string; uuid: string };
   actions: Action[];

@@ -7,7 +7,7 @@ import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { NsLibvirt, e2eAvailability, skipRequested, smallDomain, pciHostdev, realHostUnsafe } from './libvirt-ns.js';
 import { SimHost } from '../support/simhost.js';
-import { dist, nodeBin } from '../support/paths.js';
+import { dist, nodeBin, repoRoot } from '../support/paths.js';
 import { hookEnv, type RunResult } from '../support/proc.js';
 import { domainXml, stableUuid } from '../support/domains.js';
 import { shellQuote } from '../../src/hook/entry-template.js';
@@ -206,6 +206,31 @@ describe.skipIf(!avail.ok && skipRequested)('passthru hook under a real libvirtd
       expect(released.code, released.stderr).toBe(0);
     }
     expect(host.state()).toBe(pristine);
+    expect(host.journals()).toEqual([]);
+  });
+
+  it('a PCI bridge as a hostdev: virsh start shows the golden refusal line, nothing changes', async () => {
+    // the verdict suite's case (test/sim/verdict.test.ts), through a real libvirtd
+    const BRIDGE = '0000:00:1c.0'; // workstation fixture: a PCIe root port
+    const unsafe = realHostUnsafe([BRIDGE]);
+    if (unsafe) throw new Error(`refusing to start a hostdev domain: ${unsafe}`);
+    await ensureRestarted();
+    await lv.virshOk([
+      'define',
+      lv.file('bridge.xml', smallDomain('e2e-bridge', pciHostdev(BRIDGE), stableUuid('e2e-bridge'))),
+    ]);
+    const line = readFileSync(join(repoRoot, 'test', 'golden', 'refusals', 'bridge-hostdev.err'), 'utf8').trim();
+    const before = host.state();
+    host.clearLog();
+    clearRecords();
+    const r = await lv.virsh(['start', 'e2e-bridge']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(`passthru: prepare of 'e2e-bridge': ${line}`);
+    expect(readLines(hookCalls)).toEqual(
+      ['prepare begin -', 'stopped end -', 'release end -'].map((o) => `e2e-bridge ${o}`),
+    );
+    expect(host.writes()).toEqual([]);
+    expect(host.state()).toBe(before);
     expect(host.journals()).toEqual([]);
   });
 

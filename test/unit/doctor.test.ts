@@ -274,7 +274,7 @@ describe('doctor --domain checks', () => {
     expect(missing.status).toBe('fail');
     expect(missing.detail).toContain('on that bus: 0000:01:00.0, 0000:01:00.1');
     expect((await status(k, 'domain-device:0000:02:00.0', dom(hd('02', '00', '0')))).detail).toContain(
-      "root disk's controller",
+      "the root file system's disk depends on it",
     );
     expect((await status(k, 'domain-device:0000:00:1f.3', dom(hd('00', '1f', '3')))).status).toBe('fail');
     const peers = await status(k, 'domain-device:0000:01:00.0', dom(hd('01', '00', '0')));
@@ -314,10 +314,10 @@ describe('doctor --domain checks', () => {
       'pass',
     );
     expect((await status(k, 'domain-pf:enp3s0f0', dom('', "<passthru:pf dev='enp3s0f0' vfs='8'/>"))).detail).toContain(
-      'supports 7 VFs',
+      'has not enough VFs: 8 needed, at most 7',
     );
     expect((await status(k, 'domain-pf:eno1', dom('', "<passthru:pf dev='eno1' vfs='1'/>"))).detail).toContain(
-      'not SR-IOV capable',
+      'does not support SR-IOV',
     );
   });
 });

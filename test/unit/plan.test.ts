@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { planPrepare, predictVfAddress } from '../../src/plan/prepare.js';
+import { planPrepare } from '../../src/plan/prepare.js';
+import { predictVfAddress } from '../../src/plan/prepare-pfs.js';
 import { planPoolVfs } from '../../src/plan/pool.js';
 import { PlanRefusal } from '../../src/plan/refusal.js';
 import { formatPlan } from '../../src/plan/format.js';
@@ -158,7 +159,9 @@ describe('refusals before any change', () => {
           input(domain({ hostdevs: [[USB, true]] }), host(), { config: withDefaults({ protected: [entry] }) }),
         ),
       );
-      expect(r.message).toBe(`refused: ${USB} is protected by the configuration ('${entry}')`);
+      expect(r.message).toBe(
+        `refused: ${USB} is protected by the configuration ('${entry}'; override: remove it from "protected")`,
+      );
     }
   });
 
