@@ -17,7 +17,7 @@ export function registerList(program: Command): void {
     .option('--json', 'machine-readable output')
     .option(
       '--filter <spec>',
-      'only devices matching lspci -d style filters (10de:1b80, 10de::0300, ::0300) or a PF interface name (its VFs too), comma lists, with their group peers',
+      'only devices matching lspci -d filters (10de:1b80, 10de::0300, 10de:*:03xx) or a PF interface name (its VFs too), comma lists, with their group peers (marked as not matched)',
     )
     .action(async (opts: { json?: boolean; filter?: string }) => {
       const { parseListFilter, unknownNetdevs } = await import('../host/list-filter.js');

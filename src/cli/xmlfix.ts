@@ -24,9 +24,12 @@ async function main(argv: string[]): Promise<number> {
   }
   let hostPromise: Promise<HostLookup> | undefined;
   const host = () => (hostPromise ??= import('./xmlfix/host-lookup-impl.js').then((m) => m.openHostLookup()));
+  const note = (line: string) => process.stderr.write(`xmlfix: note: ${line}\n`);
+  let checkPromise: Promise<HostLookup | undefined> | undefined;
+  const check = () => (checkPromise ??= hostToCheck(args, note));
   if (args.mode === 'pool') {
     const { buildPool } = await import('./xmlfix/pool.js');
-    const text = await buildPool(args.pool!, host);
+    const text = await buildPool(args.pool!, host, check, note);
     return emit(args, [{ file: '-', input: '', output: text }], true);
   }
   // Everything is read, checked and edited before anything is written.
@@ -36,7 +39,7 @@ async function main(argv: string[]): Promise<number> {
     const what = file === '-' ? 'input' : `'${file}'`;
     // With edits, the first edit's positional parse does the structural checks (one pass, not two).
     const input = checkXmlInput(bytes, what, { structure: args.edits.length === 0 });
-    const output = await applyEdits(input, args.edits, { all: args.all, host, what });
+    const output = await applyEdits(input, args.edits, { all: args.all, host, check, note, what });
     results.push({ file, input, output });
   }
   if (args.list) {
@@ -69,6 +72,23 @@ async function emit(args: XmlfixArgs, results: Result[], created: boolean): Prom
   }
   writeStdout(results[0]!.output);
   return 0;
+}
+
+/** The host edits are checked against, or undefined (said once) with --no-host-check or no host. */
+async function hostToCheck(args: XmlfixArgs, note: (line: string) => void): Promise<HostLookup | undefined> {
+  if (args.noHostCheck) {
+    note('--no-host-check: edits are not checked against the host');
+    return undefined;
+  }
+  const { hostWithPci } = await import('./xmlfix/host-lookup-impl.js');
+  try {
+    const found = await hostWithPci();
+    if (!found) note('no host PCI devices to check edits against (sys/bus/pci/devices): edits not checked');
+    return found;
+  } catch (err) {
+    note(`no host to check edits against (${oneLine(err)}): edits not checked`);
+    return undefined;
+  }
 }
 
 function readInput(file: string): Buffer {

@@ -194,6 +194,8 @@ function byGroupThenAddress(a: ListedDevice, b: ListedDevice): number {
 
 function notes(r: ListedDevice): string {
   const n: string[] = [];
+  // with a filter, the group peers shown beside what matched say so (JSON: "matched": false)
+  if (!r.matched) n.push('group peer, not matched');
   if (r.bridge) n.push('bridge');
   if (r.bootVga) n.push('boot VGA');
   if (r.rootDisk) n.push('root disk');

@@ -1,198 +1,87 @@
 // Pure edits of a libvirt domain document: text in, text out, touching only the elements they add
 // or remove. Each is idempotent: what is already there is not added twice.
 import { InputError } from '../errors.js';
-import { formatPciAddress, fromLibvirtAttrs, samePciAddress, toLibvirtAttrs, type PciAddress } from '../pci/address.js';
+import { formatPciAddress, parsePciAddress, samePciAddress, toLibvirtAttrs, type PciAddress } from '../pci/address.js';
+import { checkBootOrder, checkDisplay } from './define-checks.js';
+import {
+  hostdevInterfaces,
+  insertDevices,
+  isAssigned,
+  mdevHostdevs,
+  mdevUuid,
+  openDomain,
+  pciHostdevs,
+  sourceAddress,
+  type DomainDoc,
+} from './domain-doc.js';
 import { el, type XmlNode } from './fragment.js';
+import type { GuestAddress } from './guest-placement.js';
 import { entries, findContainer, removeEntries, upsertEntry } from './metadata-edit.js';
-import { applySplices, insertChildren, removeElement, type Splice } from './splice.js';
-import { detectStyle, type XmlStyle } from './style.js';
-import { child, children, parseTree, type XmlDoc, type XmlElement } from './tree.js';
+import { applySplices, removeElement, type Splice } from './splice.js';
+import { child, type XmlElement } from './tree.js';
+import { parseMac, parseUuid } from './values.js';
 import type { HostdevOptions, MdevOptions, VfOptions } from './edit-options.js';
 
-// libvirt's order of device kinds: a new element goes after the last of its kind, else after the
-// last kind that libvirt writes before it.
-const DEVICE_ORDER = [
-  'emulator',
-  'disk',
-  'controller',
-  'lease',
-  'filesystem',
-  'interface',
-  'smartcard',
-  'serial',
-  'parallel',
-  'console',
-  'channel',
-  'input',
-  'tpm',
-  'graphics',
-  'sound',
-  'audio',
-  'video',
-  'hostdev',
-];
-
-export interface DomainDoc {
-  doc: XmlDoc;
-  style: XmlStyle;
-  devices: XmlElement;
+/** One `<hostdev type='pci'>` to add: where the guest sees it, and whether the per-device options go on it. */
+export interface NewHostdev {
+  address: PciAddress;
+  guest?: GuestAddress;
+  /** bootindex, rombar and romfile: on function 0 of a slot only, as a slot is one device to the guest. */
+  deviceOptions: boolean;
 }
 
-export function openDomain(text: string): DomainDoc {
-  const doc = parseTree(text);
-  if (doc.root.name !== 'domain')
-    throw new InputError(`expected a libvirt <domain> document, found <${doc.root.name}>`);
-  const devices = child(doc.root, 'devices');
-  if (!devices) throw new InputError('the domain has no <devices> element');
-  return { doc, style: detectStyle(doc), devices };
-}
-
-/** PCI source address of a hostdev or hostdev interface element, if it has one. */
-export function sourceAddress(e: XmlElement): PciAddress | undefined {
-  const addr = child(child(e, 'source'), 'address');
-  if (!addr || (addr.attrs.type !== undefined && addr.attrs.type !== 'pci')) return undefined;
-  try {
-    return fromLibvirtAttrs(addr.attrs);
-  } catch {
-    return undefined;
-  }
-}
-
-export function pciHostdevs(d: DomainDoc): XmlElement[] {
-  return children(d.devices, 'hostdev').filter((h) => h.attrs.mode === 'subsystem' && h.attrs.type === 'pci');
-}
-export function mdevHostdevs(d: DomainDoc): XmlElement[] {
-  return children(d.devices, 'hostdev').filter((h) => h.attrs.mode === 'subsystem' && h.attrs.type === 'mdev');
-}
-export function hostdevInterfaces(d: DomainDoc): XmlElement[] {
-  return children(d.devices, 'interface').filter((i) => i.attrs.type === 'hostdev');
-}
-
-/** Every host PCI address the domain already assigns (hostdevs and hostdev interfaces). */
-export function assignedAddresses(d: DomainDoc): PciAddress[] {
-  return [...pciHostdevs(d), ...hostdevInterfaces(d)].map(sourceAddress).filter((a): a is PciAddress => !!a);
-}
-
-function isAssigned(d: DomainDoc, a: PciAddress): boolean {
-  return assignedAddresses(d).some((b) => samePciAddress(a, b));
-}
-
-function insertDevices(d: DomainDoc, kind: string, nodes: XmlNode[]): Splice {
-  const rank = DEVICE_ORDER.indexOf(kind);
-  let anchor: XmlElement | undefined;
-  for (const c of d.devices.children) {
-    const r = DEVICE_ORDER.indexOf(c.name);
-    if (c.name === kind || (r >= 0 && r <= rank)) anchor = c;
-  }
-  return insertChildren(d.doc, d.style, d.devices, nodes, anchor ?? d.devices.children[d.devices.children.length - 1]);
-}
-
-export interface GuestAddress {
-  bus: number;
-  slot: number;
-  function: number;
-  multifunction?: boolean;
-}
-
-/** `<hostdev>` for each address not yet assigned; guest addresses keep a slot's functions together. */
-export function addPciHostdevs(
-  text: string,
-  addresses: PciAddress[],
-  opts: HostdevOptions,
-  guest?: GuestAddress[],
-): string {
+/** `<hostdev>` for each address not yet assigned. */
+export function addPciHostdevs(text: string, hostdevs: NewHostdev[], opts: HostdevOptions, flag: string): string {
   const d = openDomain(text);
-  if (opts.bootindex !== undefined && child(child(d.doc.root, 'os'), 'boot'))
-    throw new InputError(
-      `bootindex=${opts.bootindex}: the domain boots by <os><boot dev=…/>, and libvirt refuses per-device boot order beside it`,
-    );
-  const nodes: XmlNode[] = [];
-  addresses.forEach((a, i) => {
-    if (isAssigned(d, a)) return;
-    const g = guest?.[i];
-    nodes.push(
-      el(
-        'hostdev',
-        { mode: 'subsystem', type: 'pci', managed: opts.managed ? 'yes' : 'no' },
-        el('source', {}, el('address', toLibvirtAttrs(a))),
-        opts.bootindex !== undefined && el('boot', { order: String(opts.bootindex) }),
+  const fresh = hostdevs.filter((h) => !isAssigned(d, h.address));
+  if (opts.bootindex !== undefined && fresh.some((h) => h.deviceOptions)) checkBootOrder(d, opts.bootindex, flag);
+  const nodes: XmlNode[] = fresh.map(({ address, guest: g, deviceOptions }) =>
+    el(
+      'hostdev',
+      { mode: 'subsystem', type: 'pci', managed: opts.managed ? 'yes' : 'no' },
+      el('source', {}, el('address', toLibvirtAttrs(address))),
+      deviceOptions && opts.bootindex !== undefined && el('boot', { order: String(opts.bootindex) }),
+      deviceOptions &&
         (opts.rombar !== undefined || opts.romfile !== undefined) &&
-          el('rom', { bar: opts.rombar === undefined ? undefined : opts.rombar ? 'on' : 'off', file: opts.romfile }),
-        g &&
-          el('address', {
-            type: 'pci',
-            ...toLibvirtAttrs({ domain: 0, bus: g.bus, slot: g.slot, function: g.function }),
-            multifunction: g.multifunction ? 'on' : undefined,
-          }),
-      ),
-    );
-  });
+        el('rom', { bar: opts.rombar === undefined ? undefined : opts.rombar ? 'on' : 'off', file: opts.romfile }),
+      g &&
+        el('address', {
+          type: 'pci',
+          ...toLibvirtAttrs({ domain: 0, bus: g.bus, slot: g.slot, function: g.function }),
+          multifunction: g.multifunction ? 'on' : undefined,
+        }),
+    ),
+  );
   if (nodes.length === 0) return text;
   return applySplices(text, [insertDevices(d, 'hostdev', nodes)]);
 }
 
-// Guest slots on bus 0 that libvirt keeps for itself even when no element names them: host bridge
-// (0), the PIIX3 (1, i440fx) or primary video (1, q35), primary video (2, i440fx), and the q35
-// chipset functions (ICH9 USB 0x1a/0x1d, sound 0x1b, DMI bridge 0x1e, LPC/SATA/SMBus 0x1f).
-const RESERVED_SLOTS = [0x00, 0x01, 0x02, 0x1a, 0x1b, 0x1d, 0x1e, 0x1f];
-
-/** The lowest guest slot on bus 0 that no device of the domain uses and libvirt does not reserve
- * (for a multifunction group, whose functions must share one slot). */
-export function freeGuestSlot(text: string): number {
-  const d = openDomain(text);
-  const used = new Set<number>(RESERVED_SLOTS);
-  const walk = (e: XmlElement, inSource: boolean): void => {
-    for (const c of e.children) {
-      if (c.name === 'address' && !inSource && c.attrs.type === 'pci') {
-        try {
-          const a = fromLibvirtAttrs(c.attrs);
-          if (a.bus === 0) used.add(a.slot);
-        } catch {
-          /* not a complete PCI address */
-        }
-      }
-      walk(c, inSource || c.name === 'source');
-    }
-  };
-  walk(d.devices, false);
-  for (let s = 1; s <= 0x1f; s++) if (!used.has(s)) return s;
-  throw new InputError('no free guest PCI slot left on bus 0x00 for a multifunction device');
+/** An mdev entry of our metadata, its UUID checked. */
+function metaUuid(m: XmlElement): string | undefined {
+  return m.attrs.uuid === undefined ? undefined : parseUuid(m.attrs.uuid, "mdev UUID in the domain's <passthru:mdev>");
 }
 
-/** The guest address given to the hostdev of host function `a`, if it has one. */
-export function guestAddressOf(text: string, a: PciAddress): GuestAddress | undefined {
+/**
+ * The UUID of an mdev of `opts.type` (and parent, when given) the domain already has, for an
+ * `--add-mdev` without UUID: then the edit is done already (it stays idempotent).
+ */
+export function sameMdev(text: string, opts: MdevOptions): string | undefined {
   const d = openDomain(text);
-  for (const h of pciHostdevs(d)) {
-    const src = sourceAddress(h);
-    const g = child(h, 'address');
-    if (!src || !samePciAddress(src, a) || !g || g.attrs.type !== 'pci') continue;
-    try {
-      const ga = fromLibvirtAttrs(g.attrs);
-      return { bus: ga.bus, slot: ga.slot, function: ga.function, multifunction: g.attrs.multifunction === 'on' };
-    } catch {
-      return undefined;
-    }
-  }
-  return undefined;
+  const uuids = new Set(mdevHostdevs(d).map(mdevUuid));
+  return entries(findContainer(d.doc), 'mdev')
+    .filter((m) => m.attrs.type === opts.type && (opts.parent === undefined || m.attrs.parent === opts.parent))
+    .map(metaUuid)
+    .find((u) => u !== undefined && uuids.has(u));
 }
 
 /** `<hostdev type='mdev'>` plus our metadata entry with type and parent. Without a UUID, an mdev of
- * that type already in the domain satisfies the edit (so it stays idempotent). */
-export function addMdev(text: string, opts: MdevOptions): string {
+ * that type already in the domain satisfies the edit (so it stays idempotent; see sameMdev). */
+export function addMdev(text: string, opts: MdevOptions, flag: string): string {
   const d = openDomain(text);
+  if (opts.display) checkDisplay(d, flag);
   const metaEntries = entries(findContainer(d.doc), 'mdev');
-  const existingUuids = new Set(
-    mdevHostdevs(d).map((h) => child(child(h, 'source'), 'address')?.attrs.uuid?.toLowerCase()),
-  );
-  if (!opts.uuid) {
-    const same = metaEntries.find(
-      (m) =>
-        m.attrs.type === opts.type &&
-        (opts.parent === undefined || m.attrs.parent === opts.parent) &&
-        existingUuids.has(m.attrs.uuid?.toLowerCase()),
-    );
-    if (same) return text;
-  }
+  const existingUuids = new Set(mdevHostdevs(d).map(mdevUuid));
+  if (!opts.uuid && sameMdev(text, opts)) return text;
   // The global Web Crypto, not an import of node:crypto: loading that module costs ~12 ms at start-up
   // of every call, and only an mdev without a UUID needs it.
   const uuid = opts.uuid ?? globalThis.crypto.randomUUID();
@@ -213,13 +102,20 @@ export function addMdev(text: string, opts: MdevOptions): string {
       ]),
     );
   }
-  const existing = metaEntries.find((m) => m.attrs.uuid?.toLowerCase() === uuid);
+  const existing = metaEntries.find((m) => metaUuid(m) === uuid);
   splices.push(...upsertEntry(d.doc, d.style, 'mdev', { uuid, type: opts.type, parent: opts.parent }, existing));
   return splices.length ? applySplices(text, splices) : text;
 }
 
 /** A VF as `<interface type='hostdev'>` (libvirt sets MAC/VLAN) or plain `<hostdev>` (we do). */
 export function addVf(text: string, address: PciAddress, opts: VfOptions): string {
+  if (opts.mac !== undefined) {
+    const holder = vfWithMac(text, opts.mac);
+    if (holder && !samePciAddress(holder, address))
+      throw new InputError(
+        `mac ${opts.mac} is already the MAC of the domain's VF ${formatPciAddress(holder)}; two NICs with one MAC (give another mac)`,
+      );
+  }
   const d = openDomain(text);
   const splices: Splice[] = [];
   if (!isAssigned(d, address)) {
@@ -295,16 +191,14 @@ export function removeHostdevs(text: string, target: RemoveTarget): string {
     }
   }
   for (const h of mdevHostdevs(d)) {
-    const uuid = child(child(h, 'source'), 'address')?.attrs.uuid?.toLowerCase();
+    const uuid = mdevUuid(h);
     if (target.kind === 'all' || (target.kind === 'uuid' && uuid === target.uuid)) {
       gone.push(h);
-      goneMeta.push(...entries(container, 'mdev').filter((m) => m.attrs.uuid?.toLowerCase() === uuid));
+      goneMeta.push(...entries(container, 'mdev').filter((m) => metaUuid(m) === uuid));
     }
   }
   if (target.kind === 'uuid')
-    goneMeta.push(
-      ...entries(container, 'mdev').filter((m) => m.attrs.uuid?.toLowerCase() === target.uuid && !goneMeta.includes(m)),
-    );
+    goneMeta.push(...entries(container, 'mdev').filter((m) => metaUuid(m) === target.uuid && !goneMeta.includes(m)));
   return remove(d, gone, goneMeta);
 }
 
@@ -317,24 +211,20 @@ export function removeVf(text: string, target: RemoveTarget): string {
   const goneMeta: XmlElement[] = [];
   for (const i of hostdevInterfaces(d)) {
     const a = sourceAddress(i);
-    const mac = child(i, 'mac')?.attrs.address?.toLowerCase();
+    const mac = macOf(i);
     const hit =
       (target.kind === 'address' && a && samePciAddress(a, target.address)) ||
       (target.kind === 'mac' && mac === target.mac);
     if (hit) {
       gone.push(i);
-      goneMeta.push(
-        ...vfMeta.filter(
-          (v) => (a && sameAddressText(v.attrs.address, a)) || (mac && v.attrs.mac?.toLowerCase() === mac),
-        ),
-      );
+      goneMeta.push(...vfMeta.filter((v) => (a && sameAddressText(v.attrs.address, a)) || (mac && metaMac(v) === mac)));
     }
   }
   // A VF given as plain hostdev is one we described in metadata (address and/or MAC).
   for (const v of vfMeta) {
     const hit =
       (target.kind === 'address' && sameAddressText(v.attrs.address, target.address)) ||
-      (target.kind === 'mac' && v.attrs.mac?.toLowerCase() === target.mac);
+      (target.kind === 'mac' && metaMac(v) === target.mac);
     if (!hit) continue;
     if (!goneMeta.includes(v)) goneMeta.push(v);
     for (const h of pciHostdevs(d)) {
@@ -398,8 +288,42 @@ function remove(d: DomainDoc, gone: XmlElement[], goneMeta: XmlElement[]): strin
   return applySplices(d.doc.text, splices);
 }
 
+/** Whether a metadata entry's address attribute is `a`; a bad address is an error naming it. */
 function sameAddressText(text: string | undefined, a: PciAddress): boolean {
-  return text !== undefined && text.toLowerCase() === formatPciAddress(a);
+  if (text === undefined) return false;
+  let own: PciAddress;
+  try {
+    own = parsePciAddress(text);
+  } catch (err) {
+    throw new InputError(`an entry of the domain's <passthru:devices> has a bad address: ${(err as Error).message}`);
+  }
+  return samePciAddress(own, a);
+}
+
+/** The MAC of an `<interface>` (lower case), checked. */
+function macOf(i: XmlElement): string | undefined {
+  const raw = child(i, 'mac')?.attrs.address;
+  return raw === undefined ? undefined : parseMac(raw, `MAC of an existing <interface type='${i.attrs.type ?? ''}'>`);
+}
+function metaMac(v: XmlElement): string | undefined {
+  return v.attrs.mac === undefined ? undefined : parseMac(v.attrs.mac, "MAC in the domain's <passthru:vf>");
+}
+
+/**
+ * The host address of the VF that already carries `mac` in the domain (a hostdev interface, or a
+ * plain-hostdev VF our metadata describes), for an `--add-vf PF,mac=M` run again; an interface of
+ * another kind with that MAC is an error (two NICs with one MAC).
+ */
+export function vfWithMac(text: string, mac: string): PciAddress | undefined {
+  const d = openDomain(text);
+  for (const i of d.devices.children.filter((c) => c.name === 'interface')) {
+    if (macOf(i) !== mac) continue;
+    const a = i.attrs.type === 'hostdev' ? sourceAddress(i) : undefined;
+    if (a) return a;
+    throw new InputError(`mac ${mac} is already the MAC of the domain's <interface type='${i.attrs.type ?? ''}'>`);
+  }
+  const meta = entries(findContainer(d.doc), 'vf').find((v) => metaMac(v) === mac && v.attrs.address !== undefined);
+  return meta ? parsePciAddress(meta.attrs.address!) : undefined;
 }
 function onOff(v: boolean | undefined): string | undefined {
   return v === undefined ? undefined : v ? 'on' : 'off';

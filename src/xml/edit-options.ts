@@ -44,6 +44,8 @@ export interface HostdevOptions {
   rombar?: boolean;
   romfile?: string;
   bootindex?: number;
+  /** The GPU becomes the guest's display (Proxmox's x-vga): see src/xml/primary-gpu.ts. */
+  primary?: boolean;
 }
 
 export function hostdevOptions(flag: string, o: Map<string, string>): HostdevOptions {
@@ -56,6 +58,7 @@ export function hostdevOptions(flag: string, o: Map<string, string>): HostdevOpt
       throw new InputError(`${flag}: romfile '${printable(f)}' must be an absolute path`);
     out.romfile = f;
   }
+  if (o.has('primary')) out.primary = parseOnOff(o.get('primary')!, `${flag} primary`);
   if (o.has('bootindex')) {
     const b = o.get('bootindex')!;
     if (!/^[1-9][0-9]{0,3}$/.test(b))
@@ -115,7 +118,7 @@ function yesNo(flag: string, key: string, v: string): boolean {
   throw new InputError(`${flag}: invalid ${key} '${printable(v)}' (expected yes or no)`);
 }
 
-export const HOSTDEV_KEYS = ['managed', 'rombar', 'romfile', 'bootindex'] as const;
+export const HOSTDEV_KEYS = ['managed', 'rombar', 'romfile', 'bootindex', 'primary'] as const;
 export const MDEV_KEYS = ['parent', 'uuid', 'display'] as const;
 export const VF_KEYS = ['mac', 'vlan', 'trust', 'spoofchk', 'state', 'min-rate', 'max-rate', 'as'] as const;
 export const VGPU_KEYS = ['type'] as const;

@@ -86,6 +86,9 @@ describe('passthru list', () => {
     const gpu = await listText(k, '10de::0300');
     golden('workstation-filter-10de-0300.txt', gpu.text);
     expect(gpu.text).toContain('0000:01:00.1'); // the audio function goes with the GPU
+    // …marked as shown for its group, not matched (text and JSON)
+    expect(gpu.text).toMatch(/0000:01:00\.1 .*snd_hda_intel +group peer, not matched\n/);
+    expect(gpu.text).not.toMatch(/0000:01:00\.0 .*not matched/);
     const json = JSON.parse(gpu.json) as { devices: { address: string; matched: boolean }[] };
     expect(json.devices.map((d) => [d.address, d.matched])).toEqual([
       ['0000:01:00.0', true],
@@ -98,6 +101,15 @@ describe('passthru list', () => {
         .map((d) => d.address),
     ).toEqual(['0000:00:14.0', '0000:04:00.0', '0000:02:00.0']);
     expect((await listText(k, 'ffff:ffff')).text).toBe('no matching PCI devices\n');
+    // lspci -d in full: '*' for any, x digits in the class
+    const matched = async (spec: string) =>
+      (JSON.parse((await listText(k, spec)).json) as { devices: { address: string; matched: boolean }[] }).devices
+        .filter((d) => d.matched)
+        .map((d) => d.address);
+    expect(await matched('10de:*:03xx')).toEqual(['0000:01:00.0']);
+    expect(await matched('::03xx')).toEqual(['0000:00:02.0', '0000:01:00.0']);
+    expect(await matched('*:*:0c03:30')).toEqual(['0000:00:14.0', '0000:04:00.0']);
+    expect(await matched('0x8086:0x15bc')).toEqual(['0000:00:1f.6']);
   });
 
   it('names the domain that holds a device, from the journals', async () => {

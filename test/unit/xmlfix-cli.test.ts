@@ -5,10 +5,10 @@ import { chmodSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { xmlfixNoHost } from '../support/xmlfix-run.js';
 
 const q35 = readFileSync('fixtures/xml/domain-q35.xml', 'utf8');
-const xmlfix = (args: string[], input?: string | Buffer) =>
-  spawnSync(process.execPath, ['dist/xmlfix.js', ...args], { input: input ?? '', encoding: 'utf8' });
+const xmlfix = (args: string[], input?: string | Buffer) => xmlfixNoHost(args, input ?? '');
 
 let dir: string;
 beforeEach(() => {

@@ -5,6 +5,7 @@
 // schemas/passthru-metadata.rng. (Regenerate with UPDATE_GOLDEN=1.)
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { xmlfixNoHost } from '../support/xmlfix-run.js';
 import { describe, expect, it } from 'vitest';
 import { findContainer } from '../../src/xml/metadata-edit.js';
 import { parseTree } from '../../src/xml/tree.js';
@@ -26,8 +27,7 @@ const CASES: [string, string, string[]][] = [
   ['network-remove-vf-address', 'fixtures/xml/network-pool-two.xml', ['--remove-vf-address', 'pci_0000_03_10_0']],
 ];
 
-const run = (args: string[], stdin?: string) =>
-  spawnSync(process.execPath, ['dist/xmlfix.js', ...args], { encoding: 'utf8', input: stdin ?? '' });
+const run = (args: string[], stdin?: string) => xmlfixNoHost(args, stdin ?? '');
 const update = process.env.UPDATE_GOLDEN === '1';
 
 describe('xmlfix golden outputs: existing metadata, other namespaces, removals', () => {

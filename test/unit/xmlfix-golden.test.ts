@@ -2,6 +2,7 @@
 // validated against libvirt's schemas with virt-xml-validate.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { xmlfixNoHost } from '../support/xmlfix-run.js';
 import { describe, expect, it } from 'vitest';
 
 const CASES: [string, string[]][] = [
@@ -59,7 +60,7 @@ const update = process.env.UPDATE_GOLDEN === '1';
 
 describe('xmlfix golden outputs', () => {
   it.each(CASES)('%s', (name, args) => {
-    const r = spawnSync(process.execPath, ['dist/xmlfix.js', ...args], { encoding: 'utf8' });
+    const r = xmlfixNoHost(args);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const file = `fixtures/xml/golden/${name}.xml`;
@@ -67,10 +68,7 @@ describe('xmlfix golden outputs', () => {
     expect(r.stdout).toBe(readFileSync(file, 'utf8'));
     // The same invocation on its own output changes nothing (pool outputs are new documents).
     if (args[0] !== 'pool') {
-      const again = spawnSync(process.execPath, ['dist/xmlfix.js', '-', ...args.slice(1), '--check'], {
-        input: r.stdout,
-        encoding: 'utf8',
-      });
+      const again = xmlfixNoHost(['-', ...args.slice(1), '--check'], r.stdout);
       expect(again.status).toBe(0);
     }
   });

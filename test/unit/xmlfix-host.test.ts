@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 const q35 = readFileSync('fixtures/xml/domain-q35.xml', 'utf8');
 const i440fx = readFileSync('fixtures/xml/domain-i440fx.xml', 'utf8');
+const noBootDev = q35.replace("    <boot dev='hd'/>\n", '');
 const sims: Record<string, string> = {};
 
 function xmlfix(host: string, args: string[], input?: string) {
@@ -43,13 +44,15 @@ beforeAll(() => {
 });
 
 describe('host-aware xmlfix', () => {
-  it('plain addresses never open the host (an unreadable PASSTHRU_SIM does not matter)', () => {
+  it('plain addresses need no host: an unreadable PASSTHRU_SIM leaves them unchecked, said once', () => {
     const r = xmlfix(
       '/nonexistent/host.json',
       ['-', '--add-hostdev', '01:00.0', '--add-vf', '03:10.0', '--remove-hostdev', 'all'],
       q35,
     );
-    expect(r.stderr).toBe('');
+    expect(r.stderr).toMatch(
+      /^xmlfix: note: no host to check edits against \(.*\/nonexistent\/host\.json.*\): edits not checked\n$/,
+    );
     expect(r.status).toBe(0);
     // …while a slot does need it, and says why it cannot read it.
     const s = xmlfix('/nonexistent/host.json', ['-', '--add-hostdev', '01:00'], q35);
@@ -57,28 +60,40 @@ describe('host-aware xmlfix', () => {
     expect(s.stderr).toMatch(/^xmlfix: .*\/nonexistent\/host\.json.*\n$/);
   });
 
-  it('a slot adds every function, kept together on one guest slot (multifunction on function 0)', () => {
+  it('q35: a slot goes behind one new pcie-root-port, never on pcie-root (multifunction on function 0)', () => {
     const r = xmlfix('workstation', ['-', '--add-hostdev', '01:00'], q35);
     expect(r.stderr).toBe('');
     expect(sources(r.stdout).slice(-2)).toEqual(['0x01:0x00.0x0', '0x01:0x00.0x1']);
-    const guest = guestAddresses(r.stdout).slice(-2);
-    expect(guest[0]).toMatch(/bus='0x00' slot='(0x[0-9a-f]{2})' function='0x0' multifunction='on'/);
-    const slot = /slot='(0x[0-9a-f]{2})'/.exec(guest[0]!)![1]!;
-    expect(guest[1]).toBe(`<address type='pci' domain='0x0000' bus='0x00' slot='${slot}' function='0x1'/>`);
-    // The chosen slot is one no device of the domain uses.
-    expect(q35).not.toContain(`bus='0x00' slot='${slot}'`);
+    // the fixture's only root port (index 1) holds the NIC, and buses up to 5 are named: a new port, index 6
+    expect(r.stdout).toContain("<controller type='pci' index='6' model='pcie-root-port'/>");
+    expect(guestAddresses(r.stdout).slice(-2)).toEqual([
+      "<address type='pci' domain='0x0000' bus='0x06' slot='0x00' function='0x0' multifunction='on'/>",
+      "<address type='pci' domain='0x0000' bus='0x06' slot='0x00' function='0x1'/>",
+    ]);
     // Idempotent: the same edit on its output changes nothing.
     expect(xmlfix('workstation', ['-', '--add-hostdev', '01:00', '--check'], r.stdout).status).toBe(0);
+    // A root port no device uses is taken rather than a new one added.
+    const spare = q35.replace(
+      '    <interface',
+      "    <controller type='pci' index='7' model='pcie-root-port'/>\n    <interface",
+    );
+    const s = xmlfix('workstation', ['-', '--add-hostdev', '01:00'], spare);
+    expect(s.stdout.match(/model='pcie-root-port'/g)).toHaveLength(2);
+    expect(guestAddresses(s.stdout).slice(-1)[0]).toContain("bus='0x07' slot='0x00' function='0x1'");
   });
 
-  it('removing a slot takes every function of it the domain has, restoring the input bytes, without the host', () => {
-    const added = xmlfix('workstation', ['-', '--add-hostdev', '01:00'], q35).stdout;
-    expect(sources(added)).toContain('0x01:0x00.0x1');
-    const removed = xmlfix('/nonexistent/host.json', ['-', '--remove-hostdev', '0000:01:00'], added);
-    expect(removed.stderr).toBe('');
-    expect(removed.stdout).toBe(q35);
-    const bad = xmlfix('/nonexistent/host.json', ['-', '--remove-hostdev', '01:20'], q35);
-    expect([bad.status, bad.stderr]).toEqual([2, "xmlfix: invalid PCI address '01:20': slot 0x20 is above 0x1f\n"]);
+  it("a slot's bootindex, rombar and romfile go on function 0 only (one <boot order>, as libvirt requires)", () => {
+    const r = xmlfix(
+      'workstation',
+      ['-', '--add-hostdev', '01:00,bootindex=2,rombar=on,romfile=/srv/gpu.rom'],
+      noBootDev,
+    );
+    expect(r.stderr).toBe('');
+    expect(r.stdout.match(/<boot order='2'\/>/g)).toHaveLength(1);
+    expect(r.stdout.match(/<rom /g)).toHaveLength(1);
+    const f0 = r.stdout.indexOf("function='0x0'/>\n      </source>");
+    expect(r.stdout.indexOf("<boot order='2'/>")).toBeGreaterThan(f0);
+    expect(r.stdout.indexOf("<boot order='2'/>")).toBeLessThan(r.stdout.indexOf("function='0x1'/>\n      </source>"));
   });
 
   it('on i440fx the guest slot avoids the slots libvirt keeps for the PIIX3 and the video', () => {
@@ -98,15 +113,16 @@ describe('host-aware xmlfix', () => {
     expect(back.stdout).toBe(withF0);
   });
 
-  it('a filter picks the first free matching device, never a bridge; --all takes every free one', () => {
+  it('a filter adds its one free match, never a bridge; again, it changes nothing (exit 0); --all takes every free one', () => {
     const one = xmlfix('workstation', ['-', '--add-hostdev', '10de::0300'], q35);
     expect(one.stderr).toBe('');
     expect(sources(one.stdout)).toContain('0x01:0x00.0x0');
-    // Again on its own output: nothing of that kind is free any more.
+    // Again on its own output: the device is there, the edit is done.
     const again = xmlfix('workstation', ['-', '--add-hostdev', '10de::0300'], one.stdout);
-    expect([again.status, again.stderr]).toEqual([
-      2,
-      "xmlfix: every device matching '10de::0300' is already in the domain\n",
+    expect([again.status, again.stdout === one.stdout, again.stderr]).toEqual([
+      0,
+      true,
+      "xmlfix: note: --add-hostdev: 0000:01:00.0 matches '10de::0300' and is in the domain already: nothing added (--all adds every free match)\n",
     ]);
     const all = xmlfix('workstation', ['-', '--add-hostdev', '8086:', '--all', '--list', '--json'], q35);
     expect(all.status).toBe(0);
@@ -124,8 +140,22 @@ describe('host-aware xmlfix', () => {
       '0000:03:00.0',
       '0000:03:00.1',
     ]);
+    // the boot VGA among them is named on stderr
+    expect(all.stderr).toContain("0000:00:02.0 is the host's boot VGA");
     const none = xmlfix('workstation', ['-', '--add-hostdev', 'abcd:'], q35);
-    expect([none.status, none.stderr]).toEqual([2, "xmlfix: no device on this host matches 'abcd:'\n"]);
+    expect([none.status, none.stderr]).toEqual([2, "xmlfix: --add-hostdev: no device on this host matches 'abcd:'\n"]);
+  });
+
+  it('a filter with several free matches and no --all is refused with the list: no silent pick, no boot VGA preferred', () => {
+    const r = xmlfix('workstation', ['-', '--add-hostdev', '::03xx'], q35);
+    expect([r.status, r.stdout]).toEqual([2, '']);
+    expect(r.stderr).toBe(
+      "xmlfix: --add-hostdev: 2 devices match '::03xx': 0000:00:02.0 [8086:3e92, class 0300] (boot VGA), 0000:01:00.0 [10de:1b80, class 0300]; give one address, or --all for every one\n",
+    );
+    // lspci -d syntax in full: '*' for any, x digits in the class
+    const star = xmlfix('workstation', ['-', '--add-hostdev', '10de:*:03xx'], q35);
+    expect([star.status, star.stderr]).toEqual([0, '']);
+    expect(sources(star.stdout)).toContain('0x01:0x00.0x0');
   });
 
   it('a PF netdev picks a free VF of it, a different one each time', () => {

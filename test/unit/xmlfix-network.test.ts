@@ -2,11 +2,11 @@
 // never both; xmlfix refuses edits that would break that rule, naming the value, and writes nothing.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { xmlfixNoHost } from '../support/xmlfix-run.js';
 import { describe, expect, it } from 'vitest';
 
 const pfNet = 'fixtures/xml/network-pf.xml';
-const run = (args: string[], stdin?: string) =>
-  spawnSync(process.execPath, ['dist/xmlfix.js', ...args], { encoding: 'utf8', input: stdin ?? '' });
+const run = (args: string[], stdin?: string) => xmlfixNoHost(args, stdin ?? '');
 
 describe('xmlfix on a <pf> pool network', () => {
   it('the PF already there is idempotent; a second PF or a VF address is refused with one line', () => {

@@ -3,6 +3,7 @@
 // is --add-vgpu (which VF, and which type ID it can take, only the host knows).
 import { InputError } from '../../errors.js';
 import {
+  formatPciAddress,
   isPciAddress,
   parsePciAddress,
   parsePciSelector,
@@ -11,19 +12,18 @@ import {
   type PciAddress,
 } from '../../pci/address.js';
 import { isPciFilter, parsePciFilter } from '../../pci/filter.js';
+import { assignedAddresses, openDomain } from '../../xml/domain-doc.js';
 import {
   addMdev,
   addPciHostdevs,
   addVf,
   addVgpu,
-  removeVgpu,
-  assignedAddresses,
-  freeGuestSlot,
-  guestAddressOf,
-  openDomain,
   removeHostdevs,
   removeVf,
-  type GuestAddress,
+  removeVgpu,
+  sameMdev,
+  vfWithMac,
+  type NewHostdev,
   type RemoveTarget,
 } from '../../xml/domain-edits.js';
 import {
@@ -36,20 +36,30 @@ import {
   splitOptions,
   vfOptions,
   vgpuType,
+  type HostdevOptions,
 } from '../../xml/edit-options.js';
+import { placeSlot } from '../../xml/guest-placement.js';
 import { addPf, addVfAddress, removeVfAddress } from '../../xml/network-edits.js';
-import { parseMac, parseUuid } from '../../xml/values.js';
+import { bootsUefi, removeEmulatedVideo } from '../../xml/primary-gpu.js';
 import { parseTree } from '../../xml/tree.js';
+import { parseMac, parseUuid } from '../../xml/values.js';
 import { DOMAIN_EDITS, NETWORK_EDITS, type Edit } from './args.js';
+import { checkHostdev, checkMdev, checkPrimary, checkSlot, checkVf, pickByFilter, type Note } from './host-checks.js';
 import type { HostLookup } from './host-lookup.js';
 
 export interface ApplyContext {
   all: boolean;
   /** How errors name the document ('input', a file name). */
   what?: string;
-  /** Loaded on first need: most edits never look at the host. */
+  /** The host, for what only it can answer (slots, filters, PF names); loaded on first need. */
   host: () => Promise<HostLookup>;
+  /** The host to check edits against, or undefined when they go unchecked (said once, by the caller); none when absent. */
+  check?: () => Promise<HostLookup | undefined>;
+  /** A line for stderr that does not stop the edit (dropped when absent). */
+  note?: Note;
 }
+
+type Context = Required<ApplyContext>;
 
 export function rootName(text: string): string {
   const m = /<([A-Za-z_][\w.:-]*)[\s/>]/.exec(text.replace(/<\?[\s\S]*?\?>|<!--[\s\S]*?-->/g, ''));
@@ -61,45 +71,46 @@ export async function applyEdits(text: string, edits: Edit[], ctx: ApplyContext)
   const root = rootName(text);
   if (root !== 'domain' && root !== 'network')
     throw new InputError(`not libvirt domain or network XML: the root element is <${printable(root, 40)}>`);
+  const full: Context = { what: 'input', check: async () => undefined, note: () => {}, ...ctx };
   for (const e of edits) {
     const forDomain = DOMAIN_EDITS.includes(e.flag);
     if (forDomain && root !== 'domain')
       throw new InputError(`--${e.flag} edits domain XML, but the input is a <${root}>`);
     if (NETWORK_EDITS.includes(e.flag) && root !== 'network')
       throw new InputError(`--${e.flag} edits network XML, but the input is a <${root}>`);
-    text = await applyOne(text, e, ctx);
+    text = await applyOne(text, e, full);
   }
   return text;
 }
 
-async function applyOne(text: string, e: Edit, ctx: ApplyContext): Promise<string> {
+async function applyOne(text: string, e: Edit, ctx: Context): Promise<string> {
   const flag = `--${e.flag}`;
   switch (e.flag) {
-    case 'add-hostdev': {
-      const p = splitOptions(flag, e.value, HOSTDEV_KEYS);
-      const opts = hostdevOptions(flag, p.options);
-      if (isPciAddress(p.selector)) return addPciHostdevs(text, [parsePciAddress(p.selector)], opts);
-      if (isPciFilter(p.selector)) {
-        const taken = assignedAddresses(openDomain(text));
-        const picked = await (await ctx.host()).pickByFilter(parsePciFilter(p.selector), taken, ctx.all);
-        return addPciHostdevs(text, picked, opts);
+    case 'add-hostdev':
+      return addHostdev(text, flag, e.value, ctx);
+    case 'add-mdev': {
+      const opts = mdevOptions(flag, splitOptions(flag, e.value, MDEV_KEYS));
+      await checkMdev(await ctx.check(), opts.type, opts.parent, flag);
+      const same = opts.uuid ? undefined : sameMdev(text, opts);
+      if (same) {
+        ctx.note(
+          `${flag}: the domain has an mdev of type ${opts.type}${opts.parent ? ` on ${opts.parent}` : ''} already (${same}): nothing added (give uuid= for another one)`,
+        );
+        return text;
       }
-      const sel = slotSelector(flag, p.selector); // a slot: every function, kept together in the guest
-      if (sel.kind === 'function') return addPciHostdevs(text, [sel.address], opts);
-      const functions = await (await ctx.host()).slotFunctions(sel.domain, sel.bus, sel.slot);
-      const taken = assignedAddresses(openDomain(text));
-      const fresh = functions.filter((f) => !taken.some((a) => samePciAddress(a, f)));
-      if (fresh.length === 0) return text;
-      return addPciHostdevs(text, fresh, opts, functions.length > 1 ? guestSlotFor(text, functions, fresh) : undefined);
+      return addMdev(text, opts, flag);
     }
-    case 'add-mdev':
-      return addMdev(text, mdevOptions(flag, splitOptions(flag, e.value, MDEV_KEYS)));
     case 'add-vf': {
       const p = splitOptions(flag, e.value, VF_KEYS);
       const opts = vfOptions(flag, p.options);
-      let address: PciAddress;
-      if (isPciAddress(p.selector)) address = parsePciAddress(p.selector);
-      else address = await (await ctx.host()).freeVf(p.selector, assignedAddresses(openDomain(text)));
+      if (isPciAddress(p.selector)) {
+        const address = parsePciAddress(p.selector);
+        await checkVf(await ctx.check(), address, flag);
+        return addVf(text, address, opts);
+      }
+      // A PF's name picks a free VF; run again with the same MAC, it finds the VF it picked.
+      const again = opts.mac === undefined ? undefined : vfWithMac(text, opts.mac);
+      const address = again ?? (await (await ctx.host()).freeVf(p.selector, assignedAddresses(openDomain(text))));
       return addVf(text, address, opts);
     }
     case 'remove-hostdev':
@@ -123,14 +134,94 @@ async function applyOne(text: string, e: Edit, ctx: ApplyContext): Promise<strin
     case 'remove-vgpu':
       if (!isPciAddress(e.value)) throw new InputError(`${flag}: '${printable(e.value)}' is not a PCI address`);
       return removeVgpu(text, parsePciAddress(e.value));
-    case 'add-pf':
+    case 'add-pf': {
+      const h = await ctx.check();
+      if (h) await h.vfsOf(e.value); // the PF exists and has VFs, or the error says how to get them
       return addPf(text, e.value);
-    case 'add-vf-address':
-      return addVfAddress(text, parsePciAddress(e.value));
+    }
+    case 'add-vf-address': {
+      const address = parsePciAddress(e.value);
+      await checkVf(await ctx.check(), address, flag);
+      return addVfAddress(text, address);
+    }
     case 'remove-vf-address':
       return removeVfAddress(text, parsePciAddress(e.value));
   }
 }
+
+/** `--add-hostdev ADDR|SLOT|FILTER[,options]`. */
+async function addHostdev(text: string, flag: string, value: string, ctx: Context): Promise<string> {
+  const p = splitOptions(flag, value, HOSTDEV_KEYS);
+  const opts = hostdevOptions(flag, p.options);
+  const one = (address: PciAddress) => [{ address, deviceOptions: true }];
+  let out: string;
+  let first: PciAddress | undefined; // the device primary=on makes the guest's display
+  if (isPciAddress(p.selector)) {
+    first = parsePciAddress(p.selector);
+    await checkHostdev(await ctx.check(), first, flag);
+    out = addPciHostdevs(text, one(first), opts, flag);
+  } else if (isSlot(p.selector)) {
+    const sel = slotSelector(flag, p.selector);
+    if (sel.kind === 'function') throw new Error('unreachable: a slot selector');
+    const host = await ctx.host();
+    const functions = await host.slotFunctions(sel.domain, sel.bus, sel.slot);
+    await checkSlot(host, functions, flag);
+    const taken = assignedAddresses(openDomain(text));
+    const fresh = functions.filter((f) => !taken.some((a) => samePciAddress(a, f)));
+    first = functions[0];
+    if (fresh.length === 0) out = text;
+    else {
+      const placed = placeSlot(text, functions, fresh);
+      out = addPciHostdevs(
+        placed.text,
+        fresh.map((address, i): NewHostdev => {
+          // bootindex and the ROM options belong to the device, which is function 0 of the slot
+          const h: NewHostdev = { address, deviceOptions: address.function === 0 || functions.length === 1 };
+          if (placed.guest) h.guest = placed.guest[i]!;
+          return h;
+        }),
+        opts,
+        flag,
+      );
+    }
+  } else if (isPciFilter(p.selector)) {
+    const terms = parsePciFilter(p.selector);
+    const taken = assignedAddresses(openDomain(text));
+    const picked = await pickByFilter(await ctx.host(), terms, taken, ctx.all, flag, ctx.note);
+    if (picked.length > 1 && (opts.bootindex !== undefined || opts.romfile !== undefined || opts.primary))
+      throw new InputError(
+        `${flag}: bootindex, romfile and primary name one device, and '${printable(p.selector)}' adds ${picked.length} (${picked.map(formatPciAddress).join(', ')}): give one address`,
+      );
+    first = picked[0];
+    out = addPciHostdevs(
+      text,
+      picked.map((a) => ({ address: a, deviceOptions: true })),
+      opts,
+      flag,
+    );
+  } else {
+    slotSelector(flag, p.selector); // throws the address parser's words
+    throw new Error('unreachable: not an address, slot or filter');
+  }
+  return opts.primary && first ? makePrimary(out, first, opts, flag, ctx) : out;
+}
+
+/** primary=on (Proxmox's x-vga): the GPU is the guest's display; see src/xml/primary-gpu.ts. */
+async function makePrimary(text: string, gpu: PciAddress, opts: HostdevOptions, flag: string, ctx: Context) {
+  if (opts.rombar === false)
+    throw new InputError(
+      `${flag}: primary=on with rombar=off: the guest firmware runs the GPU's ROM to make it the boot display (drop rombar=off; romfile= gives another ROM)`,
+    );
+  await checkPrimary(await ctx.check(), gpu, flag);
+  const out = removeEmulatedVideo(text);
+  if (out !== text && !bootsUefi(openDomain(out)))
+    ctx.note(
+      `${flag}: primary=on: the domain boots by BIOS (SeaBIOS), where a primary GPU needs qemu's x-vga=on, which libvirt does not write; boot it by UEFI (<os firmware='efi'>)`,
+    );
+  return out;
+}
+
+const isSlot = (text: string): boolean => /^(?:[0-9a-f]{4}:)?[0-9a-f]{2}:[0-9a-f]{2}$/i.test(text);
 
 function slotSelector(flag: string, text: string): ReturnType<typeof parsePciSelector> {
   try {
@@ -155,19 +246,4 @@ function removeTarget(flag: string, value: string, hostdev: boolean): RemoveTarg
   throw new InputError(
     `${flag}: '${printable(value)}' is not ${hostdev ? 'a PCI address, a slot, an mdev UUID or all' : 'a PCI address or a MAC address'}`,
   );
-}
-
-/** Guest addresses that keep a slot's functions together as one multifunction device: next to the
- * function 0 the domain already has, or in a free slot when function 0 is among the new ones;
- * otherwise none (libvirt places them). */
-function guestSlotFor(text: string, functions: PciAddress[], fresh: PciAddress[]): GuestAddress[] | undefined {
-  const f0 = functions.find((f) => f.function === 0);
-  if (!f0) return undefined;
-  if (fresh.includes(f0)) {
-    if (fresh.length === 1) return undefined; // nothing to keep together
-    const slot = freeGuestSlot(text);
-    return fresh.map((f) => ({ bus: 0, slot, function: f.function, multifunction: f.function === 0 }));
-  }
-  const g = guestAddressOf(text, f0);
-  return g ? fresh.map((f) => ({ bus: g.bus, slot: g.slot, function: f.function })) : undefined;
 }

@@ -45,6 +45,8 @@ export interface XmlfixArgs {
   list: boolean;
   json: boolean;
   all: boolean;
+  /** Skip the checks of edits against the host (slots, filters and PF names still need it). */
+  noHostCheck: boolean;
   pool?: { name: string; pfs: string[]; vfs: string[]; vlan?: string };
 }
 
@@ -69,6 +71,7 @@ export const XMLFIX_OPTIONS = {
   list: { type: 'boolean' },
   json: { type: 'boolean' },
   all: { type: 'boolean' },
+  'no-host-check': { type: 'boolean' },
   pf: { type: 'string', multiple: true },
   vf: { type: 'string', multiple: true },
   vlan: { type: 'string' },
@@ -108,6 +111,7 @@ export function parseXmlfixArgs(argv: string[]): XmlfixArgs {
     list: !!values.list,
     json: !!values.json,
     all: !!values.all,
+    noHostCheck: !!values['no-host-check'],
   };
   if (values.help) return { mode: 'help', files, ...base };
   const out: XmlfixArgs = { mode: 'edit', files, ...base };
@@ -145,10 +149,12 @@ export function parseXmlfixArgs(argv: string[]): XmlfixArgs {
   return out;
 }
 
-export const USAGE = `usage: xmlfix [FILE|-] [EDIT...] [-o|--output OUT | -i|--in-place [FILE...]] [--backup SUFFIX] [--check] [--diff] [--validate]
+export const USAGE = `usage: xmlfix [FILE|-] [EDIT...] [-o|--output OUT | -i|--in-place [FILE...]] [--backup SUFFIX] [--check] [--diff] [--validate] [--no-host-check]
        xmlfix pool NAME (--pf DEV | --vf ADDR...) [--vlan ID]
 domain edits:
-  --add-hostdev ADDR|SLOT|FILTER[,managed=yes|no][,rombar=on|off][,romfile=PATH][,bootindex=N]  (--all: every free match)
+  --add-hostdev ADDR|SLOT|FILTER[,managed=yes|no][,rombar=on|off][,romfile=PATH][,bootindex=N][,primary=on]
+      FILTER is lspci -d's vendor:device[:class[:prog-if]] (10de::0300, 10de:*:03xx); one free match,
+      or --all for every one; a SLOT (01:00) is one multifunction device; primary=on: the guest's display
   --add-mdev TYPE[,parent=ADDR][,uuid=UUID][,display=on|off]
   --add-vf VF_ADDR|PF_NETDEV[,mac=MAC][,vlan=ID][,trust=on|off][,spoofchk=on|off][,state=auto|enable|disable][,min-rate=Mbps][,max-rate=Mbps][,as=interface|hostdev]
   --add-vgpu PF_ADDR|VF_ADDR,type=ID|NAME  (NVIDIA vGPU 17+: a VF with nvidia/current_vgpu_type, as hostdev managed=no)

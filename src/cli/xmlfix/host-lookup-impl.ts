@@ -5,7 +5,6 @@ import {
   comparePciAddress,
   formatPciAddress,
   parsePciAddress,
-  printable,
   samePciAddress,
   type PciAddress,
 } from '../../pci/address.js';
@@ -13,7 +12,7 @@ import { matchesPciFilter, type PciFilterTerm } from '../../pci/filter.js';
 import { layout } from '../../host/layout.js';
 import type { Sysfs } from '../../host/sysfs.js';
 import { parseNetdevName } from '../../xml/values.js';
-import type { HostLookup } from './host-lookup.js';
+import type { HostDevice, HostLookup } from './host-lookup.js';
 import { vgpuTarget } from './vgpu-lookup.js';
 
 /** The host of this call: PASSTHRU_SIM's simulated one, else the real one under PASSTHRU_ROOT. */
@@ -21,6 +20,15 @@ export async function openHostLookup(env: NodeJS.ProcessEnv = process.env): Prom
   const { openHost } = await import('../../host/open.js');
   return sysfsHostLookup((await openHost(env)).sysfs);
 }
+
+/** Whether the host has PCI devices to check against (a container or a build machine may not). */
+export async function hostWithPci(env: NodeJS.ProcessEnv = process.env): Promise<HostLookup | undefined> {
+  const { openHost } = await import('../../host/open.js');
+  const { sysfs } = await openHost(env);
+  return (await sysfs.exists(layout.pciDevices)) ? sysfsHostLookup(sysfs) : undefined;
+}
+
+const PCI_NAME = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
 
 export function sysfsHostLookup(sysfs: Sysfs): HostLookup {
   const read = async (addr: string, attr: string) =>
@@ -34,8 +42,26 @@ export function sysfsHostLookup(sysfs: Sysfs): HostLookup {
         `cannot list the host's PCI devices (${layout.pciDevices}): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
       );
     }
-    return names.filter((d) => /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/.test(d)).sort();
+    return names.filter((d) => PCI_NAME.test(d)).sort();
   };
+  const identity = async (name: string) => ({
+    vendor: await read(name, 'vendor'),
+    device: await read(name, 'device'),
+    class: await read(name, 'class'),
+  });
+  async function facts(name: string, id: { vendor: string; device: string; class: string }): Promise<HostDevice> {
+    const has = (attr: string) => sysfs.exists(layout.pciAttr(name, attr));
+    return {
+      address: parsePciAddress(name),
+      name,
+      ...id,
+      bridge: id.class.startsWith('06'),
+      pf: await has('sriov_totalvfs'),
+      vf: await has('physfn'),
+      bootVga: (await has('boot_vga')) && (await read(name, 'boot_vga')) === '1',
+      netdevs: (await has('net')) ? await sysfs.list(layout.pciAttr(name, 'net')) : [],
+    };
+  }
 
   /** Netdevs whose PCI device can have VFs, for error messages that name what exists. */
   async function sriovPfs(): Promise<string[]> {
@@ -62,11 +88,21 @@ export function sysfsHostLookup(sysfs: Sysfs): HostLookup {
     const vfs: PciAddress[] = [];
     for (const e of entries)
       vfs.push(parsePciAddress((await sysfs.readlink(`${layout.pciDevice(pfAddr)}/${e}`)).split('/').pop()!));
-    if (vfs.length === 0)
+    if (vfs.length === 0) {
+      const total = await read(pfAddr, 'sriov_totalvfs').catch(() => '');
       throw new InputError(
-        `'${dev}' (${pfAddr}) has no VFs: create them first (echo N > sriov_numvfs, or <passthru:pf vfs='N'/> for the hook)`,
+        total && total !== '0'
+          ? `'${dev}' (${pfAddr}) has no VFs: create them with \`echo N > /sys/class/net/${dev}/device/sriov_numvfs\` (N up to ${total}), or <passthru:pf dev='${dev}' vfs='N'/> in a domain for the hook`
+          : `'${dev}' (${pfAddr}) has no VFs and cannot make any (no SR-IOV; SR-IOV PFs: ${(await sriovPfs()).join(', ') || 'none'})`,
       );
+    }
     return vfs;
+  }
+
+  async function mdevTypes(parent: string): Promise<string[] | undefined> {
+    if (!/^[\w.:-]+$/.test(parent) || parent.startsWith('.')) return undefined;
+    if (!(await sysfs.exists(layout.mdevTypes(parent)))) return undefined;
+    return (await sysfs.list(layout.mdevTypes(parent))).sort();
   }
 
   return {
@@ -83,34 +119,31 @@ export function sysfsHostLookup(sysfs: Sysfs): HostLookup {
         );
       return found;
     },
-    async pickByFilter(terms: PciFilterTerm[], taken, all) {
-      const picked: PciAddress[] = [];
-      let matched = 0;
-      for (const addr of await allDevices()) {
-        const id = {
-          vendor: await read(addr, 'vendor'),
-          device: await read(addr, 'device'),
-          class: await read(addr, 'class'),
-        };
-        // Bridges (class 06: host, ISA, PCI bridges) are never passed through.
-        if (!matchesPciFilter(id, terms) || id.class.startsWith('06')) continue;
-        matched++;
-        const a = parsePciAddress(addr);
-        if (taken.some((t) => samePciAddress(t, a))) continue;
-        picked.push(a);
-        if (!all) break;
+    async matching(terms: PciFilterTerm[]) {
+      const out: HostDevice[] = [];
+      for (const name of await allDevices()) {
+        const id = await identity(name);
+        if (matchesPciFilter(id, terms)) out.push(await facts(name, id));
       }
-      if (picked.length === 0) {
-        const spec = terms
-          .map((t) => `${t.vendor ?? ''}:${t.device ?? ''}${t.classPrefix ? `:${t.classPrefix}` : ''}`)
-          .join(',');
-        throw new InputError(
-          matched
-            ? `every device matching '${printable(spec)}' is already in the domain`
-            : `no device on this host matches '${printable(spec)}'`,
-        );
-      }
-      return picked;
+      return out;
+    },
+    async device(address) {
+      const name = formatPciAddress(address);
+      if (!(await sysfs.exists(layout.pciDevice(name)))) return undefined;
+      return facts(name, await identity(name));
+    },
+    async behind(bridge) {
+      const name = formatPciAddress(bridge);
+      return (await sysfs.list(layout.pciDevice(name)).catch(() => [] as string[]))
+        .filter((e) => PCI_NAME.test(e))
+        .sort();
+    },
+    mdevTypes,
+    async mdevParents() {
+      const names = (await sysfs.list(layout.mdevBus).catch(() => [] as string[])).sort();
+      const out: { name: string; types: string[] }[] = [];
+      for (const name of names) out.push({ name, types: (await mdevTypes(name)) ?? [] });
+      return out;
     },
     async freeVf(pf, taken) {
       const free = (await vfsOf(pf)).find((v) => !taken.some((t) => samePciAddress(t, v)));

@@ -1,0 +1,31 @@
+// `--add-hostdev GPU,primary=on`: the passed-through GPU becomes the guest's display, as Proxmox's
+// x-vga option does: the emulated video goes (libvirt's <video><model type='none'/>, the only way to
+// have no emulated VGA; without any <video>, libvirt adds a default one beside <graphics>). The
+// GPU's ROM stays visible (rom bar on, libvirt's default): the guest firmware runs it to bring the
+// card up as the boot display, so rombar=off is refused with primary=on. libvirt writes no x-vga:
+// UEFI guests (OVMF) need none; a BIOS (SeaBIOS) guest would need the legacy VGA ranges that qemu's
+// x-vga=on gives, which libvirt does not express, so the edit says so on stderr.
+import { el } from './fragment.js';
+import { applySplices, removeElement, type Splice } from './splice.js';
+import { child, children } from './tree.js';
+import { insertDevices, openDomain, type DomainDoc } from './domain-doc.js';
+
+/** Every `<video>` replaced by one `<video><model type='none'/></video>`; unchanged when that is all there is. */
+export function removeEmulatedVideo(text: string): string {
+  const d = openDomain(text);
+  const videos = children(d.devices, 'video');
+  if (videos.length === 1 && child(videos[0], 'model')?.attrs.type === 'none') return text;
+  const splices: Splice[] = videos.map((v) => removeElement(d.doc, v));
+  splices.push(insertDevices(d, 'video', [el('video', {}, el('model', { type: 'none' }))]));
+  return applySplices(text, splices);
+}
+
+/** UEFI firmware (OVMF): `<os firmware='efi'>` or a pflash/OVMF loader. */
+export function bootsUefi(d: DomainDoc): boolean {
+  const os = child(d.doc.root, 'os');
+  if (os?.attrs.firmware === 'efi') return true;
+  const loader = child(os, 'loader');
+  if (!loader) return false;
+  const path = d.doc.text.slice(loader.openEnd, loader.closeStart);
+  return loader.attrs.type === 'pflash' || /ovmf|edk2|aavmf/i.test(path);
+}
