@@ -1,6 +1,3 @@
-// The CLI contract: streams, -o, -i (atomic, several files, mode kept, --backup), --check, --diff,
-// --list, exit codes, and one-line errors with nothing written.
-import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

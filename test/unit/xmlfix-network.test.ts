@@ -1,6 +1,3 @@
-// Network XML through the CLI: libvirt's hostdev networks take one <pf> or a list of VF addresses,
-// never both; xmlfix refuses edits that would break that rule, naming the value, and writes nothing.
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { xmlfixNoHost } from '../support/xmlfix-run.js';
 import { describe, expect, it } from 'vitest';
