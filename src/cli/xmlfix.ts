@@ -30,7 +30,7 @@ async function main(argv: string[]): Promise<number> {
   if (args.mode === 'pool') {
     const { buildPool } = await import('./xmlfix/pool.js');
     const text = await buildPool(args.pool!, host, check, note);
-    return emit(args, [{ file: '-', input: '', output: text }], true);
+    return emit(args, [{ file: '-', input: '', output: text }], true, note);
   }
   // Everything is read, checked and edited before anything is written.
   const results: Result[] = [];
@@ -50,15 +50,20 @@ async function main(argv: string[]): Promise<number> {
     }
     return 0;
   }
-  return emit(args, results, false);
+  return emit(args, results, false, note);
 }
 
-async function emit(args: XmlfixArgs, results: Result[], created: boolean): Promise<number> {
+async function emit(
+  args: XmlfixArgs,
+  results: Result[],
+  created: boolean,
+  note: (line: string) => void,
+): Promise<number> {
   const changed = created || results.some((r) => r.output !== r.input);
   if (args.check) return changed ? 1 : 0;
   if (args.validate) {
     const { validateXml } = await import('./xmlfix/validate.js');
-    for (const r of results) await validateXml(r.output, rootName(r.output), r.file);
+    for (const r of results) await validateXml(r.output, rootName(r.output), r.file, note);
   }
   if (args.diff) {
     const { unifiedDiff } = await import('./xmlfix/diff.js');

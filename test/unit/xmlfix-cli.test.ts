@@ -86,6 +86,24 @@ describe('xmlfix CLI', () => {
     ]);
   });
 
+  it("--validate runs libvirt's own parse (virsh, test driver): a second boot order the RNG accepts is refused", () => {
+    const twice = readFileSync('fixtures/xml/domain-i440fx.xml', 'utf8').replace(
+      '    <memballoon',
+      [1, 2]
+        .map(
+          (bus) =>
+            `    <hostdev mode="subsystem" type="pci" managed="yes">\n      <source>\n        <address domain="0x0000" bus="0x0${bus}" slot="0x00" function="0x0"/>\n      </source>\n      <boot order="1"/>\n    </hostdev>\n`,
+        )
+        .join('') + '    <memballoon',
+    );
+    const r = xmlfix(['-', '--remove-hostdev', '09:00.0', '--validate'], twice);
+    expect([r.status, r.stdout, r.stderr]).toEqual([
+      2,
+      '',
+      "xmlfix: --validate: libvirt refuses the result for stdin at define: unsupported configuration: boot order '1' used for more than one device\n",
+    ]);
+  });
+
   it('--validate refuses a result libvirt would not accept, writing nothing', () => {
     const broken = q35.replace("<vcpu placement='static'>4</vcpu>", "<vcpu placement='sometimes'>4</vcpu>");
     const a = join(dir, 'a.xml');
