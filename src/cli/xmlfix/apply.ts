@@ -200,7 +200,9 @@ async function addHostdev(text: string, flag: string, value: string, ctx: Contex
       flag,
     );
   } else {
-    slotSelector(flag, p.selector); // throws the address parser's words
+    // the words of the parser the value was meant for: a filter's when it has a filter's shape
+    if (/^[^:]*:[^:]*:|^:|\*/.test(p.selector)) parsePciFilter(p.selector);
+    slotSelector(flag, p.selector);
     throw new Error('unreachable: not an address, slot or filter');
   }
   return opts.primary && first ? makePrimary(out, first, opts, flag, ctx) : out;

@@ -133,10 +133,14 @@ export function sysfsHostLookup(sysfs: Sysfs): HostLookup {
       return facts(name, await identity(name));
     },
     async behind(bridge) {
+      // the kernel's device path nests a device under its bridge: …/0000:00:01.0/0000:01:00.0
       const name = formatPciAddress(bridge);
-      return (await sysfs.list(layout.pciDevice(name)).catch(() => [] as string[]))
-        .filter((e) => PCI_NAME.test(e))
-        .sort();
+      const out: string[] = [];
+      for (const d of await allDevices()) {
+        const path = await sysfs.readlink(layout.pciDevice(d)).catch(() => '');
+        if (path.endsWith(`/${name}/${d}`)) out.push(d);
+      }
+      return out;
     },
     mdevTypes,
     async mdevParents() {
