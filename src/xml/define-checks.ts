@@ -6,17 +6,17 @@ import { InputError } from '../errors.js';
 import { child, children, type XmlElement } from './tree.js';
 import type { DomainDoc } from './domain-doc.js';
 
-/** Refuses `bootindex=order` when libvirt would refuse the device's `<boot order>`. */
+/** Refuses `boot.order=order` when libvirt would refuse the device's `<boot order>`. */
 export function checkBootOrder(d: DomainDoc, order: number, flag: string): void {
   if (child(child(d.doc.root, 'os'), 'boot'))
     throw new InputError(
-      `${flag}: bootindex=${order}: the domain boots by <os><boot dev=…/>, and libvirt refuses per-device boot order beside it`,
+      `${flag}: boot.order=${order}: the domain boots by <os><boot dev=…/>, and libvirt refuses per-device boot order beside it`,
     );
   for (const dev of d.devices.children) {
     const boot = child(dev, 'boot');
     if (boot?.attrs.order !== undefined && Number(boot.attrs.order) === order)
       throw new InputError(
-        `${flag}: bootindex=${order}: the domain's ${describeDevice(dev)} already has <boot order='${order}'>, and libvirt refuses a second one (give another bootindex)`,
+        `${flag}: boot.order=${order}: the domain's ${describeDevice(dev)} already has <boot order='${order}'>, and libvirt refuses a second one (give another boot.order)`,
       );
   }
 }

@@ -14,6 +14,8 @@ import {
   sourceAddress,
   type DomainDoc,
 } from './domain-doc.js';
+import { buildProps } from './element-props.js';
+import { HOSTDEV_MDEV_PROPS, HOSTDEV_PCI_PROPS, PER_DEVICE } from './element-tables.js';
 import { el, type XmlNode } from './fragment.js';
 import type { GuestAddress } from './guest-placement.js';
 import { entries, findContainer, removeEntries, upsertEntry } from './metadata-edit.js';
@@ -34,24 +36,24 @@ export interface NewHostdev {
 export function addPciHostdevs(text: string, hostdevs: NewHostdev[], opts: HostdevOptions, flag: string): string {
   const d = openDomain(text);
   const fresh = hostdevs.filter((h) => !isAssigned(d, h.address));
-  if (opts.bootindex !== undefined && fresh.some((h) => h.deviceOptions)) checkBootOrder(d, opts.bootindex, flag);
-  const nodes: XmlNode[] = fresh.map(({ address, guest: g, deviceOptions }) =>
-    el(
+  const order = opts.props.get('boot.order');
+  if (order !== undefined && fresh.some((h) => h.deviceOptions)) checkBootOrder(d, Number(order), flag);
+  const forFunction = new Map([...opts.props].filter(([k]) => !PER_DEVICE.includes(k)));
+  const nodes: XmlNode[] = fresh.map(({ address, guest: g, deviceOptions }) => {
+    const props = buildProps(HOSTDEV_PCI_PROPS, deviceOptions ? opts.props : forFunction);
+    return el(
       'hostdev',
-      { mode: 'subsystem', type: 'pci', managed: opts.managed ? 'yes' : 'no' },
+      { mode: 'subsystem', type: 'pci', ...props.attrs },
       el('source', {}, el('address', toLibvirtAttrs(address))),
-      deviceOptions && opts.bootindex !== undefined && el('boot', { order: String(opts.bootindex) }),
-      deviceOptions &&
-        (opts.rombar !== undefined || opts.romfile !== undefined) &&
-        el('rom', { bar: opts.rombar === undefined ? undefined : opts.rombar ? 'on' : 'off', file: opts.romfile }),
+      ...props.children,
       g &&
         el('address', {
           type: 'pci',
           ...toLibvirtAttrs({ domain: 0, bus: g.bus, slot: g.slot, function: g.function }),
           multifunction: g.multifunction ? 'on' : undefined,
         }),
-    ),
-  );
+    );
+  });
   if (nodes.length === 0) return text;
   return applySplices(text, [insertDevices(d, 'hostdev', nodes)]);
 }
@@ -78,7 +80,7 @@ export function sameMdev(text: string, opts: MdevOptions): string | undefined {
  * that type already in the domain satisfies the edit (so it stays idempotent; see sameMdev). */
 export function addMdev(text: string, opts: MdevOptions, flag: string): string {
   const d = openDomain(text);
-  if (opts.display) checkDisplay(d, flag);
+  if (opts.props.get('display') === 'on') checkDisplay(d, flag);
   const metaEntries = entries(findContainer(d.doc), 'mdev');
   const existingUuids = new Set(mdevHostdevs(d).map(mdevUuid));
   if (!opts.uuid && sameMdev(text, opts)) return text;
@@ -95,7 +97,7 @@ export function addMdev(text: string, opts: MdevOptions, flag: string): string {
             mode: 'subsystem',
             type: 'mdev',
             model: 'vfio-pci',
-            display: opts.display === undefined ? undefined : opts.display ? 'on' : 'off',
+            ...buildProps(HOSTDEV_MDEV_PROPS, opts.props).attrs,
           },
           el('source', {}, el('address', { uuid })),
         ),

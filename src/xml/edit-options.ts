@@ -13,6 +13,8 @@ import {
   parseVgpuType,
 } from './values.js';
 import type { VfRequest } from './model.js';
+import { optionNames, parseProps } from './element-props.js';
+import { HOSTDEV_MDEV_PROPS, HOSTDEV_PCI_PROPS } from './element-tables.js';
 
 export interface Parsed {
   selector: string;
@@ -40,31 +42,17 @@ export function splitOptions(flag: string, value: string, allowed: readonly stri
 }
 
 export interface HostdevOptions {
-  managed: boolean;
-  rombar?: boolean;
-  romfile?: string;
-  bootindex?: number;
+  /** XML property values by sub-option name (HOSTDEV_PCI_PROPS); managed is 'yes' unless given. */
+  props: Map<string, string>;
   /** The GPU becomes the guest's display (Proxmox's x-vga): see src/xml/primary-gpu.ts. */
   primary?: boolean;
 }
 
 export function hostdevOptions(flag: string, o: Map<string, string>): HostdevOptions {
-  const managed = o.has('managed') ? yesNo(flag, 'managed', o.get('managed')!) : true;
-  const out: HostdevOptions = { managed };
-  if (o.has('rombar')) out.rombar = parseOnOff(o.get('rombar')!, `${flag} rombar`);
-  if (o.has('romfile')) {
-    const f = o.get('romfile')!;
-    if (!f.startsWith('/') || /[\u0000-\u001f]/.test(f))
-      throw new InputError(`${flag}: romfile '${printable(f)}' must be an absolute path`);
-    out.romfile = f;
-  }
+  const props = parseProps(flag, o, HOSTDEV_PCI_PROPS);
+  if (!props.has('managed')) props.set('managed', 'yes');
+  const out: HostdevOptions = { props };
   if (o.has('primary')) out.primary = parseOnOff(o.get('primary')!, `${flag} primary`);
-  if (o.has('bootindex')) {
-    const b = o.get('bootindex')!;
-    if (!/^[1-9][0-9]{0,3}$/.test(b))
-      throw new InputError(`${flag}: invalid bootindex '${printable(b)}' (expected 1-9999)`);
-    out.bootindex = Number(b);
-  }
   return out;
 }
 
@@ -72,12 +60,16 @@ export interface MdevOptions {
   type: string;
   parent?: string;
   uuid?: string;
-  display?: boolean;
+  /** XML property values by sub-option name (HOSTDEV_MDEV_PROPS). */
+  props: Map<string, string>;
 }
 
 export function mdevOptions(flag: string, p: Parsed): MdevOptions {
-  const out: MdevOptions = { type: parseMdevTypeName(p.selector, `${flag} type`) };
   const o = p.options;
+  const out: MdevOptions = {
+    type: parseMdevTypeName(p.selector, `${flag} type`),
+    props: parseProps(flag, o, HOSTDEV_MDEV_PROPS),
+  };
   if (o.has('parent')) {
     // A PCI parent is recorded by its sysfs name, as the hook looks it up; others (e.g. mtty) as given.
     const parent = o.get('parent')!;
@@ -86,7 +78,6 @@ export function mdevOptions(flag: string, p: Parsed): MdevOptions {
       : parseMdevTypeName(parent, `${flag} parent`);
   }
   if (o.has('uuid')) out.uuid = parseUuid(o.get('uuid')!, `${flag} uuid`);
-  if (o.has('display')) out.display = parseOnOff(o.get('display')!, `${flag} display`);
   return out;
 }
 
@@ -112,14 +103,8 @@ export function vfOptions(flag: string, o: Map<string, string>): VfOptions {
   return out;
 }
 
-function yesNo(flag: string, key: string, v: string): boolean {
-  if (v === 'yes' || v === 'on') return true;
-  if (v === 'no' || v === 'off') return false;
-  throw new InputError(`${flag}: invalid ${key} '${printable(v)}' (expected yes or no)`);
-}
-
-export const HOSTDEV_KEYS = ['managed', 'rombar', 'romfile', 'bootindex', 'primary'] as const;
-export const MDEV_KEYS = ['parent', 'uuid', 'display'] as const;
+export const HOSTDEV_KEYS = [...optionNames(HOSTDEV_PCI_PROPS), 'primary'];
+export const MDEV_KEYS = ['parent', 'uuid', ...optionNames(HOSTDEV_MDEV_PROPS)];
 export const VF_KEYS = ['mac', 'vlan', 'trust', 'spoofchk', 'state', 'min-rate', 'max-rate', 'as'] as const;
 export const VGPU_KEYS = ['type'] as const;
 

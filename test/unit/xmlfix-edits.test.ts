@@ -92,7 +92,7 @@ describe('xmlfix edits (plain addresses, no host)', () => {
   });
   it.each([
     [['add-hostdev', '01:00.8'], /invalid PCI address '01:00.8'/],
-    [['add-hostdev', '01:00.0,managed=maybe'], /invalid managed 'maybe'/],
+    [['add-hostdev', '01:00.0,managed=maybe'], /invalid --add-hostdev managed 'maybe' \(expected yes or no\)/],
     [['add-hostdev', '01:00.0,color=red'], /unknown option 'color'/],
     [['add-hostdev', '01:00.0,bootindex=1'], /refuses per-device boot order/],
     [['add-mdev', '../x'], /invalid --add-mdev type/],

@@ -175,7 +175,7 @@ async function addHostdev(text: string, flag: string, value: string, ctx: Contex
       out = addPciHostdevs(
         placed.text,
         fresh.map((address, i): NewHostdev => {
-          // bootindex and the ROM options belong to the device, which is function 0 of the slot
+          // boot order and ROM belong to the device, which is function 0 of the slot
           const h: NewHostdev = { address, deviceOptions: address.function === 0 || functions.length === 1 };
           if (placed.guest) h.guest = placed.guest[i]!;
           return h;
@@ -188,9 +188,9 @@ async function addHostdev(text: string, flag: string, value: string, ctx: Contex
     const terms = parsePciFilter(p.selector);
     const taken = assignedAddresses(openDomain(text));
     const picked = await pickByFilter(await ctx.host(), terms, taken, ctx.all, flag, ctx.note);
-    if (picked.length > 1 && (opts.bootindex !== undefined || opts.romfile !== undefined || opts.primary))
+    if (picked.length > 1 && (opts.props.has('boot.order') || opts.props.has('rom.file') || opts.primary))
       throw new InputError(
-        `${flag}: bootindex, romfile and primary name one device, and '${printable(p.selector)}' adds ${picked.length} (${picked.map(formatPciAddress).join(', ')}): give one address`,
+        `${flag}: boot.order, rom.file and primary name one device, and '${printable(p.selector)}' adds ${picked.length} (${picked.map(formatPciAddress).join(', ')}): give one address`,
       );
     first = picked[0];
     out = addPciHostdevs(
@@ -210,9 +210,9 @@ async function addHostdev(text: string, flag: string, value: string, ctx: Contex
 
 /** primary=on (Proxmox's x-vga): the GPU is the guest's display; see src/xml/primary-gpu.ts. */
 async function makePrimary(text: string, gpu: PciAddress, opts: HostdevOptions, flag: string, ctx: Context) {
-  if (opts.rombar === false)
+  if (opts.props.get('rom.bar') === 'off')
     throw new InputError(
-      `${flag}: primary=on with rombar=off: the guest firmware runs the GPU's ROM to make it the boot display (drop rombar=off; romfile= gives another ROM)`,
+      `${flag}: primary=on with rom.bar=off: the guest firmware runs the GPU's ROM to make it the boot display (drop rom.bar=off; rom.file= gives another ROM)`,
     );
   await checkPrimary(await ctx.check(), gpu, flag);
   const out = removeEmulatedVideo(text);

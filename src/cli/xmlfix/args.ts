@@ -4,6 +4,11 @@
 import { parseArgs } from 'node:util';
 import { InputError } from '../../errors.js';
 import { printable } from '../../pci/address.js';
+import { propsHelp, type Prop } from '../../xml/element-props.js';
+import { HOSTDEV_MDEV_PROPS, HOSTDEV_PCI_PROPS } from '../../xml/element-tables.js';
+
+const aliasHelp = (props: readonly Prop[]): string =>
+  props.flatMap((p) => (p.aliases ?? []).map((a) => `${a}=${p.option}`)).join(', ');
 
 export type EditFlag =
   | 'add-hostdev'
@@ -152,10 +157,11 @@ export function parseXmlfixArgs(argv: string[]): XmlfixArgs {
 export const USAGE = `usage: xmlfix [FILE|-] [EDIT...] [-o|--output OUT | -i|--in-place [FILE...]] [--backup SUFFIX] [--check] [--diff] [--validate] [--no-host-check]
        xmlfix pool NAME (--pf DEV | --vf ADDR...) [--vlan ID]
 domain edits:
-  --add-hostdev ADDR|SLOT|FILTER[,managed=yes|no][,rombar=on|off][,romfile=PATH][,bootindex=N][,primary=on]
+  --add-hostdev ADDR|SLOT|FILTER${propsHelp(HOSTDEV_PCI_PROPS)}[,primary=on]
       FILTER is lspci -d's vendor:device[:class[:prog-if]] (10de::0300, 10de:*:03xx); one free match,
       or --all for every one; a SLOT (01:00) is one multifunction device; primary=on: the guest's display
-  --add-mdev TYPE[,parent=ADDR][,uuid=UUID][,display=on|off]
+      (older names: ${aliasHelp(HOSTDEV_PCI_PROPS)})
+  --add-mdev TYPE[,parent=ADDR][,uuid=UUID]${propsHelp(HOSTDEV_MDEV_PROPS)}
   --add-vf VF_ADDR|PF_NETDEV[,mac=MAC][,vlan=ID][,trust=on|off][,spoofchk=on|off][,state=auto|enable|disable][,min-rate=Mbps][,max-rate=Mbps][,as=interface|hostdev]
   --add-vgpu PF_ADDR|VF_ADDR,type=ID|NAME  (NVIDIA vGPU 17+: a VF with nvidia/current_vgpu_type, as hostdev managed=no)
   --remove-hostdev ADDR|SLOT|UUID|all --remove-vf ADDR|MAC --remove-vgpu ADDR    --list [--json]

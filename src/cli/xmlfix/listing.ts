@@ -1,6 +1,9 @@
 // `xmlfix --list`: the passthrough devices a document holds, for people or (--json) machines.
 import { formatPciAddress } from '../../pci/address.js';
+import { openDomain, pciHostdevs, sourceAddress } from '../../xml/domain-doc.js';
 import { readDomainPassthrough } from '../../xml/domain-reader.js';
+import { readProps } from '../../xml/element-props.js';
+import { HOSTDEV_PCI_PROPS } from '../../xml/element-tables.js';
 import { openNetwork, vfAddresses } from '../../xml/network-edits.js';
 import { children } from '../../xml/tree.js';
 
@@ -28,13 +31,22 @@ export function listDevices(text: string, root: string): Listed[] {
       string | number | boolean
     >;
   };
+  // the element properties xmlfix writes (boot.order, rom.bar, rom.file), read by the same table
+  const doc = openDomain(text);
+  const props = (addr: string): Record<string, string> => {
+    const e = pciHostdevs(doc).find((h) => {
+      const a = sourceAddress(h);
+      return a !== undefined && formatPciAddress(a) === addr;
+    });
+    return e ? Object.fromEntries([...readProps(e, HOSTDEV_PCI_PROPS)].filter(([k]) => k !== 'managed')) : {};
+  };
   for (const h of d.pciHostdevs) {
     const id = formatPciAddress(h.address);
     const vgpu = d.metadata.vgpus.find((v) => formatPciAddress(v.address) === id);
     out.push({
       kind: 'hostdev',
       id,
-      details: { managed: h.managed, ...settings(id), ...(vgpu ? { vgpu: vgpu.type } : {}) },
+      details: { managed: h.managed, ...props(id), ...settings(id), ...(vgpu ? { vgpu: vgpu.type } : {}) },
     });
   }
   for (const m of d.mdevHostdevs) {
