@@ -119,7 +119,10 @@ describe('schemas', () => {
   it('accepts a good config and refuses bad ones with one line naming the problem', () => {
     expect(
       parseConfig(
-        JSON.stringify({ protected: ['0000:00:17.0', '01:00', '10de::0300'], writeTimeoutMs: 500 }),
+        JSON.stringify({
+          protected: ['0000:00:17.0', '01:00', '10de::0300', '10de:*:03xx', '*:*:0c03:30'],
+          writeTimeoutMs: 500,
+        }),
         'c.json',
       ),
     ).toMatchObject({ writeTimeoutMs: 500, autoProtect: { rootDisk: true } });
@@ -127,6 +130,8 @@ describe('schemas', () => {
       ['{', /config c.json is not valid JSON/],
       [JSON.stringify({ protected: ['../etc'] }), /config c.json: protected.0: is not a valid value here/],
       [JSON.stringify({ writeTimeoutMs: 0 }), /writeTimeoutMs: must be >= 1/],
+      // a short class passes the schema's shape, and the filter parser names the spelling meant
+      [JSON.stringify({ protected: ['::03'] }), /class '03' has fewer than 4 digits .* 03xx for any subclass/],
       [JSON.stringify({ stateDir: '/tmp' }), /must NOT have additional properties 'stateDir'/],
     ];
     for (const [text, msg] of cases) {

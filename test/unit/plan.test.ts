@@ -153,7 +153,7 @@ describe('refusals before any change', () => {
   });
 
   it('refuses devices protected by the configuration: address, slot and filter forms', () => {
-    for (const entry of [USB, '02:00', '02:00.0', '::0c03', '8086:1234:0c03:30']) {
+    for (const entry of [USB, '02:00', '02:00.0', '::0c03', '8086:1234:0c03:30', '*:*:0cxx', '8086:*:0c03:*']) {
       const r = refusal(() =>
         planPrepare(
           input(domain({ hostdevs: [[USB, true]] }), host(), { config: withDefaults({ protected: [entry] }) }),
