@@ -138,7 +138,7 @@ describe('passthru list: VF settings and holders', () => {
 
   it('parses a comma list into lspci terms and interface names', () => {
     expect(parseListFilter('10de::0300,ens1f0')).toEqual({
-      pci: [{ vendor: '10de', classPrefix: '0300' }],
+      pci: [{ vendor: 0x10de, classValue: 0x0300, classMask: 0xffff, text: '10de::0300' }],
       netdevs: ['ens1f0'],
     });
     expect(parseListFilter('eno1')).toEqual({ pci: [], netdevs: ['eno1'] });
