@@ -9,12 +9,13 @@ export function registerSim(program: Command): void {
     .description('create a simulated host file from a fixture')
     .option('--fixture <name|path>', 'built-in fixture (workstation, server) or a fixture .json file')
     .option('--generate <n>', 'a synthetic host of N PCI devices instead of a fixture')
-    .requiredOption('-o, --output <file>', 'sim file to write')
+    .requiredOption('-o, --output <file>', "sim file to write ('-' = stdout)")
     .action(async (opts: { fixture?: string; generate?: string; output: string }) => {
       if ((opts.fixture === undefined) === (opts.generate === undefined))
         throw new InputError('sim init needs exactly one of --fixture NAME|PATH and --generate N');
       const { loadFixture, hostFromFixture } = await import('../sim/fixture.js');
-      const { writeSimFile } = await import('../sim/persist.js');
+      const { simFileText } = await import('../sim/persist.js');
+      const { writeOutput } = await import('./output.js');
       let fixture;
       if (opts.generate !== undefined) {
         const n = Number(opts.generate);
@@ -22,7 +23,7 @@ export function registerSim(program: Command): void {
           throw new InputError(`--generate needs a device count 1..500000, got '${opts.generate}'`);
         fixture = (await import('../sim/generate.js')).generateHost(n);
       } else fixture = await loadFixture(opts.fixture!);
-      writeSimFile(opts.output, hostFromFixture(fixture));
+      await writeOutput(opts.output, simFileText(hostFromFixture(fixture)));
     });
   sim
     .command('materialize')

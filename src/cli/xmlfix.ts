@@ -5,13 +5,15 @@
 import { readFileSync } from 'node:fs';
 import { oneLine, PassthruError } from '../errors.js';
 import { checkXmlInput } from '../xml/guard.js';
-import { writeStdout } from './xmlfix/stdout.js';
+import { writeStdout } from './stdout.js';
 import { parseXmlfixArgs, USAGE, type XmlfixArgs } from './xmlfix/args.js';
 import { applyEdits, rootName } from './xmlfix/apply.js';
 import type { HostLookup } from './xmlfix/host-lookup.js';
 
 interface Result {
   file: string;
+  /** With -i: the regular file `file` names (symlinks followed), checked before it is read. */
+  target?: string;
   input: string;
   output: string;
 }
@@ -34,13 +36,15 @@ async function main(argv: string[]): Promise<number> {
   }
   // Everything is read, checked and edited before anything is written.
   const results: Result[] = [];
+  const inPlaceTarget = args.inPlace ? (await import('./output.js')).inPlaceTarget : undefined;
   for (const file of args.files) {
+    const target = inPlaceTarget?.(file);
     const bytes = readInput(file);
     const what = file === '-' ? 'input' : `'${file}'`;
     // With edits, the first edit's positional parse does the structural checks (one pass, not two).
     const input = checkXmlInput(bytes, what, { structure: args.edits.length === 0 });
     const output = await applyEdits(input, args.edits, { all: args.all, host, check, note, what });
-    results.push({ file, input, output });
+    results.push({ file, ...(target ? { target } : {}), input, output });
   }
   if (args.list) {
     const { listDevices, formatListing } = await import('./xmlfix/listing.js');

@@ -24,9 +24,13 @@ export function readSimFile(file: string): SimFile {
 }
 
 /** A sim file for people to read (`passthru sim init`): sorted keys, one field a line. */
-export function writeSimFile(file: string, state: SimFile): void {
+export function simFileText(state: SimFile): string {
   normalizeOrder(state);
-  writeAtomically(file, `${JSON.stringify(sortKeys(state), null, 1)}\n`);
+  return `${JSON.stringify(sortKeys(state), null, 1)}\n`;
+}
+
+export function writeSimFile(file: string, state: SimFile): void {
+  writeAtomically(file, simFileText(state));
 }
 
 /**
