@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { writeFd } from './stdout.js';
 
 export function registerDemo(program: Command): void {
   program
@@ -14,6 +15,14 @@ export function registerDemo(program: Command): void {
     .action(() => {
       process.exitCode = runDemo();
     });
+}
+
+/** Thrown once the reader of our output has gone (`passthru demo | head`): the demo stops there. */
+class ReaderGone extends Error {}
+
+/** Synchronous, so the demo learns at once that nobody reads any more (the stream would say so later). */
+function say(text: string): void {
+  if (!writeFd(1, text)) throw new ReaderGone();
 }
 
 function runDemo(): number {
@@ -36,19 +45,19 @@ function runDemo(): number {
       .replace(`${node} ${join(dist, 'xmlfix.js')}`, 'xmlfix')
       .split(work)
       .join('$DEMO');
-    process.stdout.write(`\n## ${title}\n$ ${shown}\n`);
+    say(`\n## ${title}\n$ ${shown}\n`);
     const r = spawnSync(argv[0]!, argv.slice(1), { env, input: opts.input ?? '', encoding: 'utf8' });
-    process.stdout.write(indent(r.stdout) + indent(r.stderr));
+    say(indent(r.stdout) + indent(r.stderr));
     if (!(opts.expect ?? [0]).includes(r.status ?? -1)) {
       failed++;
-      process.stdout.write(`   (exit ${r.status ?? r.signal}: unexpected)\n`);
+      say(`   (exit ${r.status ?? r.signal}: unexpected)\n`);
     }
     return r.stdout;
   };
   const passthru = (...a: string[]) => [node, join(dist, 'passthru.js'), ...a];
   const xmlfix = (...a: string[]) => [node, join(dist, 'xmlfix.js'), ...a];
   try {
-    process.stdout.write(
+    say(
       'passthru demo: a simulated workstation host (iGPU with GVT-g, a GPU + audio in one IOMMU group,\n' +
         'an SR-IOV NIC, the NVMe root disk). Nothing on this machine is read or changed.\n',
     );
@@ -94,15 +103,18 @@ function runDemo(): number {
       label: 'qemu.d/passthru win11-gpu release end - < win11-gpu.xml',
     });
     const same = state() === before;
-    process.stdout.write(
+    say(
       `\n## After release\nthe simulated host is ${same ? 'byte-identical to where it started' : 'NOT as it started'}\n`,
     );
     if (!same) failed++;
+    say(failed ? `\ndemo: ${failed} step(s) did not go as expected\n` : '\ndemo: done\n');
+    return failed ? 1 : 0;
+  } catch (err) {
+    if (err instanceof ReaderGone) return 0;
+    throw err;
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-  process.stdout.write(failed ? `\ndemo: ${failed} step(s) did not go as expected\n` : '\ndemo: done\n');
-  return failed ? 1 : 0;
 }
 
 function indent(text: string): string {

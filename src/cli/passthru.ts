@@ -1,6 +1,9 @@
 // `passthru`: the operator CLI. Each subcommand lives in its own module and registers itself here.
 import { Command } from 'commander';
 import { oneLine, PassthruError } from '../errors.js';
+import { endQuietlyWhenReaderGoes } from './closed-pipe.js';
+
+endQuietlyWhenReaderGoes('passthru');
 
 const program = new Command('passthru')
   .description('PCI/SR-IOV/mdev passthrough for libvirt/KVM hosts')
