@@ -21,34 +21,50 @@ export type OutputTarget =
 /** The kernel's limit on symlinks followed in one lookup (ELOOP beyond it). */
 const MAX_LINKS = 40;
 
-/** Where writing to `given` goes (see the top of this file); a directory or a symlink loop is refused. */
-export function outputTarget(given: string, option = '-o'): OutputTarget {
-  if (given === '-') return { kind: 'fd', fd: 1 };
+/** Where `given` leads once its symlinks are followed: one of our descriptors, or a path and what is there (nothing yet: no stats). */
+function follow(given: string, option: string): { fd: number } | { path: string; st?: Stats } {
   let path = resolve(given);
   for (let hop = 0; hop <= MAX_LINKS; hop++) {
     const fd = ownDescriptor(path);
-    if (fd !== undefined) return { kind: 'fd', fd };
+    if (fd !== undefined) return { fd };
     const st = lstatOrUndefined(path, given, option);
-    if (!st) return { kind: 'file', path, exists: false };
-    if (st.isSymbolicLink()) {
-      path = resolve(dirname(path), readlinkSync(path));
-      continue;
-    }
-    if (st.isFile()) return { kind: 'file', path, exists: true };
-    if (st.isDirectory())
-      throw new InputError(`${option} '${printable(given)}' is a directory: give a file name (or - for stdout)`);
-    return { kind: 'stream', path };
+    if (!st?.isSymbolicLink()) return st ? { path, st } : { path };
+    path = resolve(dirname(path), readlinkSync(path));
   }
   throw new InputError(`${option} '${printable(given)}': too many levels of symbolic links (a loop?)`);
 }
 
+const kindOf = (st: Stats): string =>
+  st.isDirectory()
+    ? 'a directory'
+    : st.isFIFO()
+      ? 'a FIFO'
+      : st.isCharacterDevice()
+        ? 'a character device'
+        : st.isSocket()
+          ? 'a socket'
+          : 'a block device';
+
+/** Where writing to `given` goes (see the top of this file); a directory or a symlink loop is refused. */
+export function outputTarget(given: string, option = '-o'): OutputTarget {
+  if (given === '-') return { kind: 'fd', fd: 1 };
+  const to = follow(given, option);
+  if ('fd' in to) return { kind: 'fd', fd: to.fd };
+  if (!to.st || to.st.isFile()) return { kind: 'file', path: to.path, exists: !!to.st };
+  if (to.st.isDirectory())
+    throw new InputError(`${option} '${printable(given)}' is a directory: give a file name (or - for stdout)`);
+  return { kind: 'stream', path: to.path };
+}
+
 /** The regular file `-i FILE` edits: FILE itself, or what its symlinks lead to. Anything else is refused before it is read. */
 export function inPlaceTarget(file: string): string {
-  const t = outputTarget(file, '-i');
-  if (t.kind === 'file' && t.exists) return t.path;
+  const to = follow(file, '-i');
+  if ('path' in to && to.st?.isFile()) return to.path;
   const what =
-    t.kind === 'file' ? 'does not exist' : 'is not a regular file (a pipe or device has no place to put the result)';
-  throw new InputError(`-i '${printable(file)}' ${what}: -i edits regular files; use -o OUT for anything else`);
+    'fd' in to ? 'is a descriptor of ours' : to.st ? `is ${kindOf(to.st)}, not a regular file` : 'does not exist';
+  throw new InputError(
+    `-i '${printable(file)}' ${what}: -i edits files in place; read anything else and write with -o OUT`,
+  );
 }
 
 /** N when `path` is /proc/self/fd/N of this process (/dev/stdout and /dev/fd/N lead there). */
