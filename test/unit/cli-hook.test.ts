@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dist, nodeBin } from '../support/paths.js';
 import { run } from '../support/proc.js';
@@ -25,7 +25,10 @@ beforeAll(async () => {
   vm = join(host.dir, 'vm.xml');
   writeFileSync(vm, xml);
 }, 60_000);
-afterAll(() => host.cleanup());
+afterAll(() => {
+  host.cleanup();
+  rmSync(dirname(bin), { recursive: true, force: true });
+});
 
 const passthru = (args: string[], input = '', entry = dist.passthru) =>
   run(nodeBin, [entry, ...args], { input, env: host.env(), limitMs: 30_000 });
