@@ -1,108 +1,13 @@
 // The host checks of `passthru doctor`. Each looks at the gathered context and returns one result;
-// every warn/fail carries a fix to paste for the Debian/Proxmox and RHEL families.
+// every warn/fail carries a fix to paste: one command for this host, or per distribution family
+// (Debian/Proxmox, RHEL) where the family is not known. Advice that is not a command is a shell
+// comment, so that pasting it runs nothing. The IOMMU checks are in iommu-checks.ts.
 import { layout } from '../host/layout.js';
 import { confLines, modName, type DoctorContext } from './context.js';
+import { checkIommuCmdline, checkIommuGroups, checkIommuLog } from './iommu-checks.js';
 import { both, namedUnreadable, type CheckResult, type Fix } from './types.js';
 
-const param = (cmdline: string, name: string): string | undefined => {
-  let v: string | undefined;
-  for (const w of cmdline.split(/\s+/)) if (w === name || w.startsWith(`${name}=`)) v = w.slice(name.length + 1);
-  return v; // the last one wins, as in the kernel
-};
-
-/** intel or amd, from the kernel log or the command line; undefined when nothing says. */
-function iommuVendor(ctx: DoctorContext): 'intel' | 'amd' | undefined {
-  if (/\bDMAR\b/.test(ctx.log.text ?? '') || param(ctx.cmdline, 'intel_iommu')) return 'intel';
-  if (/AMD-Vi/.test(ctx.log.text ?? '') || param(ctx.cmdline, 'amd_iommu')) return 'amd';
-  return undefined;
-}
-
-function cmdlineFix(args: string): Fix {
-  return {
-    debian: `sed -i 's/^GRUB_CMDLINE_LINUX_DEFAULT="/&${args} /' /etc/default/grub && update-grub && reboot   # Proxmox with systemd-boot: add '${args}' to /etc/kernel/cmdline, then proxmox-boot-tool refresh`,
-    rhel: `grubby --update-kernel=ALL --args="${args}" && reboot`,
-  };
-}
-
-function iommuArgs(ctx: DoctorContext): string {
-  const v = iommuVendor(ctx);
-  return v === 'amd'
-    ? 'amd_iommu=on iommu=pt'
-    : v === 'intel'
-      ? 'intel_iommu=on iommu=pt'
-      : 'intel_iommu=on iommu=pt (AMD: amd_iommu=on iommu=pt)';
-}
-
-export function checkIommuCmdline(ctx: DoctorContext): CheckResult {
-  const base = { id: 'iommu-cmdline', title: 'IOMMU enabled on the kernel command line' };
-  const intel = param(ctx.cmdline, 'intel_iommu');
-  const amd = param(ctx.cmdline, 'amd_iommu');
-  const groups = Object.keys(ctx.snap.groups).length;
-  if (intel?.split(',').includes('off') || amd === 'off')
-    return {
-      ...base,
-      status: 'fail',
-      detail: `the command line turns the IOMMU off (${intel !== undefined ? `intel_iommu=${intel}` : `amd_iommu=${amd}`})`,
-      fix: cmdlineFix(iommuArgs(ctx)),
-    };
-  if (intel?.split(',').includes('on') || amd === 'on' || amd === 'force_isolation')
-    return {
-      ...base,
-      status: 'pass',
-      detail: `${intel !== undefined ? `intel_iommu=${intel}` : `amd_iommu=${amd}`}${param(ctx.cmdline, 'iommu') ? ` iommu=${param(ctx.cmdline, 'iommu')}` : ''}`,
-    };
-  if (groups > 0)
-    return {
-      ...base,
-      status: 'pass',
-      detail:
-        'no intel_iommu=/amd_iommu= parameter, but the IOMMU is on by default on this kernel/CPU (IOMMU groups exist)',
-    };
-  return {
-    ...base,
-    status: 'fail',
-    detail: 'neither intel_iommu=on nor amd_iommu=on is on the kernel command line',
-    fix: cmdlineFix(iommuArgs(ctx)),
-  };
-}
-
-export function checkIommuGroups(ctx: DoctorContext): CheckResult {
-  const base = { id: 'iommu-groups', title: 'IOMMU groups present' };
-  const n = Object.keys(ctx.snap.groups).length;
-  if (n > 0) return { ...base, status: 'pass', detail: `${n} IOMMU groups in ${layout.iommuGroups}` };
-  const fix = cmdlineFix(iommuArgs(ctx));
-  const hint = 'also enable VT-d (Intel) or AMD-Vi/IOMMU (AMD) in the firmware setup';
-  return {
-    ...base,
-    status: 'fail',
-    detail: `${layout.iommuGroups} is empty: the IOMMU is off or missing (${hint})`,
-    fix: { debian: `${fix.debian}   # ${hint}`, rhel: `${fix.rhel}   # ${hint}` },
-  };
-}
-
-const IOMMU_LOG =
-  /DMAR: IOMMU enabled|DMAR: Intel\(R\) Virtualization Technology for Directed I\/O|AMD-Vi: (?:AMD IOMMUv2|Found IOMMU|Interrupt remapping enabled|IOMMU performance counters)|iommu: Default domain type/;
 const IR_LOG = /DMAR-IR: Enabled IRQ remapping|AMD-Vi: Interrupt remapping enabled/;
-
-export function checkIommuLog(ctx: DoctorContext): CheckResult {
-  const base = { id: 'iommu-kernel-log', title: 'IOMMU initialised (DMAR/AMD-Vi in the kernel log)' };
-  if (ctx.log.text === undefined)
-    return {
-      ...base,
-      status: 'warn',
-      detail: `kernel log not readable: ${ctx.log.source}`,
-      fix: both('sudo passthru doctor   # reading the kernel log needs root where kernel.dmesg_restrict=1'),
-    };
-  const line = ctx.log.text.split('\n').find((l) => IOMMU_LOG.test(l));
-  if (line)
-    return { ...base, status: 'pass', detail: `${line.replace(/^\[[^\]]*\]\s*/, '').trim()} (from ${ctx.log.source})` };
-  return {
-    ...base,
-    status: 'fail',
-    detail: `no DMAR or AMD-Vi initialisation line in the kernel log (${ctx.log.source})`,
-    fix: cmdlineFix(iommuArgs(ctx)),
-  };
-}
 
 function allowUnsafe(ctx: DoctorContext): string | undefined {
   if (/(?:^|\s)vfio_iommu_type1\.allow_unsafe_interrupts=(?:1|Y|y)/.test(ctx.cmdline)) return 'kernel command line';
@@ -116,11 +21,10 @@ function allowUnsafe(ctx: DoctorContext): string | undefined {
 export function checkInterruptRemapping(ctx: DoctorContext): CheckResult {
   const base = { id: 'interrupt-remapping', title: 'Interrupt remapping (or allow_unsafe_interrupts)' };
   const unsafe = allowUnsafe(ctx);
-  const irFix: Fix = {
-    debian:
-      'enable interrupt remapping / x2APIC in the firmware setup; last resort (unsafe with untrusted guests): echo "options vfio_iommu_type1 allow_unsafe_interrupts=1" > /etc/modprobe.d/vfio-unsafe.conf && update-initramfs -u -k all',
-    rhel: 'enable interrupt remapping / x2APIC in the firmware setup; last resort (unsafe with untrusted guests): echo "options vfio_iommu_type1 allow_unsafe_interrupts=1" > /etc/modprobe.d/vfio-unsafe.conf && dracut -f',
-  };
+  // the last resort stays a comment: pasted, the fix must not turn on something unsafe by itself
+  const lastResort = (rebuild: string) =>
+    `# enable interrupt remapping (x2APIC) in the firmware setup; last resort, unsafe with untrusted guests: echo "options vfio_iommu_type1 allow_unsafe_interrupts=1" > /etc/modprobe.d/vfio-unsafe.conf && ${rebuild}`;
+  const irFix: Fix = { debian: lastResort('update-initramfs -u -k all'), rhel: lastResort('dracut -f') };
   if (ctx.log.text !== undefined && IR_LOG.test(ctx.log.text))
     return { ...base, status: 'pass', detail: 'interrupt remapping is enabled' };
   if (unsafe)
@@ -128,7 +32,9 @@ export function checkInterruptRemapping(ctx: DoctorContext): CheckResult {
       ...base,
       status: 'warn',
       detail: `no interrupt remapping; allow_unsafe_interrupts=1 is set (${unsafe}): guests can inject interrupts (MSI attacks)`,
-      fix: both('enable interrupt remapping / x2APIC in the firmware setup, then remove allow_unsafe_interrupts'),
+      fix: both(
+        `# enable interrupt remapping (x2APIC) in the firmware setup, then remove allow_unsafe_interrupts=1 from ${unsafe}`,
+      ),
     };
   if (ctx.log.text === undefined)
     return {
@@ -163,9 +69,12 @@ export function checkVfioModules(ctx: DoctorContext): CheckResult {
   const need = neededVfioModules(ctx.kernel);
   const missing = need.filter((m) => !ctx.modules.has(m));
   const list = need.join(' ');
+  // configure at boot only what is not configured yet; load what is not loaded
+  const unconfigured = missing.filter((m) => !ctx.bootModules.has(m)).join(' ');
+  const load = `modprobe -a ${missing.join(' ')}`;
   const fix: Fix = {
-    debian: `printf '%s\\n' ${list} >> /etc/modules && update-initramfs -u -k all && modprobe -a ${list}`,
-    rhel: `printf '%s\\n' ${list} > /etc/modules-load.d/vfio.conf && dracut -f && modprobe -a ${list}`,
+    debian: `printf '%s\\n' ${unconfigured} >> /etc/modules && update-initramfs -u -k all && ${load}`,
+    rhel: `printf '%s\\n' ${unconfigured} >> /etc/modules-load.d/vfio.conf && dracut -f && ${load}`,
   };
   if (missing.length === 0)
     return {
@@ -197,7 +106,7 @@ export async function checkDevVfio(ctx: DoctorContext): Promise<CheckResult> {
     ...base,
     status: 'fail',
     detail: '/dev/vfio/vfio is missing: the vfio module is not loaded',
-    fix: both('modprobe vfio vfio_iommu_type1 vfio_pci'),
+    fix: both('modprobe -a vfio vfio_iommu_type1 vfio_pci'), // without -a, the names after the first are its parameters
   };
 }
 
@@ -286,8 +195,8 @@ export function checkCgroupAcl(ctx: DoctorContext): CheckResult {
       status: 'fail',
       detail: `cgroup_device_acl replaces libvirt's defaults and lacks ${missing.join(', ')}: guests fail to start`,
       fix: {
-        debian: `add ${missing.map((x) => `"${x}"`).join(', ')} to cgroup_device_acl in /etc/libvirt/qemu.conf; ${restart.debian}`,
-        rhel: `add ${missing.map((x) => `"${x}"`).join(', ')} to cgroup_device_acl in /etc/libvirt/qemu.conf; ${restart.rhel}`,
+        debian: `# add ${missing.map((x) => `"${x}"`).join(', ')} to cgroup_device_acl in /etc/libvirt/qemu.conf, then: ${restart.debian}`,
+        rhel: `# add ${missing.map((x) => `"${x}"`).join(', ')} to cgroup_device_acl in /etc/libvirt/qemu.conf, then: ${restart.rhel}`,
       },
     };
   }
@@ -298,8 +207,8 @@ export function checkCgroupAcl(ctx: DoctorContext): CheckResult {
       detail:
         'cgroup_device_acl is customised without "/dev/vfio/vfio"; older libvirt versions need it for passthrough',
       fix: {
-        debian: `add "/dev/vfio/vfio" to cgroup_device_acl in /etc/libvirt/qemu.conf; ${restart.debian}`,
-        rhel: `add "/dev/vfio/vfio" to cgroup_device_acl in /etc/libvirt/qemu.conf; ${restart.rhel}`,
+        debian: `# add "/dev/vfio/vfio" to cgroup_device_acl in /etc/libvirt/qemu.conf, then: ${restart.debian}`,
+        rhel: `# add "/dev/vfio/vfio" to cgroup_device_acl in /etc/libvirt/qemu.conf, then: ${restart.rhel}`,
       },
     };
   return { ...base, status: 'pass', detail: `customised, keeps libvirt's defaults and /dev/vfio/vfio` };
@@ -346,7 +255,7 @@ export async function checkSecurityModules(ctx: DoctorContext): Promise<CheckRes
         status: 'warn',
         detail: `AppArmor is on and confines libvirt (/etc/apparmor.d/${libvirtd}): if the hook fails with "Permission denied", the profile must allow executing node from where passthru is installed`,
         fix: both(
-          `echo '/usr/bin/node rix,' >> /etc/apparmor.d/local/${libvirtd} && apparmor_parser -r /etc/apparmor.d/${libvirtd}`,
+          `echo '${process.execPath} rix,' >> /etc/apparmor.d/local/${libvirtd} && apparmor_parser -r /etc/apparmor.d/${libvirtd}`,
         ),
       };
     return { ...base, status: 'pass', detail: 'AppArmor is on; no libvirtd profile found' };

@@ -6,6 +6,7 @@ import type { Sysfs } from '../host/sysfs.js';
 import { HostReader } from '../host/reader.js';
 import type { HostSnapshot } from '../host/types.js';
 import { readKernelLog, type CommandRunner, type KernelLog } from './kernel-log.js';
+import { readBootSetup, readCpuVendor, type BootSetup, type CpuVendor } from './platform.js';
 import type { Family } from './types.js';
 
 export interface ConfFile {
@@ -26,6 +27,10 @@ export interface DoctorContext {
   snap: HostSnapshot;
   qemuConf?: string;
   family?: Family;
+  /** From /proc/cpuinfo: which IOMMU, which kernel parameter. */
+  cpu?: CpuVendor;
+  /** How this host's kernel command line is configured and applied. */
+  boot: BootSetup;
 }
 
 export const modName = (m: string): string => m.trim().replace(/-/g, '_');
@@ -47,6 +52,15 @@ export function confLines(text: string): string[] {
     .filter(Boolean);
 }
 
+/** The family from os-release, else from the initramfs tool installed (update-initramfs or dracut). */
+async function familyOfHost(s: Sysfs, osRelease: string | undefined): Promise<Family | undefined> {
+  const named = familyOf(osRelease);
+  if (named) return named;
+  if (await s.exists(layout.updateInitramfs).catch(() => false)) return 'debian';
+  for (const p of layout.dracut) if (await s.exists(p).catch(() => false)) return 'rhel';
+  return undefined;
+}
+
 export function familyOf(osRelease: string | undefined): Family | undefined {
   if (!osRelease) return undefined;
   const ids = [...osRelease.matchAll(/^(?:ID|ID_LIKE)="?([^"\n]*)"?$/gm)].flatMap((m) => m[1]!.split(/\s+/));
@@ -60,8 +74,8 @@ export async function gatherContext(
   opts: { realRoot: boolean; run?: CommandRunner; lockedReadMs?: number },
 ): Promise<DoctorContext> {
   const reader = new HostReader(sysfs, opts.lockedReadMs !== undefined ? { lockedReadMs: opts.lockedReadMs } : {});
-  const [kernel, cmdline, modulesText, modprobe, loadD, etcModules, log, snap, qemuConf, osRelease] = await Promise.all(
-    [
+  const [kernel, cmdline, modulesText, modprobe, loadD, etcModules, log, snap, qemuConf, family, cpu, boot] =
+    await Promise.all([
       reader.kernel(),
       tryRead(sysfs, layout.cmdline),
       tryRead(sysfs, layout.modules),
@@ -71,9 +85,10 @@ export async function gatherContext(
       readKernelLog(sysfs, opts.realRoot, opts.run),
       reader.fullSnapshot(),
       tryRead(sysfs, layout.qemuConf),
-      tryRead(sysfs, layout.osRelease),
-    ],
-  );
+      tryRead(sysfs, layout.osRelease).then((text) => familyOfHost(sysfs, text)),
+      readCpuVendor(sysfs),
+      readBootSetup(sysfs),
+    ]);
   const modules = new Set(
     (modulesText ?? '')
       .split('\n')
@@ -83,10 +98,19 @@ export async function gatherContext(
   const bootModules = new Set(
     [...loadD.flatMap((f) => confLines(f.text)), ...confLines(etcModules ?? '')].map(modName),
   );
-  const ctx: DoctorContext = { sysfs, cmdline: (cmdline ?? '').trim(), modules, modprobe, bootModules, log, snap };
+  const ctx: DoctorContext = {
+    sysfs,
+    cmdline: (cmdline ?? '').trim(),
+    modules,
+    modprobe,
+    bootModules,
+    log,
+    snap,
+    boot,
+  };
   if (kernel) ctx.kernel = kernel;
   if (qemuConf !== undefined) ctx.qemuConf = qemuConf;
-  const family = familyOf(osRelease);
   if (family) ctx.family = family;
+  if (cpu) ctx.cpu = cpu;
   return ctx;
 }

@@ -47,4 +47,17 @@ export const layout = {
   selinuxBoolean: (name: string) => `sys/fs/selinux/booleans/${name}`,
   apparmorEnabled: 'sys/module/apparmor/parameters/enabled',
   apparmorProfiles: 'etc/apparmor.d',
+  // the CPU vendor and the boot loader, for doctor's kernel command line fixes (src/doctor/platform.ts)
+  cpuinfo: 'proc/cpuinfo',
+  grubDefaults: 'etc/default/grub',
+  grubDefaultsDir: 'etc/default/grub.d',
+  kernelCmdlineFile: 'etc/kernel/cmdline',
+  proxmoxBootUuids: 'etc/kernel/proxmox-boot-uuids',
+  proxmoxBootTool: 'usr/sbin/proxmox-boot-tool',
+  grubby: ['usr/sbin/grubby', 'usr/bin/grubby'],
+  updateGrub: 'usr/sbin/update-grub',
+  grubCfg: 'boot/grub/grub.cfg',
+  grub2Cfg: 'boot/grub2/grub.cfg',
+  updateInitramfs: 'usr/sbin/update-initramfs',
+  dracut: ['usr/bin/dracut', 'usr/sbin/dracut'],
 } as const;
