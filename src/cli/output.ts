@@ -60,11 +60,13 @@ export function outputTarget(given: string, option = '-o'): OutputTarget {
 export function inPlaceTarget(file: string): string {
   const to = follow(file, '-i');
   if ('path' in to && to.st?.isFile()) return to.path;
-  const what =
-    'fd' in to ? 'is a descriptor of ours' : to.st ? `is ${kindOf(to.st)}, not a regular file` : 'does not exist';
-  throw new InputError(
-    `-i '${printable(file)}' ${what}: -i edits files in place; read anything else and write with -o OUT`,
-  );
+  const name = `-i '${printable(file)}'`;
+  if ('path' in to && !to.st)
+    throw new InputError(`${name} does not exist: -i edits existing files (-o OUT writes a new one)`);
+  if ('path' in to && to.st!.isDirectory())
+    throw new InputError(`${name} is a directory: -i edits files; name them (${printable(file)}/*.xml)`);
+  const kind = 'path' in to ? kindOf(to.st!) : 'a descriptor';
+  throw new InputError(`${name} is ${kind}: -i edits regular files in place; read it and write with -o OUT instead`);
 }
 
 /** N when `path` is /proc/self/fd/N of this process (/dev/stdout and /dev/fd/N lead there). */
@@ -88,7 +90,9 @@ function lstatOrUndefined(path: string, given: string, option: string): Stats | 
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' && isDirectory(dirname(path))) return undefined;
     if (code === 'ENOENT' || code === 'ENOTDIR')
-      throw new InputError(`${option} '${printable(given)}': no directory ${printable(dirname(path))} to put it in`);
+      throw new InputError(
+        `${option} '${printable(given)}': no directory '${printable(path === resolve(given) ? dirname(given) : dirname(path))}' to put it in`,
+      );
     throw new PassthruError(`${option} '${printable(given)}': ${code ?? (err as Error).message}`, 2);
   }
 }

@@ -1,6 +1,7 @@
 // `passthru`: the operator CLI. Each subcommand lives in its own module and registers itself here.
 import { Command } from 'commander';
-import { oneLine, PassthruError } from '../errors.js';
+import { existsSync } from 'node:fs';
+import { InputError, oneLine, PassthruError } from '../errors.js';
 import { endQuietlyWhenReaderGoes } from './closed-pipe.js';
 
 endQuietlyWhenReaderGoes('passthru');
@@ -9,12 +10,26 @@ const program = new Command('passthru')
   .description('PCI/SR-IOV/mdev passthrough for libvirt/KVM hosts')
   .option('--sim <file>', 'use the simulated host in FILE (same as PASSTHRU_SIM=FILE)')
   .showHelpAfterError(false)
-  .configureOutput({ outputError: (str, write) => write(`passthru: ${oneLine(str.replace(/^error: /, ''))}\n`) })
+  // commander's usage errors, as one line with where to look
+  .configureOutput({
+    outputError: (str, write) =>
+      write(
+        `passthru: ${oneLine(str.replace(/^error: /, ''))}${/Did you mean/.test(str) ? '' : ' (see passthru --help)'}\n`,
+      ),
+  })
   .exitOverride();
 
-program.hook('preAction', (cmd) => {
+// Commands that make a sim file (or their own) do not need PASSTHRU_SIM to exist already.
+const MAKE_THEIR_HOST = new Set(['init', 'demo', 'install']);
+
+program.hook('preAction', (cmd, action) => {
   const sim = cmd.opts<{ sim?: string }>().sim;
   if (sim) process.env.PASSTHRU_SIM = sim;
+  const file = process.env.PASSTHRU_SIM;
+  if (file && !MAKE_THEIR_HOST.has(action.name()) && !existsSync(file))
+    throw new InputError(
+      `no simulated host file '${file}' (${sim ? '--sim' : 'PASSTHRU_SIM'}): make one with passthru sim init --fixture workstation -o ${file}${sim ? '' : ', or unset PASSTHRU_SIM for the real host'}`,
+    );
 });
 
 // Subcommand registrations (one line each; modules are loaded lazily inside their actions).

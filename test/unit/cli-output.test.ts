@@ -134,7 +134,7 @@ describe('bad output targets: one line naming the value and the fix, exit 2, not
     [['-', '-o', 'nodir/out.xml'], "-o 'nodir/out.xml': no directory"],
     [['-', '-o', 'vm.xml/out.xml'], "-o 'vm.xml/out.xml': no directory"],
     [['-', '-o', 'loop-a'], "-o 'loop-a': too many levels of symbolic links"],
-    [['-i', 'in.fifo'], "-i 'in.fifo' is a FIFO, not a regular file"],
+    [['-i', 'in.fifo'], "-i 'in.fifo' is a FIFO: -i edits regular files"],
     [['-i', 'missing.xml'], "-i 'missing.xml' does not exist"],
     [['-i', 'vm.xml', 'adir'], "-i 'adir' is a directory"],
   ])('xmlfix %j', async (args, message) => {
