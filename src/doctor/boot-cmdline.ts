@@ -3,7 +3,8 @@
 // substitutions of the line as read, a no-op if the file changed since), and it applies the change
 // the way this host's boot loader needs (update-grub, proxmox-boot-tool refresh, grubby). Where a
 // step cannot be known, it is said in a shell comment, which pasting leaves alone.
-import type { BootSetup, ConfigFile } from './platform.js';
+import type { ConfFile } from './conf-files.js';
+import type { BootSetup } from './platform.js';
 
 export interface CmdlineChange {
   /** Words the command line must have ('intel_iommu=on'). */
@@ -70,7 +71,7 @@ function withChange(current: string[], change: CmdlineChange): string[] | undefi
 }
 
 interface Assignment {
-  file: ConfigFile;
+  file: ConfFile;
   line: string;
   /** Everything before the value's first character, and its quote. */
   lead: string;
@@ -82,7 +83,7 @@ interface Assignment {
 const ASSIGNMENT = /^(\s*(?:export\s+)?(GRUB_CMDLINE_LINUX(?:_DEFAULT)?)=)(.*)$/;
 
 /** The command-line assignments of the GRUB files in the order the shell sources them; undefined if one is beyond a simple quoted value. */
-function assignments(files: ConfigFile[]): Assignment[] | undefined {
+function assignments(files: ConfFile[]): Assignment[] | undefined {
   const out: Assignment[] = [];
   for (const file of files) {
     for (const line of file.text.split('\n')) {
@@ -104,7 +105,7 @@ function assignments(files: ConfigFile[]): Assignment[] | undefined {
   return out;
 }
 
-function grubCommand(files: ConfigFile[], change: CmdlineChange, apply: string | undefined): string {
+function grubCommand(files: ConfFile[], change: CmdlineChange, apply: string | undefined): string {
   const grub = files[0]!;
   const all = assignments(files);
   if (!all)

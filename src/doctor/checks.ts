@@ -3,6 +3,7 @@
 // (Debian/Proxmox, RHEL) where the family is not known. Advice that is not a command is a shell
 // comment, so that pasting it runs nothing. The IOMMU checks are in iommu-checks.ts.
 import { layout } from '../host/layout.js';
+import { tryRead } from '../host/optional-reads.js';
 import { confLines, modName, type DoctorContext } from './context.js';
 import { checkIommuCmdline, checkIommuGroups, checkIommuLog } from './iommu-checks.js';
 import { both, namedUnreadable, type CheckResult, type Fix } from './types.js';
@@ -216,13 +217,7 @@ export function checkCgroupAcl(ctx: DoctorContext): CheckResult {
 
 export async function checkSecurityModules(ctx: DoctorContext): Promise<CheckResult> {
   const base = { id: 'lsm-hooks', title: 'SELinux / AppArmor let the libvirt hook run' };
-  const read = async (p: string) => {
-    try {
-      return (await ctx.sysfs.read(p)).trim();
-    } catch {
-      return undefined;
-    }
-  };
+  const read = async (p: string) => (await tryRead(ctx.sysfs, p))?.trim();
   const enforce = await read(layout.selinuxEnforce);
   if (enforce !== undefined) {
     const b = await read(layout.selinuxBoolean('virt_hooks_unconfined'));

@@ -1,18 +1,14 @@
 // Everything the host checks look at, read once through the Sysfs door (so the simulator, a test
 // tree and the real host answer the same way).
 import { layout } from '../host/layout.js';
-import { tryList, tryRead } from '../host/optional-reads.js';
+import { tryRead } from '../host/optional-reads.js';
 import type { Sysfs } from '../host/sysfs.js';
 import { HostReader } from '../host/reader.js';
 import type { HostSnapshot } from '../host/types.js';
+import { confFiles, type ConfFile } from './conf-files.js';
 import { readKernelLog, type CommandRunner, type KernelLog } from './kernel-log.js';
 import { readBootSetup, readCpuVendor, type BootSetup, type CpuVendor } from './platform.js';
 import type { Family } from './types.js';
-
-export interface ConfFile {
-  path: string;
-  text: string;
-}
 
 export interface DoctorContext {
   sysfs: Sysfs;
@@ -34,15 +30,6 @@ export interface DoctorContext {
 }
 
 export const modName = (m: string): string => m.trim().replace(/-/g, '_');
-
-async function confDir(s: Sysfs, dir: string): Promise<ConfFile[]> {
-  const out: ConfFile[] = [];
-  for (const n of (await tryList(s, dir)).filter((x) => x.endsWith('.conf')).sort()) {
-    const text = await tryRead(s, `${dir}/${n}`);
-    if (text !== undefined) out.push({ path: `${dir}/${n}`, text });
-  }
-  return out;
-}
 
 /** Lines without comments and blanks. */
 export function confLines(text: string): string[] {
@@ -79,8 +66,8 @@ export async function gatherContext(
       reader.kernel(),
       tryRead(sysfs, layout.cmdline),
       tryRead(sysfs, layout.modules),
-      confDir(sysfs, layout.modprobeDir),
-      confDir(sysfs, layout.modulesLoadDir),
+      confFiles(sysfs, layout.modprobeDir, '.conf'),
+      confFiles(sysfs, layout.modulesLoadDir, '.conf'),
       tryRead(sysfs, layout.modulesFile),
       readKernelLog(sysfs, opts.realRoot, opts.run),
       reader.fullSnapshot(),

@@ -7,32 +7,20 @@
 //     assignment wins), applied with update-grub (Debian, Ubuntu) or grub(2)-mkconfig.
 import { layout } from '../host/layout.js';
 import type { Sysfs } from '../host/sysfs.js';
+import { tryRead } from '../host/optional-reads.js';
+import { confFiles, type ConfFile } from './conf-files.js';
 
 export type CpuVendor = 'intel' | 'amd';
 
-export interface ConfigFile {
-  /** Root-relative, like every host path ('etc/default/grub'). */
-  path: string;
-  text: string;
-}
-
 export type BootSetup =
-  | { kind: 'kernel-cmdline'; file: ConfigFile; apply: string }
+  | { kind: 'kernel-cmdline'; file: ConfFile; apply: string }
   | { kind: 'grubby' }
-  | { kind: 'grub'; files: ConfigFile[]; apply?: string }
+  | { kind: 'grub'; files: ConfFile[]; apply?: string }
   | { kind: 'unknown' };
-
-async function readOrUndefined(s: Sysfs, p: string): Promise<string | undefined> {
-  try {
-    return await s.read(p);
-  } catch {
-    return undefined;
-  }
-}
 
 /** GenuineIntel or AuthenticAMD (Hygon's CPUs carry AMD's IOMMU) in /proc/cpuinfo; undefined when it does not say. */
 export async function readCpuVendor(s: Sysfs): Promise<CpuVendor | undefined> {
-  const vendor = /^vendor_id\s*:\s*(\S+)/m.exec((await readOrUndefined(s, layout.cpuinfo)) ?? '')?.[1];
+  const vendor = /^vendor_id\s*:\s*(\S+)/m.exec((await tryRead(s, layout.cpuinfo)) ?? '')?.[1];
   if (vendor === 'GenuineIntel') return 'intel';
   if (vendor === 'AuthenticAMD' || vendor === 'HygonGenuine') return 'amd';
   return undefined;
@@ -41,7 +29,7 @@ export async function readCpuVendor(s: Sysfs): Promise<CpuVendor | undefined> {
 export async function readBootSetup(s: Sysfs): Promise<BootSetup> {
   const has = (p: string) => s.exists(p).catch(() => false);
   const proxmox = (await has(layout.proxmoxBootTool)) && (await has(layout.proxmoxBootUuids));
-  const kernelCmdline = await readOrUndefined(s, layout.kernelCmdlineFile);
+  const kernelCmdline = await tryRead(s, layout.kernelCmdlineFile);
   if (proxmox && kernelCmdline !== undefined)
     return {
       kind: 'kernel-cmdline',
@@ -49,19 +37,12 @@ export async function readBootSetup(s: Sysfs): Promise<BootSetup> {
       apply: 'proxmox-boot-tool refresh',
     };
   for (const p of layout.grubby) if (await has(p)) return { kind: 'grubby' };
-  const grub = await readOrUndefined(s, layout.grubDefaults);
+  const grub = await tryRead(s, layout.grubDefaults);
   if (grub === undefined) return { kind: 'unknown' };
-  const files: ConfigFile[] = [{ path: layout.grubDefaults, text: grub }];
-  let names: string[] = [];
-  try {
-    names = (await s.list(layout.grubDefaultsDir)).filter((n) => n.endsWith('.cfg')).sort();
-  } catch {
-    // no grub.d
-  }
-  for (const n of names) {
-    const text = await readOrUndefined(s, `${layout.grubDefaultsDir}/${n}`);
-    if (text !== undefined) files.push({ path: `${layout.grubDefaultsDir}/${n}`, text });
-  }
+  const files: ConfFile[] = [
+    { path: layout.grubDefaults, text: grub },
+    ...(await confFiles(s, layout.grubDefaultsDir, '.cfg')),
+  ];
   const apply = proxmox
     ? 'proxmox-boot-tool refresh'
     : (await has(layout.updateGrub))
