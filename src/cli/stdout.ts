@@ -3,7 +3,7 @@
 // beyond `node -e 0`. A reader that has gone (`xmlfix … | head`, EPIPE) ends the output quietly.
 import { writeSync } from 'node:fs';
 
-const pause = new Int32Array(new SharedArrayBuffer(4));
+let pause: Int32Array | undefined;
 
 /** Writes all of `text` to `fd`; false when the reader has gone (EPIPE). */
 export function writeFd(fd: number, text: string | Buffer): boolean {
@@ -17,6 +17,7 @@ export function writeFd(fd: number, text: string | Buffer): boolean {
       if (code === 'EPIPE') return false;
       if (code !== 'EAGAIN') throw err;
       // a non-blocking descriptor someone else set up, full for now: wait for the reader
+      pause ??= new Int32Array(new SharedArrayBuffer(4));
       Atomics.wait(pause, 0, 0, 2);
     }
   }
