@@ -87,7 +87,9 @@ describe('sim file across processes', () => {
     expect(bad.stderr).toMatch(/failWrite/);
     const missing = run(join(tmpdir(), 'passthru-no-such-host.json'), ['list']);
     expect(missing.status).not.toBe(0);
-    expect(missing.stderr).toMatch(/cannot read simulated host file/);
+    expect(missing.stderr).toMatch(
+      /^passthru: no simulated host file '.*passthru-no-such-host\.json' \(PASSTHRU_SIM\): make one with passthru sim init/,
+    );
     const fx = spawnSync(
       process.execPath,
       [cli, 'sim', 'init', '--fixture', '/etc/hostname', '-o', join(tmpdir(), 'x.json')],
