@@ -6,11 +6,11 @@ import { closeSync, constants, mkdirSync, mkdtempSync, openSync, readdirSync, rm
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dist, nodeBin } from '../support/paths.js';
+import { dist, nodeBin, repoRoot } from '../support/paths.js';
 
 let dir: string;
 let env: Record<string, string>;
-const q35 = 'fixtures/xml/domain-q35.xml';
+const q35 = join(repoRoot, 'fixtures/xml/domain-q35.xml');
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'passthru-epipe-'));
@@ -38,14 +38,20 @@ function withClosedPipe(argv: string[]) {
   const writer = openSync(fifo, constants.O_WRONLY);
   closeSync(reader);
   try {
-    return spawnSync(nodeBin, argv, { stdio: ['ignore', writer, 'pipe'], env, encoding: 'utf8', timeout: 30_000 });
+    return spawnSync(nodeBin, argv, {
+      stdio: ['ignore', writer, 'pipe'],
+      env,
+      cwd: dir, // a regression that writes a file named '-' writes it there
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
   } finally {
     closeSync(writer);
     rmSync(fifo);
   }
 }
 
-const withReader = (argv: string[]) => spawnSync(nodeBin, argv, { env, encoding: 'utf8', timeout: 30_000 });
+const withReader = (argv: string[]) => spawnSync(nodeBin, argv, { env, cwd: dir, encoding: 'utf8', timeout: 30_000 });
 
 const vm = () => join(dir, 'vm.xml');
 const cases: [string, () => string[]][] = [
