@@ -5,9 +5,12 @@
 // `passthru sim init -o` follows the same rules.
 import { execFileSync } from 'node:child_process';
 import {
+  closeSync,
+  constants,
   lstatSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
   readdirSync,
   readFileSync,
   readlinkSync,
@@ -19,6 +22,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { writeFd } from '../../src/cli/stdout.js';
 import { dist, nodeBin } from '../support/paths.js';
 import { run } from '../support/proc.js';
 
@@ -176,5 +180,29 @@ describe('passthru sim init -o', () => {
     const r = await passthru(['sim', 'init', '--fixture', 'workstation', '-o', dir]);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(`passthru: -o '${dir}' is a directory: give a file name (or - for stdout)\n`);
+  });
+});
+
+describe('writeFd', () => {
+  it('waits out a full non-blocking pipe (EAGAIN) and writes everything', async () => {
+    const fifo = join(dir, 'nb.fifo');
+    mkfifo(fifo);
+    const out = join(dir, 'got');
+    // the reader opens the FIFO, then waits before reading, so the pipe is full (EAGAIN) for a while;
+    // it writes to a file: this process is blocked while it writes, so it cannot drain a pipe
+    const reader = run('sh', ['-c', 'exec 3<"$1"; sleep 0.3; cat <&3 > "$2"', 'sh', fifo, out], { limitMs: 20_000 });
+    let fd: number | undefined;
+    for (let i = 0; fd === undefined && i < 500; i++) {
+      try {
+        fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK); // ENXIO until cat has it open
+      } catch {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }
+    const text = 'x'.repeat(1 << 20); // 16 pipe buffers
+    expect(writeFd(fd!, text)).toBe(true);
+    closeSync(fd!);
+    expect((await reader).timedOut).toBe(false);
+    expect(statSync(out).size).toBe(text.length);
   });
 });
