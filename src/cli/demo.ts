@@ -32,7 +32,13 @@ function runDemo(): number {
   const work = mkdtempSync(join(tmpdir(), 'passthru-demo-'));
   const sim = join(work, 'host.json');
   const root = join(work, 'root');
-  const env = { ...process.env, PASSTHRU_SIM: sim, PASSTHRU_STATE_DIR: join(work, 'state') };
+  // the scratch root holds libvirt's files (the domain's NAT network 'default') and the installed hook
+  const env = { ...process.env, PASSTHRU_SIM: sim, PASSTHRU_STATE_DIR: join(work, 'state'), PASSTHRU_ROOT: root };
+  mkdirSync(join(root, 'etc/libvirt/qemu/networks'), { recursive: true });
+  writeFileSync(
+    join(root, 'etc/libvirt/qemu/networks/default.xml'),
+    "<network>\n  <name>default</name>\n  <forward mode='nat'/>\n  <bridge name='virbr0'/>\n</network>\n",
+  );
   const node = process.execPath;
   let failed = 0;
   const show = (
@@ -86,7 +92,6 @@ function runDemo(): number {
     const xml = readFileSync(domainFile, 'utf8');
 
     show('What the hook will do at `virsh start`', passthru('hook', '--dry-run', domainFile));
-    mkdirSync(root);
     show(
       'Install the hook (here into a scratch root, backed by the simulated host)',
       passthru('install', '--root', root, '--sim', sim, '--state-dir', env.PASSTHRU_STATE_DIR),

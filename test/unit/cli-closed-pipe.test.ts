@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dist, nodeBin, repoRoot } from '../support/paths.js';
 
 let dir: string;
+const NAT_NETWORK = "<network>\n  <name>default</name>\n  <forward mode='nat'/>\n</network>\n";
 let env: Record<string, string>;
 const q35 = join(repoRoot, 'fixtures/xml/domain-q35.xml');
 
@@ -21,7 +22,10 @@ beforeAll(() => {
     PASSTHRU_SIM: join(dir, 'host.json'),
     PASSTHRU_STATE_DIR: join(dir, 'state'),
     TMPDIR: join(dir, 'tmp'), // the demo's scratch dir lands here: it must be gone afterwards
+    PASSTHRU_ROOT: join(dir, 'root'), // libvirt's files: the domain's network 'default'
   };
+  mkdirSync(join(dir, 'root/etc/libvirt/qemu/networks'), { recursive: true });
+  writeFileSync(join(dir, 'root/etc/libvirt/qemu/networks/default.xml'), NAT_NETWORK);
   execFileSync(nodeBin, [dist.passthru, 'sim', 'init', '--fixture', 'workstation', '-o', env.PASSTHRU_SIM!]);
   writeFileSync(
     join(dir, 'vm.xml'),

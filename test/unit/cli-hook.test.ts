@@ -2,7 +2,7 @@
 // under the host-wide lock with dist/hook.cjs), also through a symlinked bin as npm installs it;
 // `--dry-run [--json] FILE` in either order; bad arguments are one line, exit 2.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +24,12 @@ beforeAll(async () => {
   });
   vm = join(host.dir, 'vm.xml');
   writeFileSync(vm, xml);
+  // libvirt's files under a root of the test's own: the domain's NAT network 'default'
+  mkdirSync(join(host.dir, 'root/etc/libvirt/qemu/networks'), { recursive: true });
+  writeFileSync(
+    join(host.dir, 'root/etc/libvirt/qemu/networks/default.xml'),
+    "<network>\n  <name>default</name>\n  <forward mode='nat'/>\n</network>\n",
+  );
 }, 60_000);
 afterAll(() => {
   host.cleanup();
@@ -31,7 +37,11 @@ afterAll(() => {
 });
 
 const passthru = (args: string[], input = '', entry = dist.passthru) =>
-  run(nodeBin, [entry, ...args], { input, env: host.env(), limitMs: 30_000 });
+  run(nodeBin, [entry, ...args], {
+    input,
+    env: host.env({ PASSTHRU_ROOT: join(host.dir, 'root') }),
+    limitMs: 30_000,
+  });
 
 describe('passthru hook DOMAIN OP SUBOP EXTRA, run directly', () => {
   it.each([
