@@ -21,7 +21,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { writeFd } from '../../src/cli/stdout.js';
 import { dist, nodeBin } from '../support/paths.js';
 import { run } from '../support/proc.js';
@@ -36,7 +36,14 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-const env = () => ({ PATH: process.env.PATH, LC_ALL: 'C', PASSTHRU_SIM: join(dir, 'no-such-sim.json') });
+// the edits are checked against a simulated workstation (where 01:00.0 is a GPU), kept outside `dir`
+let simDir: string;
+beforeAll(() => {
+  simDir = mkdtempSync(join(tmpdir(), 'passthru-output-sim-'));
+  execFileSync(nodeBin, [dist.passthru, 'sim', 'init', '--fixture', 'workstation', '-o', join(simDir, 'host.json')]);
+});
+afterAll(() => rmSync(simDir, { recursive: true, force: true }));
+const env = () => ({ PATH: process.env.PATH, LC_ALL: 'C', PASSTHRU_SIM: join(simDir, 'host.json') });
 const xmlfix = (args: string[], input = '') =>
   run(nodeBin, [dist.xmlfix, ...args], { input, env: env(), cwd: dir, limitMs: 15_000 });
 const passthru = (args: string[]) => run(nodeBin, [dist.passthru, ...args], { env: env(), cwd: dir, limitMs: 15_000 });
