@@ -71,7 +71,7 @@ export function planTaking(ctx: PrepareContext): Taking {
     const other = ctx.holder((h) => h.devices.includes(a.address));
     if (other) refuse(a.address, `is used by running domain '${other.name}'`);
     if (dev.iommuGroup === undefined)
-      refuse(a.address, 'has no IOMMU group (is the IOMMU enabled? intel_iommu=on / amd_iommu=on)');
+      refuse(a.address, 'has no IOMMU group (is the IOMMU on? passthru doctor says how)');
     const g = dev.iommuGroup!;
     const gOther = ctx.holder((h) => h.groups.includes(g));
     if (gOther) refuse(a.address, `shares IOMMU group ${g} with devices of running domain '${gOther.name}'`);
