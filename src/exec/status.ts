@@ -1,5 +1,7 @@
-// What is held by which domain, read from the journals (no host access), for `passthru status`.
+// What is held by which domain, read from the journals (no host access), for `passthru status`; a
+// journal whose domain does not run (libvirt, or the processes, say so) is an orphan for `recover`.
 import { listJournals, type JournalState } from './journal.js';
+import type { LivenessCheck } from './liveness.js';
 import type { Holds } from '../plan/types.js';
 import { byText } from '../plan/order.js';
 
@@ -9,6 +11,9 @@ export interface StatusReport {
     name: string;
     uuid: string;
     state: JournalState;
+    /** Whether the domain runs (when it could be asked); a journal without one is an orphan. */
+    domainRunning?: boolean;
+    orphaned: boolean;
     pid: number;
     updated: string;
     holds: Holds;
@@ -17,7 +22,7 @@ export interface StatusReport {
   problems: { file: string; error: string }[];
 }
 
-export function statusReport(stateDir: string): StatusReport {
+export function statusReport(stateDir: string, isRunning?: LivenessCheck): StatusReport {
   const report: StatusReport = { stateDir, domains: [], problems: [] };
   for (const e of listJournals(stateDir)) {
     if (!e.journal) {
@@ -25,10 +30,13 @@ export function statusReport(stateDir: string): StatusReport {
       continue;
     }
     const j = e.journal;
+    const running = isRunning?.(j.domain.uuid).running;
     report.domains.push({
       name: j.domain.name,
       uuid: j.domain.uuid,
       state: j.state,
+      ...(running === undefined ? {} : { domainRunning: running }),
+      orphaned: running === false,
       pid: j.pid,
       updated: j.updated,
       holds: j.holds,
@@ -44,9 +52,10 @@ export function formatStatus(r: StatusReport): string {
   if (r.domains.length === 0 && r.problems.length === 0)
     lines.push(`no domain holds passthrough resources (${r.stateDir})`);
   for (const d of r.domains) {
-    lines.push(
-      `${d.name} (${d.uuid}): ${d.state}${d.state === 'running' ? '' : ' — interrupted or being released; `passthru recover` can restore it'}`,
-    );
+    const how = d.orphaned
+      ? `orphaned: run passthru recover (the domain is not running; journal ${d.state})`
+      : `${d.state}${d.state === 'running' ? '' : ' — interrupted or being released; `passthru recover` can restore it'}`;
+    lines.push(`${d.name} (${d.uuid}): ${how}`);
     if (d.holds.groups.length) lines.push(`  IOMMU groups: ${d.holds.groups.join(', ')}`);
     if (d.holds.devices.length) lines.push(`  devices:      ${d.holds.devices.join(', ')}`);
     if (d.holds.mdevs.length) lines.push(`  mdevs:        ${d.holds.mdevs.join(', ')}`);

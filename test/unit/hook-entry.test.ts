@@ -1,7 +1,7 @@
 // hooks/qemu, the sh entry libvirt runs: exits at once for operations we do not act on and for
 // domains without passthrough (node never starts), else takes the lock and hands argv + XML on.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -88,6 +88,28 @@ describe('hooks/qemu', () => {
       `<metadata>\n    <passthru:devices xmlns:passthru='https://passthru.dev/xmlns/domain/1'/>\n  </metadata>\n  <devices>`,
     );
     expect(runEntry(['x', 'release', 'end', '-', 'destroyed'], meta).ran).toBeDefined();
+  });
+
+  it('runs node for the release of a domain with a journal even when its XML no longer names passthrough', () => {
+    const uuid = '6f1c1a52-7d3e-4a55-9b1e-0c2d3e4f5a6b';
+    const xml = plain.replace('<name>plain</name>', `<name>plain</name>\n  <uuid>${uuid}</uuid>`);
+    mkdirSync(stateDir, { recursive: true });
+    // no journal: the fast path, as for any domain we never touched
+    expect(runEntry(['plain', 'release', 'end', '-'], xml)).toEqual({ code: 0, stderr: '', ran: undefined });
+    writeFileSync(join(stateDir, `${uuid}.json`), '{}');
+    try {
+      expect(runEntry(['plain', 'release', 'end', '-', 'destroyed'], xml).ran).toBe(
+        `args:plain release end - destroyed\nlocked:1\n${xml}`,
+      );
+      // only release: prepare and start of such a domain still exit at once
+      expect(runEntry(['plain', 'prepare', 'begin', '-'], xml).ran).toBeUndefined();
+      expect(runEntry(['plain', 'start', 'begin', '-'], xml).ran).toBeUndefined();
+      // a <uuid> that is no UUID never becomes a path
+      for (const bad of ['../x', `${uuid}/../${uuid}`, `${uuid.toUpperCase()}`, ''])
+        expect(runEntry(['plain', 'release', 'end', '-'], xml.replace(uuid, bad)).ran, bad).toBeUndefined();
+    } finally {
+      rmSync(join(stateDir, `${uuid}.json`));
+    }
   });
 
   it('fails prepare but never release when the state dir cannot be made', () => {
