@@ -35,7 +35,7 @@ export function registerRecover(program: Command): void {
       const r = await recover(
         execEnv(ctx, (l) => process.stderr.write(`${l}\n`)),
         opts.all ? { all: true } : { domain: opts.domain! },
-        { isRunning: await livenessCheck({ uri: opts.connect, root: ctx.root }), force: opts.force },
+        { isRunning: await livenessCheck({ uri: opts.connect, root: ctx.root ?? '/' }), force: opts.force },
       );
       for (const s of r.skipped)
         process.stdout.write(

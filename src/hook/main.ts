@@ -10,6 +10,7 @@ import { runHook } from './run.js';
 void runHook(process.argv.slice(2), process.env, {
   readStdin: () => readFileSync(0),
   stderr: (line) => process.stderr.write(`${line}\n`),
+  stdout: (text) => process.stdout.write(text),
   // the script node was started with (dist/hook.cjs): re-run under the lock
   hookJs: process.argv[1]!,
 }).then(

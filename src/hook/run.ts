@@ -2,8 +2,9 @@
 //   prepare begin  -> plan + run; a refusal or failure exits 1 with one line (libvirt aborts the start)
 //   start begin    -> settings of VFs picked from a pool (see start.ts for why this point)
 //   release end    -> undo the journal; always exit 0, never hang
-//   anything else (started, stopped, reconnect, migrate, restore, attach) -> exit 0 at once;
-//   migrate/restore are filters whose empty output means "XML unchanged", so nothing is printed.
+//   migrate begin, restore begin -> XML filters (incoming.ts): check the arriving domain against this
+//                    host; empty stdout keeps libvirt's XML, a refusal exits 1 with one line
+//   anything else (started, stopped, reconnect, attach) -> exit 0 at once
 import { oneLine, PassthruError, InputError } from '../errors.js';
 import { printable } from '../pci/address.js';
 import { readDomainPassthrough } from '../xml/domain-reader.js';
@@ -16,13 +17,16 @@ import { hookPrepare } from './prepare.js';
 import { hookRelease } from './release.js';
 import { hookStart } from './start.js';
 import { actsOn } from './verdict.js';
+import { hookIncoming } from './incoming.js';
 
-export type HookOp = 'prepare' | 'start' | 'release';
+export type HookOp = 'prepare' | 'start' | 'release' | 'migrate' | 'restore';
 
 export function hookOp(op: string | undefined, subop: string | undefined): HookOp | undefined {
   if (op === 'prepare' && subop === 'begin') return 'prepare';
   if (op === 'start' && subop === 'begin') return 'start';
   if (op === 'release' && subop === 'end') return 'release';
+  if (op === 'migrate' && subop === 'begin') return 'migrate';
+  if (op === 'restore' && subop === 'begin') return 'restore';
   return undefined;
 }
 
@@ -30,6 +34,8 @@ export interface HookIo {
   /** The raw bytes: the reader decodes them strictly (invalid UTF-8 is refused, not replaced). */
   readStdin(): string | Buffer;
   stderr(line: string): void;
+  /** The filters' output (migrate/restore begin): the XML libvirt goes on with. */
+  stdout?(text: string): void;
   /** Path of the bundled hook (dist/hook.cjs), for re-running under the lock. */
   hookJs: string;
 }
@@ -112,7 +118,11 @@ export async function runHook(argv: string[], env: NodeJS.ProcessEnv, io: HookIo
     // one bundle for all three operations: loading one file costs less than loading chunks
     const ctx = await openContext(env);
     if (which === 'prepare') await hookPrepare(ctx, domain, report);
-    else await hookStart(ctx, domain, report);
+    else if (which === 'start') await hookStart(ctx, domain, report);
+    else {
+      const text = typeof xml === 'string' ? xml : xml.toString('utf8'); // the reader accepted it as UTF-8
+      await hookIncoming(ctx, which, domain, text, report, (t) => io.stdout?.(t));
+    }
     return 0;
   } catch (err) {
     report(`passthru: ${which} of '${name}': ${oneLine(err)}`);

@@ -52,8 +52,7 @@ describe('hooks/qemu', () => {
       ['started', 'begin'],
       ['stopped', 'end'],
       ['reconnect', 'begin'],
-      ['migrate', 'begin'],
-      ['restore', 'begin'],
+      ['migrate', 'end'],
       ['attach', 'begin'],
       ['prepare', 'end'],
     ]) {
@@ -67,6 +66,8 @@ describe('hooks/qemu', () => {
       ['prepare', 'begin'],
       ['start', 'begin'],
       ['release', 'end'],
+      ['migrate', 'begin'],
+      ['restore', 'begin'],
     ]) {
       expect(runEntry(['plain', op!, sub!, '-'], plain)).toEqual({ code: 0, stderr: '', ran: undefined });
     }
@@ -77,6 +78,13 @@ describe('hooks/qemu', () => {
     expect(r.code).toBe(3);
     expect(r.ran).toBe(`args:gpu prepare begin -\nlocked:1\n${withHostdev}`);
     expect(existsSync(join(stateDir, 'lock'))).toBe(true);
+  });
+
+  it('runs node for the migrate and restore filters of a domain with passthrough', () => {
+    expect(runEntry(['gpu', 'migrate', 'begin', '-'], withHostdev).ran).toBe(
+      `args:gpu migrate begin -\nlocked:1\n${withHostdev}`,
+    );
+    expect(runEntry(['gpu', 'restore', 'begin', '-'], withHostdev).ran).toBeDefined();
   });
 
   it('wakes node for hostdev and pool interfaces and for our metadata alone', () => {
