@@ -35,6 +35,7 @@ program.hook('preAction', (cmd, action) => {
 // Subcommand registrations (one line each; modules are loaded lazily inside their actions).
 (await import('./status.js')).registerStatus(program);
 (await import('./recover.js')).registerRecover(program);
+(await import('./attach.js')).registerAttach(program);
 (await import('./hook.js')).registerHook(program);
 (await import('./install.js')).registerInstall(program);
 (await import('./sim.js')).registerSim(program);

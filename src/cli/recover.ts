@@ -3,6 +3,17 @@
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
 
+/** Host-side keys of the domain's live passthrough devices, or undefined when libvirt does not answer. */
+async function liveDevices(uuid: string, uri?: string): Promise<Set<string> | undefined> {
+  const { domainXml } = await import('../exec/libvirt-domain.js');
+  const { deviceFragments } = await import('../xml/device-fragments.js');
+  try {
+    return new Set(deviceFragments(await domainXml(uuid, uri, false)).map((f) => f.key));
+  } catch {
+    return undefined;
+  }
+}
+
 export function registerRecover(program: Command): void {
   program
     .command('recover')
@@ -35,8 +46,22 @@ export function registerRecover(program: Command): void {
       const r = await recover(
         execEnv(ctx, (l) => process.stderr.write(`${l}\n`)),
         opts.all ? { all: true } : { domain: opts.domain! },
-        { isRunning: await livenessCheck({ uri: opts.connect, root: ctx.root ?? '/' }), force: opts.force },
+        {
+          isRunning: await livenessCheck({ uri: opts.connect, root: ctx.root ?? '/' }),
+          force: opts.force,
+          settle: async (j, live) => {
+            const { settleHotplug, unsettled } = await import('../exec/hotplug-recover.js');
+            if (!unsettled(j)) return [];
+            const env = execEnv(ctx, (l) => process.stderr.write(`${l}\n`));
+            return settleHotplug(
+              env,
+              j,
+              live.by === 'libvirt' ? await liveDevices(j.domain.uuid, opts.connect) : undefined,
+            );
+          },
+        },
       );
+      for (const l of r.settled) process.stdout.write(`${l}\n`);
       for (const s of r.skipped)
         process.stdout.write(
           `${s.name} (${s.uuid}): skipped, the domain is running (${describeLiveness(s.liveness)}); --force undoes it anyway\n`,

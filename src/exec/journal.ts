@@ -41,6 +41,20 @@ export interface Journal {
   updated: string;
   holds: Holds;
   actions: JournalAction[];
+  /** Devices hot-plugged by `passthru attach` (src/exec/attach.ts). */
+  attached?: AttachedEntry[];
+}
+
+export interface AttachedEntry {
+  /** Host side of each device: PCI address or mdev UUID. */
+  devices: string[];
+  state: 'attaching' | 'attached' | 'detaching';
+  /** Ids of this attach's actions in `actions`. */
+  actions: string[];
+  /** What the attach added to the domain's holds. */
+  holds: Holds;
+  /** The device XML given to virsh attach-device, one per device. */
+  xml: string[];
 }
 
 /** A journal that cannot be used: exit code 2, nothing was changed. */

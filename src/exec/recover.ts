@@ -15,6 +15,8 @@ export interface RecoverResult {
   domains: { name: string; uuid: string; changed: number; failed: number }[];
   /** Journals left alone because their domain runs (not forced). */
   skipped: { name: string; uuid: string; liveness: Liveness }[];
+  /** What settling half-done hot-plugs of running domains did. */
+  settled: string[];
 }
 
 export interface RecoverOptions {
@@ -22,6 +24,8 @@ export interface RecoverOptions {
   isRunning?: LivenessCheck;
   /** Undo journals of running domains too. */
   force?: boolean;
+  /** For a running domain's journal: settle hot-plugs a crash left half done (src/exec/hotplug-recover.ts). */
+  settle?: (j: Journal, live: Liveness) => Promise<string[]>;
 }
 
 export function selectJournals(stateDir: string, sel: RecoverSelection): Journal[] {
@@ -43,11 +47,12 @@ export function selectJournals(stateDir: string, sel: RecoverSelection): Journal
 
 export async function recover(env: ExecEnv, sel: RecoverSelection, opts: RecoverOptions = {}): Promise<RecoverResult> {
   if (!('all' in sel) && !sel.domain) throw new InputError('recover needs --domain NAME or --all');
-  const result: RecoverResult = { domains: [], skipped: [] };
+  const result: RecoverResult = { domains: [], skipped: [], settled: [] };
   for (const j of selectJournals(env.stateDir, sel)) {
     const live = opts.isRunning?.(j.domain.uuid);
     if (live?.running && !opts.force) {
       result.skipped.push({ name: j.domain.name, uuid: j.domain.uuid, liveness: live });
+      if (opts.settle) result.settled.push(...(await opts.settle(j, live)));
       continue;
     }
     const r = await undoJournal(env, j);

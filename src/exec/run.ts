@@ -195,6 +195,12 @@ async function undoActions(env: ExecEnv, h: HostAccess, j: Journal): Promise<Und
   return result;
 }
 
+/** Undoes the journal's actions with these ids (newest first, past failures); the journal is left as it is. */
+export async function undoActionIds(env: ExecEnv, j: Journal, ids: string[]): Promise<UndoResult> {
+  const mine: Journal = { ...j, actions: j.actions.filter((a) => ids.includes(a.id)) };
+  return undoActions(env, hostAccess(env, j.domain.uuid), mine);
+}
+
 /**
  * release / recover: undoes every action the journal records, newest first, past failures. The
  * journal is removed when everything was undone, else kept (state 'releasing') for a later recover.

@@ -18,6 +18,8 @@ export interface StatusReport {
     updated: string;
     holds: Holds;
     actions: { id: string; status: string; why: string }[];
+    /** Devices hot-plugged by `passthru attach`, with their state. */
+    hotplugged: { devices: string[]; state: string }[];
   }[];
   problems: { file: string; error: string }[];
 }
@@ -41,6 +43,7 @@ export function statusReport(stateDir: string, isRunning?: LivenessCheck): Statu
       updated: j.updated,
       holds: j.holds,
       actions: j.actions.map((a) => ({ id: a.id, status: a.status, why: a.why })),
+      hotplugged: (j.attached ?? []).map((e) => ({ devices: e.devices, state: e.state })),
     });
   }
   report.domains.sort((a, b) => byText(a.name, b.name) || byText(a.uuid, b.uuid));
@@ -63,6 +66,8 @@ export function formatStatus(r: StatusReport): string {
       lines.push(
         `  VFs:          ${d.holds.pfs.map((p) => `${p.pf} needs ${p.vfs} (originally ${p.original})`).join(', ')}`,
       );
+    if (d.hotplugged.length)
+      lines.push(`  hot-plugged:  ${d.hotplugged.map((h) => `${h.devices.join(' ')} (${h.state})`).join(', ')}`);
     for (const a of d.actions) lines.push(`  ${a.status === 'done' ? 'done   ' : 'pending'} ${a.id}: ${a.why}`);
   }
   for (const p of r.problems) lines.push(`problem: ${p.error}`);

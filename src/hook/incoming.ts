@@ -41,5 +41,8 @@ export async function hookIncoming(
     report(
       `passthru: ${op} of '${domain.name}': mdev ${m.uuid} of type ${m.type} goes on ${m.to} (${m.from} cannot take it here)`,
     );
-  if (moves.length) stdout(moves.reduce((text, m) => addMdev(text, { uuid: m.uuid, type: m.type, parent: m.to }), xml));
+  if (moves.length)
+    stdout(
+      moves.reduce((text, m) => addMdev(text, { uuid: m.uuid, type: m.type, parent: m.to, props: new Map() }, op), xml),
+    );
 }
