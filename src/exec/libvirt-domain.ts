@@ -1,6 +1,9 @@
 // The libvirt side of hot-plug, through virsh (src/exec/virsh.ts): which domain, whether it runs, its
 // XML, attach-device / detach-device, and our metadata in its persistent definition. Each failure is a
 // PassthruError carrying libvirt's own reason on one line.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassthruError } from '../errors.js';
 import { printable } from '../pci/address.js';
 import { PASSTHRU_NS, PASSTHRU_PREFIX } from '../xml/model.js';
@@ -36,16 +39,25 @@ export interface Scope {
 
 const scopeFlags = (s: Scope): string[] => [...(s.live ? ['--live'] : []), ...(s.config ? ['--config'] : [])];
 
-/** libvirt's reason when it refuses, else undefined. */
-export async function attachDevice(name: string, uri: string | undefined, xml: string, s: Scope) {
-  const r = await virsh(['attach-device', '--file', '/dev/stdin', ...scopeFlags(s), '--', name], { uri, input: xml });
-  return r.code === 0 ? undefined : virshReason(r);
+/** virsh attach-device/detach-device with the device XML in a private temp file (node's pipes are
+ * sockets, which /dev/stdin cannot open); libvirt's reason when it refuses, else undefined. */
+async function withDevice(cmd: string, name: string, uri: string | undefined, xml: string, s: Scope) {
+  const dir = mkdtempSync(join(tmpdir(), 'passthru-device-'));
+  try {
+    const file = join(dir, 'device.xml');
+    writeFileSync(file, xml, { mode: 0o600 });
+    const r = await virsh([cmd, '--file', file, ...scopeFlags(s), '--', name], { uri });
+    // virsh's own first line names our temp file; libvirt's reason follows it
+    return r.code === 0 ? undefined : virshReason(r).replace(/^Failed to (at|de)tach device from [^;\s]+(; )?/, '');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
-export async function detachDevice(name: string, uri: string | undefined, xml: string, s: Scope) {
-  const r = await virsh(['detach-device', '--file', '/dev/stdin', ...scopeFlags(s), '--', name], { uri, input: xml });
-  return r.code === 0 ? undefined : virshReason(r);
-}
+export const attachDevice = (name: string, uri: string | undefined, xml: string, s: Scope) =>
+  withDevice('attach-device', name, uri, xml, s);
+export const detachDevice = (name: string, uri: string | undefined, xml: string, s: Scope) =>
+  withDevice('detach-device', name, uri, xml, s);
 
 /**
  * Our metadata container in a domain document as `virsh metadata --set` takes it (libvirt puts the
