@@ -28,15 +28,24 @@ export function relocateMdevs(
   const assigned = new Set(domain.mdevHostdevs.map((h) => h.uuid.toLowerCase()));
   const used: MdevUse = new Map();
   const moves: MdevMove[] = [];
-  const mdevs = domain.metadata.mdevs.map((m) => {
-    const id = m.uuid.toLowerCase();
-    if (!assigned.has(id) || snap.mdevs[id]) return m; // not ours to create here
+  const toCreate = domain.metadata.mdevs.filter(
+    (m) => assigned.has(m.uuid.toLowerCase()) && !snap.mdevs[m.uuid.toLowerCase()],
+  );
+  // first those that fit where the domain names them, so a move never takes their room
+  const stays = new Set<string>();
+  for (const m of toCreate) {
+    if (m.parent === undefined) continue;
     const here = placeMdev(snap, m.type, m.parent, used);
-    const place = here.ok || m.parent === undefined ? here : placeMdev(snap, m.type, undefined, used);
+    if (!here.ok) continue;
+    used.set(here.parent, here.wanted);
+    stays.add(m.uuid);
+  }
+  const mdevs = domain.metadata.mdevs.map((m) => {
+    if (m.parent === undefined || stays.has(m.uuid) || !toCreate.includes(m)) return m;
+    const place = placeMdev(snap, m.type, undefined, used);
     if (!place.ok) return m; // the planner refuses it, with its own line
     used.set(place.parent, place.wanted);
-    if (m.parent === undefined || place.parent === m.parent) return m;
-    moves.push({ uuid: id, type: m.type, from: m.parent, to: place.parent });
+    moves.push({ uuid: m.uuid.toLowerCase(), type: m.type, from: m.parent, to: place.parent });
     return { ...m, parent: place.parent };
   });
   return { domain: { ...domain, metadata: { ...domain.metadata, mdevs } }, moves };
