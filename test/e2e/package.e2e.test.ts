@@ -160,7 +160,7 @@ _${program}; printf '%s\\n' "\${COMPREPLY[@]}"`;
     expect(complete('passthru', ['ins'])).toEqual(['install']);
     expect(complete('passthru', ['install', '--un'])).toEqual(['--uninstall']);
     expect(complete('passthru', ['sim', 'i'])).toEqual(['init', 'in-use']);
-    expect(complete('passthru', ['--sim', 'host.json', 'd'])).toEqual(['doctor', 'demo']);
+    expect(complete('passthru', ['--sim', 'host.json', 'd'])).toEqual(['detach', 'doctor', 'demo']);
     expect(complete('passthru', ['install', '--root', 'pre'])).toEqual(['prefix']);
   });
 
