@@ -44,6 +44,20 @@ export const topologies = {
       'nvme,serial=lab0,subsys=subsys0,bus=rp3,sriov_max_vfs=2,sriov_vq_flexible=4,sriov_vi_flexible=2,max_ioqpairs=8,msix_qsize=4',
     ],
   },
+  /** A display for the console handover (phase project-console): fbcon on a DRM driver's framebuffer. */
+  gpu: {
+    describe: [
+      'stdvga (1234:1111) on the root complex (00:08.0): the boot VGA, bound to bochs-drm, fbcon on its framebuffer',
+      'e1000e behind root port rp1: reset_method (flr, bus) and d3cold_allowed on a real device',
+    ],
+    args: [
+      '-device',
+      'VGA,bus=pcie.0,addr=0x8',
+      ...rootPort('rp1', 1, '0x10'),
+      '-device',
+      'e1000e,bus=rp1,mac=52:54:00:1a:b0:10',
+    ],
+  },
   /** Only what the lab itself needs (two 9p shares): for smoke-testing the machinery. */
   bare: {
     describe: ['no test devices'],
