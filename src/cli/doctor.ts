@@ -13,6 +13,7 @@ export function registerDoctor(program: Command): void {
     .option('--domain <file>', "also check this domain's passthrough devices (libvirt domain XML, - for stdin)")
     .action(async (opts: { json?: boolean; domain?: string }) => {
       let domain;
+      let start;
       if (opts.domain !== undefined) {
         const { readFileSync } = await import('node:fs');
         let xml: Buffer;
@@ -25,6 +26,7 @@ export function registerDoctor(program: Command): void {
         }
         const { readDomainPassthrough } = await import('../xml/domain-reader.js');
         domain = readDomainPassthrough(xml);
+        start = (await import('../xml/start-facts.js')).readStartFacts(xml);
       }
       const { timeoutFromEnv, COMMAND_LOCKED_READ_MS } = await import('../host/bounded.js');
       const lockedReadMs = timeoutFromEnv(process.env, COMMAND_LOCKED_READ_MS);
@@ -44,13 +46,19 @@ export function registerDoctor(program: Command): void {
       }
       // the domain is judged with the hook's own context: its config, state dir and libvirt's files
       const hook = domain ? await (await import('../hook/context.js')).openContext(process.env) : undefined;
+      const realRoot = host.kind === 'real' && host.root === '/';
+      const { libvirtVersion } = await import('../host/libvirt-version.js');
+      const { execaRunner } = await import('../doctor/kernel-log.js');
+      const libvirt = domain ? await libvirtVersion(process.env, realRoot, execaRunner) : undefined;
       const report = await runDoctor({
         sysfs: host.sysfs,
         host: host.kind === 'sim' ? `simulated host ${host.root}` : `host root ${host.root}`,
-        realRoot: host.kind === 'real' && host.root === '/',
+        realRoot,
         lockedReadMs,
         ...(hookEntry ? { hookEntry } : {}),
         ...(domain && hook ? { domain, hook, domainFile: opts.domain! } : {}),
+        ...(start ? { start } : {}),
+        ...(libvirt ? { libvirt } : {}),
       });
       process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatDoctor(report));
       if (report.summary.fail > 0) process.exitCode = 1;

@@ -31,6 +31,9 @@ export function registerList(program: Command): void {
       const { domainUsers } = await import('../host/users.js');
       const { rootDiskDevices, defaultRouteDevices } = await import('../exec/host-facts.js');
       const { InputError } = await import('../errors.js');
+      const { bestVariant, needsSubsystem, readSubsystem, readVariantAliases } = await import(
+        '../host/variant-drivers.js'
+      );
       const host = await openHost(process.env);
       const reader = new HostReader(host.sysfs, { lockedReadMs });
       const bare = await reader.lockFreeSnapshot();
@@ -47,9 +50,21 @@ export function registerList(program: Command): void {
       };
       const shown = filter ? buildListing(bare, new Map(), filter).devices.map((r) => r.address) : undefined;
       const vf = await readVfLinks(host.netlink, vfPfNetdevs(bare, shown));
+      // modules.alias too: a file read also takes a thread-pool thread
+      const aliases = await readVariantAliases(host.sysfs, bare.kernel);
       const snap = await reader.addOverrides(bare);
       const listing = buildListing(snap, domainUsers(process.env, snap), filter, facts);
       addVfStates(listing, snap, vf.links);
+      for (const d of aliases.length ? listing.devices : []) {
+        const dev = snap.devices[d.address];
+        if (!dev) continue;
+        // subsystem ids only for a device an alias names them for (file2alias writes sv*sd* mostly)
+        const sub = needsSubsystem(dev, aliases)
+          ? await readSubsystem(host.sysfs, d.address).catch(() => undefined)
+          : undefined;
+        const v = bestVariant(dev, aliases, sub);
+        if (v) d.vfioVariant = v;
+      }
       process.stdout.write(opts.json ? `${JSON.stringify(listing, null, 2)}\n` : formatListing(listing));
       for (const f of vf.failed) {
         process.stderr.write(`passthru: VF settings of ${f.netdev} not shown: ${f.error}\n`);

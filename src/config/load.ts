@@ -9,6 +9,7 @@ import { protectedMatcher } from '../plan/protect.js';
 import { validateConfig } from './validators.generated.js';
 import { describeSchemaError } from './schema-error.js';
 import { withDefaults, type EffectiveConfig, type PassthruConfig } from './types.js';
+import { canonicalPolicies } from '../plan/gpu-policy.js';
 
 export function parseConfig(text: string, where: string): EffectiveConfig {
   let data: unknown;
@@ -20,7 +21,9 @@ export function parseConfig(text: string, where: string): EffectiveConfig {
   if (!validateConfig(data)) throw new InputError(`config ${where}: ${describeSchemaError(validateConfig.errors)}`);
   const cfg = data as PassthruConfig;
   for (const entry of cfg.protected ?? []) protectedMatcher(entry); // throws on a malformed entry
-  return withDefaults(cfg);
+  const eff = withDefaults(cfg);
+  eff.devices = canonicalPolicies(eff.devices); // throws on two keys for one device
+  return eff;
 }
 
 export async function loadConfig(sysfs: Sysfs, env: NodeJS.ProcessEnv = process.env): Promise<EffectiveConfig> {

@@ -6,6 +6,10 @@ import { hostChecks } from './checks.js';
 import { domainChecks } from './domain.js';
 import { vgpuChecks } from './vgpu.js';
 import { hookEntryChecks, type HookEntryInputs } from './hook-entry.js';
+import { gpuChecks } from './gpu.js';
+import { startChecks } from './start.js';
+import type { StartFacts } from '../xml/start-facts.js';
+import type { LibvirtVersion } from '../host/libvirt-version.js';
 import type { CommandRunner } from './kernel-log.js';
 import type { DoctorReport } from './types.js';
 import { oneLine } from '../errors.js';
@@ -61,6 +65,9 @@ export async function runDoctor(opts: {
   hook?: HookContext;
   /** The domain file's name, for the fixes printed. */
   domainFile?: string;
+  /** What the domain XML says about its start (memory, firmware, placement): start-time checks. */
+  start?: StartFacts;
+  libvirt?: LibvirtVersion;
 }): Promise<DoctorReport> {
   const ctx = await gatherContext(opts.sysfs, {
     realRoot: opts.realRoot,
@@ -70,12 +77,24 @@ export async function runDoctor(opts: {
   const checks = await hostChecks(ctx);
   if (opts.hookEntry) checks.push(...hookEntryChecks(opts.hookEntry));
   if (opts.domain) {
-    const j = await judge(planningContext(opts.sysfs, opts.hook, opts.lockedReadMs), opts.domain);
+    const hook = planningContext(opts.sysfs, opts.hook, opts.lockedReadMs);
+    const j = await judge(hook, opts.domain);
     checks.push(
       verdictCheck(opts.domain.name, j.verdict, opts.domainFile ?? 'DOMAIN.xml'),
       ...domainChecks(opts.domain, ctx.snap, j),
       ...vgpuChecks(opts.domain, ctx.snap),
+      ...(await gpuChecks(opts.domain, ctx.snap, opts.sysfs, hook.config)),
     );
+    if (opts.start)
+      checks.push(
+        ...(await startChecks({
+          dp: opts.domain,
+          facts: opts.start,
+          snap: ctx.snap,
+          sysfs: opts.sysfs,
+          ...(opts.libvirt ? { libvirt: opts.libvirt } : {}),
+        })),
+      );
   }
   const summary = { pass: 0, warn: 0, fail: 0 };
   for (const c of checks) summary[c.status]++;

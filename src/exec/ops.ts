@@ -7,6 +7,9 @@ import { errnoError, isErrno, type Sysfs } from '../host/sysfs.js';
 import type { NetLink, VfSettings } from '../host/netlink.js';
 import type { Op } from '../plan/types.js';
 import { applyVgpuType } from './vgpu-op.js';
+import { applyPciAttr } from './attr-op.js';
+import { applyPlatformBind, applyUnit, applyVtcon } from './console-ops.js';
+import type { UnitControl } from '../host/units.js';
 import { bounded } from '../host/bounded.js';
 
 export interface HostAccess {
@@ -16,6 +19,8 @@ export interface HostAccess {
   timeoutMs: number;
   /** Loads a kernel module (real host only; absent for a simulated or re-rooted host). */
   loadModule?(name: string): Promise<void>;
+  /** systemd, for the console handover's display-manager units (absent: no unit op can run). */
+  units?: UnitControl;
   /** Whether another running domain's journal still holds this PF (for sriov-release). */
   pfHeldByOthers(pf: string): boolean;
 }
@@ -142,6 +147,14 @@ export async function applyOp(h: HostAccess, o: Op, checkFirst = false): Promise
     }
     case 'vgpu-type':
       return applyVgpuType(h, o);
+    case 'pci-attr':
+      return applyPciAttr(h, o);
+    case 'unit':
+      return applyUnit(h, o);
+    case 'vtcon-bind':
+      return applyVtcon(h, o);
+    case 'platform-bind':
+      return applyPlatformBind(h, o);
   }
 }
 
@@ -151,7 +164,9 @@ export async function applyOp(h: HostAccess, o: Op, checkFirst = false): Promise
  * started it timed out) has nothing left to restore. Asked only after a failure: no extra read otherwise.
  */
 export async function deviceGone(h: HostAccess, o: Op): Promise<boolean> {
-  const device = 'device' in o ? o.device : o.op === 'vgpu-type' ? o.vf : undefined;
+  // a platform device (firmware framebuffer) is no PCI device: its failures always count
+  const device =
+    o.op === 'platform-bind' ? undefined : 'device' in o ? o.device : o.op === 'vgpu-type' ? o.vf : undefined;
   if (device === undefined) return false;
   return !(await bounded(`checking ${device}`, h.timeoutMs, h.sysfs.exists(layout.pciDevice(device))));
 }
@@ -178,6 +193,14 @@ export function stepName(o: Op): string {
       return `ip link set vf ${o.index}`;
     case 'unbind':
       return 'unbind';
+    case 'pci-attr':
+      return o.attr;
+    case 'unit':
+      return `systemctl ${o.active ? 'start' : 'stop'} ${o.unit}`;
+    case 'vtcon-bind':
+      return `${o.vtcon} bind`;
+    case 'platform-bind':
+      return `${o.driver} ${o.bound ? 'bind' : 'unbind'}`;
     case 'vgpu-type':
       return o.type === 0 ? 'vGPU destroy (current_vgpu_type 0)' : `vGPU create (current_vgpu_type ${o.type})`;
   }

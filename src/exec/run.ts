@@ -8,6 +8,7 @@ import type { Action, Holds, Op, Plan } from '../plan/types.js';
 import { applyOp, deviceGone, stepName, type HostAccess } from './ops.js';
 import { ensureStateDir, JOURNAL_SCHEMA, listJournals, removeJournal, writeJournal, type Journal } from './journal.js';
 import { byText } from '../plan/order.js';
+import type { UnitControl } from '../host/units.js';
 
 export interface ExecEnv {
   sysfs: Sysfs;
@@ -17,6 +18,8 @@ export interface ExecEnv {
   timeoutMs: number;
   /** Kernel module loader (real host at root '/' only). */
   loadModule?(name: string): Promise<void>;
+  /** systemd for the console handover's units. */
+  units?: UnitControl;
   /** One line per problem met while undoing (stderr in the hook and the CLI). */
   report(line: string): void;
 }
@@ -45,6 +48,7 @@ function hostAccess(env: ExecEnv, ownUuid: string): HostAccess {
     netlink: env.netlink,
     timeoutMs: env.timeoutMs,
     ...(env.loadModule ? { loadModule: env.loadModule } : {}),
+    ...(env.units ? { units: env.units } : {}),
     pfHeldByOthers(pf) {
       if (!others) {
         others = [];

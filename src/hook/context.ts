@@ -15,6 +15,7 @@ import { timeoutFromEnv } from '../host/bounded.js';
 import { stateDirFor } from '../exec/state-dir.js';
 import type { ExecEnv } from '../exec/run.js';
 import { modprobe } from '../exec/modules.js';
+import type { UnitControl } from '../host/units.js';
 
 export interface HookContext {
   sysfs: Sysfs;
@@ -26,6 +27,8 @@ export interface HookContext {
   timeoutMs: number;
   /** Modules can be loaded only on the real host seen at '/'. */
   realRoot: boolean;
+  /** systemd, for the console handover (src/host/units.ts). */
+  units?: UnitControl;
 }
 
 export function timeoutFrom(env: NodeJS.ProcessEnv, config: EffectiveConfig): number {
@@ -35,7 +38,7 @@ export function timeoutFrom(env: NodeJS.ProcessEnv, config: EffectiveConfig): nu
 export async function openContext(env: NodeJS.ProcessEnv = process.env): Promise<HookContext> {
   const host = await openHost(env);
   const config = await loadConfig(host.sysfs, env);
-  return {
+  const ctx: HookContext = {
     sysfs: host.sysfs,
     netlink: host.netlink,
     root: env.PASSTHRU_ROOT || '/',
@@ -44,6 +47,8 @@ export async function openContext(env: NodeJS.ProcessEnv = process.env): Promise
     timeoutMs: timeoutFrom(env, config),
     realRoot: host.kind !== 'sim' && (env.PASSTHRU_ROOT || '/') === '/',
   };
+  if (host.units) ctx.units = host.units;
+  return ctx;
 }
 
 export function execEnv(ctx: HookContext, report: (line: string) => void): ExecEnv {
@@ -55,5 +60,6 @@ export function execEnv(ctx: HookContext, report: (line: string) => void): ExecE
     report,
   };
   if (ctx.realRoot) e.loadModule = (name) => modprobe(name, ctx.timeoutMs);
+  if (ctx.units) e.units = ctx.units;
   return e;
 }

@@ -31,6 +31,10 @@ export async function readNetworks(
   }
   return out;
 }
+import { policyAddresses, type DevicePowerState } from '../plan/gpu-policy.js';
+import { readPowerState } from '../host/power.js';
+import { handoverDevices } from '../plan/console.js';
+import { readConsoleState } from '../host/console.js';
 
 /** The other running domains, from their journals; an unreadable journal stops prepare (it may hold anything). */
 export function otherDomains(stateDir: string, ownUuid: string): OtherDomain[] {
@@ -176,6 +180,21 @@ export async function planFromHost(
   if (!memo.facts || (takesBootVga && !memo.facts.displays))
     memo.facts = { displays: takesBootVga, value: await detectHostFacts(ctx.sysfs, { displays: takesBootVga }) };
   const facts = memo.facts.value;
+  const power = await readPolicyPower(ctx, snap);
+  // the console is read only when the domain takes a boot VGA whose console it opted to take over
+  const handover = handoverDevices(
+    domain,
+    ctx.config,
+    snap,
+    assigned.flatMap((d) => (d ? [d.address] : [])),
+  );
+  const consoleState = handover.size
+    ? await bounded(
+        'reading the host console',
+        ctx.timeoutMs,
+        readConsoleState(ctx.sysfs, ctx.units, ctx.config.console.displayManagers),
+      )
+    : undefined;
   return planPrepare({
     domain,
     snapshot: snap,
@@ -186,5 +205,18 @@ export async function planFromHost(
     mdevDefinitions,
     done,
     ...(networks ? { networks } : {}),
+    power,
+    ...(consoleState ? { console: consoleState } : {}),
   });
+}
+
+/** reset_method / d3cold_allowed of the snapshot's devices that have a config policy (none: no read). */
+export async function readPolicyPower(
+  ctx: Pick<HookContext, 'sysfs' | 'config' | 'timeoutMs'>,
+  snap: HostSnapshot,
+): Promise<Record<string, DevicePowerState>> {
+  const power: Record<string, DevicePowerState> = {};
+  for (const a of policyAddresses(ctx.config, snap))
+    power[a] = await bounded(`reading the power state of ${a}`, ctx.timeoutMs, readPowerState(ctx.sysfs, a));
+  return power;
 }

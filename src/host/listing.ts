@@ -18,6 +18,8 @@ export interface ListedDevice {
   groupPeers: string[];
   bridge: boolean;
   bootVga?: boolean;
+  /** The vfio variant driver modules.alias offers for it (libvirt >= 10 picks it for a managed hostdev). */
+  vfioVariant?: string;
   netdevs: string[];
   sriov?: { totalVfs: number; numVfs: number; vfs: string[] };
   vf?: { pf: string; index: number };
@@ -204,6 +206,7 @@ function notes(r: ListedDevice): string {
   if (r.sriov) n.push(`SR-IOV ${r.sriov.numVfs}/${r.sriov.totalVfs} VFs`);
   if (r.vf) n.push(`VF ${r.vf.index} of ${r.vf.pf}`);
   if (r.driverOverride) n.push(`override ${r.driverOverride}`);
+  if (r.vfioVariant) n.push(`vfio variant ${r.vfioVariant}`);
   if (r.usedBy.length) n.push(`used by ${r.usedBy.join(', ')}`);
   if (r.unreadable) n.push(UNREADABLE_NOTE);
   return n.join('; ');

@@ -4,6 +4,7 @@ import { NodeSysfs } from './node-sysfs.js';
 import type { Sysfs } from './sysfs.js';
 import type { NetLink, VfInfo, VfSettings } from './netlink.js';
 import type { SimKernel } from '../sim/kernel.js';
+import { SystemctlUnits, type UnitControl } from './units.js';
 
 export interface OpenHost {
   sysfs: Sysfs;
@@ -12,6 +13,8 @@ export interface OpenHost {
   /** The sim file, or the real root directory. */
   root: string;
   sim?: SimKernel;
+  /** systemd: the simulator's units, `systemctl` on the real host (PASSTHRU_SYSTEMCTL names another), else none. */
+  units?: UnitControl;
 }
 
 export async function openHost(env: NodeJS.ProcessEnv = process.env): Promise<OpenHost> {
@@ -19,10 +22,19 @@ export async function openHost(env: NodeJS.ProcessEnv = process.env): Promise<Op
   if (simFile) {
     const { SimKernel } = await import('../sim/kernel.js');
     const sim = SimKernel.load(simFile, env);
-    return { sysfs: sim, netlink: sim, kind: 'sim', root: simFile, sim };
+    const { simUnits } = await import('../sim/console.js');
+    const units = simUnits(
+      (fn) => sim.peek(fn),
+      (fn) => sim.change(fn),
+    );
+    return { sysfs: sim, netlink: sim, kind: 'sim', root: simFile, sim, units };
   }
   const root = env.PASSTHRU_ROOT || '/';
-  return { sysfs: new NodeSysfs(root), netlink: new LazyIpCommand(), kind: 'real', root };
+  const host: OpenHost = { sysfs: new NodeSysfs(root), netlink: new LazyIpCommand(), kind: 'real', root };
+  // systemd belongs to the machine at '/': under another root only an explicitly named systemctl is used
+  if (env.PASSTHRU_SYSTEMCTL) host.units = new SystemctlUnits(env.PASSTHRU_SYSTEMCTL);
+  else if (root === '/') host.units = new SystemctlUnits();
+  return host;
 }
 
 /**

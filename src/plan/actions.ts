@@ -5,8 +5,11 @@ import type { Action, Op } from './types.js';
 
 const VFIO = 'vfio-pci';
 
-/** Bind one device to vfio-pci with driver_override + unbind + drivers_probe; undo restores its driver. */
-export function bindVfioAction(dev: PciDeviceInfo, why: string): Action {
+/**
+ * Bind one device to vfio-pci (or the vfio variant driver `to`) with driver_override + unbind +
+ * drivers_probe; undo restores its driver.
+ */
+export function bindVfioAction(dev: PciDeviceInfo, why: string, to = VFIO): Action {
   const d = dev.address;
   const undo: Op[] = [{ op: 'driver-override', device: d, value: dev.driverOverride ?? null }];
   if (dev.driver) {
@@ -24,11 +27,11 @@ export function bindVfioAction(dev: PciDeviceInfo, why: string): Action {
     device: d,
     why: `${why}; was ${dev.driver ? `on ${dev.driver}` : 'unbound'}`,
     do: [
-      { op: 'load-driver', driver: VFIO },
-      { op: 'driver-override', device: d, value: VFIO },
-      { op: 'unbind', device: d, keep: VFIO },
-      { op: 'probe', device: d, unless: VFIO },
-      { op: 'expect-driver', device: d, driver: VFIO },
+      { op: 'load-driver', driver: to },
+      { op: 'driver-override', device: d, value: to },
+      { op: 'unbind', device: d, keep: to },
+      { op: 'probe', device: d, unless: to },
+      { op: 'expect-driver', device: d, driver: to },
     ],
     undo,
   };

@@ -30,6 +30,14 @@ export function describeOp(o: Op): string {
       return o.type === 0
         ? `${o.vf}: nvidia/current_vgpu_type = 0 (destroy the vGPU) if it is ${o.from}`
         : `${o.vf}: nvidia/current_vgpu_type = ${o.type} (create the vGPU) if it is ${o.from}`;
+    case 'unit':
+      return `systemctl ${o.active ? 'start' : 'stop'} ${o.unit} unless it already is`;
+    case 'vtcon-bind':
+      return `${o.vtcon}: ${o.bound ? 'bind' : 'unbind'} the virtual console`;
+    case 'platform-bind':
+      return `${o.device}: ${o.bound ? 'bind to' : 'unbind from'} ${o.driver}`;
+    case 'pci-attr':
+      return `${o.device}: ${o.attr} = '${o.value}'${o.attr === 'reset_method' && o.value === '' ? ' (every method disabled)' : ''}`;
   }
 }
 

@@ -8,6 +8,8 @@ import type { VfInfo } from '../host/netlink.js';
 import type { EffectiveConfig } from '../config/types.js';
 import type { Action, HostFacts, Holds, NetworkInfo, OtherDomain } from './types.js';
 import { PlanRefusal } from './refusal.js';
+import type { DevicePowerState } from './gpu-policy.js';
+import type { ConsoleState } from './console.js';
 
 export interface PrepareInput {
   domain: DomainPassthrough;
@@ -27,6 +29,10 @@ export interface PrepareInput {
   networks?: Record<string, NetworkInfo | null>;
   /** Actions already journaled for this domain (a second pass after VF creation): not planned again. */
   done?: Action[];
+  /** reset_method / d3cold_allowed now, of the taken devices with a config policy (gpu-policy.ts). */
+  power?: Record<string, DevicePowerState>;
+  /** The host console (vtconsoles, firmware framebuffers, display managers), read when a handover is wanted. */
+  console?: ConsoleState;
 }
 
 /** A device the domain assigns: `<hostdev type='pci'>` or `<interface type='hostdev'>`. */

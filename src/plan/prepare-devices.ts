@@ -10,6 +10,8 @@ import { protectionReason } from './protect.js';
 import { bindVfioAction } from './actions.js';
 import { byText } from './order.js';
 import { isBridge, isVf, isVfioDriver } from './devices.js';
+import { handoverDevices } from './console.js';
+import { policyFor } from './gpu-policy.js';
 
 /** Assigned devices, peers and the devices the domain takes, as the sections after them need them. */
 export interface Taking {
@@ -18,6 +20,8 @@ export interface Taking {
   peers: Map<string, string>;
   /** Assigned + peers. */
   taken: Set<string>;
+  /** Assigned boot VGAs whose console the domain takes over (src/plan/console.ts). */
+  handover: Set<string>;
 }
 
 /** Each assigned device exists now, will exist once the VFs do (deferred), or is refused. */
@@ -84,16 +88,30 @@ export function planTaking(ctx: PrepareContext): Taking {
     }
   }
   const taken = new Set([...present.map((a) => a.address), ...peers.keys()]);
-  const prot = { config: ctx.input.config, facts: ctx.input.facts, taken };
+  const handover = handoverDevices(
+    ctx.input.domain,
+    ctx.input.config,
+    snap,
+    present.map((a) => a.address),
+  );
+  const prot = { config: ctx.input.config, facts: ctx.input.facts, taken, handover };
   for (const addr of [...taken].sort()) {
     const reason = protectionReason(snap.devices[addr]!, prot);
     if (reason) refuse(addr, peers.has(addr) ? `(IOMMU group peer of ${peers.get(addr)}) ${reason}` : reason);
   }
-  return { present, peers, taken };
+  return { present, peers, taken, handover };
 }
 
-/** Binds to vfio-pci for what the domain takes and libvirt does not detach itself. */
-export function planBinds(ctx: PrepareContext, taking: Taking, vgpuVfs: Set<string>): Action[] {
+/**
+ * Binds to vfio-pci (or the config's vfioDriver) for what the domain takes and libvirt does not
+ * detach itself; `planned` holds binds another section already made (the console handover's).
+ */
+export function planBinds(
+  ctx: PrepareContext,
+  taking: Taking,
+  vgpuVfs: Set<string>,
+  planned: Set<string> = new Set(),
+): Action[] {
   const { snap, refuse } = ctx;
   const { peers, taken } = taking;
   const actions: Action[] = [];
@@ -116,8 +134,8 @@ export function planBinds(ctx: PrepareContext, taking: Taking, vgpuVfs: Set<stri
       );
     }
     const why = a ? 'assigned with managed=no' : `IOMMU group ${dev.iommuGroup} peer of ${peers.get(addr)}`;
-    const action = bindVfioAction(dev, why);
-    if (!ctx.done.has(action.id)) actions.push(action);
+    const action = bindVfioAction(dev, why, policyFor(ctx.input.config, dev).policy.vfioDriver);
+    if (!ctx.done.has(action.id) && !planned.has(action.id)) actions.push(action);
   }
   return actions;
 }

@@ -23,6 +23,8 @@ import { checkPoolNetworks } from './prepare-pools.js';
 import { planBinds, planTaking } from './prepare-devices.js';
 import { planMdevs } from './prepare-mdevs.js';
 import { planVfs } from './prepare-vfs.js';
+import { planDevicePolicies } from './gpu-policy.js';
+import { planConsoleHandover } from './console.js';
 
 export type { PrepareInput } from './prepare-context.js';
 
@@ -45,12 +47,28 @@ export function planPrepare(input: PrepareInput): Plan {
     deferred: ctx.deferred,
     refuse: ctx.refuse,
   });
-  const binds = planBinds(ctx, taking, vgpu.vfs);
+  // reset/power policy and the console handover, before any bind (their undo runs after the binds')
+  const policy = planDevicePolicies({
+    taken: [...taking.taken].sort(),
+    snapshot: ctx.snap,
+    config: input.config,
+    power: input.power ?? {},
+    done: ctx.done,
+    refuse: ctx.refuse,
+  });
+  const handover = planConsoleHandover({
+    gpus: taking.handover,
+    snapshot: ctx.snap,
+    ...(input.console ? { console: input.console } : {}),
+    done: ctx.done,
+    refuse: ctx.refuse,
+  });
+  const binds = planBinds(ctx, taking, vgpu.vfs, new Set(handover.map((a) => a.id)));
   const mdevs = planMdevs(ctx);
   const vfs = planVfs(ctx);
   return {
     domain: { name: input.domain.name, uuid },
-    actions: [...sriov, ...mdevs, ...vgpu.actions, ...binds, ...vfs],
+    actions: [...sriov, ...mdevs, ...vgpu.actions, ...policy, ...handover, ...binds, ...vfs],
     holds: sortHolds(ctx.holds),
     deferred: ctx.deferred,
   };

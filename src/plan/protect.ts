@@ -30,6 +30,8 @@ export interface ProtectContext {
   facts: HostFacts;
   /** Every device the domain takes (assigned + peers): a display among them is no console for the host. */
   taken: Set<string>;
+  /** Boot VGA devices whose console the domain opted to take over (src/plan/console.ts): not refused. */
+  handover?: Set<string>;
 }
 
 /** The reason `dev` is protected, or undefined when the hook may detach it. */
@@ -43,10 +45,10 @@ export function protectionReason(dev: PciDeviceInfo, ctx: ProtectContext): strin
     return `is protected: the root file system's disk depends on it (override: "autoProtect": {"rootDisk": false} in the config)`;
   if (config.autoProtect.defaultRoute && facts.defaultRouteDevices.includes(dev.address))
     return `is protected: it carries the host's default route (override: "autoProtect": {"defaultRoute": false} in the config)`;
-  if (config.autoProtect.bootVga && dev.bootVga && !facts.serialConsole) {
+  if (config.autoProtect.bootVga && dev.bootVga && !facts.serialConsole && !ctx.handover?.has(dev.address)) {
     const other = facts.displayDevices.some((a) => a !== dev.address && !ctx.taken.has(a));
     if (!other)
-      return `is protected: it is the boot VGA and the host has no other console (override: "autoProtect": {"bootVga": false} in the config, or console=ttyS0 on the kernel command line)`;
+      return `is protected: it is the boot VGA and the host has no other console (override: "autoProtect": {"bootVga": false} in the config, console=ttyS0 on the kernel command line, or the console handover: <passthru:console handover='on'/> or consoleHandover in the device's config)`;
   }
   return undefined;
 }

@@ -31,9 +31,29 @@ export type Op =
    * when it reads `from` now; skipped when it already reads `type`. Reading anything else is an
    * error for a create and a skip for a destroy (that vGPU is no longer ours to remove).
    */
-  | { op: 'vgpu-type'; vf: string; type: number; from: number };
+  | { op: 'vgpu-type'; vf: string; type: number; from: number }
+  /**
+   * Write `value` to a reset/power attribute of D (reset_method: methods separated by spaces, '' =
+   * none; d3cold_allowed: 0/1); skipped when it already reads so, read back after the write.
+   */
+  | { op: 'pci-attr'; device: string; attr: PciPolicyAttr; value: string }
+  /** `systemctl start|stop UNIT` so that it is active (or not); skipped when it already is. */
+  | { op: 'unit'; unit: string; active: boolean }
+  /** Write 1/0 to sys/class/vtconsole/VTCON/bind; skipped when it reads so, or when VTCON is gone. */
+  | { op: 'vtcon-bind'; vtcon: string; bound: boolean }
+  /** Bind/unbind a platform device (a firmware framebuffer) to/from DRIVER; skipped when it is so, or gone. */
+  | { op: 'platform-bind'; driver: string; device: string; bound: boolean };
 
-export type ActionKind = 'bind-vfio' | 'sriov-numvfs' | 'mdev-create' | 'vf-settings' | 'vgpu-type';
+export type PciPolicyAttr = 'reset_method' | 'd3cold_allowed';
+
+export type ActionKind =
+  | 'bind-vfio'
+  | 'sriov-numvfs'
+  | 'mdev-create'
+  | 'vf-settings'
+  | 'vgpu-type'
+  | 'power-policy'
+  | 'console-handover';
 
 export interface Action {
   /** Stable identity, e.g. 'bind-vfio 0000:01:00.1': a replanned action with the same id is the same change. */

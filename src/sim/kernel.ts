@@ -92,6 +92,19 @@ export class SimKernel implements Sysfs, NetLink {
     return this.state.writeLog ?? [];
   }
 
+  /** Reads the current state (after picking up another process's save). */
+  peek<T>(fn: (s: SimFile) => T): T {
+    this.refresh();
+    return fn(this.state);
+  }
+
+  /** Changes the state outside the Sysfs door (systemd units) and persists it. */
+  change(fn: (s: SimFile) => void): void {
+    this.refresh();
+    fn(this.state);
+    this.save();
+  }
+
   device(address: string): SimDevice | undefined {
     this.refresh();
     return this.m.device(address);

@@ -4,6 +4,8 @@
 import { errnoError } from '../host/sysfs.js';
 import { lockedByKernel, type SimModel, WriteBlocks } from './model.js';
 import { creatableTypes, formatCreatable, hasVgpuDir, NVIDIA_VGPU_FILES, writeCurrentType } from './nvidia-vgpu.js';
+import { powerEntries, powerNode } from './power.js';
+import { RESOURCE_ATTRS, resourceNode } from './resources.js';
 import { disableSriov, leavingPf, sriovEntries, sriovNode } from './sriov.js';
 import type { SimDevice } from './state.js';
 import { dir, type Node, netAttr, ro } from './tree.js';
@@ -146,12 +148,20 @@ export function pciDeviceNode(m: SimModel, s: string[]): Node | undefined {
       return m.mdevParent(dv.address)
         ? { t: 'link', target: '.', to: `sys/class/mdev_bus/${dv.address}/mdev_supported_types` }
         : undefined;
+    case 'reset_method':
+    case 'd3cold_allowed':
+      return powerNode(dv, attr);
+    case 'resource':
+    case 'numa_node':
+    case 'local_cpulist':
+      return resourceNode(dv, attr, m.state);
   }
   return sriovNode(m, dv, attr);
 }
 
 function pciEntries(m: SimModel, dv: SimDevice): string[] {
   const e = ['class', 'device', 'driver_override', 'subsystem_device', 'subsystem_vendor', 'uevent', 'vendor'];
+  e.push(...powerEntries(dv), ...RESOURCE_ATTRS);
   if (dv.driver && !dv.unbinding) e.push('driver');
   if (dv.iommuGroup !== undefined) e.push('iommu_group');
   if (dv.class.startsWith('03')) e.push('boot_vga');

@@ -105,6 +105,18 @@ export interface SimDevice {
    * (driver_override, sriov_numvfs, uevent, drivers_probe, bind block) and `driver` is already gone.
    */
   unbinding?: boolean;
+  /** Reset methods whose probe succeeds now (kernel order); absent = no reset_method file (src/sim/power.ts). */
+  resetSupported?: string[];
+  /** reset_method as probed at enumeration, when it differs from resetSupported (a vendor module loaded later). */
+  resetDefault?: string[];
+  /** reset_method as written; absent = the default. */
+  resetMethod?: string[];
+  /** d3cold_allowed; absent = 1. */
+  d3coldAllowed?: boolean;
+  /** Memory BARs for `resource` (src/sim/resources.ts): index 0-5, 6 = ROM; size in bytes. */
+  bars?: { index: number; size: number; mem64?: boolean; prefetch?: boolean }[];
+  /** numa_node; absent = -1 (no NUMA information). */
+  numaNode?: number;
 }
 
 export interface SimMdev {
@@ -143,6 +155,12 @@ export interface SimHostState {
   defaultRouteNetdev?: string;
   /** Kernel log lines (what `dmesg` prints), served at var/log/dmesg. */
   dmesg?: string[];
+  /** Virtual consoles, vtcon0 first (src/sim/console.ts). */
+  vtconsoles?: { name: string; bound: boolean }[];
+  /** Firmware framebuffer platform devices. */
+  framebuffers?: { device: string; driver: string; bound?: boolean }[];
+  /** systemd units and their state (the console handover's display managers). */
+  units?: Record<string, 'active' | 'inactive'>;
   /** Any other file by root-relative path: etc/modprobe.d/vfio.conf, etc/libvirt/qemu.conf, … */
   files?: Record<string, string>;
 }

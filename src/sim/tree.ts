@@ -7,6 +7,7 @@ import { errnoError } from '../host/sysfs.js';
 import { mdevBusNode, mdevDevicePath, mdevParentLink, mdevTypesNode } from './mdev.js';
 import type { SimModel } from './model.js';
 import { driverNode, pciDeviceNode, probeWrite } from './pci.js';
+import { platformNode, vtconsoleNode } from './console.js';
 import type { SimDevice } from './state.js';
 import { rid } from './model.js';
 
@@ -164,7 +165,8 @@ function sysNode(m: SimModel, s: string[]): Node | undefined {
   const [a, b, c] = s;
   if (s.length === 0) return dir(() => ['bus', 'class', 'kernel']);
   if (a === 'bus') {
-    if (s.length === 1) return dir(() => ['mdev', 'pci']);
+    if (s.length === 1) return dir(() => ['mdev', 'pci', 'platform']);
+    if (b === 'platform') return platformNode(m.state, s.slice(2));
     if (b === 'pci') {
       if (s.length === 2) return dir(() => ['devices', 'drivers', 'drivers_probe']);
       if (c === 'drivers_probe' && s.length === 3) return { t: 'file', set: (v) => probeWrite(m, v) };
@@ -177,7 +179,8 @@ function sysNode(m: SimModel, s: string[]): Node | undefined {
   }
   if (a === 'kernel') return s.length === 1 ? dir(() => ['iommu_groups']) : iommuNode(m, s.slice(1));
   if (a === 'class') {
-    if (s.length === 1) return dir(() => ['block', 'mdev_bus', 'net']);
+    if (s.length === 1) return dir(() => ['block', 'mdev_bus', 'net', 'vtconsole']);
+    if (b === 'vtconsole') return vtconsoleNode(m.state, s.slice(2));
     if (b === 'net') return netNode(m, s.slice(2));
     if (b === 'block') return blockNode(m, s.slice(2));
     if (b === 'mdev_bus') {

@@ -111,6 +111,12 @@ function readMetadata(metadata: XmlElement | undefined): PassthruMetadata {
     for (const v of children(el, `${p}vf`)) out.vfs.push(readVf(v.attrs));
     for (const f of children(el, `${p}pf`)) out.pfs.push(readPf(f.attrs));
     for (const g of children(el, `${p}vgpu`)) out.vgpus.push(readVgpu(g.attrs));
+    for (const c of children(el, `${p}console`)) {
+      const h = c.attrs.handover;
+      if (h !== 'on' && h !== 'off')
+        throw new InputError(`passthru:console handover must be on or off, not '${printable(h ?? '', 20)}'`);
+      out.consoleHandover = h === 'on';
+    }
   }
   return out;
 }

@@ -81,6 +81,8 @@ export interface PassthruMetadata {
   vfs: VfRequest[];
   pfs: PfRequest[];
   vgpus: VgpuRequest[];
+  /** <passthru:console handover='on'/>: hand the host console over when the domain takes the boot VGA. */
+  consoleHandover?: boolean;
 }
 
 export interface DomainPassthrough {

@@ -2,7 +2,7 @@
 // The real-kernel lab: boots Debian's stock kernel under qemu with a virtual IOMMU and virtual PCI
 // devices, runs a guest test script against real sysfs, brings the results back and judges them.
 //
-//   node test/lab/run.mjs [--topology full|bare] [--test test/lab/guest/main.sh] [--only p1,p2]
+//   node test/lab/run.mjs [--topology full|gpu|bare] [--test test/lab/guest/main.sh] [--only p1,p2]
 //                         [--timeout 1500] [--verbose] [--strict]
 // --strict: a skipped check (a project command not in the tree yet) fails the run.
 //
@@ -56,6 +56,7 @@ function usage(msg) {
 
 const topology = topologies[opt.topology];
 if (!topology) usage(`unknown topology '${opt.topology}' (known: ${Object.keys(topologies).join(', ')})`);
+const only = opt.only || (topology.phases ?? []).join(',');
 const timeoutSec = Number(opt.timeout);
 if (!Number.isInteger(timeoutSec) || timeoutSec < 10 || timeoutSec > 3600)
   usage(`--timeout '${opt.timeout}' is not a whole number of seconds in 10..3600`);
@@ -112,7 +113,7 @@ const cmdline = [
   `lab.repo=${repo}`,
   `lab.bin=${join(cache, 'bin')}`,
   `lab.dist=${distDir}`,
-  ...(opt.only ? [`lab.only=${opt.only}`] : []),
+  ...(only ? [`lab.only=${only}`] : []),
 ].join(' ');
 for (const p of [repo, cache])
   if (/\s/.test(p)) cannotRun(`path '${p}' contains white space, which the kernel command line cannot carry`);

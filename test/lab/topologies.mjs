@@ -10,9 +10,25 @@ const rootPort = (id, chassis, addr) => [
   `pcie-root-port,id=${id},chassis=${chassis},slot=${chassis},bus=pcie.0,addr=${addr}`,
 ];
 
+// `phases`: what a boot of that topology runs when --only does not say (the devices a phase needs are
+// in its topology only, and a phase that finds none skips, which --strict counts as a failure).
 export const topologies = {
   /** Everything the checks use, in one boot. */
   full: {
+    phases: [
+      'kernel-groups',
+      'kernel-sriov',
+      'kernel-mdev',
+      'kernel-held',
+      'project-list',
+      'project-hook-group',
+      'project-hook-vf',
+      'project-hook-mdev',
+      'project-recover',
+      'project-held',
+      'libvirt',
+      'libvirt-hotplug',
+    ],
     describe: [
       'e1000e integrated on the root complex (00:05.0): a single-device group',
       'e1000e behind root port rp1: a single-device group',
@@ -42,6 +58,21 @@ export const topologies = {
       // Flexible resources are what QEMU's nvme needs to offer SR-IOV at all (2 queues and 1 interrupt per VF).
       '-device',
       'nvme,serial=lab0,subsys=subsys0,bus=rp3,sriov_max_vfs=2,sriov_vq_flexible=4,sriov_vi_flexible=2,max_ioqpairs=8,msix_qsize=4',
+    ],
+  },
+  /** A display for the console handover (phase project-console): fbcon on a DRM driver's framebuffer. */
+  gpu: {
+    phases: ['project-console'],
+    describe: [
+      'stdvga (1234:1111) on the root complex (00:08.0): the boot VGA, bound to bochs-drm, fbcon on its framebuffer',
+      'e1000e behind root port rp1: reset_method (flr, bus) and d3cold_allowed on a real device',
+    ],
+    args: [
+      '-device',
+      'VGA,bus=pcie.0,addr=0x8',
+      ...rootPort('rp1', 1, '0x10'),
+      '-device',
+      'e1000e,bus=rp1,mac=52:54:00:1a:b0:10',
     ],
   },
   /** Only what the lab itself needs (two 9p shares): for smoke-testing the machinery. */

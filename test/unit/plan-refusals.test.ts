@@ -105,7 +105,7 @@ describe('planner refusals (issue 12)', () => {
     const s = host();
     const facts = { ...noFacts, displayDevices: [IGPU] };
     expect(refusal(() => planPrepare(input(domain({ hostdevs: [[IGPU, true]] }), s, { facts })))).toBe(
-      `refused: ${IGPU} is protected: it is the boot VGA and the host has no other console (override: "autoProtect": {"bootVga": false} in the config, or console=ttyS0 on the kernel command line)`,
+      `refused: ${IGPU} is protected: it is the boot VGA and the host has no other console (override: "autoProtect": {"bootVga": false} in the config, console=ttyS0 on the kernel command line, or the console handover: <passthru:console handover='on'/> or consoleHandover in the device's config)`,
     );
   });
 

@@ -49,6 +49,7 @@ const CASES: [string, string[]][] = [
       '03:10.4,mac=52:54:00:aa:00:04',
     ],
   ],
+  ['q35-memory-backing', ['fixtures/xml/domain-q35.xml', '--memory-backing', 'hugepages,threads=8']],
   ['i440fx-add-hostdev-double-quotes', ['fixtures/xml/domain-i440fx.xml', '--add-hostdev', '06:00.0,bootindex=1']],
   ['i440fx-remove-all', ['fixtures/xml/domain-i440fx.xml', '--remove-hostdev', 'all']],
   ['network-add-vf-address', ['fixtures/xml/network-pool.xml', '--add-vf-address', '0000:03:10.4']],

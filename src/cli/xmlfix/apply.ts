@@ -41,6 +41,8 @@ import {
 import { placeSlot } from '../../xml/guest-placement.js';
 import { addPf, addVfAddress, removeVfAddress } from '../../xml/network-edits.js';
 import { bootsUefi, removeEmulatedVideo } from '../../xml/primary-gpu.js';
+import { memoryBackingOptions, setMemoryBacking } from '../../xml/memory-backing-edit.js';
+import { setHostdevDriverModel } from '../../xml/hostdev-driver-edit.js';
 import { parseTree } from '../../xml/tree.js';
 import { parseMac, parseUuid } from '../../xml/values.js';
 import { DOMAIN_EDITS, NETWORK_EDITS, type Edit } from './args.js';
@@ -134,6 +136,16 @@ async function applyOne(text: string, e: Edit, ctx: Context): Promise<string> {
     case 'remove-vgpu':
       if (!isPciAddress(e.value)) throw new InputError(`${flag}: '${printable(e.value)}' is not a PCI address`);
       return removeVgpu(text, parsePciAddress(e.value));
+    case 'variant-driver': {
+      const [addr, model] = e.value.split('=', 2) as [string, string | undefined];
+      if (!isPciAddress(addr)) throw new InputError(`${flag}: '${printable(addr)}' is not a PCI address`);
+      const { checkLibvirtKnowsDriverModel, variantFromHost } = await import('./variant.js');
+      await checkLibvirtKnowsDriverModel(process.env);
+      const address = parsePciAddress(addr);
+      return setHostdevDriverModel(text, address, model ?? (await variantFromHost(process.env, address)));
+    }
+    case 'memory-backing':
+      return setMemoryBacking(text, memoryBackingOptions(flag, e.value));
     case 'add-pf': {
       const h = await ctx.check();
       if (h) await h.vfsOf(e.value); // the PF exists and has VFs, or the error says how to get them

@@ -20,7 +20,9 @@ export type EditFlag =
   | 'add-vf-address'
   | 'remove-vf-address'
   | 'add-vgpu'
-  | 'remove-vgpu';
+  | 'remove-vgpu'
+  | 'memory-backing'
+  | 'variant-driver';
 export const DOMAIN_EDITS: EditFlag[] = [
   'add-hostdev',
   'add-mdev',
@@ -29,6 +31,8 @@ export const DOMAIN_EDITS: EditFlag[] = [
   'remove-vf',
   'add-vgpu',
   'remove-vgpu',
+  'memory-backing',
+  'variant-driver',
 ];
 export const NETWORK_EDITS: EditFlag[] = ['add-pf', 'add-vf-address', 'remove-vf-address'];
 
@@ -64,6 +68,8 @@ export const XMLFIX_OPTIONS = {
   'remove-vf': { type: 'string', multiple: true },
   'add-vgpu': { type: 'string', multiple: true },
   'remove-vgpu': { type: 'string', multiple: true },
+  'memory-backing': { type: 'string', multiple: true },
+  'variant-driver': { type: 'string', multiple: true },
   'add-pf': { type: 'string', multiple: true },
   'add-vf-address': { type: 'string', multiple: true },
   'remove-vf-address': { type: 'string', multiple: true },
@@ -164,6 +170,8 @@ domain edits:
   --add-mdev TYPE[,parent=ADDR][,uuid=UUID]${propsHelp(HOSTDEV_MDEV_PROPS)}
   --add-vf VF_ADDR|PF_NETDEV[,mac=MAC][,vlan=ID][,trust=on|off][,spoofchk=on|off][,state=auto|enable|disable][,min-rate=Mbps][,max-rate=Mbps][,as=interface|hostdev]
   --add-vgpu PF_ADDR|VF_ADDR,type=ID|NAME  (NVIDIA vGPU 17+: a VF with nvidia/current_vgpu_type, as hostdev managed=no)
+  --memory-backing MODE  (hugepages, threads=N, or hugepages,threads=N: for a large guest whose RAM is pinned at start)
+  --variant-driver ADDR[=MODULE]  <driver model=…> on that hostdev (libvirt 10.0+; default: what modules.alias offers)
   --remove-hostdev ADDR|SLOT|UUID|all --remove-vf ADDR|MAC --remove-vgpu ADDR    --list [--json]
 network edits:
   --add-pf DEV    --add-vf-address ADDR    --remove-vf-address ADDR

@@ -1,7 +1,7 @@
 # The guest side of the lab: runs each phase in order in one boot (or those named by lab.only=),
 # then writes the TAP plan. Exit status: 0 only when every check passed.
 . "$LAB_REPO/test/lab/guest/lib.sh"
-phases="kernel-groups kernel-sriov kernel-mdev kernel-held project-list project-hook-group project-hook-vf project-hook-mdev project-recover project-held libvirt libvirt-hotplug"
+phases="kernel-groups kernel-sriov kernel-mdev kernel-held project-list project-hook-group project-hook-vf project-hook-mdev project-recover project-held libvirt libvirt-hotplug project-console"
 for p in $phases; do
   wanted "$p" || continue
   begin_phase "$p"

@@ -1,0 +1,132 @@
+// What a domain's XML says about how it starts, for doctor's start-time checks (src/doctor/start.ts):
+// memory size and backing, machine type and firmware, the guest's physical address bits and 64-bit
+// PCI window settings, and where its vCPUs and memory are placed. Read only; nothing is validated
+// beyond what the checks need (libvirt validates the rest at define time).
+import { checkXmlInput } from './guard.js';
+import { child, children, parseTree, rawText, type XmlElement } from './tree.js';
+
+const UNIT_BYTES: Record<string, number> = {
+  b: 1,
+  bytes: 1,
+  k: 1024,
+  kib: 1024,
+  kb: 1000,
+  m: 1024 ** 2,
+  mib: 1024 ** 2,
+  mb: 1000 ** 2,
+  g: 1024 ** 3,
+  gib: 1024 ** 3,
+  gb: 1000 ** 3,
+  t: 1024 ** 4,
+  tib: 1024 ** 4,
+  tb: 1000 ** 4,
+};
+
+export interface StartFacts {
+  /** <memory> (or <currentMemory> when larger is absent), bytes; undefined when absent or unreadable. */
+  memoryBytes?: number;
+  /** <memoryBacking> children present: 'hugepages', 'allocation', 'locked', 'source', … */
+  memoryBacking: string[];
+  /** <memoryBacking><allocation threads=…>, when set. */
+  allocationThreads?: number;
+  /** <os><type machine=…>: 'pc-q35-8.2', 'q35', 'pc-i440fx-7.2', … */
+  machine?: string;
+  /** UEFI firmware: <os firmware='efi'> or a <loader> that is a pflash/OVMF image. */
+  efi: boolean;
+  /** <cpu mode=…> */
+  cpuMode?: string;
+  /** <cpu><maxphysaddr mode=… bits=…> (libvirt 8.7+). */
+  maxPhysAddr?: { mode: string; bits?: number };
+  /** OVMF's 64-bit PCI window in MiB from qemu:commandline `-fw_cfg opt/ovmf/X-PciMmio64Mb,string=N`. */
+  ovmfMmio64Mb?: number;
+  /** <controller type='pci' model='pcie-root'><pcihole64 unit=…>, bytes. */
+  pciHole64Bytes?: number;
+  /** <vcpu cpuset=…> and every <cputune><vcpupin cpuset=…> (host CPU lists as written). */
+  vcpuCpusets: string[];
+  /** <vcpu placement='auto'> (numad decides). */
+  vcpuPlacementAuto: boolean;
+  /** <numatune><memory nodeset=… mode=…>. */
+  memoryNodeset?: string;
+  memoryPlacementAuto: boolean;
+}
+
+function bytes(el: XmlElement | undefined, text: string | undefined, dflt = 'kib'): number | undefined {
+  if (!el || text === undefined) return undefined;
+  const n = Number(text.trim());
+  const mult = UNIT_BYTES[(el.attrs.unit ?? dflt).toLowerCase()];
+  return Number.isFinite(n) && mult ? n * mult : undefined;
+}
+
+export function readStartFacts(input: string | Buffer): StartFacts {
+  const xml = checkXmlInput(input, 'domain XML', { structure: false });
+  const doc = parseTree(xml, 'domain XML');
+  const d = doc.root;
+  const text = (el: XmlElement | undefined): string | undefined =>
+    el && !el.selfClosing ? rawText(doc, el) : undefined;
+  const facts: StartFacts = {
+    memoryBacking: [],
+    efi: false,
+    vcpuCpusets: [],
+    vcpuPlacementAuto: false,
+    memoryPlacementAuto: false,
+  };
+  const mem = child(d, 'memory') ?? child(d, 'currentMemory');
+  const memBytes = bytes(mem, text(mem));
+  if (memBytes !== undefined) facts.memoryBytes = memBytes;
+  const mb = child(d, 'memoryBacking');
+  if (mb) facts.memoryBacking = mb.children.map((c) => c.name);
+  const threads = Number(child(mb, 'allocation')?.attrs.threads);
+  if (Number.isInteger(threads) && threads > 0) facts.allocationThreads = threads;
+  const os = child(d, 'os');
+  const machine = child(os, 'type')?.attrs.machine;
+  if (machine) facts.machine = machine;
+  const loader = child(os, 'loader');
+  facts.efi =
+    os?.attrs.firmware === 'efi' || (loader !== undefined && /OVMF|edk2|\.fd\b/i.test(text(loader) ?? '')) || false;
+  const cpu = child(d, 'cpu');
+  if (cpu?.attrs.mode) facts.cpuMode = cpu.attrs.mode;
+  const mpa = child(cpu, 'maxphysaddr');
+  if (mpa?.attrs.mode) {
+    facts.maxPhysAddr = { mode: mpa.attrs.mode };
+    const bits = Number(mpa.attrs.bits);
+    if (Number.isInteger(bits) && bits > 0) facts.maxPhysAddr.bits = bits;
+  }
+  for (const c of children(child(d, 'devices'), 'controller')) {
+    if (c.attrs.type !== 'pci' || c.attrs.model !== 'pcie-root') continue;
+    const hole = child(c, 'pcihole64');
+    const b = bytes(hole, text(hole));
+    if (b !== undefined) facts.pciHole64Bytes = b;
+  }
+  // qemu:commandline in any prefix bound to qemu's namespace: the fw_cfg argument follows -fw_cfg
+  const cmdline = d.children.find((c) => c.name.endsWith(':commandline') || c.name === 'commandline');
+  const args = (cmdline?.children ?? []).filter((c) => c.name.endsWith('arg')).map((c) => c.attrs.value ?? '');
+  for (const a of args) {
+    const m = /opt\/ovmf\/X-PciMmio64Mb,string=(\d+)/.exec(a);
+    if (m) facts.ovmfMmio64Mb = Number(m[1]);
+  }
+  const vcpu = child(d, 'vcpu');
+  if (vcpu?.attrs.cpuset) facts.vcpuCpusets.push(vcpu.attrs.cpuset);
+  if (vcpu?.attrs.placement === 'auto') facts.vcpuPlacementAuto = true;
+  for (const pin of children(child(d, 'cputune'), 'vcpupin'))
+    if (pin.attrs.cpuset) facts.vcpuCpusets.push(pin.attrs.cpuset);
+  const numaMem = child(child(d, 'numatune'), 'memory');
+  if (numaMem?.attrs.nodeset) facts.memoryNodeset = numaMem.attrs.nodeset;
+  if (numaMem?.attrs.placement === 'auto') facts.memoryPlacementAuto = true;
+  return facts;
+}
+
+/** A CPU or node list as the kernel and libvirt write it ('0-3,8,10-11', '^2' exclusions) as numbers. */
+export function parseCpuList(list: string): number[] {
+  const out = new Set<number>();
+  const excluded = new Set<number>();
+  for (const part of list.trim().split(',')) {
+    if (part === '') continue;
+    const neg = part.startsWith('^');
+    const m = /^(\d+)(?:-(\d+))?$/.exec(neg ? part.slice(1) : part);
+    if (!m) continue;
+    const lo = Number(m[1]);
+    const hi = m[2] === undefined ? lo : Number(m[2]);
+    for (let i = lo; i <= hi && i - lo < 4096; i++) (neg ? excluded : out).add(i);
+  }
+  return [...out].filter((n) => !excluded.has(n)).sort((a, b) => a - b);
+}
