@@ -16,7 +16,7 @@ grep -q '^libvirt:' /etc/group || echo 'libvirt:x:64056:' >> /etc/group
 grep -q '^libvirt-qemu:' /etc/passwd || echo 'libvirt-qemu:x:64055:64055:Libvirt Qemu:/var/lib/libvirt:/usr/sbin/nologin' >> /etc/passwd
 mkdir -p /etc/libvirt/hooks/qemu.d /var/lib/libvirt /var/log/libvirt /var/cache/libvirt /run/libvirt
 cp "$LAB_REPO/scripts/throwaway-qemu.conf" /etc/libvirt/qemu.conf
-sed -e 's|@ENV@|:|' -e "s|@NODE@|'$(command -v node)'|" -e "s|@HOOK_JS@|'$LAB_DIST/hook.js'|" \
+sed -e 's|@ENV@|:|' -e "s|@NODE@|'$(command -v node)'|" -e "s|@HOOK_JS@|'$LAB_DIST/hook.cjs'|" \
   "$LAB_REPO/hooks/qemu" > /etc/libvirt/hooks/qemu.d/passthru
 chmod 755 /etc/libvirt/hooks/qemu.d/passthru
 modprobe vfio-pci

@@ -33,7 +33,7 @@ echo 1 > "$SYS/devices/$nic/d3cold_allowed"
 check_fails "d3cold_allowed refuses junk" sh -c "echo off > $SYS/devices/$nic/d3cold_allowed"
 
 # --- the hook: handover + policy, then everything back ---
-if ! hook_landed; then skip "hook console handover" "dist/hook.js has no prepare"; return 0; fi
+if ! hook_landed; then skip "hook console handover" "dist/hook.cjs has no prepare"; return 0; fi
 cat > /tmp/fake-systemctl <<'SH'
 #!/bin/sh
 verb=$1; shift; [ "$1" = "--" ] && shift; unit=$1
@@ -52,7 +52,7 @@ printf '{"devices": {"%s": {"resetMethod": ["bus"], "d3coldAllowed": false}}}\n'
 u=5a1b0000-0000-4000-8000-00000000c0de
 domain_xml lab-console "$u" "hostdev:$vga:no" "hostdev:$nic:no" "meta:<passthru:console handover='on'/>" > /tmp/console.xml
 before=$(snapshot); vt_before=$(vtcons)
-hookenv() { env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C PASSTHRU_CONFIG=/tmp/gpu-config.json PASSTHRU_SYSTEMCTL=/tmp/fake-systemctl node "$LAB_DIST/hook.js" "$@"; }
+hookenv() { env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C PASSTHRU_CONFIG=/tmp/gpu-config.json PASSTHRU_SYSTEMCTL=/tmp/fake-systemctl node "$LAB_DIST/hook.cjs" "$@"; }
 hookenv lab-console prepare begin - < /tmp/console.xml > /tmp/hook.out 2> /tmp/hook.err; rc=$?
 echo "# prepare -> exit $rc $(cat /tmp/hook.err)"
 eq "prepare with the handover exits 0" 0 "$rc"
