@@ -15,7 +15,13 @@ import {
   type DomainDoc,
 } from './domain-doc.js';
 import { buildProps } from './element-props.js';
-import { HOSTDEV_MDEV_PROPS, HOSTDEV_PCI_PROPS, PER_DEVICE } from './element-tables.js';
+import {
+  HOSTDEV_MDEV_PROPS,
+  HOSTDEV_PCI_PROPS,
+  INTERFACE_HOSTDEV_PROPS,
+  PASSTHRU_VF_PROPS,
+  PER_DEVICE,
+} from './element-tables.js';
 import { el, type XmlNode } from './fragment.js';
 import type { GuestAddress } from './guest-placement.js';
 import { entries, findContainer, removeEntries, upsertEntry } from './metadata-edit.js';
@@ -122,14 +128,15 @@ export function addVf(text: string, address: PciAddress, opts: VfOptions): strin
   const splices: Splice[] = [];
   if (!isAssigned(d, address)) {
     if (opts.as === 'interface') {
+      const kids = buildProps(INTERFACE_HOSTDEV_PROPS, opts.iface).children;
       splices.push(
         insertDevices(d, 'interface', [
           el(
             'interface',
             { type: 'hostdev', managed: 'yes' },
-            opts.mac !== undefined && el('mac', { address: opts.mac }),
+            kids.find((k) => k.name === 'mac'),
             el('source', {}, el('address', { type: 'pci', ...toLibvirtAttrs(address) })),
-            opts.vlan !== undefined && el('vlan', {}, el('tag', { id: String(opts.vlan) })),
+            kids.find((k) => k.name === 'vlan'),
           ),
         ]),
       );
@@ -148,13 +155,9 @@ export function addVf(text: string, address: PciAddress, opts: VfOptions): strin
   // What libvirt cannot express goes to our metadata; MAC/VLAN too when the VF is a plain hostdev.
   const meta: Record<string, string | undefined> = {
     address: formatPciAddress(address),
-    mac: opts.as === 'hostdev' ? opts.mac : undefined,
-    vlan: opts.as === 'hostdev' && opts.vlan !== undefined ? String(opts.vlan) : undefined,
-    trust: onOff(opts.trust),
-    spoofchk: onOff(opts.spoofchk),
-    state: opts.state,
-    'min-rate': opts.minRate === undefined ? undefined : String(opts.minRate),
-    'max-rate': opts.maxRate === undefined ? undefined : String(opts.maxRate),
+    mac: opts.as === 'hostdev' ? opts.iface.get('mac.address') : undefined,
+    vlan: opts.as === 'hostdev' ? opts.iface.get('vlan.tag.id') : undefined,
+    ...buildProps(PASSTHRU_VF_PROPS, opts.vf).attrs,
   };
   const hasMeta = Object.entries(meta).some(([k, v]) => k !== 'address' && v !== undefined);
   const existing = entries(findContainer(d.doc), 'vf').find((v) => sameAddressText(v.attrs.address, address));
@@ -326,7 +329,4 @@ export function vfWithMac(text: string, mac: string): PciAddress | undefined {
   }
   const meta = entries(findContainer(d.doc), 'vf').find((v) => metaMac(v) === mac && v.attrs.address !== undefined);
   return meta ? parsePciAddress(meta.attrs.address!) : undefined;
-}
-function onOff(v: boolean | undefined): string | undefined {
-  return v === undefined ? undefined : v ? 'on' : 'off';
 }

@@ -2,19 +2,9 @@
 // (a filter list like `10de::0300,8086::0300`), so tokens without '=' belong to it.
 import { InputError } from '../errors.js';
 import { formatPciAddress, isPciAddress, parsePciAddress, printable } from '../pci/address.js';
-import {
-  parseMac,
-  parseOnOff,
-  parseRate,
-  parseUuid,
-  parseVfState,
-  parseVlan,
-  parseMdevTypeName,
-  parseVgpuType,
-} from './values.js';
-import type { VfRequest } from './model.js';
+import { parseOnOff, parseUuid, parseMdevTypeName, parseVgpuType } from './values.js';
 import { optionNames, parseProps } from './element-props.js';
-import { HOSTDEV_MDEV_PROPS, HOSTDEV_PCI_PROPS } from './element-tables.js';
+import { HOSTDEV_MDEV_PROPS, HOSTDEV_PCI_PROPS, INTERFACE_HOSTDEV_PROPS, PASSTHRU_VF_PROPS } from './element-tables.js';
 
 export interface Parsed {
   selector: string;
@@ -81,31 +71,36 @@ export function mdevOptions(flag: string, p: Parsed): MdevOptions {
   return out;
 }
 
-/** The VF settings our metadata holds (src/xml/model.ts), plus how the VF goes into the domain. */
-export interface VfOptions extends Omit<VfRequest, 'address'> {
+/** A VF's settings: the interface's (MAC, VLAN tag), our metadata's, and how it goes into the domain. */
+export interface VfOptions {
   as: 'interface' | 'hostdev';
+  /** XML property values by sub-option name (INTERFACE_HOSTDEV_PROPS). */
+  iface: Map<string, string>;
+  /** XML property values by sub-option name (PASSTHRU_VF_PROPS). */
+  vf: Map<string, string>;
+  /** The MAC (iface's mac.address), which finds the VF a PF's name picked on an earlier run. */
+  mac?: string;
 }
 
 export function vfOptions(flag: string, o: Map<string, string>): VfOptions {
   const as = o.get('as') ?? 'interface';
   if (as !== 'interface' && as !== 'hostdev')
     throw new InputError(`${flag}: invalid as '${printable(as)}' (expected interface or hostdev)`);
-  const out: VfOptions = { as };
-  if (o.has('mac')) out.mac = parseMac(o.get('mac')!, `${flag} mac`);
-  if (o.has('vlan')) out.vlan = parseVlan(o.get('vlan')!, `${flag} vlan`);
-  if (o.has('trust')) out.trust = parseOnOff(o.get('trust')!, `${flag} trust`);
-  if (o.has('spoofchk')) out.spoofchk = parseOnOff(o.get('spoofchk')!, `${flag} spoofchk`);
-  if (o.has('state')) out.state = parseVfState(o.get('state')!, `${flag} state`);
-  if (o.has('min-rate')) out.minRate = parseRate(o.get('min-rate')!, `${flag} min-rate`);
-  if (o.has('max-rate')) out.maxRate = parseRate(o.get('max-rate')!, `${flag} max-rate`);
-  if (out.minRate !== undefined && out.maxRate !== undefined && out.maxRate !== 0 && out.minRate > out.maxRate)
-    throw new InputError(`${flag}: min-rate ${out.minRate} is above max-rate ${out.maxRate}`);
+  const iface = parseProps(flag, o, INTERFACE_HOSTDEV_PROPS);
+  const vf = parseProps(flag, o, PASSTHRU_VF_PROPS);
+  const min = vf.get('min-rate');
+  const max = vf.get('max-rate');
+  if (min !== undefined && max !== undefined && max !== '0' && Number(min) > Number(max))
+    throw new InputError(`${flag}: min-rate ${min} is above max-rate ${max}`);
+  const out: VfOptions = { as, iface, vf };
+  const mac = iface.get('mac.address');
+  if (mac !== undefined) out.mac = mac;
   return out;
 }
 
 export const HOSTDEV_KEYS = [...optionNames(HOSTDEV_PCI_PROPS), 'primary'];
 export const MDEV_KEYS = ['parent', 'uuid', ...optionNames(HOSTDEV_MDEV_PROPS)];
-export const VF_KEYS = ['mac', 'vlan', 'trust', 'spoofchk', 'state', 'min-rate', 'max-rate', 'as'] as const;
+export const VF_KEYS = [...optionNames(INTERFACE_HOSTDEV_PROPS), ...optionNames(PASSTHRU_VF_PROPS), 'as'];
 export const VGPU_KEYS = ['type'] as const;
 
 /** `--add-vgpu PF_OR_VF,type=ID_OR_NAME`: the type as given (checked; resolved against the host later). */

@@ -14,7 +14,7 @@ export interface Prop {
   option: string;
   /** Names accepted for it too (earlier xmlfix names). */
   aliases?: readonly string[];
-  /** Where it lives, relative to the element: '@managed' or 'child/@attr'. */
+  /** Where it lives, relative to the element: '@managed', 'child/@attr' or 'child/grandchild/@attr'. */
   path: string;
   /** What the value looks like, for the help. */
   values: string;
@@ -24,7 +24,7 @@ export interface Prop {
   parse(text: string, what: string): string;
 }
 
-/** '@managed' -> [undefined, 'managed']; 'rom/@bar' -> ['rom', 'bar']. */
+/** '@managed' -> [undefined, 'managed']; 'rom/@bar' -> ['rom', 'bar']; 'vlan/tag/@id' -> ['vlan/tag', 'id']. */
 export function splitPath(path: string): [string | undefined, string] {
   const at = path.lastIndexOf('@');
   return at === 0 ? [undefined, path.slice(1)] : [path.slice(0, at - 1), path.slice(at + 1)];
@@ -41,12 +41,13 @@ export function parseProps(flag: string, given: Map<string, string>, props: read
   for (const p of props) {
     const names = [p.option, ...(p.aliases ?? [])].filter((n) => given.has(n));
     if (names.length > 1) throw new InputError(`${flag}: ${names.join(' and ')} are one option; give it once`);
-    if (names.length === 1) out.set(p.option, p.parse(given.get(names[0]!)!, `${flag} ${p.option}`));
+    // the error names the option as it was given, alias or not
+    if (names.length === 1) out.set(p.option, p.parse(given.get(names[0]!)!, `${flag} ${names[0]}`));
   }
   return out;
 }
 
-/** The element's own attributes and its children (in table order, one child per path prefix) for `values`. */
+/** The element's own attributes and its children (in table order, one child per path, nested as the path says) for `values`. */
 export function buildProps(
   props: readonly Prop[],
   values: Map<string, string>,
@@ -60,7 +61,12 @@ export function buildProps(
     if (childName === undefined) attrs[attr] = v;
     else (kids.get(childName) ?? kids.set(childName, {}).get(childName)!)[attr] = v;
   }
-  return { attrs, children: [...kids].map(([name, a]) => el(name, a)) };
+  return { attrs, children: [...kids].map(([path, a]) => nested(path.split('/'), a)) };
+}
+
+/** ['vlan', 'tag'] with {id: '10'} -> <vlan><tag id='10'/></vlan> */
+function nested([name, ...rest]: string[], attrs: Record<string, string>): XmlNode {
+  return rest.length ? el(name!, {}, nested(rest, attrs)) : el(name!, attrs);
 }
 
 /** An existing element's values, by option name (what is absent is absent). */
@@ -68,7 +74,8 @@ export function readProps(e: XmlElement, props: readonly Prop[]): Map<string, st
   const out = new Map<string, string>();
   for (const p of props) {
     const [childName, attr] = splitPath(p.path);
-    const holder = childName === undefined ? e : child(e, childName);
+    let holder: XmlElement | undefined = e;
+    for (const name of childName?.split('/') ?? []) holder = holder && child(holder, name);
     const v = holder?.attrs[attr];
     if (v !== undefined) out.set(p.option, v);
   }

@@ -5,7 +5,12 @@ import { parseArgs } from 'node:util';
 import { InputError } from '../../errors.js';
 import { printable } from '../../pci/address.js';
 import { propsHelp, type Prop } from '../../xml/element-props.js';
-import { HOSTDEV_MDEV_PROPS, HOSTDEV_PCI_PROPS } from '../../xml/element-tables.js';
+import {
+  HOSTDEV_MDEV_PROPS,
+  HOSTDEV_PCI_PROPS,
+  INTERFACE_HOSTDEV_PROPS,
+  PASSTHRU_VF_PROPS,
+} from '../../xml/element-tables.js';
 
 const aliasHelp = (props: readonly Prop[]): string =>
   props.flatMap((p) => (p.aliases ?? []).map((a) => `${a}=${p.option}`)).join(', ');
@@ -168,7 +173,8 @@ domain edits:
       or --all for every one; a SLOT (01:00) is one multifunction device; primary=on: the guest's display
       (older names: ${aliasHelp(HOSTDEV_PCI_PROPS)})
   --add-mdev TYPE[,parent=ADDR][,uuid=UUID]${propsHelp(HOSTDEV_MDEV_PROPS)}
-  --add-vf VF_ADDR|PF_NETDEV[,mac=MAC][,vlan=ID][,trust=on|off][,spoofchk=on|off][,state=auto|enable|disable][,min-rate=Mbps][,max-rate=Mbps][,as=interface|hostdev]
+  --add-vf VF_ADDR|PF_NETDEV${propsHelp(INTERFACE_HOSTDEV_PROPS)}${propsHelp(PASSTHRU_VF_PROPS)}[,as=interface|hostdev]
+      (older names: ${aliasHelp(INTERFACE_HOSTDEV_PROPS)})
   --add-vgpu PF_ADDR|VF_ADDR,type=ID|NAME  (NVIDIA vGPU 17+: a VF with nvidia/current_vgpu_type, as hostdev managed=no)
   --memory-backing MODE  (hugepages, threads=N, or hugepages,threads=N: for a large guest whose RAM is pinned at start)
   --variant-driver ADDR[=MODULE]  <driver model=…> on that hostdev (libvirt 10.0+; default: what modules.alias offers)
