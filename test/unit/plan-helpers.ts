@@ -6,6 +6,7 @@ import { withDefaults } from '../../src/config/types.js';
 import type { PrepareInput } from '../../src/plan/prepare.js';
 import type { HostFacts } from '../../src/plan/types.js';
 import type { VfInfo } from '../../src/host/netlink.js';
+import { PlanRefusal } from '../../src/plan/refusal.js';
 
 export function dev(address: string, cls: string, extra: Partial<PciDeviceInfo> = {}): PciDeviceInfo {
   return {
@@ -66,3 +67,17 @@ export function input(d: DomainPassthrough, s: HostSnapshot, more: Partial<Prepa
 export function vfInfo(index: number, mac: string, extra: Partial<VfInfo> = {}): VfInfo {
   return { index, mac, vlan: 0, spoofchk: true, trust: false, state: 'auto', minRate: 0, maxRate: 0, ...extra };
 }
+
+/** The PlanRefusal `fn` throws; any other error passes through, and no refusal at all fails the test. */
+export function refusal(fn: () => unknown): PlanRefusal {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof PlanRefusal) return err;
+    throw err;
+  }
+  throw new Error('expected a refusal, the plan went through');
+}
+
+/** The message of the PlanRefusal `fn` throws (see refusal). */
+export const refusalMessage = (fn: () => unknown): string => refusal(fn).message;

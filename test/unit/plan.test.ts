@@ -7,7 +7,7 @@ import { formatPlan } from '../../src/plan/format.js';
 import { withDefaults } from '../../src/config/types.js';
 import type { OtherDomain, Plan } from '../../src/plan/types.js';
 import { InputError } from '../../src/errors.js';
-import { dev, domain, input, snapshot, vfInfo } from './plan-helpers.js';
+import { dev, domain, input, snapshot, vfInfo, refusal } from './plan-helpers.js';
 
 // A workstation-like host: GPU + its audio function in group 1 behind a root port (group 1 too),
 // a USB controller alone, an SR-IOV NIC with two existing VFs, an mdev-capable iGPU.
@@ -51,16 +51,6 @@ function host(over: { pfNumVfs?: number; audioDriver?: string | undefined; insta
 }
 
 const links = { enp3s0f0: [vfInfo(0, '02:00:00:00:00:01'), vfInfo(1, '02:00:00:00:00:02')] };
-
-function refusal(fn: () => unknown): PlanRefusal {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof PlanRefusal) return err;
-    throw err;
-  }
-  throw new Error('expected a refusal');
-}
 
 const ids = (p: Plan): string[] => p.actions.map((a) => a.id);
 
