@@ -68,8 +68,7 @@ describe('simulated reset_method and d3cold_allowed', () => {
 
 describe('device policy through the hook', () => {
   it('sets reset_method and d3cold_allowed at prepare, restores them exactly at release', async () => {
-    const h = base.copy();
-    try {
+    await base.withCopy(async (h) => {
       const env = withConfig(h, {
         ...NO_BOOT_VGA_GUARD,
         devices: {
@@ -90,14 +89,11 @@ describe('device policy through the hook', () => {
       expect(r.stderr).toBe('');
       expect(h.journals()).toEqual([]);
       expect(h.state()).toBe(start);
-    } finally {
-      h.cleanup();
-    }
+    });
   });
 
   it('recover restores the policy after a crash left the journal', async () => {
-    const h = base.copy();
-    try {
+    await base.withCopy(async (h) => {
       const env = withConfig(h, {
         ...NO_BOOT_VGA_GUARD,
         devices: { [GPU]: { resetMethod: ['device_specific', 'bus'] } },
@@ -109,14 +105,11 @@ describe('device policy through the hook', () => {
       expect(rec.code).toBe(0);
       expect(h.journals()).toEqual([]);
       expect(h.state()).toBe(start);
-    } finally {
-      h.cleanup();
-    }
+    });
   });
 
   it('refuses, before any change, a resetMethod for a device without reset_method', async () => {
-    const h = base.copy();
-    try {
+    await base.withCopy(async (h) => {
       const env = withConfig(h, { ...NO_BOOT_VGA_GUARD, devices: { [AUDIO]: { resetMethod: ['bus'] } } });
       const start = h.state();
       const p = await h.hook(gpuDomain.name, 'prepare', domainXml(gpuDomain), { env });
@@ -126,14 +119,11 @@ describe('device policy through the hook', () => {
       );
       expect(h.state()).toBe(start);
       expect(h.journals()).toEqual([]);
-    } finally {
-      h.cleanup();
-    }
+    });
   });
 
   it('a method the kernel refuses fails prepare at that step and puts everything back', async () => {
-    const h = base.copy();
-    try {
+    await base.withCopy(async (h) => {
       const env = withConfig(h, {
         ...NO_BOOT_VGA_GUARD,
         devices: { [GPU]: { d3coldAllowed: false, resetMethod: ['flr'] } },
@@ -145,23 +135,18 @@ describe('device policy through the hook', () => {
         "passthru: prepare of 'win11': 0000:0b:00.0: reset_method failed: EINVAL: unsupported reset method 'flr'; host restored\n",
       );
       expect(h.state()).toBe(start);
-    } finally {
-      h.cleanup();
-    }
+    });
   });
 
   it('a config naming one device twice is refused with one line', async () => {
-    const h = base.copy();
-    try {
+    await base.withCopy(async (h) => {
       const env = withConfig(h, { devices: { '0b:00.0': { d3coldAllowed: false }, [GPU]: { d3coldAllowed: true } } });
       const p = await h.hook(gpuDomain.name, 'prepare', domainXml(gpuDomain), { env });
       expect(p.code).toBe(2);
       expect(p.stderr).toBe(
         "passthru: prepare of 'win11': config devices: '0000:0b:00.0' names the same device as another key (0000:0b:00.0)\n",
       );
-    } finally {
-      h.cleanup();
-    }
+    });
   });
 });
 

@@ -67,6 +67,16 @@ export class SimHost {
     return new SimHost(dir, file, join(dir, 'state'));
   }
 
+  /** Runs `test` on a copy of this host (see copy()), removed afterwards whatever the outcome. */
+  async withCopy<T>(test: (h: SimHost) => Promise<T>): Promise<T> {
+    const h = this.copy();
+    try {
+      return await test(h);
+    } finally {
+      h.cleanup();
+    }
+  }
+
   doc(): Record<string, unknown> {
     return JSON.parse(readFileSync(this.file, 'utf8')) as Record<string, unknown>;
   }
