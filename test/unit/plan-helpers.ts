@@ -4,7 +4,7 @@ import type { DomainPassthrough } from '../../src/xml/model.js';
 import { parsePciAddress } from '../../src/pci/address.js';
 import { withDefaults } from '../../src/config/types.js';
 import type { PrepareInput } from '../../src/plan/prepare.js';
-import type { HostFacts } from '../../src/plan/types.js';
+import type { HostFacts, OtherDomain } from '../../src/plan/types.js';
 import type { VfInfo } from '../../src/host/netlink.js';
 import { PlanRefusal } from '../../src/plan/refusal.js';
 
@@ -81,3 +81,12 @@ export function refusal(fn: () => unknown): PlanRefusal {
 
 /** The message of the PlanRefusal `fn` throws (see refusal). */
 export const refusalMessage = (fn: () => unknown): string => refusal(fn).message;
+
+/** Another running domain, holding only what `holds` names. */
+export function otherDomain(name: string, holds: Partial<OtherDomain['holds']>): OtherDomain {
+  return {
+    name,
+    uuid: '99999999-2222-4333-8444-555555555555',
+    holds: { groups: [], devices: [], mdevs: [], pfs: [], ...holds },
+  };
+}

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { planPrepare } from '../../src/plan/prepare.js';
 import { withDefaults } from '../../src/config/types.js';
 import type { OtherDomain } from '../../src/plan/types.js';
-import { dev, domain, input, noFacts, snapshot, refusalMessage } from './plan-helpers.js';
+import { dev, domain, input, noFacts, snapshot, refusalMessage, otherDomain } from './plan-helpers.js';
 
 const PORT = '0000:00:01.0';
 const GPU = '0000:01:00.0';
@@ -30,11 +30,8 @@ function host(numVfs = 2) {
   ]);
 }
 
-const holding = (devices: string[], pfs: OtherDomain['holds']['pfs'] = []): OtherDomain => ({
-  name: 'other',
-  uuid: '99999999-2222-4333-8444-555555555555',
-  holds: { groups: [], devices, mdevs: [], pfs },
-});
+const holding = (devices: string[], pfs: OtherDomain['holds']['pfs'] = []): OtherDomain =>
+  otherDomain('other', { devices, pfs });
 
 describe('planner refusals (issue 12)', () => {
   it('refuses a PCI bridge as a hostdev (vfio-pci does not bind bridges)', () => {
