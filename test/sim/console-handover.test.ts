@@ -3,7 +3,6 @@
 // prepare stops the display manager, unbinds the virtual console, releases the EFI framebuffer and
 // the GPU's driver, and release / recover / a failed prepare give all of it back, exactly.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SimHost } from '../support/simhost.js';
 import { domainXml, type DomainSpec } from '../support/domains.js';
@@ -32,12 +31,6 @@ beforeAll(async () => {
   base = await SimHost.create(FIXTURE);
 });
 afterAll(() => base?.cleanup());
-
-function withConfig(h: SimHost, config: unknown): Record<string, string> {
-  const file = join(h.dir, 'config.json');
-  writeFileSync(file, JSON.stringify(config));
-  return { PASSTHRU_CONFIG: file };
-}
 
 /** The console as a reader of sysfs sees it (vtcons listed with their bind), and the drivers. */
 async function consoleOf(h: SimHost) {
@@ -99,7 +92,7 @@ describe('single-GPU console handover', () => {
 
   it('with the config opt-in and its own display managers; recover gives the console back after a crash', async () => {
     await base.withCopy(async (h) => {
-      const env = withConfig(h, {
+      const env = h.configEnv({
         console: { displayManagers: ['sddm.service', 'gdm.service'] },
         devices: { '1002:731f': { consoleHandover: true } },
       });
@@ -130,7 +123,7 @@ describe('single-GPU console handover', () => {
 
   it('metadata handover=off keeps the refusal even when the config opts the device in', async () => {
     await base.withCopy(async (h) => {
-      const env = withConfig(h, { devices: { [GPU]: { consoleHandover: true } } });
+      const env = h.configEnv({ devices: { [GPU]: { consoleHandover: true } } });
       const off = optedIn().replace("handover='on'", "handover='off'");
       const p = await h.hook(spec.name, 'prepare', off, { env });
       expect(p.code).toBe(1);

@@ -22,12 +22,6 @@ beforeAll(async () => {
 });
 afterAll(() => base?.cleanup());
 
-function withConfig(h: SimHost, config: unknown): Record<string, string> {
-  const file = join(h.dir, 'config.json');
-  writeFileSync(file, JSON.stringify(config));
-  return { PASSTHRU_CONFIG: file };
-}
-
 const kernelOf = (h: SimHost) => SimKernel.load(h.file, {});
 
 describe('simulated reset_method and d3cold_allowed', () => {
@@ -69,7 +63,7 @@ describe('simulated reset_method and d3cold_allowed', () => {
 describe('device policy through the hook', () => {
   it('sets reset_method and d3cold_allowed at prepare, restores them exactly at release', async () => {
     await base.withCopy(async (h) => {
-      const env = withConfig(h, {
+      const env = h.configEnv({
         ...NO_BOOT_VGA_GUARD,
         devices: {
           '1002:731f': { resetMethod: ['device_specific'], d3coldAllowed: true },
@@ -94,7 +88,7 @@ describe('device policy through the hook', () => {
 
   it('recover restores the policy after a crash left the journal', async () => {
     await base.withCopy(async (h) => {
-      const env = withConfig(h, {
+      const env = h.configEnv({
         ...NO_BOOT_VGA_GUARD,
         devices: { [GPU]: { resetMethod: ['device_specific', 'bus'] } },
       });
@@ -110,7 +104,7 @@ describe('device policy through the hook', () => {
 
   it('refuses, before any change, a resetMethod for a device without reset_method', async () => {
     await base.withCopy(async (h) => {
-      const env = withConfig(h, { ...NO_BOOT_VGA_GUARD, devices: { [AUDIO]: { resetMethod: ['bus'] } } });
+      const env = h.configEnv({ ...NO_BOOT_VGA_GUARD, devices: { [AUDIO]: { resetMethod: ['bus'] } } });
       const start = h.state();
       const p = await h.hook(gpuDomain.name, 'prepare', domainXml(gpuDomain), { env });
       expect(p.code).toBe(1);
@@ -124,7 +118,7 @@ describe('device policy through the hook', () => {
 
   it('a method the kernel refuses fails prepare at that step and puts everything back', async () => {
     await base.withCopy(async (h) => {
-      const env = withConfig(h, {
+      const env = h.configEnv({
         ...NO_BOOT_VGA_GUARD,
         devices: { [GPU]: { d3coldAllowed: false, resetMethod: ['flr'] } },
       });
@@ -140,7 +134,7 @@ describe('device policy through the hook', () => {
 
   it('a config naming one device twice is refused with one line', async () => {
     await base.withCopy(async (h) => {
-      const env = withConfig(h, { devices: { '0b:00.0': { d3coldAllowed: false }, [GPU]: { d3coldAllowed: true } } });
+      const env = h.configEnv({ devices: { '0b:00.0': { d3coldAllowed: false }, [GPU]: { d3coldAllowed: true } } });
       const p = await h.hook(gpuDomain.name, 'prepare', domainXml(gpuDomain), { env });
       expect(p.code).toBe(2);
       expect(p.stderr).toBe(
@@ -161,7 +155,7 @@ describe('a vfio variant driver for the devices the hook binds', () => {
     writeFileSync(join(dir, 'fx.json'), JSON.stringify(fx));
     const h = await SimHost.create(join(dir, 'fx.json'));
     try {
-      const env = withConfig(h, { ...NO_BOOT_VGA_GUARD, devices: { [AUDIO]: { vfioDriver: 'example_vfio_pci' } } });
+      const env = h.configEnv({ ...NO_BOOT_VGA_GUARD, devices: { [AUDIO]: { vfioDriver: 'example_vfio_pci' } } });
       const start = h.state();
       const gpuOnly: DomainSpec = { name: 'win11', hostdevs: [{ address: GPU }] };
       const p = await h.hook(gpuOnly.name, 'prepare', domainXml(gpuOnly), { env });

@@ -77,6 +77,13 @@ export class SimHost {
     }
   }
 
+  /** Writes `config` as a passthru config file in this host's dir; returns the env that points the CLI at it. */
+  configEnv(config: unknown): Record<string, string> {
+    const file = join(this.dir, 'config.json');
+    writeFileSync(file, JSON.stringify(config));
+    return { PASSTHRU_CONFIG: file };
+  }
+
   doc(): Record<string, unknown> {
     return JSON.parse(readFileSync(this.file, 'utf8')) as Record<string, unknown>;
   }
