@@ -54,6 +54,15 @@ const links = { enp3s0f0: [vfInfo(0, '02:00:00:00:00:01'), vfInfo(1, '02:00:00:0
 
 const ids = (p: Plan): string[] => p.actions.map((a) => a.id);
 
+/** The vf-set step for VF0 (index 0 of enp3s0f0) with these settings. */
+const vf0Set = (settings: Record<string, unknown>) => ({
+  op: 'vf-set',
+  pfNetdev: 'enp3s0f0',
+  index: 0,
+  vf: VF0,
+  settings,
+});
+
 /** An mtty parent offering its two types, `one` and `two` instances available. */
 const mttyPool = (one: number, two: number) => ({
   mtty: [
@@ -451,24 +460,8 @@ describe('VF settings', () => {
     expect(ids(plan)).toEqual([`vf-settings ${VF0}`]);
     const a = plan.actions[0]!;
     // spoofchk is already on: not touched
-    expect(a.do).toEqual([
-      {
-        op: 'vf-set',
-        pfNetdev: 'enp3s0f0',
-        index: 0,
-        vf: VF0,
-        settings: { mac: '52:54:00:aa:bb:cc', trust: true, vlan: 42 },
-      },
-    ]);
-    expect(a.undo).toEqual([
-      {
-        op: 'vf-set',
-        pfNetdev: 'enp3s0f0',
-        index: 0,
-        vf: VF0,
-        settings: { mac: '02:00:00:00:00:01', trust: false, vlan: 0 },
-      },
-    ]);
+    expect(a.do).toEqual([vf0Set({ mac: '52:54:00:aa:bb:cc', trust: true, vlan: 42 })]);
+    expect(a.undo).toEqual([vf0Set({ mac: '02:00:00:00:00:01', trust: false, vlan: 0 })]);
   });
 
   it('leaves MAC/VLAN of a hostdev interface to libvirt but applies trust/state/rates', () => {
@@ -482,9 +475,7 @@ describe('VF settings', () => {
         { links },
       ),
     );
-    expect(plan.actions[0]!.do).toEqual([
-      { op: 'vf-set', pfNetdev: 'enp3s0f0', index: 0, vf: VF0, settings: { maxRate: 1000, state: 'enable' } },
-    ]);
+    expect(plan.actions[0]!.do).toEqual([vf0Set({ maxRate: 1000, state: 'enable' })]);
   });
 
   it('plans nothing when the VF already has the settings', () => {
