@@ -2,10 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { planPrepare } from '../../src/plan/prepare.js';
 import { predictVfAddress } from '../../src/plan/prepare-pfs.js';
 import { planPoolVfs } from '../../src/plan/pool.js';
-import { PlanRefusal } from '../../src/plan/refusal.js';
 import { formatPlan } from '../../src/plan/format.js';
 import { withDefaults } from '../../src/config/types.js';
-import type { OtherDomain, Plan } from '../../src/plan/types.js';
+import type { Plan } from '../../src/plan/types.js';
 import { InputError } from '../../src/errors.js';
 import { dev, domain, input, snapshot, vfInfo, refusal, otherDomain } from './plan-helpers.js';
 
