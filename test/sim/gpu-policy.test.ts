@@ -27,15 +27,22 @@ const kernelOf = (h: SimHost) => SimKernel.load(h.file, {});
 describe('simulated reset_method and d3cold_allowed', () => {
   const host = async () => new SimKernel(hostFromFixture(await loadFixture(FIXTURE)));
 
+  /** Writes each value to the GPU's attribute `a` in turn, expecting what a read gives back after each. */
+  const expectReadsAfterWrites = async (k: SimKernel, a: string, steps: [write: string, read: string][]) => {
+    for (const [write, read] of steps) {
+      await k.write(attr(GPU, a), write);
+      expect(await k.read(attr(GPU, a)), `after writing ${JSON.stringify(write)}`).toBe(read);
+    }
+  };
+
   it('reads the default list; a list of supported methods sets it; default restores it; empty disables all', async () => {
     const k = await host();
     expect(await k.read(attr(GPU, 'reset_method'))).toBe('bus\n');
-    await k.write(attr(GPU, 'reset_method'), 'device_specific');
-    expect(await k.read(attr(GPU, 'reset_method'))).toBe('device_specific\n');
-    await k.write(attr(GPU, 'reset_method'), 'default\n');
-    expect(await k.read(attr(GPU, 'reset_method'))).toBe('bus\n');
-    await k.write(attr(GPU, 'reset_method'), '\n');
-    expect(await k.read(attr(GPU, 'reset_method'))).toBe('');
+    await expectReadsAfterWrites(k, 'reset_method', [
+      ['device_specific', 'device_specific\n'],
+      ['default\n', 'bus\n'],
+      ['\n', ''],
+    ]);
     await k.write(attr(GPU, 'reset_method'), 'bus');
     expect(k.device(GPU)!.resetMethod).toBeUndefined(); // back to the default: nothing kept in the state
   });
@@ -52,10 +59,10 @@ describe('simulated reset_method and d3cold_allowed', () => {
   it('d3cold_allowed: 0/1 from any number, EINVAL for junk', async () => {
     const k = await host();
     expect(await k.read(attr(GPU, 'd3cold_allowed'))).toBe('1\n');
-    await k.write(attr(GPU, 'd3cold_allowed'), '0');
-    expect(await k.read(attr(GPU, 'd3cold_allowed'))).toBe('0\n');
-    await k.write(attr(GPU, 'd3cold_allowed'), '0x10\n');
-    expect(await k.read(attr(GPU, 'd3cold_allowed'))).toBe('1\n');
+    await expectReadsAfterWrites(k, 'd3cold_allowed', [
+      ['0', '0\n'],
+      ['0x10\n', '1\n'],
+    ]);
     await expect(k.write(attr(GPU, 'd3cold_allowed'), 'off')).rejects.toMatchObject({ code: 'EINVAL' });
   });
 });
