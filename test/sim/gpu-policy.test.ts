@@ -109,46 +109,38 @@ describe('device policy through the hook', () => {
     });
   });
 
-  it('refuses, before any change, a resetMethod for a device without reset_method', async () => {
-    await base.withCopy(async (h) => {
-      const env = h.configEnv({ ...NO_BOOT_VGA_GUARD, devices: { [AUDIO]: { resetMethod: ['bus'] } } });
-      const start = h.state();
-      const p = await h.hook(gpuDomain.name, 'prepare', domainXml(gpuDomain), { env });
-      expect(p.code).toBe(1);
-      expect(p.stderr).toBe(
-        "passthru: prepare of 'win11': refused: 0000:0b:00.1 has no reset_method attribute (kernel 5.15+ shows it only for a device with a reset method): cannot apply resetMethod from the configuration ('0000:0b:00.1')\n",
-      );
-      expect(h.state()).toBe(start);
-      expect(h.journals()).toEqual([]);
-    });
-  });
-
-  it('a method the kernel refuses fails prepare at that step and puts everything back', async () => {
-    await base.withCopy(async (h) => {
-      const env = h.configEnv({
-        ...NO_BOOT_VGA_GUARD,
-        devices: { [GPU]: { d3coldAllowed: false, resetMethod: ['flr'] } },
+  // prepare refused with one line: the exit code, the line, and the host as it was with no journal
+  const refused: [what: string, config: object, code: number, line: string][] = [
+    [
+      'refuses, before any change, a resetMethod for a device without reset_method',
+      { ...NO_BOOT_VGA_GUARD, devices: { [AUDIO]: { resetMethod: ['bus'] } } },
+      1,
+      "passthru: prepare of 'win11': refused: 0000:0b:00.1 has no reset_method attribute (kernel 5.15+ shows it only for a device with a reset method): cannot apply resetMethod from the configuration ('0000:0b:00.1')\n",
+    ],
+    [
+      'a method the kernel refuses fails prepare at that step and puts everything back',
+      { ...NO_BOOT_VGA_GUARD, devices: { [GPU]: { d3coldAllowed: false, resetMethod: ['flr'] } } },
+      1,
+      "passthru: prepare of 'win11': 0000:0b:00.0: reset_method failed: EINVAL: unsupported reset method 'flr'; host restored\n",
+    ],
+    [
+      'a config naming one device twice is refused with one line',
+      { devices: { '0b:00.0': { d3coldAllowed: false }, [GPU]: { d3coldAllowed: true } } },
+      2,
+      "passthru: prepare of 'win11': config devices: '0000:0b:00.0' names the same device as another key (0000:0b:00.0)\n",
+    ],
+  ];
+  for (const [what, config, code, line] of refused)
+    it(what, async () => {
+      await base.withCopy(async (h) => {
+        const env = h.configEnv(config);
+        const start = h.state();
+        const p = await h.hook(gpuDomain.name, 'prepare', domainXml(gpuDomain), { env });
+        expect([p.code, p.stderr]).toEqual([code, line]);
+        expect(h.state()).toBe(start);
+        expect(h.journals()).toEqual([]);
       });
-      const start = h.state();
-      const p = await h.hook(gpuDomain.name, 'prepare', domainXml(gpuDomain), { env });
-      expect(p.code).toBe(1);
-      expect(p.stderr).toBe(
-        "passthru: prepare of 'win11': 0000:0b:00.0: reset_method failed: EINVAL: unsupported reset method 'flr'; host restored\n",
-      );
-      expect(h.state()).toBe(start);
     });
-  });
-
-  it('a config naming one device twice is refused with one line', async () => {
-    await base.withCopy(async (h) => {
-      const env = h.configEnv({ devices: { '0b:00.0': { d3coldAllowed: false }, [GPU]: { d3coldAllowed: true } } });
-      const p = await h.hook(gpuDomain.name, 'prepare', domainXml(gpuDomain), { env });
-      expect(p.code).toBe(2);
-      expect(p.stderr).toBe(
-        "passthru: prepare of 'win11': config devices: '0000:0b:00.0' names the same device as another key (0000:0b:00.0)\n",
-      );
-    });
-  });
 });
 
 describe('a vfio variant driver for the devices the hook binds', () => {
