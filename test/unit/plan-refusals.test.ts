@@ -4,28 +4,29 @@ import { describe, expect, it } from 'vitest';
 import { planPrepare } from '../../src/plan/prepare.js';
 import { withDefaults } from '../../src/config/types.js';
 import type { OtherDomain } from '../../src/plan/types.js';
-import { dev, domain, input, noFacts, snapshot, refusalMessage, otherDomain } from './plan-helpers.js';
-
-const PORT = '0000:00:01.0';
-const GPU = '0000:01:00.0';
-const PF = '0000:03:00.0';
-const VF0 = '0000:03:10.0';
-const VF1 = '0000:03:10.2';
-const IGPU = '0000:00:02.0';
-const MDEV = 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee';
+import {
+  dev,
+  domain,
+  input,
+  noFacts,
+  snapshot,
+  refusalMessage,
+  otherDomain,
+  sriovNic,
+  PORT,
+  GPU,
+  PF,
+  VF0,
+  VF1,
+  IGPU,
+  MDEV,
+} from './plan-helpers.js';
 
 function host(numVfs = 2) {
-  const vfs = [VF0, VF1].slice(0, numVfs);
   return snapshot([
     dev(PORT, '060400', { driver: 'pcieport', iommuGroup: 1 }),
     dev(GPU, '030000', { driver: 'nouveau', iommuGroup: 1 }),
-    dev(PF, '020000', {
-      driver: 'igb',
-      iommuGroup: 3,
-      netdevs: ['enp3s0f0'],
-      sriov: { totalVfs: 8, numVfs, offset: 128, stride: 2, vfs },
-    }),
-    ...vfs.map((a, k) => dev(a, '020000', { driver: 'igbvf', iommuGroup: 10 + k, physfn: PF, vfIndex: k })),
+    ...sriovNic(PF, [VF0, VF1], numVfs, ['igb', 'igbvf']),
     dev(IGPU, '030000', { driver: 'i915', iommuGroup: 4, bootVga: true }),
   ]);
 }

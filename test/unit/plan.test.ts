@@ -6,24 +6,32 @@ import { formatPlan } from '../../src/plan/format.js';
 import { withDefaults } from '../../src/config/types.js';
 import type { Plan } from '../../src/plan/types.js';
 import { InputError } from '../../src/errors.js';
-import { dev, domain, input, snapshot, vfInfo, refusal, otherDomain } from './plan-helpers.js';
+import {
+  dev,
+  domain,
+  input,
+  snapshot,
+  vfInfo,
+  refusal,
+  otherDomain,
+  sriovNic,
+  GPU,
+  AUDIO,
+  PORT,
+  USB,
+  PF,
+  VF0,
+  VF1,
+  IGPU,
+  MDEV,
+  MDEV2,
+} from './plan-helpers.js';
 
 // A workstation-like host: GPU + its audio function in group 1 behind a root port (group 1 too),
 // a USB controller alone, an SR-IOV NIC with two existing VFs, an mdev-capable iGPU.
-const GPU = '0000:01:00.0';
-const AUDIO = '0000:01:00.1';
-const PORT = '0000:00:01.0';
-const USB = '0000:02:00.0';
-const PF = '0000:03:00.0';
-const VF0 = '0000:03:10.0';
-const VF1 = '0000:03:10.2';
-const IGPU = '0000:00:02.0';
-const MDEV = 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee';
-const MDEV2 = 'aaaaaaaa-bbbb-4ccc-8ddd-ffffffffffff';
 
 function host(over: { pfNumVfs?: number; audioDriver?: string | undefined; instances?: number } = {}) {
   const numVfs = over.pfNumVfs ?? 2;
-  const vfs = [VF0, VF1].slice(0, numVfs);
   return snapshot([
     dev(PORT, '060400', { driver: 'pcieport', iommuGroup: 1 }),
     dev(GPU, '030000', { driver: 'nouveau', iommuGroup: 1, vendor: '10de' }),
@@ -33,13 +41,7 @@ function host(over: { pfNumVfs?: number; audioDriver?: string | undefined; insta
       vendor: '10de',
     }),
     dev(USB, '0c0330', { driver: 'xhci_hcd', iommuGroup: 2 }),
-    dev(PF, '020000', {
-      driver: 'ixgbe',
-      iommuGroup: 3,
-      netdevs: ['enp3s0f0'],
-      sriov: { totalVfs: 8, numVfs, offset: 128, stride: 2, vfs },
-    }),
-    ...vfs.map((a, k) => dev(a, '020000', { driver: 'ixgbevf', iommuGroup: 10 + k, physfn: PF, vfIndex: k })),
+    ...sriovNic(PF, [VF0, VF1], numVfs, ['ixgbe', 'ixgbevf']),
     dev(IGPU, '030000', {
       driver: 'i915',
       iommuGroup: 4,
