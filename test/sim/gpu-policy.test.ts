@@ -57,6 +57,7 @@ describe('simulated reset_method and d3cold_allowed', () => {
   });
 
   it('d3cold_allowed: 0/1 from any number, EINVAL for junk', async () => {
+    // the same steps as reset_method's above, kept apart: one attribute a test
     const k = await host();
     expect(await k.read(attr(GPU, 'd3cold_allowed'))).toBe('1\n');
     await expectReadsAfterWrites(k, 'd3cold_allowed', [
