@@ -5,6 +5,7 @@ export function registerStatus(program: Command): void {
   program
     .command('status')
     .description('show what passthrough resources each domain holds (from the journals)')
+    // declared here like list's options, deliberately: each command owns its commander declaration
     .option('--json', 'machine-readable output')
     .option(
       '-c, --connect <uri>',

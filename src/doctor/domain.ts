@@ -157,6 +157,7 @@ function networkChecks(dp: DomainPassthrough, j: DomainJudgement): CheckResult[]
   const names = [...new Set(dp.networkInterfaces.map((i) => i.network))].sort();
   return names.map((name): CheckResult => {
     const base = { id: `domain-network:${name}`, title: `network ${name}` };
+    // the same fail shape as the PF check's, kept inline beside each check's own fix
     const refused = refusalAbout(j.verdict, [`network '${name}'`]);
     if (refused)
       return {

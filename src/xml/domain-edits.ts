@@ -141,15 +141,7 @@ export function addVf(text: string, address: PciAddress, opts: VfOptions): strin
         ]),
       );
     } else {
-      splices.push(
-        insertDevices(d, 'hostdev', [
-          el(
-            'hostdev',
-            { mode: 'subsystem', type: 'pci', managed: 'yes' },
-            el('source', {}, el('address', toLibvirtAttrs(address))),
-          ),
-        ]),
-      );
+      splices.push(insertPlainHostdev(d, address, 'yes'));
     }
   }
   // What libvirt cannot express goes to our metadata; MAC/VLAN too when the VF is a plain hostdev.
@@ -171,6 +163,17 @@ export type RemoveTarget =
   | { kind: 'uuid'; uuid: string }
   | { kind: 'mac'; mac: string }
   | { kind: 'all' };
+
+/** A bare PCI <hostdev> for `address` (no boot order, no guest address), where libvirt puts hostdevs. */
+function insertPlainHostdev(d: DomainDoc, address: PciAddress, managed: 'yes' | 'no'): Splice {
+  return insertDevices(d, 'hostdev', [
+    el(
+      'hostdev',
+      { mode: 'subsystem', type: 'pci', managed },
+      el('source', {}, el('address', toLibvirtAttrs(address))),
+    ),
+  ]);
+}
 
 function inSlot(a: PciAddress, t: { domain: number; bus: number; slot: number }): boolean {
   return a.domain === t.domain && a.bus === t.bus && a.slot === t.slot;
@@ -261,15 +264,7 @@ export function addVgpu(text: string, address: PciAddress, type: string): string
       throw new InputError(
         `${formatPciAddress(address)} is already in the domain as an <interface type='hostdev'>; a vGPU VF is a plain <hostdev managed='no'>`,
       );
-    splices.push(
-      insertDevices(d, 'hostdev', [
-        el(
-          'hostdev',
-          { mode: 'subsystem', type: 'pci', managed: 'no' },
-          el('source', {}, el('address', toLibvirtAttrs(address))),
-        ),
-      ]),
-    );
+    splices.push(insertPlainHostdev(d, address, 'no'));
   }
   const existing = entries(findContainer(d.doc), 'vgpu').find((v) => sameAddressText(v.attrs.address, address));
   splices.push(...upsertEntry(d.doc, d.style, 'vgpu', { address: formatPciAddress(address), type }, existing));

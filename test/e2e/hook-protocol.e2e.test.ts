@@ -1,7 +1,7 @@
 // The libvirt hook protocol as a real libvirtd (Debian 9.0) runs it, learned with recording hooks in
 // qemu.d (FINDINGS.md). These pin the facts the hook design rests on: which operations in which order,
 // the environment, the XML on stdin, and when libvirtd notices a hook at all.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   chmodSync,
   existsSync,
@@ -14,10 +14,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NsLibvirt, e2eAvailability, skipRequested, smallDomain, pciHostdev, realHostUnsafe } from './libvirt-ns.js';
-
-const avail = await e2eAvailability();
-if (!avail.ok && skipRequested) console.warn(`${avail.reason} (skipped: PASSTHRU_SKIP_E2E=1)`);
+import { describeE2e, NsLibvirt, smallDomain, pciHostdev, realHostUnsafe } from './libvirt-ns.js';
 
 interface Call {
   script: string;
@@ -39,14 +36,7 @@ function recorder(name: string, recDir: string, opts: { failPrepare?: string } =
 }
 
 // a busy CI machine slows libvirtd restarts and qemu starts: generous bounds, each wait still bounded
-describe.skipIf(!avail.ok && skipRequested)('libvirt hook protocol (real libvirtd)', { timeout: 90_000 }, () => {
-  if (!avail.ok) {
-    it('can run the e2e tier on this machine', () => {
-      throw new Error(avail.reason);
-    });
-    return;
-  }
-
+await describeE2e('libvirt hook protocol (real libvirtd)', 90_000, () => {
   let lv: NsLibvirt;
   let rec: string;
   let hooks: string;

@@ -2,18 +2,15 @@
 // (PASSTHRU_SIM): installed with the real `passthru install`, run by libvirtd on `virsh start` and
 // `virsh destroy`. This machine has no IOMMU, so a domain with a PCI hostdev never really starts:
 // libvirt fails it after our prepare, which is exactly the failed-start path release must undo.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NsLibvirt, e2eAvailability, skipRequested, smallDomain, pciHostdev, realHostUnsafe } from './libvirt-ns.js';
+import { describeE2e, NsLibvirt, smallDomain, pciHostdev, realHostUnsafe } from './libvirt-ns.js';
 import { SimHost } from '../support/simhost.js';
 import { dist, nodeBin, repoRoot } from '../support/paths.js';
 import { hookEnv, type RunResult } from '../support/proc.js';
 import { domainXml, stableUuid } from '../support/domains.js';
 import { shellQuote } from '../../src/hook/entry-template.js';
-
-const avail = await e2eAvailability();
-if (!avail.ok && skipRequested) console.warn(`${avail.reason} (skipped: PASSTHRU_SKIP_E2E=1)`);
 
 const GPU = '0000:01:00.0'; // workstation fixture: NVIDIA GPU, group 3, on nouveau
 const AUDIO = '0000:01:00.1'; // its audio function, same group, on snd_hda_intel
@@ -22,14 +19,7 @@ const PF = '0000:03:00.0'; // igb PF enp3s0f0, no VFs yet
 const VF0 = '0000:03:10.0'; // its first VF once created (offset 128)
 
 // a busy CI machine slows libvirtd restarts and qemu starts: generous bounds, each wait still bounded
-describe.skipIf(!avail.ok && skipRequested)('passthru hook under a real libvirtd', { timeout: 90_000 }, () => {
-  if (!avail.ok) {
-    it('can run the e2e tier on this machine', () => {
-      throw new Error(avail.reason);
-    });
-    return;
-  }
-
+await describeE2e('passthru hook under a real libvirtd', 90_000, () => {
   let lv: NsLibvirt;
   let host: SimHost;
   let install: RunResult;

@@ -3,27 +3,18 @@
 // (the GPU's audio peer bound to vfio-pci), libvirt's refusal in our one line, and the host restored.
 // Also: a crash between the host's half and libvirt's, settled by recover; attach and detach of the
 // persistent definition (libvirt accepts those here); a detach of a device the domain does not have.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { e2eAvailability, realHostUnsafe, skipRequested } from './libvirt-ns.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeE2e, realHostUnsafe } from './libvirt-ns.js';
 import { metadataDomain, startPassthruNs, type PassthruNs } from './passthru-ns.js';
 import { stableUuid } from '../support/domains.js';
 import { PASSTHRU_NS } from '../../src/xml/model.js';
-
-const avail = await e2eAvailability();
-if (!avail.ok && skipRequested) console.warn(`${avail.reason} (skipped: PASSTHRU_SKIP_E2E=1)`);
 
 const GPU = '0000:01:00.0'; // workstation: NVIDIA GPU on nouveau, group 3 with its audio function
 const AUDIO = '0000:01:00.1';
 const RUNNING = 'hp-run';
 const OFF = 'hp-off';
 
-describe.skipIf(!avail.ok && skipRequested)('passthru attach / detach (real libvirtd)', { timeout: 120_000 }, () => {
-  if (!avail.ok) {
-    it('can run the e2e tier on this machine', () => {
-      throw new Error(avail.reason);
-    });
-    return;
-  }
+await describeE2e('passthru attach / detach (real libvirtd)', 120_000, () => {
   let ns: PassthruNs;
   let running: string; // the simulated host with RUNNING's VFs
   beforeAll(async () => {

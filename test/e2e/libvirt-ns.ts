@@ -3,6 +3,7 @@
 // file system, so tests read what hooks recorded without entering the namespace. Every wait is bounded;
 // stop() always ends libvirtd and every qemu it started, with a last-resort kill of whatever still lives
 // in the namespace.
+import { describe, it } from 'vitest';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,6 +29,24 @@ export async function e2eAvailability(): Promise<{ ok: true } | { ok: false; rea
 
 /** PASSTHRU_SKIP_E2E=1 turns "cannot run" from a failure into a skip. */
 export const skipRequested = process.env.PASSTHRU_SKIP_E2E === '1';
+
+/**
+ * The tier's describe: on a machine that cannot run it, one test fails naming why (or, with
+ * PASSTHRU_SKIP_E2E=1, the whole block is skipped with a warning); otherwise `body` declares the tests.
+ */
+export async function describeE2e(name: string, timeout: number, body: () => void): Promise<void> {
+  const avail = await e2eAvailability();
+  if (!avail.ok && skipRequested) console.warn(`${avail.reason} (skipped: PASSTHRU_SKIP_E2E=1)`);
+  describe.skipIf(!avail.ok && skipRequested)(name, { timeout }, () => {
+    if (!avail.ok) {
+      it('can run the e2e tier on this machine', () => {
+        throw new Error(avail.reason);
+      });
+      return;
+    }
+    body();
+  });
+}
 
 export class NsLibvirt {
   private constructor(

@@ -1,27 +1,18 @@
 // `restore begin` under a real libvirtd: a saved domain whose passthrough this host no longer has
 // (its PF gone) is refused by our filter with one line, before qemu starts and before any change; once
 // the host has the device again, the same image restores and the domain runs on it.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { e2eAvailability, skipRequested } from './libvirt-ns.js';
+import { describeE2e } from './libvirt-ns.js';
 import { metadataDomain, startPassthruNs, type PassthruNs } from './passthru-ns.js';
 import { stableUuid } from '../support/domains.js';
-
-const avail = await e2eAvailability();
-if (!avail.ok && skipRequested) console.warn(`${avail.reason} (skipped: PASSTHRU_SKIP_E2E=1)`);
 
 const PF = '0000:03:00.0';
 const NAME = 'rs-vf';
 const UUID = stableUuid('restore-filter');
 
-describe.skipIf(!avail.ok && skipRequested)('restore filter (real libvirtd)', { timeout: 120_000 }, () => {
-  if (!avail.ok) {
-    it('can run the e2e tier on this machine', () => {
-      throw new Error(avail.reason);
-    });
-    return;
-  }
+await describeE2e('restore filter (real libvirtd)', 120_000, () => {
   let ns: PassthruNs;
   beforeAll(async () => {
     ns = await startPassthruNs();

@@ -3,7 +3,6 @@
 // prepare stops the display manager, unbinds the virtual console, releases the EFI framebuffer and
 // the GPU's driver, and release / recover / a failed prepare give all of it back, exactly.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SimHost } from '../support/simhost.js';
 import { domainXml, type DomainSpec } from '../support/domains.js';
@@ -33,12 +32,6 @@ beforeAll(async () => {
 });
 afterAll(() => base?.cleanup());
 
-function withConfig(h: SimHost, config: unknown): Record<string, string> {
-  const file = join(h.dir, 'config.json');
-  writeFileSync(file, JSON.stringify(config));
-  return { PASSTHRU_CONFIG: file };
-}
-
 /** The console as a reader of sysfs sees it (vtcons listed with their bind), and the drivers. */
 async function consoleOf(h: SimHost) {
   const k = SimKernel.load(h.file, {});
@@ -64,8 +57,7 @@ const HOST_CONSOLE = {
 
 describe('single-GPU console handover', () => {
   it('is refused by default, naming the opt-in, and nothing changes', async () => {
-    const h = base.copy();
-    try {
+    await base.withCopy(async (h) => {
       const start = h.state();
       const p = await h.hook(spec.name, 'prepare', domainXml(spec));
       expect(p.code).toBe(1);
@@ -73,14 +65,11 @@ describe('single-GPU console handover', () => {
         "passthru: prepare of 'win11': refused: 0000:0b:00.0 is protected: it is the boot VGA and the host has no other console (override: \"autoProtect\": {\"bootVga\": false} in the config, console=ttyS0 on the kernel command line, or the console handover: <passthru:console handover='on'/> or consoleHandover in the device's config)\n",
       );
       expect(h.state()).toBe(start);
-    } finally {
-      h.cleanup();
-    }
+    });
   });
 
   it('with the metadata opt-in: hands the console over at prepare, gives it all back at release', async () => {
-    const h = base.copy();
-    try {
+    await base.withCopy(async (h) => {
       const start = h.state();
       expect(await consoleOf(h)).toEqual(HOST_CONSOLE);
       const p = await h.hook(spec.name, 'prepare', optedIn());
@@ -98,15 +87,12 @@ describe('single-GPU console handover', () => {
       expect(h.journals()).toEqual([]);
       expect(await consoleOf(h)).toEqual(HOST_CONSOLE);
       expect(h.state()).toBe(start);
-    } finally {
-      h.cleanup();
-    }
+    });
   });
 
   it('with the config opt-in and its own display managers; recover gives the console back after a crash', async () => {
-    const h = base.copy();
-    try {
-      const env = withConfig(h, {
+    await base.withCopy(async (h) => {
+      const env = h.configEnv({
         console: { displayManagers: ['sddm.service', 'gdm.service'] },
         devices: { '1002:731f': { consoleHandover: true } },
       });
@@ -117,14 +103,11 @@ describe('single-GPU console handover', () => {
       expect(rec.stderr).toBe('');
       expect(rec.code).toBe(0);
       expect(h.state()).toBe(start);
-    } finally {
-      h.cleanup();
-    }
+    });
   });
 
   it('a GPU driver that will not let go fails prepare and puts the console back', async () => {
-    const h = base.copy();
-    try {
+    await base.withCopy(async (h) => {
       const start = h.state();
       const p = await h.hook(spec.name, 'prepare', optedIn(), {
         faults: { failPath: { pattern: 'drivers/amdgpu/unbind$', errno: 'EBUSY' } },
@@ -135,22 +118,17 @@ describe('single-GPU console handover', () => {
       );
       expect(await consoleOf(h)).toEqual(HOST_CONSOLE);
       expect(h.state()).toBe(start);
-    } finally {
-      h.cleanup();
-    }
+    });
   });
 
   it('metadata handover=off keeps the refusal even when the config opts the device in', async () => {
-    const h = base.copy();
-    try {
-      const env = withConfig(h, { devices: { [GPU]: { consoleHandover: true } } });
+    await base.withCopy(async (h) => {
+      const env = h.configEnv({ devices: { [GPU]: { consoleHandover: true } } });
       const off = optedIn().replace("handover='on'", "handover='off'");
       const p = await h.hook(spec.name, 'prepare', off, { env });
       expect(p.code).toBe(1);
       expect(p.stderr).toContain('is the boot VGA and the host has no other console');
-    } finally {
-      h.cleanup();
-    }
+    });
   });
 });
 

@@ -22,26 +22,27 @@ beforeAll(async () => {
 });
 afterAll(() => base?.cleanup());
 
-function withConfig(h: SimHost, config: unknown): Record<string, string> {
-  const file = join(h.dir, 'config.json');
-  writeFileSync(file, JSON.stringify(config));
-  return { PASSTHRU_CONFIG: file };
-}
-
 const kernelOf = (h: SimHost) => SimKernel.load(h.file, {});
 
 describe('simulated reset_method and d3cold_allowed', () => {
   const host = async () => new SimKernel(hostFromFixture(await loadFixture(FIXTURE)));
 
+  /** Writes each value to the GPU's attribute `a` in turn, expecting what a read gives back after each. */
+  const expectReadsAfterWrites = async (k: SimKernel, a: string, steps: [write: string, read: string][]) => {
+    for (const [write, read] of steps) {
+      await k.write(attr(GPU, a), write);
+      expect(await k.read(attr(GPU, a)), `after writing ${JSON.stringify(write)}`).toBe(read);
+    }
+  };
+
   it('reads the default list; a list of supported methods sets it; default restores it; empty disables all', async () => {
     const k = await host();
     expect(await k.read(attr(GPU, 'reset_method'))).toBe('bus\n');
-    await k.write(attr(GPU, 'reset_method'), 'device_specific');
-    expect(await k.read(attr(GPU, 'reset_method'))).toBe('device_specific\n');
-    await k.write(attr(GPU, 'reset_method'), 'default\n');
-    expect(await k.read(attr(GPU, 'reset_method'))).toBe('bus\n');
-    await k.write(attr(GPU, 'reset_method'), '\n');
-    expect(await k.read(attr(GPU, 'reset_method'))).toBe('');
+    await expectReadsAfterWrites(k, 'reset_method', [
+      ['device_specific', 'device_specific\n'],
+      ['default\n', 'bus\n'],
+      ['\n', ''],
+    ]);
     await k.write(attr(GPU, 'reset_method'), 'bus');
     expect(k.device(GPU)!.resetMethod).toBeUndefined(); // back to the default: nothing kept in the state
   });
@@ -56,21 +57,21 @@ describe('simulated reset_method and d3cold_allowed', () => {
   });
 
   it('d3cold_allowed: 0/1 from any number, EINVAL for junk', async () => {
+    // the same steps as reset_method's above, kept apart: one attribute a test
     const k = await host();
     expect(await k.read(attr(GPU, 'd3cold_allowed'))).toBe('1\n');
-    await k.write(attr(GPU, 'd3cold_allowed'), '0');
-    expect(await k.read(attr(GPU, 'd3cold_allowed'))).toBe('0\n');
-    await k.write(attr(GPU, 'd3cold_allowed'), '0x10\n');
-    expect(await k.read(attr(GPU, 'd3cold_allowed'))).toBe('1\n');
+    await expectReadsAfterWrites(k, 'd3cold_allowed', [
+      ['0', '0\n'],
+      ['0x10\n', '1\n'],
+    ]);
     await expect(k.write(attr(GPU, 'd3cold_allowed'), 'off')).rejects.toMatchObject({ code: 'EINVAL' });
   });
 });
 
 describe('device policy through the hook', () => {
   it('sets reset_method and d3cold_allowed at prepare, restores them exactly at release', async () => {
-    const h = base.copy();
-    try {
-      const env = withConfig(h, {
+    await base.withCopy(async (h) => {
+      const env = h.configEnv({
         ...NO_BOOT_VGA_GUARD,
         devices: {
           '1002:731f': { resetMethod: ['device_specific'], d3coldAllowed: true },
@@ -90,15 +91,12 @@ describe('device policy through the hook', () => {
       expect(r.stderr).toBe('');
       expect(h.journals()).toEqual([]);
       expect(h.state()).toBe(start);
-    } finally {
-      h.cleanup();
-    }
+    });
   });
 
   it('recover restores the policy after a crash left the journal', async () => {
-    const h = base.copy();
-    try {
-      const env = withConfig(h, {
+    await base.withCopy(async (h) => {
+      const env = h.configEnv({
         ...NO_BOOT_VGA_GUARD,
         devices: { [GPU]: { resetMethod: ['device_specific', 'bus'] } },
       });
@@ -109,60 +107,41 @@ describe('device policy through the hook', () => {
       expect(rec.code).toBe(0);
       expect(h.journals()).toEqual([]);
       expect(h.state()).toBe(start);
-    } finally {
-      h.cleanup();
-    }
+    });
   });
 
-  it('refuses, before any change, a resetMethod for a device without reset_method', async () => {
-    const h = base.copy();
-    try {
-      const env = withConfig(h, { ...NO_BOOT_VGA_GUARD, devices: { [AUDIO]: { resetMethod: ['bus'] } } });
-      const start = h.state();
-      const p = await h.hook(gpuDomain.name, 'prepare', domainXml(gpuDomain), { env });
-      expect(p.code).toBe(1);
-      expect(p.stderr).toBe(
-        "passthru: prepare of 'win11': refused: 0000:0b:00.1 has no reset_method attribute (kernel 5.15+ shows it only for a device with a reset method): cannot apply resetMethod from the configuration ('0000:0b:00.1')\n",
-      );
-      expect(h.state()).toBe(start);
-      expect(h.journals()).toEqual([]);
-    } finally {
-      h.cleanup();
-    }
-  });
-
-  it('a method the kernel refuses fails prepare at that step and puts everything back', async () => {
-    const h = base.copy();
-    try {
-      const env = withConfig(h, {
-        ...NO_BOOT_VGA_GUARD,
-        devices: { [GPU]: { d3coldAllowed: false, resetMethod: ['flr'] } },
+  // prepare refused with one line: the exit code, the line, and the host as it was with no journal
+  const refused: [what: string, config: object, code: number, line: string][] = [
+    [
+      'refuses, before any change, a resetMethod for a device without reset_method',
+      { ...NO_BOOT_VGA_GUARD, devices: { [AUDIO]: { resetMethod: ['bus'] } } },
+      1,
+      "passthru: prepare of 'win11': refused: 0000:0b:00.1 has no reset_method attribute (kernel 5.15+ shows it only for a device with a reset method): cannot apply resetMethod from the configuration ('0000:0b:00.1')\n",
+    ],
+    [
+      'a method the kernel refuses fails prepare at that step and puts everything back',
+      { ...NO_BOOT_VGA_GUARD, devices: { [GPU]: { d3coldAllowed: false, resetMethod: ['flr'] } } },
+      1,
+      "passthru: prepare of 'win11': 0000:0b:00.0: reset_method failed: EINVAL: unsupported reset method 'flr'; host restored\n",
+    ],
+    [
+      'a config naming one device twice is refused with one line',
+      { devices: { '0b:00.0': { d3coldAllowed: false }, [GPU]: { d3coldAllowed: true } } },
+      2,
+      "passthru: prepare of 'win11': config devices: '0000:0b:00.0' names the same device as another key (0000:0b:00.0)\n",
+    ],
+  ];
+  for (const [what, config, code, line] of refused)
+    it(what, async () => {
+      await base.withCopy(async (h) => {
+        const env = h.configEnv(config);
+        const start = h.state();
+        const p = await h.hook(gpuDomain.name, 'prepare', domainXml(gpuDomain), { env });
+        expect([p.code, p.stderr]).toEqual([code, line]);
+        expect(h.state()).toBe(start);
+        expect(h.journals()).toEqual([]);
       });
-      const start = h.state();
-      const p = await h.hook(gpuDomain.name, 'prepare', domainXml(gpuDomain), { env });
-      expect(p.code).toBe(1);
-      expect(p.stderr).toBe(
-        "passthru: prepare of 'win11': 0000:0b:00.0: reset_method failed: EINVAL: unsupported reset method 'flr'; host restored\n",
-      );
-      expect(h.state()).toBe(start);
-    } finally {
-      h.cleanup();
-    }
-  });
-
-  it('a config naming one device twice is refused with one line', async () => {
-    const h = base.copy();
-    try {
-      const env = withConfig(h, { devices: { '0b:00.0': { d3coldAllowed: false }, [GPU]: { d3coldAllowed: true } } });
-      const p = await h.hook(gpuDomain.name, 'prepare', domainXml(gpuDomain), { env });
-      expect(p.code).toBe(2);
-      expect(p.stderr).toBe(
-        "passthru: prepare of 'win11': config devices: '0000:0b:00.0' names the same device as another key (0000:0b:00.0)\n",
-      );
-    } finally {
-      h.cleanup();
-    }
-  });
+    });
 });
 
 describe('a vfio variant driver for the devices the hook binds', () => {
@@ -176,7 +155,7 @@ describe('a vfio variant driver for the devices the hook binds', () => {
     writeFileSync(join(dir, 'fx.json'), JSON.stringify(fx));
     const h = await SimHost.create(join(dir, 'fx.json'));
     try {
-      const env = withConfig(h, { ...NO_BOOT_VGA_GUARD, devices: { [AUDIO]: { vfioDriver: 'example_vfio_pci' } } });
+      const env = h.configEnv({ ...NO_BOOT_VGA_GUARD, devices: { [AUDIO]: { vfioDriver: 'example_vfio_pci' } } });
       const start = h.state();
       const gpuOnly: DomainSpec = { name: 'win11', hostdevs: [{ address: GPU }] };
       const p = await h.hook(gpuOnly.name, 'prepare', domainXml(gpuOnly), { env });

@@ -94,8 +94,7 @@ describe('failures', () => {
   const sc = () => scenarios('workstation').find((s) => s.name === 'gpu-peers')!;
 
   it('a start that fails midway leaves the host as it was, with one line naming device and step', async () => {
-    const h = base.copy();
-    try {
+    await base.withCopy(async (h) => {
       const d = sc().domains[0]!;
       const start = h.state();
       const r = await h.hook(d.name, 'prepare', domainXml(d), { faults: { failWrite: { n: 2, errno: 'EIO' } } });
@@ -109,14 +108,11 @@ describe('failures', () => {
       const rel = await h.hook(d.name, 'release', domainXml(d));
       expect([rel.code, rel.stderr]).toEqual([0, '']);
       expect(h.state()).toBe(start);
-    } finally {
-      h.cleanup();
-    }
+    });
   });
 
   it('after a kill mid-prepare, recover restores the host from the partial journal; twice changes nothing', async () => {
-    const h = base.copy();
-    try {
+    await base.withCopy(async (h) => {
       const d = sc().domains[0]!;
       const start = h.state();
       const r = await h.hook(d.name, 'prepare', domainXml(d), { faults: { killAfterWrite: 2 } });
@@ -130,14 +126,11 @@ describe('failures', () => {
       const again = await h.passthru(['recover', '--all'], { env: { PASSTHRU_LOCKED: '1' } });
       expect([again.code, again.stdout]).toEqual([0, 'nothing to recover: no journal\n']);
       expect(h.state()).toBe(start);
-    } finally {
-      h.cleanup();
-    }
+    });
   });
 
   it('refuses a domain whose IOMMU group another running domain holds, changing nothing', async () => {
-    const h = base.copy();
-    try {
+    await base.withCopy(async (h) => {
       const d = sc().domains[0]!;
       const twin: DomainSpec = { ...d, name: `${d.name}-twin`, uuid: undefined };
       expect((await h.hook(d.name, 'prepare', domainXml(d))).code).toBe(0);
@@ -151,14 +144,11 @@ describe('failures', () => {
       );
       expect(h.state()).toBe(held);
       expect((await h.hook(d.name, 'release', domainXml(d))).code).toBe(0);
-    } finally {
-      h.cleanup();
-    }
+    });
   });
 
   it('passthru hook --dry-run prints every step and changes nothing', async () => {
-    const h = base.copy();
-    try {
+    await base.withCopy(async (h) => {
       const d = sc().domains[0]!;
       const file = join(h.dir, 'd.xml');
       writeFileSync(file, domainXml(d));
@@ -170,8 +160,6 @@ describe('failures', () => {
       expect(r.stdout).toContain('undo:');
       expect(h.state()).toBe(start);
       expect(h.journals()).toEqual([]);
-    } finally {
-      h.cleanup();
-    }
+    });
   });
 });

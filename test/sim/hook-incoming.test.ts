@@ -1,8 +1,8 @@
 // The migrate and restore filters on the simulated workstation: libvirt passes the arriving domain's
 // XML; we print nothing to keep it, a new XML to change it, or exit 1 with one line naming what this
 // host lacks. The host is never changed by a filter.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SimHost } from '../support/simhost.js';
+import { describe, expect, it } from 'vitest';
+import { simHostForSuite } from '../support/simhost.js';
 import { domainXml, stableUuid, type DomainSpec } from '../support/domains.js';
 
 const GPU = '0000:01:00.0';
@@ -10,16 +10,10 @@ const IGPU = '0000:00:02.0'; // offers i915-GVTg_V5_4 (2) and _V5_8 (4)
 const GVT = 'i915-GVTg_V5_4';
 
 describe('migrate begin / restore begin filters', () => {
-  let h: SimHost;
-  let start: string;
-  beforeAll(async () => {
-    h = await SimHost.create('workstation');
-    start = h.state();
-  });
-  afterAll(() => h?.cleanup());
+  const suite = simHostForSuite('workstation');
 
   const filter = (op: 'migrate' | 'restore', spec: DomainSpec, xml = domainXml(spec)) =>
-    h.hook(spec.name, 'prepare', xml, { args: [spec.name, op, 'begin', '-'] });
+    suite.host.hook(spec.name, 'prepare', xml, { args: [spec.name, op, 'begin', '-'] });
   const mdev = (n: string, type: string, parent?: string) => ({ uuid: stableUuid(`in:${n}`), type, parent });
 
   const refused: [string, DomainSpec, string][] = [
@@ -58,12 +52,12 @@ describe('migrate begin / restore begin filters', () => {
         expect(r.stderr.split('\n').filter(Boolean)).toHaveLength(1);
         expect(r.stderr).toContain(`passthru: ${op} of '${spec.name}': refused: `);
         expect(r.stderr).toContain(line);
-        expect(h.state()).toBe(start);
+        expect(suite.host.state()).toBe(suite.start);
       });
 
   it('refuses a device another running domain holds', async () => {
     const holder: DomainSpec = { name: 'in-holder', hostdevs: [{ address: GPU }] };
-    expect((await h.hook(holder.name, 'prepare', domainXml(holder))).code).toBe(0);
+    expect((await suite.host.hook(holder.name, 'prepare', domainXml(holder))).code).toBe(0);
     try {
       const r = await filter('restore', { name: 'in-gpu', hostdevs: [{ address: GPU }] });
       expect(r.code).toBe(1);
@@ -73,9 +67,9 @@ describe('migrate begin / restore begin filters', () => {
         ),
       );
     } finally {
-      expect((await h.hook(holder.name, 'release', domainXml(holder))).code).toBe(0);
+      expect((await suite.host.hook(holder.name, 'release', domainXml(holder))).code).toBe(0);
     }
-    expect(h.state()).toBe(start);
+    expect(suite.host.state()).toBe(suite.start);
   });
 
   it('accepts what this host has, keeping the XML (no output); on migrate, notes that a PCI hostdev needs a migratable driver', async () => {
@@ -92,7 +86,7 @@ describe('migrate begin / restore begin filters', () => {
     expect(m.stderr).toBe(
       `passthru: migrate of 'in-ok': note: ${GPU} is a PCI hostdev: it migrates live only with a vfio variant driver that supports migration on both hosts; with plain vfio-pci qemu refuses to migrate it\n`,
     );
-    expect(h.state()).toBe(start);
+    expect(suite.host.state()).toBe(suite.start);
   });
 
   it('accepts a VF from a pool network (libvirt picks a free one here)', async () => {
@@ -114,8 +108,8 @@ describe('migrate begin / restore begin filters', () => {
       `passthru: migrate of 'in-move': mdev ${stableUuid('in:move')} of type ${GVT} goes on ${IGPU} (0000:00:09.0 cannot take it here)\n`,
     );
     // what prepare then gets is a domain this host starts
-    expect((await h.hook(spec.name, 'prepare', r.stdout)).code).toBe(0);
-    expect((await h.hook(spec.name, 'release', r.stdout)).code).toBe(0);
-    expect(h.state()).toBe(start);
+    expect((await suite.host.hook(spec.name, 'prepare', r.stdout)).code).toBe(0);
+    expect((await suite.host.hook(spec.name, 'release', r.stdout)).code).toBe(0);
+    expect(suite.host.state()).toBe(suite.start);
   });
 });

@@ -101,8 +101,7 @@ describe('the hook with <passthru:vgpu>', () => {
     (h.doc().devices as { address: string; vgpuType?: number; driver?: string }[]).find((d) => d.address === vf);
 
   it('prepare writes only the type (the VF stays on nvidia); release writes 0; the host ends as it began', async () => {
-    const h = base.copy();
-    try {
+    await base.withCopy(async (h) => {
       const start = h.state();
       const d = spec('NVIDIA L40S-12Q');
       const p = await h.hook(d.name, 'prepare', domainXml(d));
@@ -115,14 +114,11 @@ describe('the hook with <passthru:vgpu>', () => {
       expect(h.writes()).toEqual([{ path: cur(VF0), data: '0' }]);
       expect(h.state()).toBe(start);
       expect(h.journals()).toEqual([]);
-    } finally {
-      h.cleanup();
-    }
+    });
   });
 
   it('a VF that already has the wanted type is used as it is, and still has it after release', async () => {
-    const h = base.copy();
-    try {
+    await base.withCopy(async (h) => {
       await SimKernel.load(h.file, {}).write(cur(VF0), '1155');
       h.clearLog();
       const before = h.state();
@@ -132,14 +128,11 @@ describe('the hook with <passthru:vgpu>', () => {
       expect(h.writes()).toEqual([]);
       expect(h.state()).toBe(before);
       expect(vgpuOf(h, VF0)?.vgpuType).toBe(1155);
-    } finally {
-      h.cleanup();
-    }
+    });
   });
 
   it('a vGPU made by hand (hostdev managed=no, no entry) is left as it is: never rebound, never reset; with no type, refused', async () => {
-    const h = base.copy();
-    try {
+    await base.withCopy(async (h) => {
       await SimKernel.load(h.file, {}).write(cur(VF0), '1157');
       h.clearLog();
       const before = h.state();
@@ -157,14 +150,11 @@ describe('the hook with <passthru:vgpu>', () => {
         ),
       );
       expect(h.writes()).toEqual([]);
-    } finally {
-      h.cleanup();
-    }
+    });
   });
 
   it('refusals say one line naming the VF and change nothing', async () => {
-    const h = base.copy();
-    try {
+    await base.withCopy(async (h) => {
       await SimKernel.load(h.file, {}).write(cur(VF1), '1158'); // 24 GB on VF1
       h.clearLog();
       const before = h.state();
@@ -195,14 +185,11 @@ describe('the hook with <passthru:vgpu>', () => {
       }
       expect(h.writes()).toEqual([]);
       expect(h.state()).toBe(before);
-    } finally {
-      h.cleanup();
-    }
+    });
   });
 
   it('a second domain sees what the first one took: a full GPU refuses it, changing nothing', async () => {
-    const h = base.copy();
-    try {
+    await base.withCopy(async (h) => {
       const start = h.state();
       const a = spec('1159', { name: 'big' }); // 48 GB: the whole GPU
       const b = spec('1155', {
@@ -220,14 +207,11 @@ describe('the hook with <passthru:vgpu>', () => {
       expect(h.state()).toBe(held);
       expect((await h.hook(a.name, 'release', domainXml(a))).code).toBe(0);
       expect(h.state()).toBe(start);
-    } finally {
-      h.cleanup();
-    }
+    });
   });
 
   it('two vGPUs of one GPU in one domain that cannot coexist: the kernel refuses the second write, prepare fails and restores the host', async () => {
-    const h = base.copy();
-    try {
+    await base.withCopy(async (h) => {
       const start = h.state();
       // 12 GB then 24 GB: each creatable alone (the planner checks each against the list read before any write)
       const d = spec('1157', {
@@ -253,14 +237,11 @@ describe('the hook with <passthru:vgpu>', () => {
       ]);
       expect(h.state()).toBe(start);
       expect(h.journals()).toEqual([]);
-    } finally {
-      h.cleanup();
-    }
+    });
   });
 
   it('release while a VM still holds the VF keeps the journal; recover destroys the vGPU once it is free', async () => {
-    const h = base.copy();
-    try {
+    await base.withCopy(async (h) => {
       const start = h.state();
       const d = spec('1159');
       expect((await h.hook(d.name, 'prepare', domainXml(d))).code).toBe(0);
@@ -274,8 +255,6 @@ describe('the hook with <passthru:vgpu>', () => {
       expect([rec.code, rec.stderr]).toEqual([0, '']);
       expect(h.state()).toBe(start);
       expect(h.journals()).toEqual([]);
-    } finally {
-      h.cleanup();
-    }
+    });
   });
 });

@@ -30,8 +30,7 @@ describe('passthru attach / detach (simulated host, libvirt test driver)', () =>
   afterAll(() => base?.cleanup());
 
   it('--dry-run prints the plan (the audio peer to vfio-pci) and the device XML; nothing changes', async () => {
-    const h = base.copy();
-    try {
+    await base.withCopy(async (h) => {
       const r = await h.passthru(['attach', VM, '-c', uri, '--add-hostdev', GPU, '--dry-run']);
       expect([r.code, r.stderr]).toEqual([0, '']);
       expect(r.stdout).toContain(`bind-vfio ${AUDIO}`);
@@ -39,14 +38,11 @@ describe('passthru attach / detach (simulated host, libvirt test driver)', () =>
       expect(r.stdout).toContain(`<address domain='0x0000' bus='0x01' slot='0x00' function='0x0'/>`);
       expect(h.state()).toBe(pristine);
       expect(h.journals()).toEqual([]);
-    } finally {
-      h.cleanup();
-    }
+    });
   });
 
   it("libvirt refuses the live attach: the host is prepared, then restored, and libvirt's reason is our line", async () => {
-    const h = base.copy();
-    try {
+    await base.withCopy(async (h) => {
       const r = await h.passthru(['attach', VM, '-c', uri, '--add-hostdev', GPU]);
       expect(r.code).toBe(1);
       expect(r.stdout).toMatch(/^host prepared for 0000:01:00\.0 \(1 change\(s\) journaled\)\n$/);
@@ -61,9 +57,7 @@ describe('passthru attach / detach (simulated host, libvirt test driver)', () =>
       ).toEqual(['vfio-pci', '']);
       expect(h.state()).toBe(pristine);
       expect(h.journals()).toEqual([]);
-    } finally {
-      h.cleanup();
-    }
+    });
   });
 
   it('refuses as prepare does (group held by a running domain, device missing), changing nothing', async () => {
@@ -88,8 +82,7 @@ describe('passthru attach / detach (simulated host, libvirt test driver)', () =>
   });
 
   it("a kill between the halves: the domain's release undoes attach's steps with its own", async () => {
-    const h = base.copy();
-    try {
+    await base.withCopy(async (h) => {
       const own: DomainSpec = { name: VM, uuid: UUID, pfs: [{ dev: 'enp3s0f0', vfs: 2 }] };
       expect((await h.hook(VM, 'prepare', domainXml(own))).code).toBe(0);
       const r = await h.passthru(['attach', VM, '-c', uri, '--add-hostdev', GPU], {
@@ -106,14 +99,11 @@ describe('passthru attach / detach (simulated host, libvirt test driver)', () =>
       expect([rel.code, rel.stderr]).toEqual([0, '']);
       expect(h.state()).toBe(pristine);
       expect(h.journals()).toEqual([]);
-    } finally {
-      h.cleanup();
-    }
+    });
   });
 
   it('detach of a hot-plug libvirt no longer has undoes only its steps; the domain keeps the rest', async () => {
-    const h = base.copy();
-    try {
+    await base.withCopy(async (h) => {
       const own: DomainSpec = { name: VM, uuid: UUID, pfs: [{ dev: 'enp3s0f0', vfs: 2 }] };
       expect((await h.hook(VM, 'prepare', domainXml(own))).code).toBe(0);
       const withVfs = h.state();
@@ -128,8 +118,6 @@ describe('passthru attach / detach (simulated host, libvirt test driver)', () =>
       expect(h.journals()).toEqual([`${UUID}.json`]);
       expect((await h.hook(VM, 'release', domainXml(own))).code).toBe(0);
       expect(h.state()).toBe(pristine);
-    } finally {
-      h.cleanup();
-    }
+    });
   });
 });

@@ -1,11 +1,11 @@
 // recover and status against live domains: a journal whose domain still runs (libvirt says so, or
 // its qemu process is alive) is left alone by `recover`, named, and undone only with --force; a
 // journal whose domain runs nowhere is an orphan in `status`.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SimHost } from '../support/simhost.js';
+import { simHostForSuite, type SimHost } from '../support/simhost.js';
 import { domainUuid, domainXml, type DomainSpec } from '../support/domains.js';
 import { nodeBin } from '../support/paths.js';
 
@@ -27,16 +27,10 @@ async function exited(p: ChildProcess): Promise<void> {
 }
 
 describe('recover and status with the domain still running', () => {
-  let base: SimHost;
-  let pristine: string;
-  beforeAll(async () => {
-    base = await SimHost.create('workstation');
-    pristine = base.state();
-  });
-  afterAll(() => base?.cleanup());
+  const suite = simHostForSuite('workstation');
 
   async function prepared(): Promise<{ h: SimHost; held: string }> {
-    const h = base.copy();
+    const h = suite.host.copy();
     const r = await h.hook(spec.name, 'prepare', domainXml(spec));
     expect([r.code, r.stderr]).toEqual([0, '']);
     expect(h.journals()).toEqual([`${uuid}.json`]);
@@ -63,7 +57,7 @@ describe('recover and status with the domain still running', () => {
       const forced = await h.passthru(['recover', '--all', '--force'], { env: NO_LIBVIRT });
       expect([forced.code, forced.stderr]).toEqual([0, '']);
       expect(forced.stdout).toMatch(/change\(s\) undone, journal removed/);
-      expect(h.state()).toBe(pristine);
+      expect(h.state()).toBe(suite.start);
     } finally {
       qemu.kill('SIGKILL');
       await exited(qemu);
@@ -88,7 +82,7 @@ describe('recover and status with the domain still running', () => {
       const rec = await h.passthru(['recover', '--all'], { env: NO_LIBVIRT });
       expect([rec.code, rec.stderr]).toEqual([0, '']);
       expect(rec.stdout).toMatch(/^live-vf-guest \(.+\): \d+ change\(s\) undone, journal removed\n$/);
-      expect(h.state()).toBe(pristine);
+      expect(h.state()).toBe(suite.start);
     } finally {
       h.cleanup();
     }
@@ -114,7 +108,7 @@ describe('recover and status with the domain still running', () => {
       expect(st.stdout).toContain('orphaned: run passthru recover');
       const rec = await h.passthru(['recover', '--all', '-c', `test://${without}`]);
       expect(rec.stdout).toMatch(/journal removed/);
-      expect(h.state()).toBe(pristine);
+      expect(h.state()).toBe(suite.start);
     } finally {
       h.cleanup();
     }

@@ -1,19 +1,12 @@
 // Release follows the journal, not the XML: a domain whose live XML no longer names passthrough
 // (our metadata removed with `virsh metadata --live --remove`, its only hostdev detached) still has
 // its journal undone at `release end`, through hooks/qemu as libvirtd runs it.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SimHost } from '../support/simhost.js';
-import { installEntry, type Entry } from '../support/entry.js';
+import { describe, expect, it } from 'vitest';
+import { installedHostForSuite } from '../support/entry.js';
 import { domainUuid, domainXml, type DomainSpec } from '../support/domains.js';
 
 describe('release of a domain whose XML lost its passthrough', () => {
-  let h: SimHost;
-  let entry: Entry;
-  beforeAll(async () => {
-    h = await SimHost.create('workstation');
-    entry = await installEntry(h);
-  });
-  afterAll(() => h?.cleanup());
+  const suite = installedHostForSuite('workstation');
 
   const cases: [string, DomainSpec][] = [
     ['metadata removed', { name: 'rel-meta', pfs: [{ dev: 'enp3s0f0', vfs: 2 }] }],
@@ -22,17 +15,17 @@ describe('release of a domain whose XML lost its passthrough', () => {
   ];
   for (const [what, spec] of cases) {
     it(`${what}: release undoes the journal`, async () => {
-      const start = h.state();
-      const p = await entry.run([spec.name, 'prepare', 'begin', '-'], domainXml(spec));
+      const start = suite.host.state();
+      const p = await suite.entry.run([spec.name, 'prepare', 'begin', '-'], domainXml(spec));
       expect([p.code, p.stderr]).toEqual([0, '']);
-      expect(h.state()).not.toBe(start);
+      expect(suite.host.state()).not.toBe(start);
       // the same domain (name, uuid) with nothing of ours left in its XML
       const bare = domainXml({ name: spec.name, uuid: domainUuid(spec) });
       expect(bare).not.toMatch(/hostdev|passthru/);
-      const r = await entry.run([spec.name, 'release', 'end', '-', 'destroyed'], bare);
+      const r = await suite.entry.run([spec.name, 'release', 'end', '-', 'destroyed'], bare);
       expect([r.code, r.stderr]).toEqual([0, '']);
-      expect(h.journals()).toEqual([]);
-      expect(h.state()).toBe(start);
+      expect(suite.host.journals()).toEqual([]);
+      expect(suite.host.state()).toBe(start);
     });
   }
 });

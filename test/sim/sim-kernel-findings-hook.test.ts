@@ -86,12 +86,9 @@ describe('PF drivers that leave SR-IOV enabled on unbind (FINDINGS 1)', () => {
       const base = await SimHost.create(file);
       try {
         for (const sc of scenarios(fixture)) {
-          const h = base.copy();
-          try {
+          await base.withCopy(async (h) => {
             await cycle(h, sc.domains);
-          } finally {
-            h.cleanup();
-          }
+          });
         }
       } finally {
         base.cleanup();

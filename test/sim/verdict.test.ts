@@ -78,6 +78,14 @@ interface Case {
   stateFiles?: Record<string, string>;
 }
 
+/** A domain on the network 'pool' whose <forward> holds `forward` (the pool's fault is the case). */
+const poolCase = (name: string, uuidTail: string, forward: string): Case => ({
+  name,
+  fixture: 'workstation',
+  networks: { pool: pool(forward) },
+  xml: domainXml('vm', uuidTail, [network('pool', MAC)]),
+});
+
 const pfOnly = domainXml('holder', '000000000003', [], ["<passthru:pf dev='enp3s0f0' vfs='2'/>"]);
 const running = domainXml(
   'holder',
@@ -86,6 +94,7 @@ const running = domainXml(
   ["<passthru:pf dev='enp3s0f0' vfs='2'/>"],
 );
 
+// One literal a refusal, deliberately alike in shape: the table reads (and fails) case by case.
 const refusals: Case[] = [
   { name: 'bridge-hostdev', fixture: 'workstation', xml: domainXml('vm', '000000000010', [hostdev('0000:00:1c.0')]) },
   { name: 'missing-device', fixture: 'workstation', xml: domainXml('vm', '000000000011', [hostdev('0000:01:00.7')]) },
@@ -189,30 +198,14 @@ const refusals: Case[] = [
     running: [pfOnly],
     xml: domainXml('vm', '000000000028', [hostdev('0000:03:00.0')]),
   },
-  {
-    name: 'pool-pf-missing',
-    fixture: 'workstation',
-    networks: { pool: pool("    <pf dev='eth9'/>\n") },
-    xml: domainXml('vm', '000000000029', [network('pool', MAC)]),
-  },
-  {
-    name: 'pool-pf-not-sriov',
-    fixture: 'workstation',
-    networks: { pool: pool("    <pf dev='eno1'/>\n") },
-    xml: domainXml('vm', '000000000041', [network('pool', MAC)]),
-  },
-  {
-    name: 'pool-vfs-missing',
-    fixture: 'workstation',
-    networks: { pool: pool("    <address type='pci' domain='0x0000' bus='0x07' slot='0x10' function='0x0'/>\n") },
-    xml: domainXml('vm', '000000000042', [network('pool', MAC)]),
-  },
-  {
-    name: 'pool-empty',
-    fixture: 'workstation',
-    networks: { pool: pool('') },
-    xml: domainXml('vm', '000000000043', [network('pool', MAC)]),
-  },
+  poolCase('pool-pf-missing', '000000000029', "    <pf dev='eth9'/>\n"),
+  poolCase('pool-pf-not-sriov', '000000000041', "    <pf dev='eno1'/>\n"),
+  poolCase(
+    'pool-vfs-missing',
+    '000000000042',
+    "    <address type='pci' domain='0x0000' bus='0x07' slot='0x10' function='0x0'/>\n",
+  ),
+  poolCase('pool-empty', '000000000043', ''),
   {
     name: 'gpu-as-hostdev-interface',
     fixture: 'workstation',

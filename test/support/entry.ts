@@ -5,7 +5,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { dist, nodeBin } from './paths.js';
 import { run, hookEnv, type RunResult } from './proc.js';
-import type { SimHost } from './simhost.js';
+import { afterAll, beforeAll } from 'vitest';
+import { SimHost } from './simhost.js';
 
 export interface Entry {
   path: string;
@@ -28,4 +29,15 @@ export async function installEntry(host: SimHost, root = join(host.dir, 'root'))
     how: 'passthru install',
     run: (args, xml, limitMs = 150_000) => run(installed, args, { input: xml, env: hookEnv({}), limitMs }),
   };
+}
+
+/** A SimHost of `fixture` with our entry installed, made once for the describe block this is called in. */
+export function installedHostForSuite(fixture: string): { host: SimHost; entry: Entry } {
+  const suite = {} as { host: SimHost; entry: Entry };
+  beforeAll(async () => {
+    suite.host = await SimHost.create(fixture);
+    suite.entry = await installEntry(suite.host);
+  });
+  afterAll(() => suite.host?.cleanup());
+  return suite;
 }

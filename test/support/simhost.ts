@@ -67,6 +67,23 @@ export class SimHost {
     return new SimHost(dir, file, join(dir, 'state'));
   }
 
+  /** Runs `test` on a copy of this host (see copy()), removed afterwards whatever the outcome. */
+  async withCopy<T>(test: (h: SimHost) => Promise<T>): Promise<T> {
+    const h = this.copy();
+    try {
+      return await test(h);
+    } finally {
+      h.cleanup();
+    }
+  }
+
+  /** Writes `config` as a passthru config file in this host's dir; returns the env that points the CLI at it. */
+  configEnv(config: unknown): Record<string, string> {
+    const file = join(this.dir, 'config.json');
+    writeFileSync(file, JSON.stringify(config));
+    return { PASSTHRU_CONFIG: file };
+  }
+
   doc(): Record<string, unknown> {
     return JSON.parse(readFileSync(this.file, 'utf8')) as Record<string, unknown>;
   }

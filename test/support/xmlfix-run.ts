@@ -6,6 +6,8 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { applyEdits } from '../../src/cli/xmlfix/apply.js';
+import type { Edit } from '../../src/cli/xmlfix/args.js';
 
 export const NO_HOST_NOTE =
   'xmlfix: note: no host PCI devices to check edits against (sys/bus/pci/devices): edits not checked\n';
@@ -28,4 +30,31 @@ export function xmlfixNoHost(args: string[], input: string | Buffer = ''): Spawn
 
 export function quiet(stderr: string): string {
   return stderr.replace(NO_HOST_NOTE, '');
+}
+
+/** The host of an in-process edit that needs none: asking for it fails the test. */
+export const noHost = { all: false, host: () => Promise.reject(new Error('no host in this test')) };
+
+/** applyEdits in process on `text`, each edit a [flag, value] pair, with no host. */
+export const applyEditsNoHost = (text: string, ...edits: [Edit['flag'], string][]) =>
+  applyEdits(
+    text,
+    edits.map(([flag, value]) => ({ flag, value })),
+    noHost,
+  );
+
+/**
+ * Whether the schema validators `tools` are on PATH. Missing, they fail the test naming the Debian
+ * `packages` to install, or with PASSTHRU_SKIP_VALIDATE=1 the caller skips (false, with a warning).
+ */
+export function validatorsPresent(tools: string[], packages: string): boolean {
+  const which = spawnSync('sh', ['-c', tools.map((t) => `command -v ${t}`).join(' && ')]);
+  if (which.status === 0) return true;
+  if (process.env.PASSTHRU_SKIP_VALIDATE === '1') {
+    console.warn(`skipped: ${tools.join(' or ')} missing (PASSTHRU_SKIP_VALIDATE=1)`);
+    return false;
+  }
+  throw new Error(
+    `${tools.join('/')} missing: run \`npm run test:setup\` (${packages}), or set PASSTHRU_SKIP_VALIDATE=1`,
+  );
 }

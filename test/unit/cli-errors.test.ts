@@ -2,28 +2,20 @@
 // exit 2, nothing on stdout, nothing created. The lines are a golden file (cli-errors.golden,
 // regenerate with UPDATE_GOLDEN=1), so a changed message is a reviewed diff.
 import { execFileSync } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { dist, nodeBin } from '../support/paths.js';
 import { run } from '../support/proc.js';
+import { suiteTemp } from '../support/suite-temp.js';
 
 const goldenFile = join(dirname(fileURLToPath(import.meta.url)), 'cli-errors.golden');
+const temp = suiteTemp('passthru-errors-');
 let dir: string;
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'passthru-errors-'));
+  dir = temp.dir;
   execFileSync(nodeBin, [dist.passthru, 'sim', 'init', '--fixture', 'workstation', '-o', join(dir, 'host.json')]);
   writeFileSync(join(dir, 'vm.xml'), readFileSync('fixtures/xml/domain-q35.xml'));
   execFileSync('mkfifo', [join(dir, 'in.fifo')]);
@@ -31,7 +23,6 @@ beforeAll(() => {
   symlinkSync('loop-a', join(dir, 'loop-b'));
   mkdirSync(join(dir, 'adir'));
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 // every case runs against a simulated host (none touches the real one), in `dir`, with relative names
 const CASES: { cmd: 'passthru' | 'xmlfix'; args: string[]; env?: Record<string, string> }[] = [

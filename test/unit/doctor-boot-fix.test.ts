@@ -279,6 +279,7 @@ describe('sedReplaceLine', () => {
 
 describe('every fix of a host where everything fails', () => {
   it('parses as shell, so that pasting it runs the command or, for advice, nothing (a comment)', async () => {
+    // the host spelled out in full, as in every test here: the host is what each test is about
     const c = await doctor({
       cpu: INTEL,
       cmdline: 'root=/dev/sda1 intel_iommu=off',

@@ -190,6 +190,7 @@ describe('doctor host checks', () => {
       for (const d of h.devices) if (d.vendor === '10de') d.driver = 'vfio-pci';
     };
     expect((await status(host('workstation', inEffect), 'modprobe-config')).status).toBe('pass');
+    // built like interrupt-remapping's warn case, deliberately: each check's test reads on its own
     const bl = await status(
       host('workstation', (h) => {
         inEffect(h);

@@ -17,7 +17,7 @@ import {
 } from '../support/hostile.js';
 import { gpusWithPeers, loadFixture } from '../support/scenarios.js';
 import { SimHost } from '../support/simhost.js';
-import { installEntry, type Entry } from '../support/entry.js';
+import { installedHostForSuite } from '../support/entry.js';
 import { before, refusalProblems } from '../support/refusal.js';
 
 const fig = figures('hostile-hook');
@@ -65,26 +65,23 @@ describe('domain XML on stdin that attacks the parser', () => {
 });
 
 describe('the same documents through hooks/qemu, as libvirtd runs it (installed with passthru install)', () => {
-  let eh: SimHost;
-  let entry: Entry;
-  beforeAll(async () => {
-    eh = await SimHost.create('workstation');
-    entry = await installEntry(eh);
-  });
-  afterAll(() => eh?.cleanup());
+  const suite = installedHostForSuite('workstation');
   for (const c of hostileDocuments(carrierDomain(gpu.address))) {
     const known = knownFindings[`hooks/qemu ${c.name}`];
     figureTest(
       fig,
       `hooks/qemu prepare refuses ${c.name}${known ? ` (known finding: ${known})` : ''}`,
       async () => {
-        const b = before(eh);
-        const r = await entry.run(['hostile', 'prepare', 'begin', '-'], c.body);
+        const b = before(suite.host);
+        const r = await suite.entry.run(['hostile', 'prepare', 'begin', '-'], c.body);
         fig.add('cases');
         // the sh fast path may let a document without passthrough through untouched (exit 0, silent)
-        const problems = refusalProblems(eh, b, r, fig, { exitZeroOk: !c.body.includes('<hostdev'), silentOk: true });
+        const problems = refusalProblems(suite.host, b, r, fig, {
+          exitZeroOk: !c.body.includes('<hostdev'),
+          silentOk: true,
+        });
         // a case that wrongly prepared must not taint the next one: put the host back
-        if (problems.length) await eh.passthru(['recover', '--all']);
+        if (problems.length) await suite.host.passthru(['recover', '--all']);
         if (problems.length) fig.note(`hooks/qemu ${c.name}: ${problems.join('; ')}`);
         expect(problems, r.stderr.slice(0, 300)).toEqual([]);
       },

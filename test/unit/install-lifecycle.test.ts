@@ -1,26 +1,21 @@
 // The installed entry over its life: `passthru install` refuses what the hook would refuse to run
 // (not root's alone), `--uninstall` leaves nothing of ours, and doctor reports an entry that points at
 // a node or bundle that no longer exists, or at what others can change.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { suiteTemp } from '../support/suite-temp.js';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dist, hookTemplate, nodeBin } from '../support/paths.js';
 import { domainXml } from '../support/domains.js';
 import { readEntry, renderEntry } from '../../src/install/entry.js';
 import { hookEntryChecks } from '../../src/doctor/hook-entry.js';
 
-let base: string;
-let n = 0;
-beforeAll(() => {
-  base = mkdtempSync(join(tmpdir(), 'passthru-lifecycle-'));
-});
-afterAll(() => rmSync(base, { recursive: true, force: true }));
+const temp = suiteTemp('passthru-lifecycle-');
 
 /** A host root with the /etc/libvirt a libvirt package leaves (no hooks/). */
 function freshRoot(): string {
-  const root = join(base, `root${n++}`);
+  const root = temp.fresh('root');
   mkdirSync(join(root, 'etc', 'libvirt'), { recursive: true });
   return root;
 }
@@ -53,7 +48,7 @@ function tree(dir: string): string[] {
 describe('passthru install --uninstall', () => {
   it('leaves nothing of ours after the entry ran: no entry, no hooks dirs it made, no state dir or lock', () => {
     const root = freshRoot();
-    const sim = join(base, `host${n}.json`);
+    const sim = `${temp.fresh('host')}.json`;
     expect(passthru(['sim', 'init', '--fixture', 'workstation', '-o', sim]).code).toBe(0);
     const state = join(root, 'run', 'passthru');
     mkdirSync(join(root, 'run'));
@@ -93,7 +88,7 @@ describe('passthru install --uninstall', () => {
 describe("passthru install refuses what is not root's alone (nothing written)", () => {
   it('a state dir under a directory others can write', () => {
     const root = freshRoot();
-    const open = join(base, `open${n}`);
+    const open = temp.fresh('open');
     mkdirSync(open, { mode: 0o777 });
     chmodSync(open, 0o777);
     const before = tree(root);
@@ -107,7 +102,7 @@ describe("passthru install refuses what is not root's alone (nothing written)", 
 
   it('a config file its group can write', () => {
     const root = freshRoot();
-    const cfg = join(base, `config${n}.json`);
+    const cfg = `${temp.fresh('config')}.json`;
     writeFileSync(cfg, '{}');
     chmodSync(cfg, 0o664);
     const r = passthru(['install', '--root', root, '--config', cfg]);
@@ -151,7 +146,7 @@ describe('the entry read back, and doctor on it', () => {
 
   it('an entry whose node or bundle no longer exists (upgrade, removal) fails, naming the path', () => {
     const root = freshRoot();
-    const gone = join(base, 'old-node-v18', 'bin', 'node');
+    const gone = join(temp.dir, 'old-node-v18', 'bin', 'node');
     write(root, renderEntry(template, { ...settings(root), node: gone }));
     const [entry] = hookEntryChecks({ root, wouldInstall });
     expect(entry!.status).toBe('fail');

@@ -1,19 +1,9 @@
 // `passthru install [--uninstall]` in temp roots, through the built CLI (what an operator runs), plus
 // the pure decisions (restart notice, marker) on their own.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-  existsSync,
-} from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { suiteTemp } from '../support/suite-temp.js';
+import { mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dist, nodeBin } from '../support/paths.js';
 import {
@@ -25,15 +15,10 @@ import {
   type HookFacts,
 } from '../../src/install/entry.js';
 
-let base: string;
-let n = 0;
-beforeAll(() => {
-  base = mkdtempSync(join(tmpdir(), 'passthru-install-'));
-});
-afterAll(() => rmSync(base, { recursive: true, force: true }));
+const temp = suiteTemp('passthru-install-');
 
 function freshRoot(): string {
-  const root = join(base, `root${n++}`);
+  const root = temp.fresh('root');
   mkdirSync(root);
   return root;
 }

@@ -53,6 +53,26 @@ async function listText(
   return { text: formatListing(l), json: `${JSON.stringify(l, null, 2)}\n` };
 }
 
+/** A fresh state dir whose one journal says `domain` is running and holds `holds`. */
+function stateDirHolding(
+  prefix: string,
+  domain: { name: string; uuid: string },
+  holds: { groups?: number[]; devices?: string[]; mdevs?: string[] },
+): string {
+  const stateDir = mkdtempSync(join(tmpdir(), prefix));
+  ensureStateDir(stateDir);
+  writeJournal(stateDir, {
+    schema: JOURNAL_SCHEMA,
+    domain,
+    state: 'running',
+    pid: 1,
+    updated: '',
+    holds: { groups: [], devices: [], mdevs: [], pfs: [], ...holds },
+    actions: [],
+  });
+  return stateDir;
+}
+
 describe('passthru list', () => {
   it('workstation: text and JSON', async () => {
     const r = await listText(sim('workstation'));
@@ -114,17 +134,11 @@ describe('passthru list', () => {
 
   it('names the domain that holds a device, from the journals', async () => {
     const k = sim('workstation');
-    const stateDir = mkdtempSync(join(tmpdir(), 'passthru-list-state-'));
-    ensureStateDir(stateDir);
-    writeJournal(stateDir, {
-      schema: JOURNAL_SCHEMA,
-      domain: { name: 'win10', uuid: '4dea22b3-1d52-d8f3-2516-782e98ab3fa0' },
-      state: 'running',
-      pid: 1,
-      updated: '',
-      holds: { groups: [3], devices: ['0000:01:00.0'], mdevs: [], pfs: [] },
-      actions: [],
-    });
+    const stateDir = stateDirHolding(
+      'passthru-list-state-',
+      { name: 'win10', uuid: '4dea22b3-1d52-d8f3-2516-782e98ab3fa0' },
+      { groups: [3], devices: ['0000:01:00.0'] },
+    );
     const r = await listText(k, '10de:', { PASSTHRU_STATE_DIR: stateDir });
     expect(r.text).toMatch(/0000:01:00\.0 .*used by win10/);
     expect(r.text).toMatch(/0000:01:00\.1 .*used by win10/);
@@ -135,17 +149,11 @@ describe('passthru list', () => {
     const k = new SimKernel(readSimFile(join(here, '..', 'lab', 'lab-host.sim.json'))); // no file: the writes below stay in memory
     const u = '0c3f2a10-1111-4222-8333-944445555666';
     await k.write('sys/class/mdev_bus/mtty/mdev_supported_types/mtty-2/create', u);
-    const stateDir = mkdtempSync(join(tmpdir(), 'passthru-list-lab-'));
-    ensureStateDir(stateDir);
-    writeJournal(stateDir, {
-      schema: JOURNAL_SCHEMA,
-      domain: { name: 'serialvm', uuid: '4dea22b3-1d52-d8f3-2516-782e98ab3fa1' },
-      state: 'running',
-      pid: 1,
-      updated: '',
-      holds: { groups: [], devices: [], mdevs: [u], pfs: [] },
-      actions: [],
-    });
+    const stateDir = stateDirHolding(
+      'passthru-list-lab-',
+      { name: 'serialvm', uuid: '4dea22b3-1d52-d8f3-2516-782e98ab3fa1' },
+      { mdevs: [u] },
+    );
     const r = await listText(k, undefined, { PASSTHRU_STATE_DIR: stateDir });
     golden('lab-host.txt', r.text);
     golden('lab-host.json', r.json);

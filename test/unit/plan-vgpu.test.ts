@@ -2,12 +2,11 @@
 // any change, use-as-is, the write/undo pair, and no vfio-pci rebind of a vGPU VF.
 import { describe, expect, it } from 'vitest';
 import { planPrepare } from '../../src/plan/prepare.js';
-import { PlanRefusal } from '../../src/plan/refusal.js';
 import { formatPlan } from '../../src/plan/format.js';
 import { InputError } from '../../src/errors.js';
 import { parsePciAddress } from '../../src/pci/address.js';
 import type { NvidiaVgpuInfo, PciDeviceInfo } from '../../src/host/types.js';
-import { dev, domain, input, snapshot } from './plan-helpers.js';
+import { dev, domain, input, snapshot, refusalMessage } from './plan-helpers.js';
 
 const PF = '0000:41:00.0';
 const VF0 = '0000:41:00.4';
@@ -55,16 +54,6 @@ function host(
 const guest = (type: string, managed = false, address = VF0) =>
   domain({ hostdevs: [[address, managed]], metadata: { vgpus: [{ address: parsePciAddress(address), type }] } });
 
-function refusal(f: () => unknown): string {
-  try {
-    f();
-  } catch (err) {
-    if (err instanceof PlanRefusal) return err.message;
-    throw err;
-  }
-  throw new Error('expected a refusal, the plan went through');
-}
-
 describe('planning NVIDIA vGPUs (vendor-specific VFIO)', () => {
   it('writes the type by ID, undo writes 0 only while our type is there; the VF is not rebound to vfio-pci', () => {
     const plan = planPrepare(input(guest('1157'), host()));
@@ -91,7 +80,7 @@ describe('planning NVIDIA vGPUs (vendor-specific VFIO)', () => {
     const byHand = planPrepare(input(domain({ hostdevs: [[VF0, false]] }), host({ currentType: 1157, creatable: [] })));
     expect(byHand.actions).toEqual([]);
     expect(byHand.holds.devices).toEqual([VF0]);
-    expect(refusal(() => planPrepare(input(domain({ hostdevs: [[VF0, false]] }), host())))).toBe(
+    expect(refusalMessage(() => planPrepare(input(domain({ hostdevs: [[VF0, false]] }), host())))).toBe(
       `refused: ${VF0} is a VF of an NVIDIA GPU in vGPU mode with no vGPU type: give it one (xmlfix --add-vgpu ${VF0},type=ID, or echo ID > nvidia/current_vgpu_type); creatable there: 1155 (NVIDIA L40S-4Q), 1157 (NVIDIA L40S-12Q)`,
     );
     // managed='yes' without an entry is libvirt's to handle, as for any device
@@ -110,25 +99,25 @@ describe('planning NVIDIA vGPUs (vendor-specific VFIO)', () => {
   });
 
   it('refuses another vGPU type already on the VF, naming both', () => {
-    expect(refusal(() => planPrepare(input(guest('1155'), host({ currentType: 1157, creatable: [] }))))).toBe(
+    expect(refusalMessage(() => planPrepare(input(guest('1155'), host({ currentType: 1157, creatable: [] }))))).toBe(
       `refused: ${VF0} already has vGPU type 1157; 1155 asked (a vGPU is changed only by destroying it: write 0 to nvidia/current_vgpu_type when no guest uses it)`,
     );
     // a name cannot be matched against a VF whose list is empty once it has a vGPU
     expect(
-      refusal(() => planPrepare(input(guest('NVIDIA L40S-4Q'), host({ currentType: 1157, creatable: [] })))),
+      refusalMessage(() => planPrepare(input(guest('NVIDIA L40S-4Q'), host({ currentType: 1157, creatable: [] })))),
     ).toMatch(
       /already has vGPU type 1157; 'NVIDIA L40S-4Q' asked \(a profile name cannot be checked .*give the type ID\)$/,
     );
   });
 
   it('refuses a type not creatable there, listing what is', () => {
-    expect(refusal(() => planPrepare(input(guest('1159'), host())))).toBe(
+    expect(refusalMessage(() => planPrepare(input(guest('1159'), host())))).toBe(
       `refused: ${VF0} cannot take vGPU type 1159 now; creatable there: 1155 (NVIDIA L40S-4Q), 1157 (NVIDIA L40S-12Q)`,
     );
-    expect(refusal(() => planPrepare(input(guest('NVIDIA L40S-48Q'), host())))).toContain(
+    expect(refusalMessage(() => planPrepare(input(guest('NVIDIA L40S-48Q'), host())))).toContain(
       `cannot take vGPU type 'NVIDIA L40S-48Q' now; creatable there: 1155`,
     );
-    expect(refusal(() => planPrepare(input(guest('1155'), host({ currentType: 0, creatable: [] }))))).toBe(
+    expect(refusalMessage(() => planPrepare(input(guest('1155'), host({ currentType: 0, creatable: [] }))))).toBe(
       `refused: ${VF0} cannot take vGPU type 1155 now; creatable there: none (the GPU is full, or hosts vGPUs of another framebuffer size)`,
     );
   });
@@ -138,17 +127,17 @@ describe('planning NVIDIA vGPUs (vendor-specific VFIO)', () => {
       hostdevs: [['0000:41:03.0', false]],
       metadata: { vgpus: [{ address: parsePciAddress('0000:41:03.0'), type: '1155' }] },
     });
-    expect(refusal(() => planPrepare(input(missing, host())))).toMatch(
+    expect(refusalMessage(() => planPrepare(input(missing, host())))).toMatch(
       /^refused: 0000:41:03\.0 not found on this host/,
     );
-    expect(refusal(() => planPrepare(input(guest('1155'), host(null, { driver: 'vfio-pci' }))))).toBe(
+    expect(refusalMessage(() => planPrepare(input(guest('1155'), host(null, { driver: 'vfio-pci' }))))).toBe(
       `refused: ${VF0} has no NVIDIA vGPU interface (no nvidia/current_vgpu_type: it is bound to vfio-pci, not nvidia)`,
     );
-    expect(refusal(() => planPrepare(input(guest('1155', true), host())))).toMatch(
+    expect(refusalMessage(() => planPrepare(input(guest('1155', true), host())))).toMatch(
       new RegExp(`^refused: ${VF0} carries an NVIDIA vGPU but is assigned with managed='yes'.*use managed='no'$`),
     );
     const unassigned = domain({ metadata: { vgpus: [{ address: parsePciAddress(VF1), type: '1155' }] } });
-    expect(refusal(() => planPrepare(input(unassigned, host())))).toMatch(
+    expect(refusalMessage(() => planPrepare(input(unassigned, host())))).toMatch(
       new RegExp(`^refused: ${VF1} has a <passthru:vgpu> entry but is not assigned`),
     );
   });

@@ -2,29 +2,36 @@ import { describe, expect, it } from 'vitest';
 import { planPrepare } from '../../src/plan/prepare.js';
 import { predictVfAddress } from '../../src/plan/prepare-pfs.js';
 import { planPoolVfs } from '../../src/plan/pool.js';
-import { PlanRefusal } from '../../src/plan/refusal.js';
 import { formatPlan } from '../../src/plan/format.js';
 import { withDefaults } from '../../src/config/types.js';
-import type { OtherDomain, Plan } from '../../src/plan/types.js';
+import type { Plan } from '../../src/plan/types.js';
 import { InputError } from '../../src/errors.js';
-import { dev, domain, input, snapshot, vfInfo } from './plan-helpers.js';
+import {
+  dev,
+  domain,
+  input,
+  snapshot,
+  vfInfo,
+  refusal,
+  otherDomain,
+  sriovNic,
+  GPU,
+  AUDIO,
+  PORT,
+  USB,
+  PF,
+  VF0,
+  VF1,
+  IGPU,
+  MDEV,
+  MDEV2,
+} from './plan-helpers.js';
 
 // A workstation-like host: GPU + its audio function in group 1 behind a root port (group 1 too),
 // a USB controller alone, an SR-IOV NIC with two existing VFs, an mdev-capable iGPU.
-const GPU = '0000:01:00.0';
-const AUDIO = '0000:01:00.1';
-const PORT = '0000:00:01.0';
-const USB = '0000:02:00.0';
-const PF = '0000:03:00.0';
-const VF0 = '0000:03:10.0';
-const VF1 = '0000:03:10.2';
-const IGPU = '0000:00:02.0';
-const MDEV = 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee';
-const MDEV2 = 'aaaaaaaa-bbbb-4ccc-8ddd-ffffffffffff';
 
 function host(over: { pfNumVfs?: number; audioDriver?: string | undefined; instances?: number } = {}) {
   const numVfs = over.pfNumVfs ?? 2;
-  const vfs = [VF0, VF1].slice(0, numVfs);
   return snapshot([
     dev(PORT, '060400', { driver: 'pcieport', iommuGroup: 1 }),
     dev(GPU, '030000', { driver: 'nouveau', iommuGroup: 1, vendor: '10de' }),
@@ -34,13 +41,7 @@ function host(over: { pfNumVfs?: number; audioDriver?: string | undefined; insta
       vendor: '10de',
     }),
     dev(USB, '0c0330', { driver: 'xhci_hcd', iommuGroup: 2 }),
-    dev(PF, '020000', {
-      driver: 'ixgbe',
-      iommuGroup: 3,
-      netdevs: ['enp3s0f0'],
-      sriov: { totalVfs: 8, numVfs, offset: 128, stride: 2, vfs },
-    }),
-    ...vfs.map((a, k) => dev(a, '020000', { driver: 'ixgbevf', iommuGroup: 10 + k, physfn: PF, vfIndex: k })),
+    ...sriovNic(PF, [VF0, VF1], numVfs, ['ixgbe', 'ixgbevf']),
     dev(IGPU, '030000', {
       driver: 'i915',
       iommuGroup: 4,
@@ -52,17 +53,32 @@ function host(over: { pfNumVfs?: number; audioDriver?: string | undefined; insta
 
 const links = { enp3s0f0: [vfInfo(0, '02:00:00:00:00:01'), vfInfo(1, '02:00:00:00:00:02')] };
 
-function refusal(fn: () => unknown): PlanRefusal {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof PlanRefusal) return err;
-    throw err;
-  }
-  throw new Error('expected a refusal');
-}
-
 const ids = (p: Plan): string[] => p.actions.map((a) => a.id);
+
+/** The vf-set step for VF0 (index 0 of enp3s0f0) with these settings. */
+const vf0Set = (settings: Record<string, unknown>) => ({
+  op: 'vf-set',
+  pfNetdev: 'enp3s0f0',
+  index: 0,
+  vf: VF0,
+  settings,
+});
+
+/** An mtty parent offering its two types, `one` and `two` instances available. */
+const mttyPool = (one: number, two: number) => ({
+  mtty: [
+    { id: 'mtty-1', availableInstances: one },
+    { id: 'mtty-2', availableInstances: two },
+  ],
+});
+
+/** Metadata for MDEV (mtty-1 on mtty) and MDEV2 (mtty-2, with `second`'s parent if it names one). */
+const mttyPair = (second: { parent?: string }) => ({
+  mdevs: [
+    { uuid: MDEV, type: 'mtty-1', parent: 'mtty' },
+    { uuid: MDEV2, type: 'mtty-2', ...second },
+  ],
+});
 
 describe('IOMMU group peers', () => {
   it('binds a peer on a host driver to vfio-pci, remembering the driver, and never touches the root port', () => {
@@ -129,11 +145,7 @@ describe('IOMMU group peers', () => {
 
 describe('refusals before any change', () => {
   it('refuses a group used by another running domain, naming device, group and domain', () => {
-    const other: OtherDomain = {
-      name: 'win10',
-      uuid: '99999999-2222-4333-8444-555555555555',
-      holds: { groups: [1], devices: [AUDIO], mdevs: [], pfs: [] },
-    };
+    const other = otherDomain('win10', { groups: [1], devices: [AUDIO] });
     const r = refusal(() => planPrepare(input(domain({ hostdevs: [[GPU, true]] }), host(), { others: [other] })));
     expect(r.message).toBe(`refused: ${GPU} shares IOMMU group 1 with devices of running domain 'win10'`);
   });
@@ -186,48 +198,22 @@ describe('refusals before any change', () => {
 
   it('refuses the boot VGA when the host has no other display or serial console', () => {
     const alone = { rootDiskDevices: [], defaultRouteDevices: [], displayDevices: [IGPU, GPU], serialConsole: false };
+    const both = domain({
+      hostdevs: [
+        [IGPU, true],
+        [GPU, true],
+      ],
+    });
     // the other display (GPU) is taken by the same domain: no console left
-    expect(
-      refusal(() =>
-        planPrepare(
-          input(
-            domain({
-              hostdevs: [
-                [IGPU, true],
-                [GPU, true],
-              ],
-            }),
-            host(),
-            { facts: alone },
-          ),
-        ),
-      ).message,
-    ).toContain('boot VGA');
+    expect(refusal(() => planPrepare(input(both, host(), { facts: alone }))).message).toContain('boot VGA');
     // the other display stays with the host
     expect(() => planPrepare(input(domain({ hostdevs: [[IGPU, true]] }), host(), { facts: alone }))).not.toThrow();
     // a serial console is a console
-    expect(() =>
-      planPrepare(
-        input(
-          domain({
-            hostdevs: [
-              [IGPU, true],
-              [GPU, true],
-            ],
-          }),
-          host(),
-          { facts: { ...alone, serialConsole: true } },
-        ),
-      ),
-    ).not.toThrow();
+    expect(() => planPrepare(input(both, host(), { facts: { ...alone, serialConsole: true } }))).not.toThrow();
   });
 
   it('refuses a device assigned to another running domain (no group needed)', () => {
-    const other: OtherDomain = {
-      name: 'db',
-      uuid: '99999999-2222-4333-8444-555555555555',
-      holds: { groups: [], devices: [USB], mdevs: [], pfs: [] },
-    };
+    const other = otherDomain('db', { devices: [USB] });
     expect(
       refusal(() => planPrepare(input(domain({ hostdevs: [[USB, true]] }), host(), { others: [other] }))).message,
     ).toBe(`refused: ${USB} is used by running domain 'db'`);
@@ -258,22 +244,14 @@ describe('PF VF counts', () => {
   });
 
   it('shares by count: a second domain records the original count of the first', () => {
-    const first: OtherDomain = {
-      name: 'a',
-      uuid: '99999999-2222-4333-8444-555555555555',
-      holds: { groups: [], devices: [], mdevs: [], pfs: [{ pf: PF, vfs: 2, original: 0 }] },
-    };
+    const first = otherDomain('a', { pfs: [{ pf: PF, vfs: 2, original: 0 }] });
     const plan = planPrepare(input(domain({ metadata: pfMeta(1) }), host({ pfNumVfs: 2 }), { others: [first] }));
     expect(plan.holds.pfs).toEqual([{ pf: PF, vfs: 1, original: 0 }]);
     expect(plan.actions[0]!.undo).toEqual([{ op: 'sriov-release', pf: PF, count: 0 }]);
   });
 
   it('refuses to raise a count whose VFs another running domain uses', () => {
-    const first: OtherDomain = {
-      name: 'a',
-      uuid: '99999999-2222-4333-8444-555555555555',
-      holds: { groups: [], devices: [], mdevs: [], pfs: [{ pf: PF, vfs: 2, original: 0 }] },
-    };
+    const first = otherDomain('a', { pfs: [{ pf: PF, vfs: 2, original: 0 }] });
     expect(
       refusal(() => planPrepare(input(domain({ metadata: pfMeta(4) }), host({ pfNumVfs: 2 }), { others: [first] })))
         .message,
@@ -414,56 +392,27 @@ describe('mdevs', () => {
   it('checks several mdevs of one parent against one pool: two types each with 1 available do not both fit', () => {
     // sysfs shows 1 of each (mtty with 3 free ports: mtty-1 would read 3); the types share the ports
     const s = host();
-    s.mdevParents = {
-      mtty: [
-        { id: 'mtty-1', availableInstances: 1 },
-        { id: 'mtty-2', availableInstances: 1 },
-      ],
-    };
-    const meta = {
-      mdevs: [
-        { uuid: MDEV, type: 'mtty-1', parent: 'mtty' },
-        { uuid: MDEV2, type: 'mtty-2', parent: 'mtty' },
-      ],
-    };
+    s.mdevParents = mttyPool(1, 1);
+    const meta = mttyPair({ parent: 'mtty' });
     expect(refusal(() => planPrepare(input(domain({ mdevs: [MDEV, MDEV2], metadata: meta }), s))).message).toBe(
       `refused: mdev ${MDEV2} mdev types of one parent draw from one pool: 1 of 'mtty-1' (1 available) and 1 of 'mtty-2' (1 available) may not fit together on mtty`,
     );
     // mtty's full pool (24 ports): one of each fits (1/24 + 1/12 <= 1), as does 22 + 1 (the whole pool)
-    s.mdevParents = {
-      mtty: [
-        { id: 'mtty-1', availableInstances: 24 },
-        { id: 'mtty-2', availableInstances: 12 },
-      ],
-    };
+    s.mdevParents = mttyPool(24, 12);
     expect(ids(planPrepare(input(domain({ mdevs: [MDEV, MDEV2], metadata: meta }), s)))).toHaveLength(2);
   });
 
   it('does not pick a parent whose pool the domain has already filled with another type', () => {
     const s = host();
-    s.mdevParents = {
-      mtty: [
-        { id: 'mtty-1', availableInstances: 1 },
-        { id: 'mtty-2', availableInstances: 1 },
-      ],
-    };
-    const meta = {
-      mdevs: [
-        { uuid: MDEV, type: 'mtty-1', parent: 'mtty' },
-        { uuid: MDEV2, type: 'mtty-2' },
-      ],
-    };
+    s.mdevParents = mttyPool(1, 1);
+    const meta = mttyPair({});
     expect(refusal(() => planPrepare(input(domain({ mdevs: [MDEV, MDEV2], metadata: meta }), s))).message).toContain(
       "no device offers mdev type 'mtty-2' with instances left",
     );
   });
 
   it('refuses an mdev another running domain uses', () => {
-    const other: OtherDomain = {
-      name: 'vdi',
-      uuid: '99999999-2222-4333-8444-555555555555',
-      holds: { groups: [], devices: [], mdevs: [MDEV], pfs: [] },
-    };
+    const other = otherDomain('vdi', { mdevs: [MDEV] });
     expect(refusal(() => planPrepare(input(domain({ mdevs: [MDEV] }), host(), { others: [other] }))).message).toContain(
       "used by running domain 'vdi'",
     );
@@ -512,24 +461,8 @@ describe('VF settings', () => {
     expect(ids(plan)).toEqual([`vf-settings ${VF0}`]);
     const a = plan.actions[0]!;
     // spoofchk is already on: not touched
-    expect(a.do).toEqual([
-      {
-        op: 'vf-set',
-        pfNetdev: 'enp3s0f0',
-        index: 0,
-        vf: VF0,
-        settings: { mac: '52:54:00:aa:bb:cc', trust: true, vlan: 42 },
-      },
-    ]);
-    expect(a.undo).toEqual([
-      {
-        op: 'vf-set',
-        pfNetdev: 'enp3s0f0',
-        index: 0,
-        vf: VF0,
-        settings: { mac: '02:00:00:00:00:01', trust: false, vlan: 0 },
-      },
-    ]);
+    expect(a.do).toEqual([vf0Set({ mac: '52:54:00:aa:bb:cc', trust: true, vlan: 42 })]);
+    expect(a.undo).toEqual([vf0Set({ mac: '02:00:00:00:00:01', trust: false, vlan: 0 })]);
   });
 
   it('leaves MAC/VLAN of a hostdev interface to libvirt but applies trust/state/rates', () => {
@@ -543,9 +476,7 @@ describe('VF settings', () => {
         { links },
       ),
     );
-    expect(plan.actions[0]!.do).toEqual([
-      { op: 'vf-set', pfNetdev: 'enp3s0f0', index: 0, vf: VF0, settings: { maxRate: 1000, state: 'enable' } },
-    ]);
+    expect(plan.actions[0]!.do).toEqual([vf0Set({ maxRate: 1000, state: 'enable' })]);
   });
 
   it('plans nothing when the VF already has the settings', () => {

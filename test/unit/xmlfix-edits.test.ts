@@ -1,16 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { applyEdits } from '../../src/cli/xmlfix/apply.js';
+import { applyEditsNoHost } from '../support/xmlfix-run.js';
 import type { Edit } from '../../src/cli/xmlfix/args.js';
 
 const q35 = readFileSync('fixtures/xml/domain-q35.xml', 'utf8');
-const noHost = { all: false, host: () => Promise.reject(new Error('no host in this test')) };
-const run = (text: string, ...edits: [Edit['flag'], string][]) =>
-  applyEdits(
-    text,
-    edits.map(([flag, value]) => ({ flag, value })),
-    noHost,
-  );
+const run = applyEditsNoHost;
 
 describe('xmlfix edits (plain addresses, no host)', () => {
   it('adds a PCI hostdev after the last device libvirt writes before hostdevs, in the document style', async () => {

@@ -3,13 +3,12 @@
 // idempotent, removal after addition restores the input bytes. Seed: FC_SEED=… to replay.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { applyEdits } from '../../src/cli/xmlfix/apply.js';
+import { applyEditsNoHost } from '../support/xmlfix-run.js';
 import type { Edit } from '../../src/cli/xmlfix/args.js';
 import { checkXmlInput } from '../../src/xml/guard.js';
 
 const seed = process.env.FC_SEED ? Number(process.env.FC_SEED) : undefined;
 const params = { numRuns: 150, ...(seed !== undefined ? { seed } : {}) };
-const noHost = { all: false, host: () => Promise.reject(new Error('no host')) };
 
 const hex2 = fc.integer({ min: 0, max: 255 }).map((n) => n.toString(16).padStart(2, '0'));
 const pciAddr = fc
@@ -102,12 +101,7 @@ const editArb: fc.Arbitrary<[Edit['flag'], string, Edit['flag'], string]> = fc.o
     ]),
 );
 
-const run = (text: string, ...edits: [Edit['flag'], string][]) =>
-  applyEdits(
-    text,
-    edits.map(([flag, value]) => ({ flag, value })),
-    noHost,
-  );
+const run = applyEditsNoHost;
 
 describe('xmlfix properties', () => {
   it('generated documents are well-formed and no edit leaves them byte-identical', async () => {

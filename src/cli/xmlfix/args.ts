@@ -66,6 +66,7 @@ export interface XmlfixArgs {
 
 /** Every option xmlfix takes; USAGE names each (test/unit/help-docs.test.ts), and the man page and completion come from USAGE. */
 export const XMLFIX_OPTIONS = {
+  // one flat row per option, alike by design: node's parseArgs reads the table as it stands
   'add-hostdev': { type: 'string', multiple: true },
   'add-mdev': { type: 'string', multiple: true },
   'add-vf': { type: 'string', multiple: true },
