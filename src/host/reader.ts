@@ -77,12 +77,7 @@ export class HostReader {
   /** One PCI device, or undefined when it does not exist. Cached. */
   device(address: string): Promise<PciDeviceInfo | undefined> {
     if (!PCI.test(address)) return Promise.resolve(undefined);
-    let p = this.devices.get(address);
-    if (!p) {
-      p = this.readDevice(address);
-      this.devices.set(address, p);
-    }
-    return p;
+    return cached(this.devices, address, () => this.readDevice(address));
   }
 
   private async readDevice(a: string): Promise<PciDeviceInfo | undefined> {
@@ -164,12 +159,7 @@ export class HostReader {
   /** mdev types a parent offers now, or undefined when it is not an mdev parent. */
   mdevTypes(parent: string): Promise<MdevTypeInfo[] | undefined> {
     if (!NAME.test(parent)) return Promise.resolve(undefined);
-    let p = this.typesCache.get(parent);
-    if (!p) {
-      p = this.readMdevTypes(parent);
-      this.typesCache.set(parent, p);
-    }
-    return p;
+    return cached(this.typesCache, parent, () => this.readMdevTypes(parent));
   }
 
   private async readMdevTypes(parent: string): Promise<MdevTypeInfo[] | undefined> {
@@ -360,4 +350,14 @@ function sortSnapshot(s: HostSnapshot): HostSnapshot {
   s.netdevs = byKey(s.netdevs);
   if (s.mdevParents) s.mdevParents = byKey(s.mdevParents);
   return s;
+}
+
+/** One read per key: later callers share the first call's promise. */
+function cached<T>(cache: Map<string, Promise<T>>, key: string, read: () => Promise<T>): Promise<T> {
+  let p = cache.get(key);
+  if (!p) {
+    p = read();
+    cache.set(key, p);
+  }
+  return p;
 }

@@ -35,15 +35,9 @@ export function addedPassthrough(before: DomainPassthrough, after: DomainPassthr
 
 /** What `add` holds beyond `base`: what a detach gives back. */
 export function holdsBeyond(base: Holds, add: Holds): Holds {
-  return {
-    groups: add.groups.filter((g) => !base.groups.includes(g)),
-    devices: add.devices.filter((d) => !base.devices.includes(d)),
-    mdevs: add.mdevs.filter((u) => !base.mdevs.includes(u)),
-    pfs: add.pfs.filter((p) => !base.pfs.some((b) => b.pf === p.pf)),
-  };
+  return holdsWithout(add, base);
 }
 
-/** `base` without `gone`. */
 export function holdsWithout(base: Holds, gone: Holds): Holds {
   return {
     groups: base.groups.filter((g) => !gone.groups.includes(g)),
