@@ -183,3 +183,34 @@ held() { d=$1; shift; if "$@" 2> /tmp/held.err; then pass "$d"; else fail "$d" "
 blocked() { b=""; for k in "$@"; do [ "$(bgstate "$k")" = pending ] && b="$b $k"; done; echo "${b# }"; }
 fact() { echo "{\"label\":\"$1\",\"op\":\"$2\",\"value\":\"$3\"}" >> "$LAB_RESULTS/facts.jsonl"; }
 
+# --- libvirtd inside the guest (the host's package; its users, config and state only in the guest's
+# tmpfs overlay): a throwaway root-only daemon, as the e2e tier runs one ---
+libvirt_prepare() {
+  grep -q '^libvirt-qemu:' /etc/group || echo 'libvirt-qemu:x:64055:' >> /etc/group
+  grep -q '^libvirt:' /etc/group || echo 'libvirt:x:64056:' >> /etc/group
+  grep -q '^libvirt-qemu:' /etc/passwd || echo 'libvirt-qemu:x:64055:64055:Libvirt Qemu:/var/lib/libvirt:/usr/sbin/nologin' >> /etc/passwd
+  mkdir -p /etc/libvirt/hooks/qemu.d /var/lib/libvirt /var/log/libvirt /var/cache/libvirt /run/libvirt
+  cp "$LAB_REPO/scripts/throwaway-qemu.conf" /etc/libvirt/qemu.conf # shared with the e2e tier
+  modprobe vfio-pci # as on a host set up for passthrough; libvirt refuses PCI hostdevs without vfio
+}
+# libvirt_start: libvirtd running (started unless it is) and answering, or 30 s gone.
+libvirt_start() {
+  pgrep -x libvirtd >/dev/null || libvirtd -d
+  n=0; while [ $n -lt 300 ] && ! virsh -c qemu:///system version >/dev/null 2>&1; do n=$((n + 1)); sleep 0.1; done
+}
+# libvirt_domain_head NAME UUID: the start of a small q35 domain of the nested qemu (TCG), up to its
+# <devices>' emulator; the caller writes the devices and closes the elements.
+libvirt_domain_head() {
+  cat <<XML
+<domain type='qemu'>
+  <name>$1</name>
+  <uuid>$2</uuid>
+  <memory unit='KiB'>65536</memory>
+  <vcpu placement='static'>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='q35'>hvm</type>
+  </os>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+XML
+}

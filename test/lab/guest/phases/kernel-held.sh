@@ -20,7 +20,8 @@ if held "a paused qemu holds the mdev ($u, group $mg)" hold mdev "$mg" -device "
   bg rm sh -c "echo 1 > $D/remove"
   sleep 3
   eq "remove of the held mdev blocks (pending after 3 s)" pending "$(bgstate rm)"
-  # what the host shows while it waits (each alone in the background: a read could wait too)
+  # what the host shows while it waits (each alone in the background: a read could wait too; the VF
+  # part below probes its own attributes the same way, on purpose: one line a fact)
   bg p-bus test -e "/sys/bus/mdev/devices/$u"
   bg p-dir test -d "$D"
   bg p-remove test -e "$D/remove"

@@ -11,29 +11,13 @@ if ! has_subcommand attach; then skip "passthru attach" "not in this tree"; retu
 set -- $(devs 0x8086 0x100e); ea=$1; eb=$2
 edu=$(devs 0x1234 0x11e8); g=$(grp "$eb")
 before=$(snapshot)
-grep -q '^libvirt-qemu:' /etc/group || echo 'libvirt-qemu:x:64055:' >> /etc/group
-grep -q '^libvirt:' /etc/group || echo 'libvirt:x:64056:' >> /etc/group
-grep -q '^libvirt-qemu:' /etc/passwd || echo 'libvirt-qemu:x:64055:64055:Libvirt Qemu:/var/lib/libvirt:/usr/sbin/nologin' >> /etc/passwd
-mkdir -p /etc/libvirt/hooks/qemu.d /var/lib/libvirt /var/log/libvirt /var/cache/libvirt /run/libvirt
-cp "$LAB_REPO/scripts/throwaway-qemu.conf" /etc/libvirt/qemu.conf
+libvirt_prepare
 sed -e 's|@ENV@|:|' -e "s|@NODE@|'$(command -v node)'|" -e "s|@HOOK_JS@|'$LAB_DIST/hook.cjs'|" \
   "$LAB_REPO/hooks/qemu" > /etc/libvirt/hooks/qemu.d/passthru
 chmod 755 /etc/libvirt/hooks/qemu.d/passthru
-modprobe vfio-pci
-pgrep -x libvirtd >/dev/null || libvirtd -d
-n=0; while [ $n -lt 300 ] && ! virsh -c qemu:///system version >/dev/null 2>&1; do n=$((n + 1)); sleep 0.1; done
+libvirt_start
 V="virsh -c qemu:///system"
-cat > /tmp/hp.xml <<XML
-<domain type='qemu'>
-  <name>lab-hotplug</name>
-  <uuid>5a1b0000-0000-4000-8000-0000000000b2</uuid>
-  <memory unit='KiB'>65536</memory>
-  <vcpu placement='static'>1</vcpu>
-  <os>
-    <type arch='x86_64' machine='q35'>hvm</type>
-  </os>
-  <devices>
-    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+{ libvirt_domain_head lab-hotplug 5a1b0000-0000-4000-8000-0000000000b2; cat <<XML
     <controller type='pci' index='0' model='pcie-root'/>
     <controller type='pci' index='1' model='pcie-root-port'/>
     <controller type='pci' index='2' model='pcie-root-port'/>
@@ -45,6 +29,7 @@ cat > /tmp/hp.xml <<XML
   </devices>
 </domain>
 XML
+} > /tmp/hp.xml
 check "virsh define and start a domain without passthrough" sh -c "$V define /tmp/hp.xml && $V start lab-hotplug"
 t=$(cut -d' ' -f1 /proc/uptime)
 out=$(passthru attach lab-hotplug --add-hostdev "$eb" --live 2>&1); rc=$?

@@ -6,32 +6,15 @@ if ! command -v libvirtd >/dev/null || ! command -v virsh >/dev/null; then skip 
 set -- $(devs 0x8086 0x100e); ea=$1; eb=$2
 edu=$(devs 0x1234 0x11e8); g=$(grp "$ea")
 before=$(snapshot)
-# libvirt's user and a config that fits a throwaway root-only daemon (guest overlay only).
-grep -q '^libvirt-qemu:' /etc/group || echo 'libvirt-qemu:x:64055:' >> /etc/group
-grep -q '^libvirt:' /etc/group || echo 'libvirt:x:64056:' >> /etc/group
-grep -q '^libvirt-qemu:' /etc/passwd || echo 'libvirt-qemu:x:64055:64055:Libvirt Qemu:/var/lib/libvirt:/usr/sbin/nologin' >> /etc/passwd
-mkdir -p /etc/libvirt/hooks/qemu.d /var/lib/libvirt /var/log/libvirt /var/cache/libvirt /run/libvirt
-cp "$LAB_REPO/scripts/throwaway-qemu.conf" /etc/libvirt/qemu.conf   # shared with the e2e tier
+libvirt_prepare
 # libvirtd enables hooks only if one exists when it starts; our entry is added later (seen at the next call).
 printf '#!/bin/sh\nexit 0\n' > /etc/libvirt/hooks/qemu.d/00-noop
 chmod 755 /etc/libvirt/hooks/qemu.d/00-noop
-modprobe vfio-pci   # as on a host set up for passthrough (doctor checks it); libvirt refuses PCI hostdevs without vfio
 t=$(cut -d' ' -f1 /proc/uptime)
-libvirtd -d
-n=0; while [ $n -lt 300 ] && ! virsh -c qemu:///system version >/dev/null 2>&1; do n=$((n + 1)); sleep 0.1; done
+libvirt_start
 check "libvirtd answers" virsh -c qemu:///system version
 echo "# libvirtd up after $(echo "$(cut -d' ' -f1 /proc/uptime) $t" | awk '{print $1-$2}') s"
-cat > /tmp/lv.xml <<XML
-<domain type='qemu'>
-  <name>lab-libvirt</name>
-  <uuid>5a1b0000-0000-4000-8000-0000000000a1</uuid>
-  <memory unit='KiB'>65536</memory>
-  <vcpu placement='static'>1</vcpu>
-  <os>
-    <type arch='x86_64' machine='q35'>hvm</type>
-  </os>
-  <devices>
-    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+{ libvirt_domain_head lab-libvirt 5a1b0000-0000-4000-8000-0000000000a1; cat <<XML
     <hostdev mode='subsystem' type='pci' managed='yes'>
       <source>
         <address $(pciattrs "$eb")/>
@@ -40,6 +23,7 @@ cat > /tmp/lv.xml <<XML
   </devices>
 </domain>
 XML
+} > /tmp/lv.xml
 V="virsh -c qemu:///system"
 check "virsh define" $V define /tmp/lv.xml
 err=$($V start lab-libvirt 2>&1); rc=$?
