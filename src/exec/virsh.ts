@@ -1,9 +1,12 @@
-// virsh, for the administrator's commands only (recover, status, attach, detach): a hook must never
-// call libvirt (libvirtd waits for the hook; the hook would wait for libvirtd). The connection is
+// virsh, for the administrator's commands only (recover, status, attach, detach, xmlfix --validate's
+// test-driver define): a hook must never call libvirt (libvirtd waits for the hook; the hook would
+// wait for libvirtd). The connection is
 // virsh's own: `-c URI` when given, else LIBVIRT_DEFAULT_URI, else virsh's default. Every call is bounded.
 import { execa } from 'execa';
 
 export interface VirshResult {
+  /** false when virsh never ran to an exit (not installed, or timed out): `stderr` says which. */
+  started: boolean;
   code: number;
   stdout: string;
   stderr: string;
@@ -21,10 +24,13 @@ export async function virsh(
     input: opts.input ?? '',
     env: { LC_ALL: 'C' },
   });
+  const started = typeof r.exitCode === 'number';
   const stderr = r.timedOut
     ? `virsh ${args[0]} did not answer within ${(opts.timeoutMs ?? VIRSH_TIMEOUT_MS) / 1000} s`
-    : String(r.stderr ?? (r as { message?: string }).message ?? '');
-  return { code: typeof r.exitCode === 'number' ? r.exitCode : 1, stdout: String(r.stdout ?? ''), stderr };
+    : started
+      ? String(r.stderr ?? '')
+      : `cannot run virsh: ${r.code ?? r.shortMessage}`;
+  return { started, code: started ? r.exitCode! : 1, stdout: String(r.stdout ?? ''), stderr };
 }
 
 /** libvirt's reason from virsh's stderr, on one line ("error: " prefixes dropped). */

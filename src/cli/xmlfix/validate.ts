@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError, PassthruError } from '../../errors.js';
+import { virsh } from '../../exec/virsh.js';
 
 const SCHEMA_DIR = process.env.PASSTHRU_LIBVIRT_SCHEMAS ?? '/usr/share/libvirt/schemas';
 
@@ -53,19 +54,13 @@ export async function libvirtDefine(
     const copy = join(dir, `${root}.xml`);
     writeFileSync(copy, text);
     const command = root === 'network' ? 'net-define' : 'define';
-    const r = await execa('virsh', ['--quiet', '--connect', 'test:///default', command, copy], {
-      reject: false,
-      timeout: 30_000,
-      env: { LC_ALL: 'C' },
-    });
-    if (r.exitCode === undefined) {
+    const r = await virsh([command, copy], { uri: 'test:///default' });
+    if (!r.started) {
       // never started (ENOENT) or timed out; a failed define has an exit code
-      note(
-        `--validate: cannot run virsh (libvirt-clients): checked against the RNG schemas only (${r.code ?? r.shortMessage})`,
-      );
+      note(`--validate: cannot run virsh (libvirt-clients): checked against the RNG schemas only (${r.stderr})`);
       return undefined;
     }
-    if (r.exitCode === 0) return undefined;
+    if (r.code === 0) return undefined;
     const lines = r.stderr
       .split('\n')
       .filter((l) => l.startsWith('error:') && !l.startsWith('error: Failed to define'));
