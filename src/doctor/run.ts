@@ -45,7 +45,8 @@ async function judge(hook: HookContext, domain: DomainPassthrough): Promise<Doma
   let networks: DomainJudgement['networks'];
   try {
     networks = await readNetworks(hook, d);
-    return { verdict: await judgePrepare(hook, d), networks };
+    // the verdict plans from the networks read here, not from a second read of libvirt's files
+    return { verdict: await judgePrepare(hook, d, { networks }), networks };
   } catch (err) {
     return { verdict: { kind: 'error', message: oneLine(err) }, networks };
   }

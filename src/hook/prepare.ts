@@ -6,12 +6,13 @@ import { journalPath, readJournalFile } from '../exec/journal.js';
 import { undoJournal } from '../exec/run.js';
 import { existsSync } from 'node:fs';
 import { execEnv, type HookContext } from './context.js';
-import { otherDomains, planFromHost } from './inputs.js';
+import { otherDomains, type PlanMemo, planFromHost } from './inputs.js';
 
 export async function hookPrepare(
   ctx: HookContext,
   domain: DomainPassthrough,
   report: (l: string) => void,
+  memo: PlanMemo = {},
 ): Promise<void> {
   const uuid = domainUuid(domain);
   const env = execEnv(ctx, report);
@@ -27,7 +28,6 @@ export async function hookPrepare(
       );
   }
   const others = otherDomains(ctx.stateDir, uuid);
-  const memo = {};
   const plan = await planFromHost(ctx, domain, others, [], memo);
   if (plan.actions.length === 0 && plan.deferred.length === 0 && isEmpty(plan.holds)) return;
   await executePrepare(env, plan, (done) => planFromHost(ctx, domain, others, done, memo));

@@ -14,6 +14,7 @@ import { stateDirFor } from '../exec/state-dir.js';
 import { firstUntrusted, hookTrustedPaths } from '../host/root-owned.js';
 import { openContext } from './context.js';
 import { hookPrepare } from './prepare.js';
+import type { PlanMemo } from './inputs.js';
 import { hookRelease } from './release.js';
 import { hookStart } from './start.js';
 import { actsOn } from './verdict.js';
@@ -114,10 +115,11 @@ export async function runHook(argv: string[], env: NodeJS.ProcessEnv, io: HookIo
   try {
     const domain = parseDomain(xml, rawName!);
     // a domain whose only tie to us is a network is judged only when that network is a hostdev pool
-    if (!(await actsOn({ root: env.PASSTHRU_ROOT || '/' }, domain))) return 0;
+    const memo: PlanMemo = {}; // what actsOn read (the domain's networks) for prepare's planning
+    if (!(await actsOn({ root: env.PASSTHRU_ROOT || '/' }, domain, memo))) return 0;
     // one bundle for all three operations: loading one file costs less than loading chunks
     const ctx = await openContext(env);
-    if (which === 'prepare') await hookPrepare(ctx, domain, report);
+    if (which === 'prepare') await hookPrepare(ctx, domain, report, memo);
     else if (which === 'start') await hookStart(ctx, domain, report);
     else {
       const text = typeof xml === 'string' ? xml : xml.toString('utf8'); // the reader accepted it as UTF-8

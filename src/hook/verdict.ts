@@ -8,7 +8,7 @@ import type { Plan } from '../plan/types.js';
 import { PlanRefusal } from '../plan/refusal.js';
 import { domainUuid } from '../plan/prepare.js';
 import type { HookContext } from './context.js';
-import { otherDomains, planFromHost, readNetworks } from './inputs.js';
+import { otherDomains, type PlanMemo, planFromHost, readNetworks } from './inputs.js';
 
 export type Verdict =
   /** Nothing the hook acts on: it exits at once. */
@@ -24,18 +24,25 @@ export function wantsPassthrough(d: DomainPassthrough): boolean {
       m.mdevs.length +
       m.vfs.length +
       m.pfs.length +
-      (m.vgpus?.length ?? 0) >
+      m.vgpus.length >
     0
   );
 }
 
-/** Whether the hook acts on the domain: it wants passthrough, or one of its networks is a hostdev pool. */
-export async function actsOn(ctx: Pick<HookContext, 'root'>, d: DomainPassthrough): Promise<boolean> {
+/**
+ * Whether the hook acts on the domain: it wants passthrough, or one of its networks is a hostdev pool.
+ * The networks it reads go into `memo`, where the planning that follows finds them.
+ */
+export async function actsOn(
+  ctx: Pick<HookContext, 'root'>,
+  d: DomainPassthrough,
+  memo: PlanMemo = {},
+): Promise<boolean> {
   if (wantsPassthrough(d)) return true;
   if (d.networkInterfaces.length === 0) return false;
   try {
-    const nets = await readNetworks(ctx, d);
-    return Object.values(nets ?? {}).some((n) => n?.hostdev);
+    if (!('networks' in memo)) memo.networks = await readNetworks(ctx, d);
+    return Object.values(memo.networks ?? {}).some((n) => n?.hostdev);
   } catch (err) {
     // a name no libvirt network can have, in a domain that asks nothing else of us: libvirt's to refuse
     if (err instanceof InputError) return false;
@@ -44,10 +51,11 @@ export async function actsOn(ctx: Pick<HookContext, 'root'>, d: DomainPassthroug
 }
 
 /** prepare's verdict, changing nothing and taking no lock; errors other than a refusal are thrown. */
-export async function judgePrepare(ctx: HookContext, domain: DomainPassthrough): Promise<Verdict> {
-  if (!(await actsOn(ctx, domain))) return { kind: 'nothing' };
+export async function judgePrepare(ctx: HookContext, domain: DomainPassthrough, memo: PlanMemo = {}): Promise<Verdict> {
+  if (!(await actsOn(ctx, domain, memo))) return { kind: 'nothing' };
   try {
-    return { kind: 'plan', plan: await planFromHost(ctx, domain, otherDomains(ctx.stateDir, domainUuid(domain))) };
+    const others = otherDomains(ctx.stateDir, domainUuid(domain));
+    return { kind: 'plan', plan: await planFromHost(ctx, domain, others, [], memo) };
   } catch (err) {
     if (err instanceof PlanRefusal) return { kind: 'refused', refusal: err };
     throw err;
