@@ -4,11 +4,13 @@
 // then the definition (etc/libvirt/qemu/networks/NAME.xml).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SaxesParser } from 'saxes';
-import { layout } from '../host/layout.js';
-import { fromLibvirtAttrs, formatPciAddress } from '../pci/address.js';
 import { InputError } from '../errors.js';
-import { checkNetdev } from '../plan/names.js';
+import { layout } from '../host/layout.js';
+import { formatPciAddress, fromLibvirtAttrs } from '../pci/address.js';
+import { readFields } from '../xml/element-props.js';
+import { checkXmlInput } from '../xml/guard.js';
+import { FORWARD_PF_PROPS, FORWARD_PROPS } from '../xml/network-tables.js';
+import { child, children, parseTree } from '../xml/tree.js';
 
 export interface PoolNetwork {
   name: string;
@@ -21,33 +23,20 @@ export interface PoolNetwork {
 const NETWORK_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,63}$/;
 
 export function parsePoolNetwork(name: string, xml: string): PoolNetwork {
-  if (/<!DOCTYPE|<!ENTITY/i.test(xml))
-    throw new InputError(`network XML of '${name}' has a DOCTYPE/ENTITY; refusing it`);
-  const pool: PoolNetwork = { name, hostdev: false, pfDevs: [], vfAddresses: [] };
-  const stack: string[] = [];
-  const parser = new SaxesParser();
-  parser.on('opentag', (tag) => {
-    const attrs = tag.attributes as Record<string, string>;
-    const parent = stack[stack.length - 1];
-    // <networkstatus><network>… in run/, <network>… in etc/
-    const inForward = parent === 'forward' && stack[stack.length - 2] === 'network';
-    if (tag.name === 'forward' && parent === 'network') pool.hostdev = attrs.mode === 'hostdev';
-    else if (inForward && tag.name === 'pf' && attrs.dev) pool.pfDevs.push(checkNetdev(attrs.dev));
-    else if (inForward && tag.name === 'address' && (attrs.type ?? 'pci') === 'pci')
-      pool.vfAddresses.push(formatPciAddress(fromLibvirtAttrs(attrs)));
-    if (!tag.isSelfClosing) stack.push(tag.name);
-  });
-  parser.on('closetag', (tag) => {
-    if (!tag.isSelfClosing) stack.pop();
-  });
-  try {
-    parser.write(xml).close();
-  } catch (err) {
-    throw new InputError(`network XML of '${name}' is not well-formed: ${(err as Error).message.split('\n')[0]}`);
-  }
-  pool.pfDevs.sort();
-  pool.vfAddresses.sort();
-  return pool;
+  const what = `network XML of '${name}'`;
+  const doc = parseTree(checkXmlInput(xml, what, { structure: false }), what);
+  // <networkstatus><network>… in run/, <network>… in etc/
+  const network = doc.root.name === 'networkstatus' ? child(doc.root, 'network') : doc.root;
+  if (network?.name !== 'network') throw new InputError(`${what} has no <network>`);
+  const forward = child(network, 'forward');
+  const mode = forward && readFields<{ mode?: string }>(forward, FORWARD_PROPS, 'network <forward>').mode;
+  const pfDevs = children(forward, 'pf').map(
+    (pf) => readFields<{ dev: string }>(pf, FORWARD_PF_PROPS, 'network <pf>').dev,
+  );
+  const vfAddresses = children(forward, 'address')
+    .filter((a) => (a.attrs.type ?? 'pci') === 'pci')
+    .map((a) => formatPciAddress(fromLibvirtAttrs(a.attrs)));
+  return { name, hostdev: mode === 'hostdev', pfDevs: pfDevs.sort(), vfAddresses: vfAddresses.sort() };
 }
 
 /** The pool network NAME, or undefined when libvirt has no such network file. */

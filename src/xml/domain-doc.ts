@@ -8,7 +8,8 @@ import type { XmlNode } from './fragment.js';
 import { insertChildren, type Splice } from './splice.js';
 import { detectStyle, type XmlStyle } from './style.js';
 import { child, children, parseTree, type XmlDoc, type XmlElement } from './tree.js';
-import { parseUuid } from './values.js';
+import { propOf, readValue } from './element-props.js';
+import { HOSTDEV_MDEV_PROPS } from './element-tables.js';
 
 // libvirt's order of device kinds: a new element goes after the last of its kind, else after the
 // last kind that libvirt writes before it.
@@ -68,8 +69,8 @@ export function sourceAddress(e: XmlElement): PciAddress | undefined {
 
 /** The UUID of an mdev hostdev (lower case), checked. */
 export function mdevUuid(h: XmlElement): string | undefined {
-  const raw = child(child(h, 'source'), 'address')?.attrs.uuid;
-  return raw === undefined ? undefined : parseUuid(raw, "mdev UUID of an existing <hostdev type='mdev'>");
+  const what = "mdev UUID of an existing <hostdev type='mdev'>";
+  return readValue(h, propOf(HOSTDEV_MDEV_PROPS, 'uuid'), what) as string | undefined;
 }
 
 export function pciHostdevs(d: DomainDoc): XmlElement[] {

@@ -14,20 +14,14 @@ import {
   sourceAddress,
   type DomainDoc,
 } from './domain-doc.js';
-import { buildProps } from './element-props.js';
-import {
-  HOSTDEV_MDEV_PROPS,
-  HOSTDEV_PCI_PROPS,
-  INTERFACE_HOSTDEV_PROPS,
-  PASSTHRU_VF_PROPS,
-  PER_DEVICE,
-} from './element-tables.js';
+import { buildProps, propOf, readValue } from './element-props.js';
+import { HOSTDEV_MDEV_PROPS, HOSTDEV_PCI_PROPS, INTERFACE_HOSTDEV_PROPS, PER_DEVICE } from './element-tables.js';
+import { PASSTHRU_MDEV_PROPS, PASSTHRU_VF_PROPS, PASSTHRU_VGPU_PROPS } from './metadata-tables.js';
 import { el, type XmlNode } from './fragment.js';
 import type { GuestAddress } from './guest-placement.js';
 import { entries, findContainer, removeEntries, upsertEntry } from './metadata-edit.js';
 import { applySplices, removeElement, type Splice } from './splice.js';
-import { child, type XmlElement } from './tree.js';
-import { parseMac, parseUuid } from './values.js';
+import type { XmlElement } from './tree.js';
 import type { HostdevOptions, MdevOptions, VfOptions } from './edit-options.js';
 
 /** One `<hostdev type='pci'>` to add: where the guest sees it, and whether the per-device options go on it. */
@@ -66,7 +60,9 @@ export function addPciHostdevs(text: string, hostdevs: NewHostdev[], opts: Hostd
 
 /** An mdev entry of our metadata, its UUID checked. */
 function metaUuid(m: XmlElement): string | undefined {
-  return m.attrs.uuid === undefined ? undefined : parseUuid(m.attrs.uuid, "mdev UUID in the domain's <passthru:mdev>");
+  return readValue(m, propOf(PASSTHRU_MDEV_PROPS, 'uuid'), "mdev UUID in the domain's <passthru:mdev>") as
+    | string
+    | undefined;
 }
 
 /**
@@ -95,23 +91,23 @@ export function addMdev(text: string, opts: MdevOptions, flag: string): string {
   const uuid = opts.uuid ?? globalThis.crypto.randomUUID();
   const splices: Splice[] = [];
   if (!existingUuids.has(uuid)) {
+    const hostdev = buildProps(HOSTDEV_MDEV_PROPS, new Map([...opts.props, ['uuid', uuid], ['model', 'vfio-pci']]));
     splices.push(
       insertDevices(d, 'hostdev', [
-        el(
-          'hostdev',
-          {
-            mode: 'subsystem',
-            type: 'mdev',
-            model: 'vfio-pci',
-            ...buildProps(HOSTDEV_MDEV_PROPS, opts.props).attrs,
-          },
-          el('source', {}, el('address', { uuid })),
-        ),
+        el('hostdev', { mode: 'subsystem', type: 'mdev', ...hostdev.attrs }, ...hostdev.children),
       ]),
     );
   }
   const existing = metaEntries.find((m) => metaUuid(m) === uuid);
-  splices.push(...upsertEntry(d.doc, d.style, 'mdev', { uuid, type: opts.type, parent: opts.parent }, existing));
+  const meta = buildProps(
+    PASSTHRU_MDEV_PROPS,
+    new Map([
+      ['uuid', uuid],
+      ['type', opts.type],
+      ['parent', opts.parent],
+    ]),
+  );
+  splices.push(...upsertEntry(d.doc, d.style, 'mdev', meta.attrs, existing));
   return splices.length ? applySplices(text, splices) : text;
 }
 
@@ -128,12 +124,13 @@ export function addVf(text: string, address: PciAddress, opts: VfOptions): strin
   const splices: Splice[] = [];
   if (!isAssigned(d, address)) {
     if (opts.as === 'interface') {
-      const kids = buildProps(INTERFACE_HOSTDEV_PROPS, opts.iface).children;
+      const props = buildProps(INTERFACE_HOSTDEV_PROPS, new Map([...opts.iface, ['managed', 'yes']]));
+      const kids = props.children;
       splices.push(
         insertDevices(d, 'interface', [
           el(
             'interface',
-            { type: 'hostdev', managed: 'yes' },
+            { type: 'hostdev', ...props.attrs },
             kids.find((k) => k.name === 'mac'),
             el('source', {}, el('address', { type: 'pci', ...toLibvirtAttrs(address) })),
             kids.find((k) => k.name === 'vlan'),
@@ -145,13 +142,16 @@ export function addVf(text: string, address: PciAddress, opts: VfOptions): strin
     }
   }
   // What libvirt cannot express goes to our metadata; MAC/VLAN too when the VF is a plain hostdev.
-  const meta: Record<string, string | undefined> = {
-    address: formatPciAddress(address),
-    mac: opts.as === 'hostdev' ? opts.iface.get('mac.address') : undefined,
-    vlan: opts.as === 'hostdev' ? opts.iface.get('vlan.tag.id') : undefined,
-    ...buildProps(PASSTHRU_VF_PROPS, opts.vf).attrs,
-  };
-  const hasMeta = Object.entries(meta).some(([k, v]) => k !== 'address' && v !== undefined);
+  const meta = buildProps(
+    PASSTHRU_VF_PROPS,
+    new Map([
+      ...opts.vf,
+      ['address', formatPciAddress(address)],
+      ['mac', opts.as === 'hostdev' ? opts.iface.get('mac.address') : undefined],
+      ['vlan', opts.as === 'hostdev' ? opts.iface.get('vlan.tag.id') : undefined],
+    ]),
+  ).attrs;
+  const hasMeta = Object.keys(meta).some((k) => k !== 'address');
   const existing = entries(findContainer(d.doc), 'vf').find((v) => sameAddressText(v.attrs.address, address));
   if (hasMeta) splices.push(...upsertEntry(d.doc, d.style, 'vf', meta, existing));
   return splices.length ? applySplices(text, splices) : text;
@@ -267,7 +267,14 @@ export function addVgpu(text: string, address: PciAddress, type: string): string
     splices.push(insertPlainHostdev(d, address, 'no'));
   }
   const existing = entries(findContainer(d.doc), 'vgpu').find((v) => sameAddressText(v.attrs.address, address));
-  splices.push(...upsertEntry(d.doc, d.style, 'vgpu', { address: formatPciAddress(address), type }, existing));
+  const meta = buildProps(
+    PASSTHRU_VGPU_PROPS,
+    new Map([
+      ['address', formatPciAddress(address)],
+      ['type', type],
+    ]),
+  );
+  splices.push(...upsertEntry(d.doc, d.style, 'vgpu', meta.attrs, existing));
   return splices.length ? applySplices(text, splices) : text;
 }
 
@@ -302,11 +309,11 @@ function sameAddressText(text: string | undefined, a: PciAddress): boolean {
 
 /** The MAC of an `<interface>` (lower case), checked. */
 function macOf(i: XmlElement): string | undefined {
-  const raw = child(i, 'mac')?.attrs.address;
-  return raw === undefined ? undefined : parseMac(raw, `MAC of an existing <interface type='${i.attrs.type ?? ''}'>`);
+  const what = `MAC of an existing <interface type='${i.attrs.type ?? ''}'>`;
+  return readValue(i, propOf(INTERFACE_HOSTDEV_PROPS, 'mac'), what) as string | undefined;
 }
 function metaMac(v: XmlElement): string | undefined {
-  return v.attrs.mac === undefined ? undefined : parseMac(v.attrs.mac, "MAC in the domain's <passthru:vf>");
+  return readValue(v, propOf(PASSTHRU_VF_PROPS, 'mac'), "MAC in the domain's <passthru:vf>") as string | undefined;
 }
 
 /**

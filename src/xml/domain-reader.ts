@@ -3,32 +3,37 @@
 // parser (fast-xml-parser) cost the hook ~9 ms and a second pass over the same text; values are
 // validated before they can become host paths or `ip` arguments.
 import { InputError } from '../errors.js';
-import { fromLibvirtAttrs, parsePciAddress, printable, type PciAddress } from '../pci/address.js';
-import type { VfLinkState } from '../host/netlink.js';
+import { fromLibvirtAttrs, printable, type PciAddress } from '../pci/address.js';
 import { checkXmlInput } from './guard.js';
+import { readFields } from './element-props.js';
+import {
+  HOSTDEV_MDEV_PROPS,
+  HOSTDEV_PCI_PROPS,
+  INTERFACE_HOSTDEV_PROPS,
+  INTERFACE_NETWORK_PROPS,
+} from './element-tables.js';
+import {
+  PASSTHRU_CONSOLE_PROPS,
+  PASSTHRU_MDEV_PROPS,
+  PASSTHRU_PF_PROPS,
+  PASSTHRU_VF_PROPS,
+  PASSTHRU_VGPU_PROPS,
+} from './metadata-tables.js';
 import {
   PASSTHRU_META_ROOT,
   PASSTHRU_NS,
   type DomainPassthrough,
+  type HostdevInterface,
+  type MdevHostdev,
   type MdevRequest,
+  type NetworkInterface,
   type PassthruMetadata,
   type PfRequest,
   type VfRequest,
   type VgpuRequest,
 } from './model.js';
 import { child, children, parseTree, rawText, type XmlDoc, type XmlElement } from './tree.js';
-import {
-  parseMac,
-  parseUuid,
-  parseVlan,
-  parseRate,
-  parseOnOff,
-  parseVfState,
-  parseMdevTypeName,
-  parseNetdevName,
-  parseVfCount,
-  parseVgpuType,
-} from './values.js';
+import { parseUuid } from './values.js';
 
 /** Quick test used to skip work: could this XML ask anything of us? */
 export function mentionsPassthrough(xml: string): boolean {
@@ -62,39 +67,38 @@ export function readDomainPassthrough(input: string | Buffer): DomainPassthrough
   const devices = child(domain, 'devices');
   for (const hd of children(devices, 'hostdev')) {
     if (hd.attrs.mode !== 'subsystem') continue;
-    const source = child(hd, 'source');
     if (hd.attrs.type === 'pci') {
-      const addr = child(source, 'address');
-      if (!addr) throw new InputError('a PCI <hostdev> has no <source><address>');
-      result.pciHostdevs.push({ address: addressOf(addr), managed: hd.attrs.managed === 'yes' });
+      const fields = readFields<{ managed?: boolean }>(hd, HOSTDEV_PCI_PROPS, 'hostdev');
+      const address = sourceAddress(hd, 'a PCI <hostdev> has no <source><address>');
+      result.pciHostdevs.push({ address, managed: fields.managed ?? false });
     } else if (hd.attrs.type === 'mdev') {
-      const uuid = child(source, 'address')?.attrs.uuid;
-      if (uuid === undefined) throw new InputError('an mdev <hostdev> has no <source><address uuid=…>');
-      result.mdevHostdevs.push({ uuid: parseUuid(uuid, 'mdev hostdev uuid'), model: hd.attrs.model ?? 'vfio-pci' });
+      const fields = readFields<Omit<MdevHostdev, 'model'> & { model?: string }>(
+        hd,
+        HOSTDEV_MDEV_PROPS,
+        'mdev hostdev',
+      );
+      result.mdevHostdevs.push({ ...fields, model: fields.model ?? 'vfio-pci' });
     }
   }
   for (const iface of children(devices, 'interface')) {
-    const macText = child(iface, 'mac')?.attrs.address;
-    const mac = macText === undefined ? undefined : parseMac(macText, 'interface <mac address>');
     if (iface.attrs.type === 'hostdev') {
-      const addr = child(child(iface, 'source'), 'address');
-      if (!addr || (addr.attrs.type ?? 'pci') !== 'pci')
-        throw new InputError("an <interface type='hostdev'> has no PCI <source><address>");
-      const entry: DomainPassthrough['hostdevInterfaces'][number] = {
-        address: addressOf(addr),
-        managed: iface.attrs.managed === 'yes',
-      };
-      if (mac) entry.mac = mac;
-      const tag = child(child(iface, 'vlan'), 'tag')?.attrs.id;
-      if (tag !== undefined) entry.vlan = parseVlan(tag, 'interface <vlan><tag id>');
-      result.hostdevInterfaces.push(entry);
+      const fields = readFields<Omit<HostdevInterface, 'address'>>(iface, INTERFACE_HOSTDEV_PROPS, 'interface');
+      const address = sourceAddress(iface, "an <interface type='hostdev'> has no PCI <source><address>");
+      result.hostdevInterfaces.push({ address, ...fields, managed: fields.managed ?? false });
     } else if (iface.attrs.type === 'network') {
-      const network = child(iface, 'source')?.attrs.network;
-      if (network) result.networkInterfaces.push(mac ? { network, mac } : { network });
+      const fields = readFields<Partial<NetworkInterface>>(iface, INTERFACE_NETWORK_PROPS, 'interface');
+      if (fields.network) result.networkInterfaces.push(fields as NetworkInterface);
     }
   }
   result.metadata = readMetadata(child(domain, 'metadata'));
   return result;
+}
+
+/** The host PCI address in `<source><address>` (libvirt's attributes), which selects the device. */
+function sourceAddress(e: XmlElement, missing: string): PciAddress {
+  const addr = child(child(e, 'source'), 'address');
+  if (!addr || (addr.attrs.type ?? 'pci') !== 'pci') throw new InputError(missing);
+  return fromLibvirtAttrs(addr.attrs);
 }
 
 function readMetadata(metadata: XmlElement | undefined): PassthruMetadata {
@@ -107,91 +111,21 @@ function readMetadata(metadata: XmlElement | undefined): PassthruMetadata {
     const ns = prefix ? el.attrs[`xmlns:${prefix}`] : el.attrs.xmlns;
     if (local !== PASSTHRU_META_ROOT || ns !== PASSTHRU_NS) continue;
     const p = prefix ? `${prefix}:` : '';
-    for (const m of children(el, `${p}mdev`)) out.mdevs.push(readMdev(m.attrs));
-    for (const v of children(el, `${p}vf`)) out.vfs.push(readVf(v.attrs));
-    for (const f of children(el, `${p}pf`)) out.pfs.push(readPf(f.attrs));
-    for (const g of children(el, `${p}vgpu`)) out.vgpus.push(readVgpu(g.attrs));
-    for (const c of children(el, `${p}console`)) {
-      const h = c.attrs.handover;
-      if (h !== 'on' && h !== 'off')
-        throw new InputError(`passthru:console handover must be on or off, not '${printable(h ?? '', 20)}'`);
-      out.consoleHandover = h === 'on';
+    const read = <T>(name: string, props: Parameters<typeof readFields>[1]): T[] =>
+      children(el, `${p}${name}`).map((e) => readFields<T>(e, props, `passthru:${name}`));
+    out.mdevs.push(...read<MdevRequest>('mdev', PASSTHRU_MDEV_PROPS));
+    for (const v of read<VfRequest>('vf', PASSTHRU_VF_PROPS)) {
+      if (!v.address && !v.mac) throw new InputError('passthru:vf needs an address or a mac');
+      out.vfs.push(v);
     }
+    for (const f of read<PfRequest>('pf', PASSTHRU_PF_PROPS)) {
+      if (!f.dev && !f.address) throw new InputError('passthru:pf needs dev or address');
+      out.pfs.push(f);
+    }
+    out.vgpus.push(...read<VgpuRequest>('vgpu', PASSTHRU_VGPU_PROPS));
+    for (const c of read<{ handover: boolean }>('console', PASSTHRU_CONSOLE_PROPS)) out.consoleHandover = c.handover;
   }
   return out;
-}
-
-type Attrs = Record<string, string | undefined>;
-
-function readMdev(el: Attrs): MdevRequest {
-  const uuid = el.uuid;
-  const type = el.type;
-  if (uuid === undefined || type === undefined) throw new InputError('passthru:mdev in <metadata> needs uuid and type');
-  const m: MdevRequest = {
-    uuid: parseUuid(uuid, 'passthru:mdev uuid'),
-    type: parseMdevTypeName(type, 'passthru:mdev type'),
-  };
-  if (el.parent !== undefined) m.parent = parseMdevParent(el.parent);
-  return m;
-}
-
-function parseMdevParent(text: string): string {
-  // A PCI parent in any notation becomes its sysfs name; other parents (e.g. 'mtty') are checked names.
-  if (/^[0-9a-f]{2,4}[:_]/i.test(text) || text.startsWith('pci_')) {
-    try {
-      const a = parsePciAddress(text);
-      return `${a.domain.toString(16).padStart(4, '0')}:${a.bus.toString(16).padStart(2, '0')}:${a.slot.toString(16).padStart(2, '0')}.${a.function}`;
-    } catch {
-      /* fall through to the name check */
-    }
-  }
-  return parseMdevTypeName(text, 'passthru:mdev parent');
-}
-
-function readVf(el: Attrs): VfRequest {
-  const v: VfRequest = {};
-  const address = el.address;
-  if (address !== undefined) v.address = parsePciAddress(address);
-  const mac = el.mac;
-  if (mac !== undefined) v.mac = parseMac(mac, 'passthru:vf mac');
-  if (!v.address && !v.mac) throw new InputError('passthru:vf in <metadata> needs an address or a mac');
-  const vlan = el.vlan;
-  if (vlan !== undefined) v.vlan = parseVlan(vlan, 'passthru:vf vlan');
-  const trust = el.trust;
-  if (trust !== undefined) v.trust = parseOnOff(trust, 'passthru:vf trust');
-  const spoofchk = el.spoofchk;
-  if (spoofchk !== undefined) v.spoofchk = parseOnOff(spoofchk, 'passthru:vf spoofchk');
-  const state = el.state;
-  if (state !== undefined) v.state = parseVfState(state, 'passthru:vf state') as VfLinkState;
-  const minRate = el['min-rate'];
-  if (minRate !== undefined) v.minRate = parseRate(minRate, 'passthru:vf min-rate');
-  const maxRate = el['max-rate'];
-  if (maxRate !== undefined) v.maxRate = parseRate(maxRate, 'passthru:vf max-rate');
-  return v;
-}
-
-function readVgpu(el: Attrs): VgpuRequest {
-  const address = el.address;
-  const type = el.type;
-  if (address === undefined || type === undefined)
-    throw new InputError('passthru:vgpu in <metadata> needs address and type');
-  return { address: parsePciAddress(address), type: parseVgpuType(type, 'passthru:vgpu type') };
-}
-
-function readPf(el: Attrs): PfRequest {
-  const vfs = el.vfs;
-  if (vfs === undefined) throw new InputError('passthru:pf in <metadata> needs vfs');
-  const p: PfRequest = { vfs: parseVfCount(vfs, 'passthru:pf vfs') };
-  const dev = el.dev;
-  const address = el.address;
-  if (dev !== undefined) p.dev = parseNetdevName(dev, 'passthru:pf dev');
-  if (address !== undefined) p.address = parsePciAddress(address);
-  if (!p.dev && !p.address) throw new InputError('passthru:pf in <metadata> needs dev or address');
-  return p;
-}
-
-function addressOf(el: XmlElement): PciAddress {
-  return fromLibvirtAttrs(el.attrs);
 }
 
 const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', apos: "'", quot: '"' };

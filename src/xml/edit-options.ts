@@ -1,10 +1,11 @@
 // Sub-options in virt-xml's style: `SELECTOR[,key=value...]`. The selector may itself hold commas
 // (a filter list like `10de::0300,8086::0300`), so tokens without '=' belong to it.
 import { InputError } from '../errors.js';
-import { formatPciAddress, isPciAddress, parsePciAddress, printable } from '../pci/address.js';
-import { parseOnOff, parseUuid, parseMdevTypeName, parseVgpuType } from './values.js';
+import { printable } from '../pci/address.js';
+import { parseOnOff, parseMdevTypeName } from './values.js';
 import { optionNames, parseProps } from './element-props.js';
-import { HOSTDEV_MDEV_PROPS, HOSTDEV_PCI_PROPS, INTERFACE_HOSTDEV_PROPS, PASSTHRU_VF_PROPS } from './element-tables.js';
+import { HOSTDEV_MDEV_PROPS, HOSTDEV_PCI_PROPS, INTERFACE_HOSTDEV_PROPS } from './element-tables.js';
+import { PASSTHRU_MDEV_PROPS, PASSTHRU_VF_PROPS, PASSTHRU_VGPU_PROPS } from './metadata-tables.js';
 
 export interface Parsed {
   selector: string;
@@ -50,24 +51,19 @@ export interface MdevOptions {
   type: string;
   parent?: string;
   uuid?: string;
-  /** XML property values by sub-option name (HOSTDEV_MDEV_PROPS). */
+  /** XML property values by sub-option name (HOSTDEV_MDEV_PROPS: uuid, display). */
   props: Map<string, string>;
 }
 
 export function mdevOptions(flag: string, p: Parsed): MdevOptions {
-  const o = p.options;
-  const out: MdevOptions = {
-    type: parseMdevTypeName(p.selector, `${flag} type`),
-    props: parseProps(flag, o, HOSTDEV_MDEV_PROPS),
-  };
-  if (o.has('parent')) {
-    // A PCI parent is recorded by its sysfs name, as the hook looks it up; others (e.g. mtty) as given.
-    const parent = o.get('parent')!;
-    out.parent = isPciAddress(parent)
-      ? formatPciAddress(parsePciAddress(parent))
-      : parseMdevTypeName(parent, `${flag} parent`);
-  }
-  if (o.has('uuid')) out.uuid = parseUuid(o.get('uuid')!, `${flag} uuid`);
+  const props = parseProps(flag, p.options, HOSTDEV_MDEV_PROPS);
+  const meta = parseProps(flag, p.options, PASSTHRU_MDEV_PROPS);
+  const out: MdevOptions = { type: parseMdevTypeName(p.selector, `${flag} type`), props };
+  // a PCI parent is recorded by its sysfs name, as the hook looks it up; others (e.g. mtty) as given
+  const parent = meta.get('parent');
+  if (parent !== undefined) out.parent = parent;
+  const uuid = props.get('uuid');
+  if (uuid !== undefined) out.uuid = uuid;
   return out;
 }
 
@@ -99,14 +95,14 @@ export function vfOptions(flag: string, o: Map<string, string>): VfOptions {
 }
 
 export const HOSTDEV_KEYS = [...optionNames(HOSTDEV_PCI_PROPS), 'primary'];
-export const MDEV_KEYS = ['parent', 'uuid', ...optionNames(HOSTDEV_MDEV_PROPS)];
+export const MDEV_KEYS = [...optionNames(PASSTHRU_MDEV_PROPS), ...optionNames(HOSTDEV_MDEV_PROPS)];
 export const VF_KEYS = [...optionNames(INTERFACE_HOSTDEV_PROPS), ...optionNames(PASSTHRU_VF_PROPS), 'as'];
-export const VGPU_KEYS = ['type'] as const;
+export const VGPU_KEYS = optionNames(PASSTHRU_VGPU_PROPS);
 
 /** `--add-vgpu PF_OR_VF,type=ID_OR_NAME`: the type as given (checked; resolved against the host later). */
 export function vgpuType(flag: string, o: Map<string, string>): string {
-  const t = o.get('type');
+  const t = parseProps(flag, o, PASSTHRU_VGPU_PROPS).get('type');
   if (t === undefined)
     throw new InputError(`${flag}: missing type= (a vGPU type ID like 1157, or a profile name like 'NVIDIA L40S-12Q')`);
-  return parseVgpuType(t, `${flag} type`);
+  return t;
 }

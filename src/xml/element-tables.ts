@@ -1,14 +1,17 @@
-// The properties of the elements xmlfix writes, one table each (see element-props.ts). What is no
-// XML property (the device selector, primary=on, an mdev's type and parent in our metadata) is
-// parsed beside these, in edit-options.ts.
+// The properties of the libvirt device elements we read or write, one table each (see
+// element-props.ts). What is no property of its own (a device's host address in <source>, the
+// device selector, primary=on) is read and parsed beside these: the address by fromLibvirtAttrs,
+// the rest in edit-options.ts.
 import { InputError } from '../errors.js';
 import { printable } from '../pci/address.js';
 import { onOff, type Prop, yesNo } from './element-props.js';
-import { parseMac, parseRate, parseVfState, parseVlan } from './values.js';
+import { parseMac, parseUuid, parseVlan } from './values.js';
 
-/** `<hostdev mode='subsystem' type='pci'>`: libvirt's defaults are managed='yes', rom bar on. */
+const isYes = (t: string): boolean => t === 'yes';
+
+/** `<hostdev mode='subsystem' type='pci'>`: libvirt's defaults are managed='no' when absent, rom bar on. */
 export const HOSTDEV_PCI_PROPS: readonly Prop[] = [
-  { option: 'managed', path: '@managed', values: 'yes|no', example: 'no', parse: yesNo },
+  { option: 'managed', field: 'managed', path: '@managed', values: 'yes|no', example: 'no', parse: yesNo, read: isYes },
   {
     option: 'boot.order',
     aliases: ['bootindex'],
@@ -35,48 +38,51 @@ export const HOSTDEV_PCI_PROPS: readonly Prop[] = [
   },
 ];
 
-/** `<hostdev mode='subsystem' type='mdev' model='vfio-pci'>`. */
+/** `<hostdev mode='subsystem' type='mdev' model='vfio-pci'>`: the mdev by its UUID. */
 export const HOSTDEV_MDEV_PROPS: readonly Prop[] = [
+  {
+    option: 'uuid',
+    field: 'uuid',
+    required: true,
+    path: 'source/address/@uuid',
+    values: 'UUID',
+    example: 'c2177883-f1bb-47f0-914d-32a22e3a8804',
+    parse: parseUuid,
+    read: parseUuid,
+  },
+  { field: 'model', path: '@model', values: 'vfio-pci|vfio-ccw|vfio-ap', example: 'vfio-pci' },
   { option: 'display', path: '@display', values: 'on|off', example: 'off', parse: onOff },
 ];
 
 /** `<interface type='hostdev'>` of a VF: libvirt sets this MAC and VLAN tag on the VF through its PF. */
 export const INTERFACE_HOSTDEV_PROPS: readonly Prop[] = [
+  { field: 'managed', path: '@managed', values: 'yes|no', example: 'yes', read: isYes },
   {
     option: 'mac.address',
     aliases: ['mac'],
+    field: 'mac',
     path: 'mac/@address',
     values: 'MAC',
     example: '52:54:00:aa:bb:03',
-    parse: (t, what) => parseMac(t, what),
+    parse: parseMac,
+    read: parseMac,
   },
   {
     option: 'vlan.tag.id',
     aliases: ['vlan'],
+    field: 'vlan',
     path: 'vlan/tag/@id',
     values: 'ID',
     example: '20',
     parse: (t, what) => String(parseVlan(t, what)),
+    read: parseVlan,
   },
 ];
 
-/**
- * Our `<passthru:vf>` (schemas/passthru-metadata.rng): what libvirt cannot say about a VF, which the
- * hook sets on the PF at start. Its mac and vlan are the interface's, written there only for a VF
- * given as a plain hostdev (src/xml/domain-edits.ts).
- */
-export const PASSTHRU_VF_PROPS: readonly Prop[] = [
-  { option: 'trust', path: '@trust', values: 'on|off', example: 'on', parse: onOff },
-  { option: 'spoofchk', path: '@spoofchk', values: 'on|off', example: 'off', parse: onOff },
-  {
-    option: 'state',
-    path: '@state',
-    values: 'auto|enable|disable',
-    example: 'enable',
-    parse: (t, what) => parseVfState(t, what),
-  },
-  { option: 'min-rate', path: '@min-rate', values: 'Mbps', example: '100', parse: (t, w) => String(parseRate(t, w)) },
-  { option: 'max-rate', path: '@max-rate', values: 'Mbps', example: '1000', parse: (t, w) => String(parseRate(t, w)) },
+/** `<interface type='network'>`: a VF pool when the network forwards in hostdev mode (the hook looks). */
+export const INTERFACE_NETWORK_PROPS: readonly Prop[] = [
+  { field: 'network', path: 'source/@network', values: 'NAME', example: 'vf-pool' },
+  { field: 'mac', path: 'mac/@address', values: 'MAC', example: '52:54:00:aa:bb:09', read: parseMac },
 ];
 
 /** Properties that belong to a device, not to each function: on function 0 of a slot only. */

@@ -3,7 +3,9 @@
 // never both (network_conf.c), so we refuse what `virsh net-define` would.
 import { InputError } from '../errors.js';
 import { formatPciAddress, fromLibvirtAttrs, samePciAddress, toLibvirtAttrs, type PciAddress } from '../pci/address.js';
-import { el, serialize } from './fragment.js';
+import { buildProps } from './element-props.js';
+import { el, serialize, type XmlNode } from './fragment.js';
+import { FORWARD_PF_PROPS, FORWARD_PROPS, NETWORK_PROPS } from './network-tables.js';
 import { applySplices, insertChildren, removeElement, type Splice } from './splice.js';
 import { detectStyle, type XmlStyle } from './style.js';
 import { child, children, parseTree, type XmlDoc, type XmlElement } from './tree.js';
@@ -34,19 +36,12 @@ export function buildPoolNetwork(spec: PoolSpec): string {
     );
   if (spec.pfs.length && spec.vfs.length)
     throw new InputError('pool: give either --pf or --vf addresses, not both (libvirt refuses the mix)');
-  const forward = el(
-    'forward',
-    { mode: 'hostdev', managed: 'yes' },
-    ...spec.pfs.map((dev) => el('pf', { dev: parseNetdevName(dev, 'pool --pf') })),
+  const forward = hostdevForward(
+    ...spec.pfs.map((dev) => pfElement(parseNetdevName(dev, 'pool --pf'))),
     ...spec.vfs.map((a) => el('address', { type: 'pci', ...toLibvirtAttrs(a) })),
   );
-  const network = el(
-    'network',
-    {},
-    { name: 'name', text: parseNetworkName(spec.name) },
-    forward,
-    spec.vlan !== undefined && el('vlan', {}, el('tag', { id: String(spec.vlan) })),
-  );
+  const vlan = buildProps(NETWORK_PROPS, new Map([['vlan', spec.vlan === undefined ? undefined : String(spec.vlan)]]));
+  const network = el('network', {}, { name: 'name', text: parseNetworkName(spec.name) }, forward, ...vlan.children);
   return `${serialize(network, LIBVIRT_STYLE, '')}\n`;
 }
 
@@ -75,7 +70,7 @@ export function addPf(text: string, dev: string): string {
     );
   if (vfAddresses(n).length)
     throw new InputError(`--add-pf ${dev}: the network lists VF addresses; libvirt refuses <pf> together with them`);
-  return applySplices(text, [intoForward(n, el('pf', { dev }))]);
+  return applySplices(text, [intoForward(n, pfElement(dev))]);
 }
 
 export function addVfAddress(text: string, address: PciAddress): string {
@@ -115,9 +110,25 @@ export function vfAddresses(n: NetworkDoc): { element: XmlElement; address: PciA
     .map((element) => ({ element, address: fromLibvirtAttrs(element.attrs) }));
 }
 
-function intoForward(n: NetworkDoc, node: ReturnType<typeof el>, after?: XmlElement): Splice {
+function intoForward(n: NetworkDoc, node: XmlNode, after?: XmlElement): Splice {
   if (n.forward) return insertChildren(n.doc, n.style, n.forward, [node], after);
   // No <forward> yet: a hostdev pool, after <name>/<uuid> like libvirt writes it.
   const anchor = [...n.doc.root.children].reverse().find((c) => c.name === 'name' || c.name === 'uuid');
-  return insertChildren(n.doc, n.style, n.doc.root, [el('forward', { mode: 'hostdev', managed: 'yes' }, node)], anchor);
+  return insertChildren(n.doc, n.style, n.doc.root, [hostdevForward(node)], anchor);
+}
+
+/** `<forward mode='hostdev' managed='yes'>` around the pool's PF or VF addresses. */
+function hostdevForward(...kids: XmlNode[]): XmlNode {
+  const props = buildProps(
+    FORWARD_PROPS,
+    new Map([
+      ['mode', 'hostdev'],
+      ['managed', 'yes'],
+    ]),
+  );
+  return el('forward', props.attrs, ...kids);
+}
+
+function pfElement(dev: string): XmlNode {
+  return el('pf', buildProps(FORWARD_PF_PROPS, new Map([['dev', dev]])).attrs);
 }

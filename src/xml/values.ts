@@ -1,7 +1,7 @@
 // Validators for values that come from XML or the command line and later become sysfs paths or
 // `ip` arguments. Each throws an InputError naming what and the offending value.
 import { InputError } from '../errors.js';
-import { printable } from '../pci/address.js';
+import { formatPciAddress, isPciAddress, parsePciAddress, printable, type PciAddress } from '../pci/address.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAC = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/i;
@@ -76,4 +76,18 @@ export function parseVgpuType(text: string, what = 'vGPU type'): string {
   throw new InputError(
     `invalid ${what} '${printable(text)}' (a type ID like 1157, or a profile name like 'NVIDIA L40S-12Q')`,
   );
+}
+
+/** A PCI address in any notation, errors naming `what`. */
+export function parsePciAddressAs(text: string, what: string): PciAddress {
+  try {
+    return parsePciAddress(text);
+  } catch (err) {
+    throw new InputError(`${what}: ${(err as Error).message}`);
+  }
+}
+
+/** An mdev parent: a PCI parent in any notation becomes its sysfs name; others (e.g. mtty) are checked names. */
+export function parseMdevParent(text: string, what = 'mdev parent'): string {
+  return isPciAddress(text) ? formatPciAddress(parsePciAddressAs(text, what)) : parseMdevTypeName(text, what);
 }

@@ -1,24 +1,45 @@
-// The property tables (src/xml/element-tables.ts) against everything they must agree with, as
-// virtinst's test_checkprops: each property written alone gives XML that the RNG accepts (libvirt's,
-// or ours for <passthru:vf>) and a misspelt one does not, reads back to its value, is in the help,
-// is exercised by a golden case under its own name, and shows in some golden output.
+// The property tables (src/xml/*-tables.ts) against everything they must agree with, as virtinst's
+// test_checkprops: each property written alone gives XML that the RNG accepts (libvirt's, or ours
+// for our metadata) and a misspelt one does not, reads back to its value through the table (the
+// model's field too), is in the help when it is a sub-option and in the reference of docs/xmlfix.md
+// always, is exercised by a golden case under its own name, and shows in some golden output or
+// test input. `UPDATE_GOLDEN=1` rewrites the reference.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { USAGE } from '../../src/cli/xmlfix/args.js';
-import { buildProps, parseProps, type Prop, readProps, splitPath } from '../../src/xml/element-props.js';
+import {
+  buildProps,
+  keyOf,
+  parseProps,
+  pathLabel,
+  type Prop,
+  readFields,
+  readProps,
+  splitPath,
+} from '../../src/xml/element-props.js';
 import {
   HOSTDEV_MDEV_PROPS,
   HOSTDEV_PCI_PROPS,
   INTERFACE_HOSTDEV_PROPS,
-  PASSTHRU_VF_PROPS,
+  INTERFACE_NETWORK_PROPS,
 } from '../../src/xml/element-tables.js';
 import { el, serialize, type XmlNode } from '../../src/xml/fragment.js';
+import {
+  PASSTHRU_CONSOLE_PROPS,
+  PASSTHRU_MDEV_PROPS,
+  PASSTHRU_PF_PROPS,
+  PASSTHRU_VF_PROPS,
+  PASSTHRU_VGPU_PROPS,
+} from '../../src/xml/metadata-tables.js';
+import { FORWARD_PF_PROPS, FORWARD_PROPS, NETWORK_PROPS } from '../../src/xml/network-tables.js';
 import { detectStyle } from '../../src/xml/style.js';
 import { parseTree } from '../../src/xml/tree.js';
 
-const LIBVIRT_SCHEMA = `${process.env.PASSTHRU_LIBVIRT_SCHEMAS ?? '/usr/share/libvirt/schemas'}/domain.rng`;
+const SCHEMAS = process.env.PASSTHRU_LIBVIRT_SCHEMAS ?? '/usr/share/libvirt/schemas';
+const DOMAIN_SCHEMA = `${SCHEMAS}/domain.rng`;
+const NETWORK_SCHEMA = `${SCHEMAS}/network.rng`;
 const OUR_SCHEMA = 'schemas/passthru-metadata.rng';
 const style = detectStyle(parseTree("<domain type='kvm'>\n  <name>x</name>\n</domain>\n"));
 const pci = { domain: '0x0000', bus: '0x01', slot: '0x00', function: '0x0' };
@@ -27,12 +48,19 @@ const domainWith = (device: string) =>
   `<domain type='kvm'>\n  <name>props</name>\n  <memory>65536</memory>\n  <os>\n    <type arch='x86_64' machine='q35'>hvm</type>\n  </os>\n  <devices>\n    <graphics type='vnc'/>\n    ${device}\n  </devices>\n</domain>\n`;
 const metadataWith = (entry: string) =>
   `<passthru:devices xmlns:passthru='https://passthru.dev/xmlns/domain/1'>\n  ${entry}\n</passthru:devices>\n`;
+const networkWith = (forward: string) => `<network>\n  <name>pool</name>\n  ${forward}\n</network>\n`;
+const pfForward = "<forward mode='hostdev' managed='yes'><pf dev='enp3s0f0'/></forward>";
+
+type Built = ReturnType<typeof buildProps>;
 
 interface Table {
+  /** The element as the reference names it. */
   name: string;
   props: readonly Prop[];
+  /** Values (XML text by key) the element needs besides the property under test. */
+  base: (key: string) => Record<string, string | undefined>;
   /** The element with these properties, as xmlfix writes it. */
-  build: (props: ReturnType<typeof buildProps>) => XmlNode;
+  build: (props: Built) => XmlNode;
   /** The schema that must take it, and the document it stands in there. */
   schema: string;
   document: (element: string) => string;
@@ -40,10 +68,21 @@ interface Table {
   tag: string;
 }
 
+const metadata = (local: string, props: readonly Prop[], base: Table['base']): Table => ({
+  name: `passthru:${local}`,
+  props,
+  base,
+  build: (p) => el(`passthru:${local}`, p.attrs, ...p.children),
+  schema: OUR_SCHEMA,
+  document: metadataWith,
+  tag: `[a-z]+:${local}`,
+});
+
 const TABLES: Table[] = [
   {
     name: "hostdev type='pci'",
     props: HOSTDEV_PCI_PROPS,
+    base: () => ({}),
     build: (p) =>
       el(
         'hostdev',
@@ -51,45 +90,76 @@ const TABLES: Table[] = [
         el('source', {}, el('address', pci)),
         ...p.children,
       ),
-    schema: LIBVIRT_SCHEMA,
+    schema: DOMAIN_SCHEMA,
     document: domainWith,
     tag: 'hostdev',
   },
   {
     name: "hostdev type='mdev'",
     props: HOSTDEV_MDEV_PROPS,
-    build: (p) =>
-      el(
-        'hostdev',
-        { mode: 'subsystem', type: 'mdev', model: 'vfio-pci', ...p.attrs },
-        el('source', {}, el('address', { uuid: 'c2177883-f1bb-47f0-914d-32a22e3a8804' })),
-        ...p.children,
-      ),
-    schema: LIBVIRT_SCHEMA,
+    base: () => ({ uuid: 'c2177883-f1bb-47f0-914d-32a22e3a8804', model: 'vfio-pci' }),
+    build: (p) => el('hostdev', { mode: 'subsystem', type: 'mdev', ...p.attrs }, ...p.children),
+    schema: DOMAIN_SCHEMA,
     document: domainWith,
     tag: 'hostdev',
   },
   {
     name: "interface type='hostdev'",
     props: INTERFACE_HOSTDEV_PROPS,
+    base: () => ({ managed: 'yes' }),
     build: (p) =>
       el(
         'interface',
-        { type: 'hostdev', managed: 'yes', ...p.attrs },
+        { type: 'hostdev', ...p.attrs },
         el('source', {}, el('address', { type: 'pci', ...pci })),
         ...p.children,
       ),
-    schema: LIBVIRT_SCHEMA,
+    schema: DOMAIN_SCHEMA,
     document: domainWith,
     tag: 'interface',
   },
   {
-    name: 'passthru:vf',
-    props: PASSTHRU_VF_PROPS,
-    build: (p) => el('passthru:vf', { address: '0000:03:10.0', ...p.attrs }, ...p.children),
-    schema: OUR_SCHEMA,
-    document: metadataWith,
-    tag: '[a-z]+:vf',
+    name: "interface type='network'",
+    props: INTERFACE_NETWORK_PROPS,
+    base: () => ({ network: 'vf-pool' }),
+    build: (p) => el('interface', { type: 'network', ...p.attrs }, ...p.children),
+    schema: DOMAIN_SCHEMA,
+    document: domainWith,
+    tag: 'interface',
+  },
+  metadata('mdev', PASSTHRU_MDEV_PROPS, () => ({ uuid: 'c2177883-f1bb-47f0-914d-32a22e3a8804', type: 'mtty-1' })),
+  metadata('vf', PASSTHRU_VF_PROPS, () => ({ address: '0000:03:10.0' })),
+  // dev or address, never both
+  metadata('pf', PASSTHRU_PF_PROPS, (key) => (key === 'address' ? { vfs: '4' } : { dev: 'enp3s0f0', vfs: '4' })),
+  metadata('vgpu', PASSTHRU_VGPU_PROPS, () => ({ address: '0000:41:00.4', type: '1157' })),
+  metadata('console', PASSTHRU_CONSOLE_PROPS, () => ({})),
+  {
+    name: 'network',
+    props: NETWORK_PROPS,
+    base: () => ({}),
+    build: (p) => el('network', p.attrs, { name: 'name', text: 'pool' }, ...p.children),
+    schema: NETWORK_SCHEMA,
+    // the built <network> is the document; the hostdev pool's <forward> goes in
+    document: (network) => network.replace('</name>', `</name>\n  ${pfForward}`),
+    tag: 'network',
+  },
+  {
+    name: 'network><forward',
+    props: FORWARD_PROPS,
+    base: () => ({ mode: 'hostdev', managed: 'yes' }),
+    build: (p) => el('forward', p.attrs, el('pf', { dev: 'enp3s0f0' })),
+    schema: NETWORK_SCHEMA,
+    document: networkWith,
+    tag: 'forward',
+  },
+  {
+    name: 'network><forward><pf',
+    props: FORWARD_PF_PROPS,
+    base: () => ({ dev: 'enp3s0f0' }),
+    build: (p) => el('pf', p.attrs),
+    schema: NETWORK_SCHEMA,
+    document: (pf) => networkWith(`<forward mode='hostdev' managed='yes'>${pf}</forward>`),
+    tag: 'pf',
   },
 ];
 
@@ -107,27 +177,79 @@ const outputs = [
   ...readdirSync('fixtures/xml/golden').map((f) => join('fixtures/xml/golden', f)),
 ].map((f) => readFileSync(f, 'utf8'));
 
+/** Every text file of the tests and fixtures: where a property nobody writes must be read from. */
+function textFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const path = join(dir, f);
+    if (statSync(path).isDirectory()) return textFiles(path);
+    return /\.(xml|ts|sh|args|out|err)$/.test(f) ? [readFileSync(path, 'utf8')] : [];
+  });
+}
+const testInputs = [...textFiles('test'), ...textFiles('fixtures')];
+
+const cell = (s: string) => s.replaceAll('|', '\\|');
+/** The reference of docs/xmlfix.md: every property of every table. */
+function reference(): string {
+  return TABLES.map(
+    (t) =>
+      `\`<${t.name}>\`\n\n| XML | sub-option | values | the hook reads |\n|---|---|---|---|\n${t.props
+        .map(
+          (p) =>
+            `| \`${pathLabel(p.path)}\`${p.required ? ' (required)' : ''} | ${p.option ? `\`${[p.option, ...(p.aliases ?? [])].join('`, `')}\`` : ''} | ${cell(p.values)} | ${p.field ? 'yes' : ''} |`,
+        )
+        .join('\n')}\n`,
+  ).join('\n');
+}
+
+const DOC = 'docs/xmlfix.md';
+const START = '<!-- element-reference: generated from src/xml/*-tables.ts by the test of the tables -->\n';
+const END = '<!-- element-reference end -->';
+
 describe.each(TABLES.map((t) => [t.name, t] as const))('<%s> properties', (_name, table) => {
-  const { props, build, schema, document, tag } = table;
-  it.each(props.map((p) => [p.option, p] as const))('%s', (option, p) => {
-    const values = parseProps('--test', new Map([[option, p.example]]), props);
+  const { props, base, build, schema, document, tag } = table;
+  it.each(props.map((p) => [keyOf(p), p] as const))('%s', (key, p) => {
+    expect(p.option ?? p.field, 'a property is a sub-option or a field, or nothing uses it').toBeDefined();
+    const text = p.option ? parseProps('--test', new Map([[p.option, p.example]]), props).get(p.option)! : p.example;
+    const values = new Map<string, string | undefined>([...Object.entries(base(key)), [key, text]]);
     const built = serialize(build(buildProps(props, values)), style, '    ');
     // the schema (libvirt's, or ours for our metadata) takes it…
     expect(validates(schema, document(built)), built).toBe(true);
     // …and would refuse it misspelt: the check can fail
     const [childName, attr] = splitPath(p.path);
+    expect(built).toContain(` ${attr}=`);
     expect(validates(schema, document(built.replace(` ${attr}=`, ` ${attr}x=`)))).toBe(false);
-    // the same table reads it back
-    expect(readProps(parseTree(built).root, props).get(option)).toBe(values.get(option));
-    // the help names it
-    expect(USAGE).toContain(`${option}=${p.values}`);
-    // a golden case uses it by its own name, and a golden output holds it
-    expect(caseArgs.some((a) => new RegExp(`(?:^|,)${option.replaceAll('.', '\\.')}=`, 'm').test(a))).toBe(true);
+    // the same table reads it back, into the model's field too
+    const element = parseTree(built).root;
+    expect(readProps(element, props).get(key)).toBe(text);
+    if (p.field)
+      expect(readFields<Record<string, unknown>>(element, props, 'test')[p.field]).toEqual(
+        p.read ? p.read(text, 'test') : text,
+      );
+    // the reference names it
+    expect(readFileSync(DOC, 'utf8')).toContain(`\`${pathLabel(p.path)}\``);
     const holder = childName?.split('/').pop() ?? tag;
     const inXml = new RegExp(`<${holder} [^>]*${attr}=`);
-    expect(outputs.some((o) => inXml.test(o))).toBe(true);
-    // an older name is the same option
-    for (const alias of p.aliases ?? [])
-      expect(parseProps('--test', new Map([[alias, p.example]]), props)).toEqual(values);
+    if (p.option) {
+      // the help names it, a golden case uses it by its own name, and a golden output holds it
+      expect(USAGE).toContain(`${p.option}=${p.values}`);
+      expect(caseArgs.some((a) => new RegExp(`(?:^|,)${p.option!.replaceAll('.', '\\.')}=`, 'm').test(a))).toBe(true);
+      expect(outputs.some((o) => inXml.test(o))).toBe(true);
+      // an older name is the same option
+      for (const alias of p.aliases ?? [])
+        expect(parseProps('--test', new Map([[alias, p.example]]), props)).toEqual(new Map([[p.option, text]]));
+    } else {
+      // nothing writes it from the command line: some test reads it
+      expect(testInputs.some((o) => inXml.test(o))).toBe(true);
+    }
   });
+});
+
+it("docs/xmlfix.md's element reference is the tables'", () => {
+  const doc = readFileSync(DOC, 'utf8');
+  const from = doc.indexOf(START);
+  const to = doc.indexOf(END);
+  expect(from, `${DOC} holds the reference between its markers`).toBeGreaterThan(0);
+  const fresh = `${doc.slice(0, from + START.length)}\n${reference()}\n${doc.slice(to)}`;
+  if (process.env.UPDATE_GOLDEN) writeFileSync(DOC, fresh);
+  else expect(doc).toBe(fresh);
 });

@@ -63,10 +63,8 @@ describe('vGPU edits (pure)', () => {
     expect(readDomainPassthrough(meta("address='41:00.4' type='NVIDIA L40S-4Q'")).metadata.vgpus).toEqual([
       { address: VF0, type: 'NVIDIA L40S-4Q' },
     ]);
-    expect(() => readDomainPassthrough(meta("type='1155'"))).toThrow(
-      'passthru:vgpu in <metadata> needs address and type',
-    );
-    expect(() => readDomainPassthrough(meta("address='41:00.4'"))).toThrow('needs address and type');
+    expect(() => readDomainPassthrough(meta("type='1155'"))).toThrow('passthru:vgpu needs address');
+    expect(() => readDomainPassthrough(meta("address='41:00.4'"))).toThrow('passthru:vgpu needs type');
     expect(() => readDomainPassthrough(meta("address='41:00.4' type='../../etc'"))).toThrow(
       "invalid passthru:vgpu type '../../etc'",
     );

@@ -5,12 +5,8 @@ import { parseArgs } from 'node:util';
 import { InputError } from '../../errors.js';
 import { printable } from '../../pci/address.js';
 import { propsHelp, type Prop } from '../../xml/element-props.js';
-import {
-  HOSTDEV_MDEV_PROPS,
-  HOSTDEV_PCI_PROPS,
-  INTERFACE_HOSTDEV_PROPS,
-  PASSTHRU_VF_PROPS,
-} from '../../xml/element-tables.js';
+import { HOSTDEV_MDEV_PROPS, HOSTDEV_PCI_PROPS, INTERFACE_HOSTDEV_PROPS } from '../../xml/element-tables.js';
+import { PASSTHRU_MDEV_PROPS, PASSTHRU_VF_PROPS } from '../../xml/metadata-tables.js';
 
 const aliasHelp = (props: readonly Prop[]): string =>
   props.flatMap((p) => (p.aliases ?? []).map((a) => `${a}=${p.option}`)).join(', ');
@@ -173,7 +169,7 @@ domain edits:
       FILTER is lspci -d's vendor:device[:class[:prog-if]] (10de::0300, 10de:*:03xx); one free match,
       or --all for every one; a SLOT (01:00) is one multifunction device; primary=on: the guest's display
       (older names: ${aliasHelp(HOSTDEV_PCI_PROPS)})
-  --add-mdev TYPE[,parent=ADDR][,uuid=UUID]${propsHelp(HOSTDEV_MDEV_PROPS)}
+  --add-mdev TYPE${propsHelp(PASSTHRU_MDEV_PROPS)}${propsHelp(HOSTDEV_MDEV_PROPS)}
   --add-vf VF_ADDR|PF_NETDEV${propsHelp(INTERFACE_HOSTDEV_PROPS)}${propsHelp(PASSTHRU_VF_PROPS)}[,as=interface|hostdev]
       (older names: ${aliasHelp(INTERFACE_HOSTDEV_PROPS)})
   --add-vgpu PF_ADDR|VF_ADDR,type=ID|NAME  (NVIDIA vGPU 17+: a VF with nvidia/current_vgpu_type, as hostdev managed=no)
