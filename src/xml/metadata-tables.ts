@@ -1,6 +1,7 @@
 // Our elements under <metadata><passthru:devices> (schemas/passthru-metadata.rng), one table each
 // (see element-props.ts): what libvirt cannot say, which the hook does at start. xmlfix writes mdev,
 // vf and vgpu entries; pf and console entries are written by hand (docs/xmlfix.md lists them all).
+// Rows of one shape on purpose, here and in the other tables: one row an attribute.
 import { onOff, type Prop } from './element-props.js';
 import {
   parseMac,
