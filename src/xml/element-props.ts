@@ -19,21 +19,25 @@ export interface Prop {
   path: string;
   /** The model's field the reader fills; absent when nothing downstream reads it. */
   field?: string;
+  /** The xmlfix option that writes it when no sub-option does (`variant-driver`). */
+  flag?: string;
+  /** The libvirt release that first knows it, when newer than some we support: xmlfix checks the host's. */
+  libvirt?: string;
   /** The reader refuses the element without it. */
   required?: boolean;
   /** What the value looks like, for the help. */
   values: string;
   /** A valid value, for the help's examples and the coverage test. */
   example: string;
-  /** The command line's text to the XML's (throws InputError naming the value); needed with `option`. */
+  /** The command line's text to the XML's (throws InputError naming the value); needed with `option` or `flag`. */
   parse?(text: string, what: string): string;
   /** The XML's text to the model's value, checked (throws InputError naming it); absent: the text as is. */
   read?(text: string, what: string): unknown;
 }
 
-/** A property's key in value maps: its sub-option name, else its model field, else its path. */
+/** A property's key in value maps: its sub-option name, else its model field, its flag, its path. */
 export function keyOf(p: Prop): string {
-  return p.option ?? p.field ?? p.path;
+  return p.option ?? p.field ?? p.flag ?? p.path;
 }
 
 /** '@managed' -> [undefined, 'managed']; 'rom/@bar' -> ['rom', 'bar']; 'vlan/tag/@id' -> ['vlan/tag', 'id']. */

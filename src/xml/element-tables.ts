@@ -9,6 +9,20 @@ import { parseMac, parseUuid, parseVlan } from './values.js';
 
 const isYes = (t: string): boolean => t === 'yes';
 
+/** `<driver model>` of a PCI hostdev: the vfio variant driver libvirt binds instead of vfio-pci. */
+export const HOSTDEV_DRIVER_MODEL: Prop = {
+  flag: 'variant-driver',
+  path: 'driver/@model',
+  values: 'MODULE',
+  example: 'mlx5_vfio_pci',
+  libvirt: '10.0',
+  parse: (t, what) => {
+    if (!/^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$/.test(t))
+      throw new InputError(`invalid ${what} '${printable(t)}' (a kernel module name)`);
+    return t;
+  },
+};
+
 /** `<hostdev mode='subsystem' type='pci'>`: libvirt's defaults are managed='no' when absent, rom bar on. */
 export const HOSTDEV_PCI_PROPS: readonly Prop[] = [
   { option: 'managed', field: 'managed', path: '@managed', values: 'yes|no', example: 'no', parse: yesNo, read: isYes },
@@ -36,6 +50,7 @@ export const HOSTDEV_PCI_PROPS: readonly Prop[] = [
       return t;
     },
   },
+  HOSTDEV_DRIVER_MODEL,
 ];
 
 /** `<hostdev mode='subsystem' type='mdev' model='vfio-pci'>`: the mdev by its UUID. */
@@ -87,3 +102,26 @@ export const INTERFACE_NETWORK_PROPS: readonly Prop[] = [
 
 /** Properties that belong to a device, not to each function: on function 0 of a slot only. */
 export const PER_DEVICE = ['boot.order', 'rom.bar', 'rom.file'];
+
+/**
+ * `<memoryBacking>`: how a large guest's RAM is allocated before it is pinned (`--memory-backing`).
+ * Its `<hugepages/>` is an empty element, present or not, so no property of this table.
+ */
+export const MEMORY_BACKING_PROPS: readonly Prop[] = [
+  {
+    flag: 'memory-backing',
+    field: 'allocationMode',
+    path: 'allocation/@mode',
+    values: 'immediate|ondemand',
+    example: 'immediate',
+  },
+  {
+    flag: 'memory-backing',
+    field: 'allocationThreads',
+    path: 'allocation/@threads',
+    values: 'N',
+    example: '4',
+    // doctor reads it for advice only: a value libvirt would refuse counts as unset
+    read: (t) => (/^[1-9][0-9]{0,3}$/.test(t) ? Number(t) : undefined),
+  },
+];

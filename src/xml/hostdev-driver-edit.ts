@@ -4,15 +4,15 @@
 // another module is left to the administrator (one line naming both), never overwritten.
 import { InputError } from '../errors.js';
 import { formatPciAddress, printable, samePciAddress, type PciAddress } from '../pci/address.js';
-import { escapeAttr, el } from './fragment.js';
+import { buildProps, keyOf, splitPath, textAt } from './element-props.js';
+import { HOSTDEV_DRIVER_MODEL } from './element-tables.js';
+import { escapeAttr } from './fragment.js';
 import { openDomain, pciHostdevs, sourceAddress } from './domain-doc.js';
 import { applySplices, insertChildren } from './splice.js';
 import { child } from './tree.js';
 
-export const MODULE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$/;
-
-export function setHostdevDriverModel(text: string, address: PciAddress, model: string): string {
-  if (!MODULE_NAME.test(model)) throw new InputError(`'${printable(model)}' is not a kernel module name`);
+export function setHostdevDriverModel(text: string, address: PciAddress, given: string): string {
+  const model = HOSTDEV_DRIVER_MODEL.parse!(given, '--variant-driver module');
   const d = openDomain(text);
   const hostdev = pciHostdevs(d).find((h) => {
     const a = sourceAddress(h);
@@ -20,9 +20,13 @@ export function setHostdevDriverModel(text: string, address: PciAddress, model: 
   });
   if (!hostdev)
     throw new InputError(`${formatPciAddress(address)} is not a PCI <hostdev> of this domain (--add-hostdev it first)`);
-  const driver = child(hostdev, 'driver');
-  if (!driver) return applySplices(text, [insertChildren(d.doc, d.style, hostdev, [el('driver', { model })])]);
-  const now = driver.attrs.model;
+  const [driverName, attr] = splitPath(HOSTDEV_DRIVER_MODEL.path);
+  const driver = child(hostdev, driverName!);
+  if (!driver) {
+    const { children } = buildProps([HOSTDEV_DRIVER_MODEL], new Map([[keyOf(HOSTDEV_DRIVER_MODEL), model]]));
+    return applySplices(text, [insertChildren(d.doc, d.style, hostdev, children)]);
+  }
+  const now = textAt(hostdev, HOSTDEV_DRIVER_MODEL.path);
   if (now === model) return text;
   if (now !== undefined)
     throw new InputError(
@@ -32,5 +36,5 @@ export function setHostdevDriverModel(text: string, address: PciAddress, model: 
   let at = driver.openEnd - (driver.selfClosing ? 2 : 1);
   while (/\s/.test(text[at - 1]!)) at--;
   const q = d.style.quote;
-  return applySplices(text, [{ start: at, end: at, text: ` model=${q}${escapeAttr(model, q)}${q}` }]);
+  return applySplices(text, [{ start: at, end: at, text: ` ${attr}=${q}${escapeAttr(model, q)}${q}` }]);
 }

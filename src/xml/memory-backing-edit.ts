@@ -5,6 +5,8 @@
 // something else is left to the administrator (one line naming it), never overwritten.
 import { InputError } from '../errors.js';
 import { printable } from '../pci/address.js';
+import { buildProps, readFields } from './element-props.js';
+import { MEMORY_BACKING_PROPS } from './element-tables.js';
 import { el, type XmlNode } from './fragment.js';
 import { applySplices, insertChildren, type Splice } from './splice.js';
 import { detectStyle } from './style.js';
@@ -51,13 +53,22 @@ export function setMemoryBacking(text: string, want: MemoryBackingOptions): stri
   const mb = child(doc.root, 'memoryBacking');
   const kids: XmlNode[] = [];
   if (want.hugepages && !child(mb, 'hugepages')) kids.push(el('hugepages'));
-  const alloc = child(mb, 'allocation');
+  const now = mb && readFields<{ allocationMode?: string; allocationThreads?: number }>(mb, MEMORY_BACKING_PROPS, 'memoryBacking');
   if (want.threads !== undefined) {
-    if (!alloc) kids.push(el('allocation', { mode: 'immediate', threads: String(want.threads) }));
-    else if (alloc.attrs.threads !== String(want.threads) || (alloc.attrs.mode ?? 'immediate') !== 'immediate')
+    const allocation = buildProps(
+      MEMORY_BACKING_PROPS,
+      new Map([
+        ['allocationMode', 'immediate'],
+        ['allocationThreads', String(want.threads)],
+      ]),
+    ).children;
+    if (!child(mb, 'allocation')) kids.push(...allocation);
+    else if (now?.allocationThreads !== want.threads || (now.allocationMode ?? 'immediate') !== 'immediate') {
+      const a = child(mb, 'allocation')!.attrs;
       throw new InputError(
-        `the domain already has <allocation mode='${printable(alloc.attrs.mode ?? '')}' threads='${printable(alloc.attrs.threads ?? '')}'>: change it by hand (virsh edit)`,
+        `the domain already has <allocation mode='${printable(a.mode ?? '')}' threads='${printable(a.threads ?? '')}'>: change it by hand (virsh edit)`,
       );
+    }
   }
   if (kids.length === 0) return text;
   const splices: Splice[] = [];

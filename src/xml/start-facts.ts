@@ -2,6 +2,8 @@
 // memory size and backing, machine type and firmware, the guest's physical address bits and 64-bit
 // PCI window settings, and where its vCPUs and memory are placed. Read only; nothing is validated
 // beyond what the checks need (libvirt validates the rest at define time).
+import { readFields } from './element-props.js';
+import { MEMORY_BACKING_PROPS } from './element-tables.js';
 import { checkXmlInput } from './guard.js';
 import { child, children, parseTree, rawText, type XmlElement } from './tree.js';
 
@@ -75,8 +77,9 @@ export function readStartFacts(input: string | Buffer): StartFacts {
   if (memBytes !== undefined) facts.memoryBytes = memBytes;
   const mb = child(d, 'memoryBacking');
   if (mb) facts.memoryBacking = mb.children.map((c) => c.name);
-  const threads = Number(child(mb, 'allocation')?.attrs.threads);
-  if (Number.isInteger(threads) && threads > 0) facts.allocationThreads = threads;
+  const threads =
+    mb && readFields<{ allocationThreads?: number }>(mb, MEMORY_BACKING_PROPS, 'memoryBacking').allocationThreads;
+  if (threads !== undefined) facts.allocationThreads = threads;
   const os = child(d, 'os');
   const machine = child(os, 'type')?.attrs.machine;
   if (machine) facts.machine = machine;

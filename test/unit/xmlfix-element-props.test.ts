@@ -24,6 +24,7 @@ import {
   HOSTDEV_PCI_PROPS,
   INTERFACE_HOSTDEV_PROPS,
   INTERFACE_NETWORK_PROPS,
+  MEMORY_BACKING_PROPS,
 } from '../../src/xml/element-tables.js';
 import { el, serialize, type XmlNode } from '../../src/xml/fragment.js';
 import {
@@ -127,6 +128,15 @@ const TABLES: Table[] = [
     document: domainWith,
     tag: 'interface',
   },
+  {
+    name: 'memoryBacking',
+    props: MEMORY_BACKING_PROPS,
+    base: () => ({ allocationMode: 'immediate', allocationThreads: '2' }),
+    build: (p) => el('memoryBacking', p.attrs, el('hugepages'), ...p.children),
+    schema: DOMAIN_SCHEMA,
+    document: (mb) => domainWith('').replace('<memory>65536</memory>', `<memory>65536</memory>\n  ${mb}`),
+    tag: 'memoryBacking',
+  },
   metadata('mdev', PASSTHRU_MDEV_PROPS, () => ({ uuid: 'c2177883-f1bb-47f0-914d-32a22e3a8804', type: 'mtty-1' })),
   metadata('vf', PASSTHRU_VF_PROPS, () => ({ address: '0000:03:10.0' })),
   // dev or address, never both
@@ -163,6 +173,15 @@ const TABLES: Table[] = [
   },
 ];
 
+/** The installed libvirt's release, whose RNG judges; a property newer than it must be refused by it. */
+const installed = /^(\d+)\.(\d+)/.exec(spawnSync('virsh', ['--version'], { encoding: 'utf8' }).stdout ?? '');
+const knows = (since: string) => {
+  const [major, minor] = since.split('.').map(Number) as [number, number];
+  return (
+    !!installed && (Number(installed[1]) > major || (Number(installed[1]) === major && Number(installed[2]) >= minor))
+  );
+};
+
 const validates = (schema: string, xml: string) =>
   spawnSync('xmllint', ['--noout', '--relaxng', schema, '-'], { input: xml, encoding: 'utf8' }).status === 0;
 
@@ -188,14 +207,16 @@ function textFiles(dir: string): string[] {
 const testInputs = [...textFiles('test'), ...textFiles('fixtures')];
 
 const cell = (s: string) => s.replaceAll('|', '\\|');
+const optionCell = (p: Prop) =>
+  p.option ? `\`${[p.option, ...(p.aliases ?? [])].join('`, `')}\`` : p.flag ? `\`--${p.flag}\`` : '';
 /** The reference of docs/xmlfix.md: every property of every table. */
 function reference(): string {
   return TABLES.map(
     (t) =>
-      `\`<${t.name}>\`\n\n| XML | sub-option | values | the hook reads |\n|---|---|---|---|\n${t.props
+      `\`<${t.name}>\`\n\n| XML | sub-option or flag | values | the hook reads |\n|---|---|---|---|\n${t.props
         .map(
           (p) =>
-            `| \`${pathLabel(p.path)}\`${p.required ? ' (required)' : ''} | ${p.option ? `\`${[p.option, ...(p.aliases ?? [])].join('`, `')}\`` : ''} | ${cell(p.values)} | ${p.field ? 'yes' : ''} |`,
+            `| \`${pathLabel(p.path)}\`${p.required ? ' (required)' : ''}${p.libvirt ? ` (libvirt ${p.libvirt}+)` : ''} | ${optionCell(p)} | ${cell(p.values)} | ${p.field ? 'yes' : ''} |`,
         )
         .join('\n')}\n`,
   ).join('\n');
@@ -208,16 +229,26 @@ const END = '<!-- element-reference end -->';
 describe.each(TABLES.map((t) => [t.name, t] as const))('<%s> properties', (_name, table) => {
   const { props, base, build, schema, document, tag } = table;
   it.each(props.map((p) => [keyOf(p), p] as const))('%s', (key, p) => {
-    expect(p.option ?? p.field, 'a property is a sub-option or a field, or nothing uses it').toBeDefined();
-    const text = p.option ? parseProps('--test', new Map([[p.option, p.example]]), props).get(p.option)! : p.example;
+    expect(
+      p.option ?? p.field ?? p.flag,
+      'a property is a sub-option, a flag or a field, or nothing uses it',
+    ).toBeDefined();
+    const text = p.option
+      ? parseProps('--test', new Map([[p.option, p.example]]), props).get(p.option)!
+      : (p.parse?.(p.example, 'test') ?? p.example);
     const values = new Map<string, string | undefined>([...Object.entries(base(key)), [key, text]]);
     const built = serialize(build(buildProps(props, values)), style, '    ');
-    // the schema (libvirt's, or ours for our metadata) takes it…
-    expect(validates(schema, document(built)), built).toBe(true);
-    // …and would refuse it misspelt: the check can fail
     const [childName, attr] = splitPath(p.path);
     expect(built).toContain(` ${attr}=`);
-    expect(validates(schema, document(built.replace(` ${attr}=`, ` ${attr}x=`)))).toBe(false);
+    if (p.libvirt && !knows(p.libvirt)) {
+      // newer than this libvirt: its schema refuses it, which is why xmlfix checks the host's release
+      expect(validates(schema, document(built)), built).toBe(false);
+    } else {
+      // the schema (libvirt's, or ours for our metadata) takes it…
+      expect(validates(schema, document(built)), built).toBe(true);
+      // …and would refuse it misspelt: the check can fail
+      expect(validates(schema, document(built.replace(` ${attr}=`, ` ${attr}x=`)))).toBe(false);
+    }
     // the same table reads it back, into the model's field too
     const element = parseTree(built).root;
     expect(readProps(element, props).get(key)).toBe(text);
@@ -237,8 +268,18 @@ describe.each(TABLES.map((t) => [t.name, t] as const))('<%s> properties', (_name
       // an older name is the same option
       for (const alias of p.aliases ?? [])
         expect(parseProps('--test', new Map([[alias, p.example]]), props)).toEqual(new Map([[p.option, text]]));
+    } else if (p.flag && !p.libvirt) {
+      // its own option: in the help, in a golden case, in a golden output
+      expect(USAGE).toContain(`--${p.flag}`);
+      expect(caseArgs.some((a) => a.includes(`--${p.flag}\n`))).toBe(true);
+      expect(outputs.some((o) => inXml.test(o))).toBe(true);
     } else {
-      // nothing writes it from the command line: some test reads it
+      // in the help and a golden case when an option writes it (a golden output would not define on
+      // every libvirt we support), and some test reads it
+      if (p.flag) {
+        expect(USAGE).toContain(`--${p.flag}`);
+        expect(caseArgs.some((a) => a.includes(`--${p.flag}\n`))).toBe(true);
+      }
       expect(testInputs.some((o) => inXml.test(o))).toBe(true);
     }
   });
