@@ -53,7 +53,9 @@ export function setMemoryBacking(text: string, want: MemoryBackingOptions): stri
   const mb = child(doc.root, 'memoryBacking');
   const kids: XmlNode[] = [];
   if (want.hugepages && !child(mb, 'hugepages')) kids.push(el('hugepages'));
-  const now = mb && readFields<{ allocationMode?: string; allocationThreads?: number }>(mb, MEMORY_BACKING_PROPS, 'memoryBacking');
+  const now =
+    mb &&
+    readFields<{ allocationMode?: string; allocationThreads?: number }>(mb, MEMORY_BACKING_PROPS, 'memoryBacking');
   if (want.threads !== undefined) {
     const allocation = buildProps(
       MEMORY_BACKING_PROPS,
