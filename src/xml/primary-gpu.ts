@@ -8,7 +8,7 @@
 import { el } from './fragment.js';
 import { applySplices, removeElement, type Splice } from './splice.js';
 import { child, children } from './tree.js';
-import { insertDevices, openDomain, type DomainDoc } from './domain-doc.js';
+import { insertDevices, openDomain } from './domain-doc.js';
 
 /** Every `<video>` replaced by one `<video><model type='none'/></video>`; unchanged when that is all there is. */
 export function removeEmulatedVideo(text: string): string {
@@ -18,14 +18,4 @@ export function removeEmulatedVideo(text: string): string {
   const splices: Splice[] = videos.map((v) => removeElement(d.doc, v));
   splices.push(insertDevices(d, 'video', [el('video', {}, el('model', { type: 'none' }))]));
   return applySplices(text, splices);
-}
-
-/** UEFI firmware (OVMF): `<os firmware='efi'>` or a pflash/OVMF loader. */
-export function bootsUefi(d: DomainDoc): boolean {
-  const os = child(d.doc.root, 'os');
-  if (os?.attrs.firmware === 'efi') return true;
-  const loader = child(os, 'loader');
-  if (!loader) return false;
-  const path = d.doc.text.slice(loader.openEnd, loader.closeStart);
-  return loader.attrs.type === 'pflash' || /ovmf|edk2|aavmf/i.test(path);
 }

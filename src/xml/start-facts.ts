@@ -5,7 +5,8 @@
 import { readFields } from './element-props.js';
 import { MEMORY_BACKING_PROPS } from './element-tables.js';
 import { checkXmlInput } from './guard.js';
-import { child, children, parseTree, rawText, type XmlElement } from './tree.js';
+import { CPU_PROPS, NUMATUNE_PROPS, OS_PROPS, VCPU_PROPS } from './start-tables.js';
+import { child, children, parseTree, rawText, type XmlDoc, type XmlElement } from './tree.js';
 
 const UNIT_BYTES: Record<string, number> = {
   b: 1,
@@ -81,18 +82,17 @@ export function readStartFacts(input: string | Buffer): StartFacts {
     mb && readFields<{ allocationThreads?: number }>(mb, MEMORY_BACKING_PROPS, 'memoryBacking').allocationThreads;
   if (threads !== undefined) facts.allocationThreads = threads;
   const os = child(d, 'os');
-  const machine = child(os, 'type')?.attrs.machine;
-  if (machine) facts.machine = machine;
-  const loader = child(os, 'loader');
-  facts.efi =
-    os?.attrs.firmware === 'efi' || (loader !== undefined && /OVMF|edk2|\.fd\b/i.test(text(loader) ?? '')) || false;
+  const osFields = os ? readFields<{ machine?: string }>(os, OS_PROPS, 'os') : {};
+  if (osFields.machine) facts.machine = osFields.machine;
+  facts.efi = bootsUefi(doc);
   const cpu = child(d, 'cpu');
-  if (cpu?.attrs.mode) facts.cpuMode = cpu.attrs.mode;
-  const mpa = child(cpu, 'maxphysaddr');
-  if (mpa?.attrs.mode) {
-    facts.maxPhysAddr = { mode: mpa.attrs.mode };
-    const bits = Number(mpa.attrs.bits);
-    if (Number.isInteger(bits) && bits > 0) facts.maxPhysAddr.bits = bits;
+  const cpuFields = cpu
+    ? readFields<{ mode?: string; maxPhysAddrMode?: string; maxPhysAddrBits?: number }>(cpu, CPU_PROPS, 'cpu')
+    : {};
+  if (cpuFields.mode) facts.cpuMode = cpuFields.mode;
+  if (cpuFields.maxPhysAddrMode) {
+    facts.maxPhysAddr = { mode: cpuFields.maxPhysAddrMode };
+    if (cpuFields.maxPhysAddrBits !== undefined) facts.maxPhysAddr.bits = cpuFields.maxPhysAddrBits;
   }
   for (const c of children(child(d, 'devices'), 'controller')) {
     if (c.attrs.type !== 'pci' || c.attrs.model !== 'pcie-root') continue;
@@ -108,14 +108,28 @@ export function readStartFacts(input: string | Buffer): StartFacts {
     if (m) facts.ovmfMmio64Mb = Number(m[1]);
   }
   const vcpu = child(d, 'vcpu');
-  if (vcpu?.attrs.cpuset) facts.vcpuCpusets.push(vcpu.attrs.cpuset);
-  if (vcpu?.attrs.placement === 'auto') facts.vcpuPlacementAuto = true;
+  const vcpuFields = vcpu ? readFields<{ cpuset?: string; placement?: string }>(vcpu, VCPU_PROPS, 'vcpu') : {};
+  if (vcpuFields.cpuset) facts.vcpuCpusets.push(vcpuFields.cpuset);
+  if (vcpuFields.placement === 'auto') facts.vcpuPlacementAuto = true;
   for (const pin of children(child(d, 'cputune'), 'vcpupin'))
     if (pin.attrs.cpuset) facts.vcpuCpusets.push(pin.attrs.cpuset);
-  const numaMem = child(child(d, 'numatune'), 'memory');
-  if (numaMem?.attrs.nodeset) facts.memoryNodeset = numaMem.attrs.nodeset;
-  if (numaMem?.attrs.placement === 'auto') facts.memoryPlacementAuto = true;
+  const numatune = child(d, 'numatune');
+  const numa = numatune
+    ? readFields<{ nodeset?: string; placement?: string }>(numatune, NUMATUNE_PROPS, 'numatune')
+    : {};
+  if (numa.nodeset) facts.memoryNodeset = numa.nodeset;
+  if (numa.placement === 'auto') facts.memoryPlacementAuto = true;
   return facts;
+}
+
+/** UEFI firmware (OVMF, AAVMF): `<os firmware='efi'>`, or a `<loader>` that is a pflash or an edk2 image. */
+export function bootsUefi(doc: XmlDoc): boolean {
+  const os = child(doc.root, 'os');
+  if (!os) return false;
+  const fields = readFields<{ firmware?: string; loaderType?: string }>(os, OS_PROPS, 'os');
+  if (fields.firmware === 'efi' || fields.loaderType === 'pflash') return true;
+  const loader = child(os, 'loader');
+  return !!loader && !loader.selfClosing && /ovmf|edk2|aavmf|\.fd\b/i.test(rawText(doc, loader));
 }
 
 /** A CPU or node list as the kernel and libvirt write it ('0-3,8,10-11', '^2' exclusions) as numbers. */

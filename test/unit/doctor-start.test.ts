@@ -132,6 +132,15 @@ describe('doctor start-time checks', () => {
     expect(right.find((l) => l.includes('NUMA'))).toBe(
       'PASS NUMA placement of 0000:0b:00.0: 0000:0b:00.0, guest memory and vCPUs on node 1 (CPUs 8-15)',
     );
+    const auto = await lines(
+      domainXml({
+        extra: "<vcpu placement='auto'>4</vcpu><numatune><memory mode='strict' placement='auto'/></numatune>",
+      }),
+      twoNodes,
+    );
+    expect(auto.find((l) => l.includes('NUMA'))).toBe(
+      "PASS NUMA placement of 0000:0b:00.0: 0000:0b:00.0 is on node 1; placement='auto' lets numad place the guest",
+    );
     expect((await lines(domainXml({}))).some((l) => l.includes('NUMA'))).toBe(false); // one node: nothing to say
   });
 

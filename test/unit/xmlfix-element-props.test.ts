@@ -35,6 +35,7 @@ import {
   PASSTHRU_VGPU_PROPS,
 } from '../../src/xml/metadata-tables.js';
 import { FORWARD_PF_PROPS, FORWARD_PROPS, NETWORK_PROPS } from '../../src/xml/network-tables.js';
+import { CPU_PROPS, NUMATUNE_PROPS, OS_PROPS, VCPU_PROPS } from '../../src/xml/start-tables.js';
 import { detectStyle } from '../../src/xml/style.js';
 import { parseTree } from '../../src/xml/tree.js';
 
@@ -136,6 +137,48 @@ const TABLES: Table[] = [
     schema: DOMAIN_SCHEMA,
     document: (mb) => domainWith('').replace('<memory>65536</memory>', `<memory>65536</memory>\n  ${mb}`),
     tag: 'memoryBacking',
+  },
+  {
+    name: 'os',
+    props: OS_PROPS,
+    base: () => ({}),
+    // <type> holds 'hvm' whether or not it has a machine
+    build: (p) => {
+      const type = p.children.find((c) => c.name === 'type');
+      const rest = p.children.filter((c) => c !== type);
+      return el('os', p.attrs, { name: 'type', attrs: type?.attrs ?? [], text: 'hvm' }, ...rest);
+    },
+    schema: DOMAIN_SCHEMA,
+    document: (os) => domainWith('').replace(/ {2}<os>[\s\S]*?<\/os>/, `  ${os}`),
+    tag: 'os',
+  },
+  {
+    name: 'cpu',
+    props: CPU_PROPS,
+    // a bit count goes with mode='emulate'
+    base: (key) => (key === 'maxPhysAddrBits' ? { maxPhysAddrMode: 'emulate' } : {}),
+    build: (p) => el('cpu', p.attrs, ...p.children),
+    schema: DOMAIN_SCHEMA,
+    document: (cpu) => domainWith('').replace('  <devices>', `  ${cpu}\n  <devices>`),
+    tag: 'cpu',
+  },
+  {
+    name: 'vcpu',
+    props: VCPU_PROPS,
+    base: () => ({}),
+    build: (p) => ({ name: 'vcpu', attrs: Object.entries(p.attrs), text: '2' }),
+    schema: DOMAIN_SCHEMA,
+    document: (vcpu) => domainWith('').replace('  <os>', `  ${vcpu}\n  <os>`),
+    tag: 'vcpu',
+  },
+  {
+    name: 'numatune',
+    props: NUMATUNE_PROPS,
+    base: () => ({}),
+    build: (p) => el('numatune', p.attrs, ...p.children),
+    schema: DOMAIN_SCHEMA,
+    document: (numatune) => domainWith('').replace('  <os>', `  ${numatune}\n  <os>`),
+    tag: 'numatune',
   },
   metadata('mdev', PASSTHRU_MDEV_PROPS, () => ({ uuid: 'c2177883-f1bb-47f0-914d-32a22e3a8804', type: 'mtty-1' })),
   metadata('vf', PASSTHRU_VF_PROPS, () => ({ address: '0000:03:10.0' })),

@@ -40,7 +40,8 @@ import {
 } from '../../xml/edit-options.js';
 import { placeSlot } from '../../xml/guest-placement.js';
 import { addPf, addVfAddress, removeVfAddress } from '../../xml/network-edits.js';
-import { bootsUefi, removeEmulatedVideo } from '../../xml/primary-gpu.js';
+import { removeEmulatedVideo } from '../../xml/primary-gpu.js';
+import { bootsUefi } from '../../xml/start-facts.js';
 import { memoryBackingOptions, setMemoryBacking } from '../../xml/memory-backing-edit.js';
 import { setHostdevDriverModel } from '../../xml/hostdev-driver-edit.js';
 import { parseTree } from '../../xml/tree.js';
@@ -228,7 +229,7 @@ async function makePrimary(text: string, gpu: PciAddress, opts: HostdevOptions, 
     );
   await checkPrimary(await ctx.check(), gpu, flag);
   const out = removeEmulatedVideo(text);
-  if (out !== text && !bootsUefi(openDomain(out)))
+  if (out !== text && !bootsUefi(openDomain(out).doc))
     ctx.note(
       `${flag}: primary=on: the domain boots by BIOS (SeaBIOS), where a primary GPU needs qemu's x-vga=on, which libvirt does not write; boot it by UEFI (<os firmware='efi'>)`,
     );
