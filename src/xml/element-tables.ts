@@ -125,3 +125,25 @@ export const MEMORY_BACKING_PROPS: readonly Prop[] = [
     read: (t) => (/^[1-9][0-9]{0,3}$/.test(t) ? Number(t) : undefined),
   },
 ];
+
+/**
+ * `<controller type='pci'>`: the guest's PCI buses. xmlfix adds a pcie-root-port for a slot on q35
+ * (libvirt gives it chassis, port and address); its index is the bus the slot's functions sit on.
+ */
+export const CONTROLLER_PCI_PROPS: readonly Prop[] = [
+  {
+    flag: 'add-hostdev',
+    field: 'index',
+    path: '@index',
+    values: '0-255',
+    example: '1',
+    read: (t) => (/^[0-9]{1,3}$/.test(t) && Number(t) <= 255 ? Number(t) : undefined),
+  },
+  {
+    flag: 'add-hostdev',
+    field: 'model',
+    path: '@model',
+    values: 'pcie-root-port|pcie-root|pci-root|…',
+    example: 'pcie-root-port',
+  },
+];

@@ -8,7 +8,10 @@
 // (on q35 behind a root port it adds itself).
 import { InputError } from '../errors.js';
 import { fromLibvirtAttrs, samePciAddress, type PciAddress } from '../pci/address.js';
+import { buildProps, readFields } from './element-props.js';
+import { CONTROLLER_PCI_PROPS } from './element-tables.js';
 import { el } from './fragment.js';
+import { OS_PROPS } from './start-tables.js';
 import { applySplices } from './splice.js';
 import { child, children } from './tree.js';
 import {
@@ -29,11 +32,9 @@ export interface GuestAddress {
 
 /** q35 (PCI Express) rather than i440fx: the machine type says so, or the pcie-root controller. */
 export function isQ35(d: DomainDoc): boolean {
-  const machine = child(child(d.doc.root, 'os'), 'type')?.attrs.machine ?? '';
-  return (
-    machine.includes('q35') ||
-    children(d.devices, 'controller').some((c) => c.attrs.type === 'pci' && c.attrs.model === 'pcie-root')
-  );
+  const os = child(d.doc.root, 'os');
+  const machine = (os && readFields<{ machine?: string }>(os, OS_PROPS, 'os').machine) ?? '';
+  return machine.includes('q35') || pciControllers(d).some((c) => c.model === 'pcie-root');
 }
 
 // Guest slots on bus 0 that libvirt keeps for itself even when no element names them: host bridge
@@ -49,17 +50,17 @@ export function freeGuestSlot(d: DomainDoc): number {
   throw new InputError('no free guest PCI slot left on bus 0x00 for a multifunction device');
 }
 
-function pciControllers(d: DomainDoc) {
-  return children(d.devices, 'controller').filter((c) => c.attrs.type === 'pci');
+function pciControllers(d: DomainDoc): { index?: number; model?: string }[] {
+  return children(d.devices, 'controller')
+    .filter((c) => c.attrs.type === 'pci')
+    .map((c) => readFields(c, CONTROLLER_PCI_PROPS, "controller type='pci'"));
 }
 
 /** The index of a pcie-root-port no device sits behind, if there is one. */
 export function freeRootPort(d: DomainDoc): number | undefined {
   const usedBuses = new Set(guestPciAddresses(d).map((g) => g.address.bus));
-  for (const c of pciControllers(d)) {
-    const index = Number(c.attrs.index);
-    if (c.attrs.model === 'pcie-root-port' && Number.isInteger(index) && !usedBuses.has(index)) return index;
-  }
+  for (const c of pciControllers(d))
+    if (c.model === 'pcie-root-port' && c.index !== undefined && !usedBuses.has(c.index)) return c.index;
   return undefined;
 }
 
@@ -68,12 +69,17 @@ export function addRootPort(text: string): { text: string; bus: number } {
   const d = openDomain(text);
   // above every controller index and every bus a device names (libvirt adds the controllers of
   // buses that are named but missing, with those indexes)
-  const indexes = pciControllers(d)
-    .map((c) => Number(c.attrs.index))
-    .filter(Number.isInteger);
+  const indexes = pciControllers(d).flatMap((c) => (c.index === undefined ? [] : [c.index]));
   const bus = Math.max(0, ...indexes, ...guestPciAddresses(d).map((g) => g.address.bus)) + 1;
   if (bus > 0xff) throw new InputError('no PCI bus index left for another pcie-root-port');
-  const node = el('controller', { type: 'pci', index: String(bus), model: 'pcie-root-port' });
+  const port = buildProps(
+    CONTROLLER_PCI_PROPS,
+    new Map([
+      ['index', String(bus)],
+      ['model', 'pcie-root-port'],
+    ]),
+  );
+  const node = el('controller', { type: 'pci', ...port.attrs });
   return { text: applySplices(text, [insertDevices(d, 'controller', [node])]), bus };
 }
 

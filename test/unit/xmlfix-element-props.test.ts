@@ -20,6 +20,7 @@ import {
   splitPath,
 } from '../../src/xml/element-props.js';
 import {
+  CONTROLLER_PCI_PROPS,
   HOSTDEV_MDEV_PROPS,
   HOSTDEV_PCI_PROPS,
   INTERFACE_HOSTDEV_PROPS,
@@ -128,6 +129,15 @@ const TABLES: Table[] = [
     schema: DOMAIN_SCHEMA,
     document: domainWith,
     tag: 'interface',
+  },
+  {
+    name: "controller type='pci'",
+    props: CONTROLLER_PCI_PROPS,
+    base: () => ({ index: '1', model: 'pcie-root-port' }),
+    build: (p) => el('controller', { type: 'pci', ...p.attrs }),
+    schema: DOMAIN_SCHEMA,
+    document: domainWith,
+    tag: 'controller',
   },
   {
     name: 'memoryBacking',
