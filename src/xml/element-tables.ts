@@ -147,3 +147,8 @@ export const CONTROLLER_PCI_PROPS: readonly Prop[] = [
     example: 'pcie-root-port',
   },
 ];
+
+/** `<video>`: primary=on leaves one, of model type 'none', so the guest's display is the GPU. */
+export const VIDEO_PROPS: readonly Prop[] = [
+  { flag: 'add-hostdev', field: 'modelType', path: 'model/@type', values: 'none|qxl|virtio|vga|…', example: 'none' },
+];

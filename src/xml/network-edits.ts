@@ -3,7 +3,7 @@
 // never both (network_conf.c), so we refuse what `virsh net-define` would.
 import { InputError } from '../errors.js';
 import { formatPciAddress, fromLibvirtAttrs, samePciAddress, toLibvirtAttrs, type PciAddress } from '../pci/address.js';
-import { buildProps } from './element-props.js';
+import { buildProps, readFields } from './element-props.js';
 import { el, serialize, type XmlNode } from './fragment.js';
 import { FORWARD_PF_PROPS, FORWARD_PROPS, NETWORK_PROPS } from './network-tables.js';
 import { applySplices, insertChildren, removeElement, type Splice } from './splice.js';
@@ -62,12 +62,10 @@ export function openNetwork(text: string): NetworkDoc {
 export function addPf(text: string, dev: string): string {
   parseNetdevName(dev, '--add-pf');
   const n = openNetwork(text);
-  const pfs = children(n.forward, 'pf');
-  if (pfs.some((p) => p.attrs.dev === dev)) return text;
+  const pfs = pfDevs(n);
+  if (pfs.includes(dev)) return text;
   if (pfs.length)
-    throw new InputError(
-      `--add-pf ${dev}: the network already has <pf dev='${pfs[0]!.attrs.dev}'/> and libvirt allows only one`,
-    );
+    throw new InputError(`--add-pf ${dev}: the network already has <pf dev='${pfs[0]}'/> and libvirt allows only one`);
   if (vfAddresses(n).length)
     throw new InputError(`--add-pf ${dev}: the network lists VF addresses; libvirt refuses <pf> together with them`);
   return applySplices(text, [intoForward(n, pfElement(dev))]);
@@ -102,6 +100,11 @@ export function removeVfAddress(text: string, address: PciAddress): string {
     text,
     gone.map((g) => removeElement(n.doc, g.element)),
   );
+}
+
+/** The PFs of the pool's <forward> (libvirt takes one). */
+export function pfDevs(n: NetworkDoc): string[] {
+  return children(n.forward, 'pf').map((p) => readFields<{ dev: string }>(p, FORWARD_PF_PROPS, 'network <pf>').dev);
 }
 
 export function vfAddresses(n: NetworkDoc): { element: XmlElement; address: PciAddress }[] {

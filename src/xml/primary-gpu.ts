@@ -5,17 +5,21 @@
 // card up as the boot display, so rombar=off is refused with primary=on. libvirt writes no x-vga:
 // UEFI guests (OVMF) need none; a BIOS (SeaBIOS) guest would need the legacy VGA ranges that qemu's
 // x-vga=on gives, which libvirt does not express, so the edit says so on stderr.
+import { buildProps, readFields } from './element-props.js';
+import { VIDEO_PROPS } from './element-tables.js';
 import { el } from './fragment.js';
 import { applySplices, removeElement, type Splice } from './splice.js';
-import { child, children } from './tree.js';
+import { children, type XmlElement } from './tree.js';
 import { insertDevices, openDomain } from './domain-doc.js';
 
 /** Every `<video>` replaced by one `<video><model type='none'/></video>`; unchanged when that is all there is. */
 export function removeEmulatedVideo(text: string): string {
   const d = openDomain(text);
   const videos = children(d.devices, 'video');
-  if (videos.length === 1 && child(videos[0], 'model')?.attrs.type === 'none') return text;
+  const modelType = (v: XmlElement) => readFields<{ modelType?: string }>(v, VIDEO_PROPS, 'video').modelType;
+  if (videos.length === 1 && modelType(videos[0]!) === 'none') return text;
   const splices: Splice[] = videos.map((v) => removeElement(d.doc, v));
-  splices.push(insertDevices(d, 'video', [el('video', {}, el('model', { type: 'none' }))]));
+  const none = buildProps(VIDEO_PROPS, new Map([['modelType', 'none']]));
+  splices.push(insertDevices(d, 'video', [el('video', none.attrs, ...none.children)]));
   return applySplices(text, splices);
 }

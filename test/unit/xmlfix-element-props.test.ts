@@ -26,6 +26,7 @@ import {
   INTERFACE_HOSTDEV_PROPS,
   INTERFACE_NETWORK_PROPS,
   MEMORY_BACKING_PROPS,
+  VIDEO_PROPS,
 } from '../../src/xml/element-tables.js';
 import { el, serialize, type XmlNode } from '../../src/xml/fragment.js';
 import {
@@ -138,6 +139,15 @@ const TABLES: Table[] = [
     schema: DOMAIN_SCHEMA,
     document: domainWith,
     tag: 'controller',
+  },
+  {
+    name: 'video',
+    props: VIDEO_PROPS,
+    base: () => ({}),
+    build: (p) => el('video', p.attrs, ...p.children),
+    schema: DOMAIN_SCHEMA,
+    document: domainWith,
+    tag: 'video',
   },
   {
     name: 'memoryBacking',

@@ -4,8 +4,7 @@ import { openDomain, pciHostdevs, sourceAddress } from '../../xml/domain-doc.js'
 import { readDomainPassthrough } from '../../xml/domain-reader.js';
 import { readProps } from '../../xml/element-props.js';
 import { HOSTDEV_PCI_PROPS } from '../../xml/element-tables.js';
-import { openNetwork, vfAddresses } from '../../xml/network-edits.js';
-import { children } from '../../xml/tree.js';
+import { openNetwork, pfDevs, vfAddresses } from '../../xml/network-edits.js';
 
 export interface Listed {
   kind: 'hostdev' | 'mdev' | 'interface' | 'network-interface' | 'pf' | 'vf-address';
@@ -17,7 +16,7 @@ export function listDevices(text: string, root: string): Listed[] {
   if (root === 'network') {
     const n = openNetwork(text);
     return [
-      ...children(n.forward, 'pf').map((p): Listed => ({ kind: 'pf', id: p.attrs.dev ?? '', details: {} })),
+      ...pfDevs(n).map((dev): Listed => ({ kind: 'pf', id: dev, details: {} })),
       ...vfAddresses(n).map((v): Listed => ({ kind: 'vf-address', id: formatPciAddress(v.address), details: {} })),
     ];
   }
