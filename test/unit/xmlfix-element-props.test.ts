@@ -82,6 +82,7 @@ const metadata = (local: string, props: readonly Prop[], base: Table['base']): T
   tag: `[a-z]+:${local}`,
 });
 
+// one entry a table, alike in shape on purpose: each says how its element stands in a document
 const TABLES: Table[] = [
   {
     name: "hostdev type='pci'",
