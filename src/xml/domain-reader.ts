@@ -32,8 +32,8 @@ import {
   type VfRequest,
   type VgpuRequest,
 } from './model.js';
-import { child, children, parseTree, rawText, type XmlDoc, type XmlElement } from './tree.js';
-import { parseUuid } from './values.js';
+import { DOMAIN_PROPS } from './domain-tables.js';
+import { child, children, parseTree, type XmlElement } from './tree.js';
 
 /** Quick test used to skip work: could this XML ask anything of us? */
 export function mentionsPassthrough(xml: string): boolean {
@@ -52,9 +52,7 @@ export function readDomainPassthrough(input: string | Buffer): DomainPassthrough
     throw new InputError(
       `not a libvirt domain XML: the root element is <${printable(domain.name, 40)}>, expected <domain>`,
     );
-  const name = textOf(doc, child(domain, 'name'));
-  if (!name) throw new InputError('domain XML has no <name>');
-  const uuidText = textOf(doc, child(domain, 'uuid'));
+  const { name, uuid } = readFields<{ name: string; uuid?: string }>(domain, DOMAIN_PROPS, 'domain');
   const result: DomainPassthrough = {
     name,
     pciHostdevs: [],
@@ -63,7 +61,7 @@ export function readDomainPassthrough(input: string | Buffer): DomainPassthrough
     networkInterfaces: [],
     metadata: { mdevs: [], vfs: [], pfs: [], vgpus: [] },
   };
-  if (uuidText) result.uuid = parseUuid(uuidText, 'domain <uuid>');
+  if (uuid) result.uuid = uuid;
   const devices = child(domain, 'devices');
   for (const hd of children(devices, 'hostdev')) {
     if (hd.attrs.mode !== 'subsystem') continue;
@@ -126,23 +124,4 @@ function readMetadata(metadata: XmlElement | undefined): PassthruMetadata {
     for (const c of read<{ handover: boolean }>('console', PASSTHRU_CONSOLE_PROPS)) out.consoleHandover = c.handover;
   }
   return out;
-}
-
-const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', apos: "'", quot: '"' };
-
-/** Text of a leaf element with XML's predefined and numeric character references decoded. */
-function textOf(doc: XmlDoc, el: XmlElement | undefined): string | undefined {
-  if (!el || el.selfClosing) return undefined;
-  // a name or UUID as libvirt writes it has neither CDATA nor references: skip the two patterns
-  // (each compiled on first use, twice when used twice: ~0.1M instructions a compilation)
-  let raw = rawText(doc, el);
-  if (raw.includes('<![CDATA[')) raw = raw.replace(/<!\[CDATA\[([\s\S]*?)\]\]>/g, '$1');
-  const text = !raw.includes('&')
-    ? raw
-    : raw.replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi, (m, e: string) =>
-        e[0] === '#'
-          ? String.fromCodePoint(e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10))
-          : (ENTITIES[e] ?? m),
-      );
-  return text.trim() || undefined;
 }

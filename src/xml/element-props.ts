@@ -15,7 +15,7 @@ export interface Prop {
   option?: string;
   /** Names accepted for it too (earlier xmlfix names). */
   aliases?: readonly string[];
-  /** Where it lives, relative to the element: '@managed', 'child/@attr' or 'child/grandchild/@attr'. */
+  /** Where it lives, relative to the element: '@managed', 'child/@attr', 'child/grandchild/@attr', or a child's text: 'memory'. */
   path: string;
   /** The model's field the reader fills; absent when nothing downstream reads it. */
   field?: string;
@@ -40,21 +40,20 @@ export function keyOf(p: Prop): string {
   return p.option ?? p.field ?? p.flag ?? p.path;
 }
 
-/** '@managed' -> [undefined, 'managed']; 'rom/@bar' -> ['rom', 'bar']; 'vlan/tag/@id' -> ['vlan/tag', 'id']. */
-export function splitPath(path: string): [string | undefined, string] {
+/** '@managed' -> [undefined, 'managed']; 'vlan/tag/@id' -> ['vlan/tag', 'id']; 'memory' (its text) -> ['memory', undefined]. */
+export function splitPath(path: string): [string | undefined, string | undefined] {
   const at = path.lastIndexOf('@');
+  if (at < 0) return [path, undefined];
   return at === 0 ? [undefined, path.slice(1)] : [path.slice(0, at - 1), path.slice(at + 1)];
 }
 
-/** How errors name a property: '@trust' -> 'trust', 'vlan/tag/@id' -> '<vlan><tag id>'. */
+/** How errors name a property: '@trust' -> 'trust', 'vlan/tag/@id' -> '<vlan><tag id>', 'os/loader' -> '<os><loader>'. */
 export function pathLabel(path: string): string {
   const [childName, attr] = splitPath(path);
-  if (childName === undefined) return attr;
+  if (childName === undefined) return attr!;
   const names = childName.split('/');
-  return `${names
-    .slice(0, -1)
-    .map((n) => `<${n}>`)
-    .join('')}<${names[names.length - 1]} ${attr}>`;
+  const last = names.pop()!;
+  return `${names.map((n) => `<${n}>`).join('')}<${attr === undefined ? last : `${last} ${attr}`}>`;
 }
 
 /** Every name a table accepts on the command line. */
@@ -81,28 +80,36 @@ export function buildProps(
   values: Map<string, string | undefined>,
 ): { attrs: Record<string, string>; children: XmlNode[] } {
   const attrs: Record<string, string> = {};
-  const kids = new Map<string, Record<string, string>>();
+  const kids = new Map<string, { attrs: Record<string, string>; text?: string }>();
   for (const p of props) {
     const v = values.get(keyOf(p));
     if (v === undefined) continue;
     const [childName, attr] = splitPath(p.path);
-    if (childName === undefined) attrs[attr] = v;
-    else (kids.get(childName) ?? kids.set(childName, {}).get(childName)!)[attr] = v;
+    if (childName === undefined) attrs[attr!] = v;
+    else {
+      const kid = kids.get(childName) ?? kids.set(childName, { attrs: {} }).get(childName)!;
+      if (attr === undefined) kid.text = v;
+      else kid.attrs[attr] = v;
+    }
   }
-  return { attrs, children: [...kids].map(([path, a]) => nested(path.split('/'), a)) };
+  return { attrs, children: [...kids].map(([path, kid]) => nested(path.split('/'), kid)) };
 }
 
-/** ['vlan', 'tag'] with {id: '10'} -> <vlan><tag id='10'/></vlan> */
-function nested([name, ...rest]: string[], attrs: Record<string, string>): XmlNode {
-  return rest.length ? el(name!, {}, nested(rest, attrs)) : el(name!, attrs);
+/** ['vlan', 'tag'] with {id: '10'} -> <vlan><tag id='10'/></vlan>; with a text, <memory unit='KiB'>N</memory>. */
+function nested([name, ...rest]: string[], kid: { attrs: Record<string, string>; text?: string }): XmlNode {
+  if (rest.length) return el(name!, {}, nested(rest, kid));
+  const node = el(name!, kid.attrs);
+  return kid.text === undefined ? node : { name: node.name, attrs: node.attrs ?? [], text: kid.text };
 }
 
-/** The XML text of one property of an element, if present. */
+/** The XML text of one property of an element, if present (a child's text trimmed; blank is absent). */
 export function textAt(e: XmlElement, path: string): string | undefined {
   const [childName, attr] = splitPath(path);
   let holder: XmlElement | undefined = e;
   for (const name of childName?.split('/') ?? []) holder = holder && child(holder, name);
-  return holder?.attrs[attr];
+  if (attr !== undefined) return holder?.attrs[attr];
+  const text = holder?.text.trim();
+  return text ? text : undefined;
 }
 
 /** An existing element's XML texts by key (what is absent is absent). */

@@ -11,7 +11,7 @@ import { fromLibvirtAttrs, samePciAddress, type PciAddress } from '../pci/addres
 import { buildProps, readFields } from './element-props.js';
 import { CONTROLLER_PCI_PROPS } from './element-tables.js';
 import { el } from './fragment.js';
-import { OS_PROPS } from './start-tables.js';
+import { OS_PROPS } from './domain-tables.js';
 import { applySplices } from './splice.js';
 import { child, children } from './tree.js';
 import {

@@ -36,5 +36,5 @@ export function setHostdevDriverModel(text: string, address: PciAddress, given: 
   let at = driver.openEnd - (driver.selfClosing ? 2 : 1);
   while (/\s/.test(text[at - 1]!)) at--;
   const q = d.style.quote;
-  return applySplices(text, [{ start: at, end: at, text: ` ${attr}=${q}${escapeAttr(model, q)}${q}` }]);
+  return applySplices(text, [{ start: at, end: at, text: ` ${attr!}=${q}${escapeAttr(model, q)}${q}` }]);
 }

@@ -1,12 +1,12 @@
 // What a domain's XML says about how it starts, for doctor's start-time checks (src/doctor/start.ts):
 // memory size and backing, machine type and firmware, the guest's physical address bits and 64-bit
-// PCI window settings, and where its vCPUs and memory are placed. Read only; nothing is validated
+// PCI window setting, and where its vCPUs and memory are placed. Read only; nothing is validated
 // beyond what the checks need (libvirt validates the rest at define time).
-import { readFields } from './element-props.js';
+import { propOf, readFields, readValue } from './element-props.js';
 import { MEMORY_BACKING_PROPS } from './element-tables.js';
 import { checkXmlInput } from './guard.js';
-import { CPU_PROPS, NUMATUNE_PROPS, OS_PROPS, VCPU_PROPS } from './start-tables.js';
-import { child, children, parseTree, rawText, type XmlDoc, type XmlElement } from './tree.js';
+import { CPU_PROPS, DOMAIN_PROPS, NUMATUNE_PROPS, OS_PROPS, VCPU_PROPS } from './domain-tables.js';
+import { child, children, parseTree, type XmlDoc } from './tree.js';
 
 const UNIT_BYTES: Record<string, number> = {
   b: 1,
@@ -42,8 +42,6 @@ export interface StartFacts {
   maxPhysAddr?: { mode: string; bits?: number };
   /** OVMF's 64-bit PCI window in MiB from qemu:commandline `-fw_cfg opt/ovmf/X-PciMmio64Mb,string=N`. */
   ovmfMmio64Mb?: number;
-  /** <controller type='pci' model='pcie-root'><pcihole64 unit=…>, bytes. */
-  pciHole64Bytes?: number;
   /** <vcpu cpuset=…> and every <cputune><vcpupin cpuset=…> (host CPU lists as written). */
   vcpuCpusets: string[];
   /** <vcpu placement='auto'> (numad decides). */
@@ -53,10 +51,10 @@ export interface StartFacts {
   memoryPlacementAuto: boolean;
 }
 
-function bytes(el: XmlElement | undefined, text: string | undefined, dflt = 'kib'): number | undefined {
-  if (!el || text === undefined) return undefined;
-  const n = Number(text.trim());
-  const mult = UNIT_BYTES[(el.attrs.unit ?? dflt).toLowerCase()];
+function bytes(text: string | undefined, unit: string | undefined, dflt = 'kib'): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  const mult = UNIT_BYTES[(unit ?? dflt).toLowerCase()];
   return Number.isFinite(n) && mult ? n * mult : undefined;
 }
 
@@ -64,8 +62,8 @@ export function readStartFacts(input: string | Buffer): StartFacts {
   const xml = checkXmlInput(input, 'domain XML', { structure: false });
   const doc = parseTree(xml, 'domain XML');
   const d = doc.root;
-  const text = (el: XmlElement | undefined): string | undefined =>
-    el && !el.selfClosing ? rawText(doc, el) : undefined;
+  // one field at a time: doctor reads what it can, and the hook's reader requires the name
+  const domain = (field: string) => readValue(d, propOf(DOMAIN_PROPS, field), 'domain') as string | undefined;
   const facts: StartFacts = {
     memoryBacking: [],
     efi: false,
@@ -73,8 +71,10 @@ export function readStartFacts(input: string | Buffer): StartFacts {
     vcpuPlacementAuto: false,
     memoryPlacementAuto: false,
   };
-  const mem = child(d, 'memory') ?? child(d, 'currentMemory');
-  const memBytes = bytes(mem, text(mem));
+  const memBytes =
+    domain('memory') !== undefined
+      ? bytes(domain('memory'), domain('memoryUnit'))
+      : bytes(domain('currentMemory'), domain('currentMemoryUnit'));
   if (memBytes !== undefined) facts.memoryBytes = memBytes;
   const mb = child(d, 'memoryBacking');
   if (mb) facts.memoryBacking = mb.children.map((c) => c.name);
@@ -93,12 +93,6 @@ export function readStartFacts(input: string | Buffer): StartFacts {
   if (cpuFields.maxPhysAddrMode) {
     facts.maxPhysAddr = { mode: cpuFields.maxPhysAddrMode };
     if (cpuFields.maxPhysAddrBits !== undefined) facts.maxPhysAddr.bits = cpuFields.maxPhysAddrBits;
-  }
-  for (const c of children(child(d, 'devices'), 'controller')) {
-    if (c.attrs.type !== 'pci' || c.attrs.model !== 'pcie-root') continue;
-    const hole = child(c, 'pcihole64');
-    const b = bytes(hole, text(hole));
-    if (b !== undefined) facts.pciHole64Bytes = b;
   }
   // qemu:commandline in any prefix bound to qemu's namespace: the fw_cfg argument follows -fw_cfg
   const cmdline = d.children.find((c) => c.name.endsWith(':commandline') || c.name === 'commandline');
@@ -126,10 +120,8 @@ export function readStartFacts(input: string | Buffer): StartFacts {
 export function bootsUefi(doc: XmlDoc): boolean {
   const os = child(doc.root, 'os');
   if (!os) return false;
-  const fields = readFields<{ firmware?: string; loaderType?: string }>(os, OS_PROPS, 'os');
-  if (fields.firmware === 'efi' || fields.loaderType === 'pflash') return true;
-  const loader = child(os, 'loader');
-  return !!loader && !loader.selfClosing && /ovmf|edk2|aavmf|\.fd\b/i.test(rawText(doc, loader));
+  const f = readFields<{ firmware?: string; loaderType?: string; loader?: string }>(os, OS_PROPS, 'os');
+  return f.firmware === 'efi' || f.loaderType === 'pflash' || /ovmf|edk2|aavmf|\.fd\b/i.test(f.loader ?? '');
 }
 
 /** A CPU or node list as the kernel and libvirt write it ('0-3,8,10-11', '^2' exclusions) as numbers. */

@@ -14,6 +14,8 @@ export interface XmlElement {
   closeStart: number; // offset of '</' (= openEnd for a self-closing element)
   end: number; // offset just after the element's last '>'
   selfClosing: boolean;
+  /** Character data directly inside it (entities and CDATA decoded by saxes), '' when none. */
+  text: string;
   children: XmlElement[];
   parent?: XmlElement;
 }
@@ -72,6 +74,7 @@ function parse(text: string, what: string): XmlDoc {
       closeStart: parser.position + bom,
       end: parser.position + bom,
       selfClosing: tag.isSelfClosing,
+      text: '',
       children: [],
     };
     const parent = stack[stack.length - 1];
@@ -81,6 +84,12 @@ function parse(text: string, what: string): XmlDoc {
     } else root ??= el;
     stack.push(el);
   });
+  const addText = (t: string) => {
+    const top = stack[stack.length - 1];
+    if (top) top.text += t;
+  };
+  parser.on('text', addText);
+  parser.on('cdata', addText);
   parser.on('closetag', (tag) => {
     const el = stack.pop()!;
     el.end = parser.position + bom;
@@ -97,9 +106,4 @@ export function child(el: XmlElement | undefined, name: string): XmlElement | un
 
 export function children(el: XmlElement | undefined, name: string): XmlElement[] {
   return el ? el.children.filter((c) => c.name === name) : [];
-}
-
-/** Text content of a leaf element, as written (entities not decoded). */
-export function rawText(doc: XmlDoc, el: XmlElement): string {
-  return doc.text.slice(el.openEnd, el.closeStart);
 }

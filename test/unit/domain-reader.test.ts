@@ -84,7 +84,8 @@ describe('readDomainPassthrough', () => {
 
   it('refuses a non-domain root and a domain without a name', () => {
     expect(() => readDomainPassthrough('<network><name>n</name></network>')).toThrow(/root element is <network>/);
-    expect(() => readDomainPassthrough('<domain type="kvm"><devices/></domain>')).toThrow(/no <name>/);
+    expect(() => readDomainPassthrough('<domain type="kvm"><devices/></domain>')).toThrow('domain needs <name>');
+    expect(() => readDomainPassthrough("<domain type='kvm'><name>  </name></domain>")).toThrow('domain needs <name>');
   });
 
   it('detects whether XML may ask anything of us', () => {

@@ -37,7 +37,7 @@ import {
   PASSTHRU_VGPU_PROPS,
 } from '../../src/xml/metadata-tables.js';
 import { FORWARD_PF_PROPS, FORWARD_PROPS, NETWORK_PROPS } from '../../src/xml/network-tables.js';
-import { CPU_PROPS, NUMATUNE_PROPS, OS_PROPS, VCPU_PROPS } from '../../src/xml/start-tables.js';
+import { CPU_PROPS, DOMAIN_PROPS, NUMATUNE_PROPS, OS_PROPS, VCPU_PROPS } from '../../src/xml/domain-tables.js';
 import { detectStyle } from '../../src/xml/style.js';
 import { parseTree } from '../../src/xml/tree.js';
 
@@ -158,6 +158,36 @@ const TABLES: Table[] = [
     schema: DOMAIN_SCHEMA,
     document: (mb) => domainWith('').replace('<memory>65536</memory>', `<memory>65536</memory>\n  ${mb}`),
     tag: 'memoryBacking',
+  },
+  {
+    name: 'domain',
+    props: DOMAIN_PROPS,
+    base: (key) => ({
+      name: 'props',
+      memory: '65536',
+      ...(key === 'currentMemoryUnit' ? { currentMemory: '65536' } : {}),
+    }),
+    build: (p) =>
+      el(
+        'domain',
+        { type: 'kvm', ...p.attrs },
+        ...p.children,
+        el(
+          'os',
+          {},
+          {
+            name: 'type',
+            attrs: [
+              ['arch', 'x86_64'],
+              ['machine', 'q35'],
+            ],
+            text: 'hvm',
+          },
+        ),
+      ),
+    schema: DOMAIN_SCHEMA,
+    document: (domain) => domain,
+    tag: 'domain',
   },
   {
     name: 'os',
@@ -303,7 +333,13 @@ describe.each(TABLES.map((t) => [t.name, t] as const))('<%s> properties', (_name
     const values = new Map<string, string | undefined>([...Object.entries(base(key)), [key, text]]);
     const built = serialize(build(buildProps(props, values)), style, '    ');
     const [childName, attr] = splitPath(p.path);
-    expect(built).toContain(` ${attr}=`);
+    const holder = childName?.split('/').pop() ?? tag;
+    // an attribute, or the text of a child element
+    expect(built).toContain(attr === undefined ? `>${text}</${holder}>` : ` ${attr}=`);
+    const misspelt =
+      attr === undefined
+        ? built.replace(new RegExp(`<${holder}([ >/])`), `<${holder}x$1`).replace(`</${holder}>`, `</${holder}x>`)
+        : built.replace(` ${attr}=`, ` ${attr}x=`);
     if (p.libvirt && !knows(p.libvirt)) {
       // newer than this libvirt: its schema refuses it, which is why xmlfix checks the host's release
       expect(validates(schema, document(built)), built).toBe(false);
@@ -311,7 +347,7 @@ describe.each(TABLES.map((t) => [t.name, t] as const))('<%s> properties', (_name
       // the schema (libvirt's, or ours for our metadata) takes it…
       expect(validates(schema, document(built)), built).toBe(true);
       // …and would refuse it misspelt: the check can fail
-      expect(validates(schema, document(built.replace(` ${attr}=`, ` ${attr}x=`)))).toBe(false);
+      expect(validates(schema, document(misspelt)), misspelt).toBe(false);
     }
     // the same table reads it back, into the model's field too
     const element = parseTree(built).root;
@@ -322,8 +358,7 @@ describe.each(TABLES.map((t) => [t.name, t] as const))('<%s> properties', (_name
       );
     // the reference names it
     expect(readFileSync(DOC, 'utf8')).toContain(`\`${pathLabel(p.path)}\``);
-    const holder = childName?.split('/').pop() ?? tag;
-    const inXml = new RegExp(`<${holder} [^>]*${attr}=`);
+    const inXml = attr === undefined ? new RegExp(`<${holder}[ >]`) : new RegExp(`<${holder} [^>]*${attr}=`);
     if (p.option) {
       // the help names it, a golden case uses it by its own name, and a golden output holds it
       expect(USAGE).toContain(`${p.option}=${p.values}`);

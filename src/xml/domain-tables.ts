@@ -1,15 +1,28 @@
-// The domain-wide elements doctor reads for its start-time checks (src/xml/start-facts.ts), one
-// table each (see element-props.ts). Read only, for advice: a value libvirt would refuse counts as
-// unset (libvirt validates it at define time), so the readers return undefined rather than throw.
+// The domain-wide elements, one table each (see element-props.ts): the domain's name and UUID,
+// which the hook reads, and what doctor reads for its start-time checks (src/xml/start-facts.ts).
+// Doctor's reads are for advice only: a value libvirt would refuse counts as unset (libvirt
+// validates it at define time), so those readers return undefined rather than throw.
 import type { Prop } from './element-props.js';
+import { parseUuid } from './values.js';
 
 const positive = (t: string): number | undefined => (/^[1-9][0-9]{0,5}$/.test(t) ? Number(t) : undefined);
 
-/** `<os firmware>` with its `<type machine>` and `<loader type>`. */
+/** `<domain>`: its name and UUID (the hook's journal is by UUID), and its memory (doctor). */
+export const DOMAIN_PROPS: readonly Prop[] = [
+  { field: 'name', required: true, path: 'name', values: 'NAME', example: 'win11-gpu' },
+  { field: 'uuid', path: 'uuid', values: 'UUID', example: '4dea22b3-1d52-d8f3-2516-782e98ab3fa0', read: parseUuid },
+  { field: 'memory', path: 'memory', values: 'N', example: '8388608' },
+  { field: 'memoryUnit', path: 'memory/@unit', values: 'KiB|MiB|GiB|…', example: 'KiB' },
+  { field: 'currentMemory', path: 'currentMemory', values: 'N', example: '8388608' },
+  { field: 'currentMemoryUnit', path: 'currentMemory/@unit', values: 'KiB|MiB|GiB|…', example: 'KiB' },
+];
+
+/** `<os firmware>` with its `<type machine>` and `<loader type>` (the loader's text is its path). */
 export const OS_PROPS: readonly Prop[] = [
   { field: 'firmware', path: '@firmware', values: 'bios|efi', example: 'efi' },
   { field: 'machine', path: 'type/@machine', values: 'MACHINE', example: 'q35' },
   { field: 'loaderType', path: 'loader/@type', values: 'rom|pflash', example: 'pflash' },
+  { field: 'loader', path: 'loader', values: 'PATH', example: '/usr/share/OVMF/OVMF_CODE_4M.fd' },
 ];
 
 /** `<cpu mode>` and its `<maxphysaddr>` (libvirt 8.7+): the guest's physical address bits. */
