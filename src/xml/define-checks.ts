@@ -3,6 +3,8 @@
 // post-parse validation: per-device boot order beside <os><boot dev>, a boot order used twice,
 // display='on' on a hostdev without a <graphics> device.)
 import { InputError } from '../errors.js';
+import { textAt } from './element-props.js';
+import { BOOT_ORDER } from './element-tables.js';
 import { child, children, type XmlElement } from './tree.js';
 import type { DomainDoc } from './domain-doc.js';
 
@@ -13,8 +15,8 @@ export function checkBootOrder(d: DomainDoc, order: number, flag: string): void 
       `${flag}: boot.order=${order}: the domain boots by <os><boot dev=…/>, and libvirt refuses per-device boot order beside it`,
     );
   for (const dev of d.devices.children) {
-    const boot = child(dev, 'boot');
-    if (boot?.attrs.order !== undefined && Number(boot.attrs.order) === order)
+    const own = textAt(dev, BOOT_ORDER.path);
+    if (own !== undefined && Number(own) === order)
       throw new InputError(
         `${flag}: boot.order=${order}: the domain's ${describeDevice(dev)} already has <boot order='${order}'>, and libvirt refuses a second one (give another boot.order)`,
       );

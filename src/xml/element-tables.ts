@@ -23,20 +23,23 @@ export const HOSTDEV_DRIVER_MODEL: Prop = {
   },
 };
 
+/** `<boot order>`: a device's place in the boot order; libvirt's rules for it hold on every device kind. */
+export const BOOT_ORDER: Prop = {
+  option: 'boot.order',
+  aliases: ['bootindex'],
+  path: 'boot/@order',
+  values: 'N',
+  example: '1',
+  parse: (t, what) => {
+    if (!/^[1-9][0-9]{0,3}$/.test(t)) throw new InputError(`invalid ${what} '${printable(t)}' (expected 1-9999)`);
+    return t;
+  },
+};
+
 /** `<hostdev mode='subsystem' type='pci'>`: libvirt's defaults are managed='no' when absent, rom bar on. */
 export const HOSTDEV_PCI_PROPS: readonly Prop[] = [
   { option: 'managed', field: 'managed', path: '@managed', values: 'yes|no', example: 'no', parse: yesNo, read: isYes },
-  {
-    option: 'boot.order',
-    aliases: ['bootindex'],
-    path: 'boot/@order',
-    values: 'N',
-    example: '1',
-    parse: (t, what) => {
-      if (!/^[1-9][0-9]{0,3}$/.test(t)) throw new InputError(`invalid ${what} '${printable(t)}' (expected 1-9999)`);
-      return t;
-    },
-  },
+  BOOT_ORDER,
   { option: 'rom.bar', aliases: ['rombar'], path: 'rom/@bar', values: 'on|off', example: 'off', parse: onOff },
   {
     option: 'rom.file',
