@@ -87,14 +87,15 @@ describe('xmlfix CLI', () => {
   });
 
   it("--validate runs libvirt's own parse (virsh, test driver): a second boot order the RNG accepts is refused", () => {
+    const hostdevs = [1, 2]
+      .map(
+        (bus) =>
+          `    <hostdev mode="subsystem" type="pci" managed="yes">\n      <source>\n        <address domain="0x0000" bus="0x0${bus}" slot="0x00" function="0x0"/>\n      </source>\n      <boot order="1"/>\n    </hostdev>\n`,
+      )
+      .join('');
     const twice = readFileSync('fixtures/xml/domain-i440fx.xml', 'utf8').replace(
       '    <memballoon',
-      [1, 2]
-        .map(
-          (bus) =>
-            `    <hostdev mode="subsystem" type="pci" managed="yes">\n      <source>\n        <address domain="0x0000" bus="0x0${bus}" slot="0x00" function="0x0"/>\n      </source>\n      <boot order="1"/>\n    </hostdev>\n`,
-        )
-        .join('') + '    <memballoon',
+      `${hostdevs}    <memballoon`,
     );
     const r = xmlfix(['-', '--remove-hostdev', '09:00.0', '--validate'], twice);
     expect([r.status, r.stdout, r.stderr]).toEqual([
