@@ -11,6 +11,7 @@ const isYes = (t: string): boolean => t === 'yes';
 
 /** `<driver model>` of a PCI hostdev: the vfio variant driver libvirt binds instead of vfio-pci. */
 export const HOSTDEV_DRIVER_MODEL: Prop = {
+  option: 'driver.model',
   flag: 'variant-driver',
   path: 'driver/@model',
   values: 'MODULE',

@@ -77,4 +77,27 @@ describe('xmlfix --variant-driver', () => {
     expect(absent.stderr).toBe('xmlfix: 0000:0b:00.0 is not a PCI <hostdev> of this domain (--add-hostdev it first)\n');
     writeFileSync(join(dir, 'd.xml'), dom(''));
   });
+
+  it('--add-hostdev ADDR,driver.model=MODULE: the same property on a new hostdev, one function only, libvirt 10.0+', async () => {
+    writeFileSync(join(dir, 'e.xml'), dom('').replace(/ {4}<hostdev[\s\S]*<\/hostdev>\n/, ''));
+    const add = (value: string, version: string) =>
+      run(nodeBin, [dist.xmlfix, join(dir, 'e.xml'), '--add-hostdev', value], {
+        env: { PASSTHRU_SIM: sim, PASSTHRU_LIBVIRT_VERSION: version },
+      });
+    const added = await add(`${GPU},driver.model=amd_example_vfio_pci`, '10.0.0');
+    expect(added.stderr).toBe('');
+    expect(added.stdout).toContain(
+      "    <hostdev mode='subsystem' type='pci' managed='yes'>\n      <source>\n        <address domain='0x0000' bus='0x0b' slot='0x00' function='0x0'/>\n      </source>\n      <driver model='amd_example_vfio_pci'/>\n    </hostdev>\n",
+    );
+    const old = await add(`${GPU},driver.model=amd_example_vfio_pci`, '9.0.0');
+    expect(old.stderr).toBe(
+      'xmlfix: --add-hostdev driver.model: libvirt 9.0.0 on this host does not know <driver model=…> on a hostdev (libvirt 10.0+); it would refuse the domain\n',
+    );
+    const slot = await add('0b:00,driver.model=amd_example_vfio_pci', '10.0.0');
+    expect(slot.stderr).toBe(
+      "xmlfix: --add-hostdev: driver.model names one function's driver, and the slot 0b:00 has 2: give the function's address (0000:0b:00.0)\n",
+    );
+    const bad = await add(`${GPU},driver.model=../x`, '10.0.0');
+    expect(bad.stderr).toBe("xmlfix: invalid --add-hostdev driver.model '../x' (a kernel module name)\n");
+  });
 });

@@ -141,7 +141,7 @@ async function applyOne(text: string, e: Edit, ctx: Context): Promise<string> {
       const [addr, model] = e.value.split('=', 2) as [string, string | undefined];
       if (!isPciAddress(addr)) throw new InputError(`${flag}: '${printable(addr)}' is not a PCI address`);
       const { checkLibvirtKnowsDriverModel, variantFromHost } = await import('./variant.js');
-      await checkLibvirtKnowsDriverModel(process.env);
+      await checkLibvirtKnowsDriverModel(process.env, flag);
       const address = parsePciAddress(addr);
       return setHostdevDriverModel(text, address, model ?? (await variantFromHost(process.env, address)));
     }
@@ -166,6 +166,10 @@ async function applyOne(text: string, e: Edit, ctx: Context): Promise<string> {
 async function addHostdev(text: string, flag: string, value: string, ctx: Context): Promise<string> {
   const p = splitOptions(flag, value, HOSTDEV_KEYS);
   const opts = hostdevOptions(flag, p.options);
+  if (opts.props.has('driver.model')) {
+    const { checkLibvirtKnowsDriverModel } = await import('./variant.js');
+    await checkLibvirtKnowsDriverModel(process.env, `${flag} driver.model`);
+  }
   const one = (address: PciAddress) => [{ address, deviceOptions: true }];
   let out: string;
   let first: PciAddress | undefined; // the device primary=on makes the guest's display
@@ -179,6 +183,10 @@ async function addHostdev(text: string, flag: string, value: string, ctx: Contex
     const host = await ctx.host();
     const functions = await host.slotFunctions(sel.domain, sel.bus, sel.slot);
     await checkSlot(host, functions, flag);
+    if (functions.length > 1 && opts.props.has('driver.model'))
+      throw new InputError(
+        `${flag}: driver.model names one function's driver, and the slot ${printable(p.selector)} has ${functions.length}: give the function's address (${formatPciAddress(functions[0]!)})`,
+      );
     const taken = assignedAddresses(openDomain(text));
     const fresh = functions.filter((f) => !taken.some((a) => samePciAddress(a, f)));
     first = functions[0];
@@ -201,9 +209,10 @@ async function addHostdev(text: string, flag: string, value: string, ctx: Contex
     const terms = parsePciFilter(p.selector);
     const taken = assignedAddresses(openDomain(text));
     const picked = await pickByFilter(await ctx.host(), terms, taken, ctx.all, flag, ctx.note);
-    if (picked.length > 1 && (opts.props.has('boot.order') || opts.props.has('rom.file') || opts.primary))
+    const single = ['boot.order', 'rom.file', 'driver.model'].some((k) => opts.props.has(k)) || opts.primary;
+    if (picked.length > 1 && single)
       throw new InputError(
-        `${flag}: boot.order, rom.file and primary name one device, and '${printable(p.selector)}' adds ${picked.length} (${picked.map(formatPciAddress).join(', ')}): give one address`,
+        `${flag}: boot.order, rom.file, driver.model and primary name one device, and '${printable(p.selector)}' adds ${picked.length} (${picked.map(formatPciAddress).join(', ')}): give one address`,
       );
     first = picked[0];
     out = addPciHostdevs(

@@ -4,18 +4,19 @@
 import { InputError } from '../../errors.js';
 import { formatPciAddress, type PciAddress } from '../../pci/address.js';
 
-export async function checkLibvirtKnowsDriverModel(env: NodeJS.ProcessEnv): Promise<void> {
+/** `what` names the option in the refusal: '--variant-driver', or '--add-hostdev driver.model'. */
+export async function checkLibvirtKnowsDriverModel(env: NodeJS.ProcessEnv, what: string): Promise<void> {
   const { atLeast, libvirtVersion } = await import('../../host/libvirt-version.js');
   const { execaRunner } = await import('../../doctor/kernel-log.js');
   const real = !env.PASSTHRU_SIM && (env.PASSTHRU_ROOT || '/') === '/';
   const v = await libvirtVersion(env, real, execaRunner);
   if (!v)
     throw new InputError(
-      "--variant-driver: cannot tell the host's libvirt version (<driver model=…> needs libvirt 10.0+); set PASSTHRU_LIBVIRT_VERSION to the version of the host that runs the domain",
+      `${what}: cannot tell the host's libvirt version (<driver model=…> needs libvirt 10.0+); set PASSTHRU_LIBVIRT_VERSION to the version of the host that runs the domain`,
     );
   if (!atLeast(v, 10, 0))
     throw new InputError(
-      `--variant-driver: libvirt ${v.text} on this host does not know <driver model=…> on a hostdev (libvirt 10.0+); it would refuse the domain`,
+      `${what}: libvirt ${v.text} on this host does not know <driver model=…> on a hostdev (libvirt 10.0+); it would refuse the domain`,
     );
 }
 
