@@ -5,7 +5,7 @@
 import { InputError } from '../errors.js';
 import { fromLibvirtAttrs, printable, type PciAddress } from '../pci/address.js';
 import { checkXmlInput } from './guard.js';
-import { readFields } from './element-props.js';
+import { type Prop, readFields } from './element-props.js';
 import {
   HOSTDEV_MDEV_PROPS,
   HOSTDEV_PCI_PROPS,
@@ -19,8 +19,8 @@ import {
   PASSTHRU_VF_PROPS,
   PASSTHRU_VGPU_PROPS,
 } from './metadata-tables.js';
+import { ourPrefix } from './metadata-edit.js';
 import {
-  PASSTHRU_META_ROOT,
   PASSTHRU_NS,
   type DomainPassthrough,
   type HostdevInterface,
@@ -102,14 +102,10 @@ function sourceAddress(e: XmlElement, missing: string): PciAddress {
 function readMetadata(metadata: XmlElement | undefined): PassthruMetadata {
   const out: PassthruMetadata = { mdevs: [], vfs: [], pfs: [], vgpus: [] };
   for (const el of metadata?.children ?? []) {
-    const colon = el.name.indexOf(':');
-    const prefix = colon < 0 ? '' : el.name.slice(0, colon);
-    const local = colon < 0 ? el.name : el.name.slice(colon + 1);
-    // Ours by namespace URI, whatever the prefix.
-    const ns = prefix ? el.attrs[`xmlns:${prefix}`] : el.attrs.xmlns;
-    if (local !== PASSTHRU_META_ROOT || ns !== PASSTHRU_NS) continue;
+    const prefix = ourPrefix(el);
+    if (prefix === undefined) continue;
     const p = prefix ? `${prefix}:` : '';
-    const read = <T>(name: string, props: Parameters<typeof readFields>[1]): T[] =>
+    const read = <T>(name: string, props: readonly Prop[]): T[] =>
       children(el, `${p}${name}`).map((e) => readFields<T>(e, props, `passthru:${name}`));
     out.mdevs.push(...read<MdevRequest>('mdev', PASSTHRU_MDEV_PROPS));
     for (const v of read<VfRequest>('vf', PASSTHRU_VF_PROPS)) {

@@ -15,14 +15,19 @@ export interface MetaContainer {
   prefix: string; // '' for a default namespace
 }
 
+/** A child of <metadata> that is our container, by namespace URI whatever the prefix: its prefix, or undefined. */
+export function ourPrefix(c: XmlElement): string | undefined {
+  const colon = c.name.indexOf(':');
+  const prefix = colon < 0 ? '' : c.name.slice(0, colon);
+  const local = colon < 0 ? c.name : c.name.slice(colon + 1);
+  const ns = prefix ? c.attrs[`xmlns:${prefix}`] : c.attrs.xmlns;
+  return local === PASSTHRU_META_ROOT && ns === PASSTHRU_NS ? prefix : undefined;
+}
+
 export function findContainer(doc: XmlDoc): MetaContainer | undefined {
-  const metadata = child(doc.root, 'metadata');
-  for (const c of metadata?.children ?? []) {
-    const colon = c.name.indexOf(':');
-    const prefix = colon < 0 ? '' : c.name.slice(0, colon);
-    const local = colon < 0 ? c.name : c.name.slice(colon + 1);
-    const ns = prefix ? c.attrs[`xmlns:${prefix}`] : c.attrs.xmlns;
-    if (local === PASSTHRU_META_ROOT && ns === PASSTHRU_NS) return { element: c, prefix };
+  for (const c of child(doc.root, 'metadata')?.children ?? []) {
+    const prefix = ourPrefix(c);
+    if (prefix !== undefined) return { element: c, prefix };
   }
   return undefined;
 }
