@@ -302,15 +302,17 @@ const testInputs = [...textFiles('test'), ...textFiles('fixtures')];
 
 const cell = (s: string) => s.replaceAll('|', '\\|');
 const optionCell = (p: Prop) =>
-  p.option ? `\`${[p.option, ...(p.aliases ?? [])].join('`, `')}\`` : p.flag ? `\`--${p.flag}\`` : '';
+  [...(p.option ? [p.option, ...(p.aliases ?? [])] : []), ...(p.flag ? [`--${p.flag}`] : [])]
+    .map((o) => `\`${o}\``)
+    .join(', ');
 /** The reference of docs/xmlfix.md: every property of every table. */
 function reference(): string {
   return TABLES.map(
     (t) =>
-      `\`<${t.name}>\`\n\n| XML | sub-option or flag | values | the hook reads |\n|---|---|---|---|\n${t.props
+      `\`<${t.name}>\`\n\n| XML | sub-option or flag | values | read into |\n|---|---|---|---|\n${t.props
         .map(
           (p) =>
-            `| \`${pathLabel(p.path)}\`${p.required ? ' (required)' : ''}${p.libvirt ? ` (libvirt ${p.libvirt}+)` : ''} | ${optionCell(p)} | ${cell(p.values)} | ${p.field ? 'yes' : ''} |`,
+            `| \`${pathLabel(p.path)}\`${p.required ? ' (required)' : ''}${p.libvirt ? ` (libvirt ${p.libvirt}+)` : ''} | ${optionCell(p)} | ${cell(p.values)} | ${p.field ? `\`${p.field}\`` : ''} |`,
         )
         .join('\n')}\n`,
   ).join('\n');
