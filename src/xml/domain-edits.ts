@@ -15,7 +15,13 @@ import {
   type DomainDoc,
 } from './domain-doc.js';
 import { buildProps, propOf, readValue } from './element-props.js';
-import { HOSTDEV_MDEV_PROPS, HOSTDEV_PCI_PROPS, INTERFACE_HOSTDEV_PROPS, PER_DEVICE } from './element-tables.js';
+import {
+  GUEST_PCI_ADDRESS_PROPS,
+  HOSTDEV_MDEV_PROPS,
+  HOSTDEV_PCI_PROPS,
+  INTERFACE_HOSTDEV_PROPS,
+  PER_DEVICE,
+} from './element-tables.js';
 import { PASSTHRU_MDEV_PROPS, PASSTHRU_VF_PROPS, PASSTHRU_VGPU_PROPS } from './metadata-tables.js';
 import { el, type XmlNode } from './fragment.js';
 import type { GuestAddress } from './guest-placement.js';
@@ -50,7 +56,8 @@ export function addPciHostdevs(text: string, hostdevs: NewHostdev[], opts: Hostd
         el('address', {
           type: 'pci',
           ...toLibvirtAttrs({ domain: 0, bus: g.bus, slot: g.slot, function: g.function }),
-          multifunction: g.multifunction ? 'on' : undefined,
+          ...buildProps(GUEST_PCI_ADDRESS_PROPS, new Map([['multifunction', g.multifunction ? 'on' : undefined]]))
+            .attrs,
         }),
     );
   });

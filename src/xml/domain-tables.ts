@@ -38,6 +38,11 @@ export const VCPU_PROPS: readonly Prop[] = [
   { field: 'placement', path: '@placement', values: 'static|auto', example: 'static' },
 ];
 
+/** `<cputune><vcpupin vcpu cpuset>`: one vCPU's host CPUs (one element a vCPU). */
+export const VCPUPIN_PROPS: readonly Prop[] = [
+  { field: 'cpuset', path: '@cpuset', values: 'CPU list', example: '8-11' },
+];
+
 /** `<numatune><memory nodeset placement>`: which host NUMA nodes hold the guest's memory. */
 export const NUMATUNE_PROPS: readonly Prop[] = [
   { field: 'nodeset', path: 'memory/@nodeset', values: 'node list', example: '0' },

@@ -156,3 +156,18 @@ export const CONTROLLER_PCI_PROPS: readonly Prop[] = [
 export const VIDEO_PROPS: readonly Prop[] = [
   { flag: 'add-hostdev', field: 'modelType', path: 'model/@type', values: 'none|qxl|virtio|vga|…', example: 'none' },
 ];
+
+/**
+ * A device's guest `<address type='pci'>`: the bus, slot and function are libvirt's PCI address
+ * (fromLibvirtAttrs/toLibvirtAttrs); function 0 of a slot xmlfix keeps together is multifunction.
+ */
+export const GUEST_PCI_ADDRESS_PROPS: readonly Prop[] = [
+  {
+    flag: 'add-hostdev',
+    field: 'multifunction',
+    path: '@multifunction',
+    values: 'on|off',
+    example: 'on',
+    read: (t) => t === 'on',
+  },
+];

@@ -9,7 +9,7 @@
 import { InputError } from '../errors.js';
 import { fromLibvirtAttrs, samePciAddress, type PciAddress } from '../pci/address.js';
 import { buildProps, readFields } from './element-props.js';
-import { CONTROLLER_PCI_PROPS } from './element-tables.js';
+import { CONTROLLER_PCI_PROPS, GUEST_PCI_ADDRESS_PROPS } from './element-tables.js';
 import { el } from './fragment.js';
 import { OS_PROPS } from './domain-tables.js';
 import { applySplices } from './splice.js';
@@ -90,7 +90,8 @@ export function guestAddressOf(d: DomainDoc, a: PciAddress): GuestAddress | unde
     const g = child(h, 'address');
     if (!src || !samePciAddress(src, a) || !g || g.attrs.type !== 'pci') continue;
     const ga = fromLibvirtAttrs(g.attrs);
-    return { bus: ga.bus, slot: ga.slot, function: ga.function, multifunction: g.attrs.multifunction === 'on' };
+    const { multifunction } = readFields<{ multifunction?: boolean }>(g, GUEST_PCI_ADDRESS_PROPS, 'guest <address>');
+    return { bus: ga.bus, slot: ga.slot, function: ga.function, multifunction: multifunction ?? false };
   }
   return undefined;
 }

@@ -5,7 +5,7 @@
 import { propOf, readFields, readValue } from './element-props.js';
 import { MEMORY_BACKING_PROPS } from './element-tables.js';
 import { checkXmlInput } from './guard.js';
-import { CPU_PROPS, DOMAIN_PROPS, NUMATUNE_PROPS, OS_PROPS, VCPU_PROPS } from './domain-tables.js';
+import { CPU_PROPS, DOMAIN_PROPS, NUMATUNE_PROPS, OS_PROPS, VCPU_PROPS, VCPUPIN_PROPS } from './domain-tables.js';
 import { child, children, parseTree, type XmlDoc } from './tree.js';
 
 const UNIT_BYTES: Record<string, number> = {
@@ -105,8 +105,10 @@ export function readStartFacts(input: string | Buffer): StartFacts {
   const vcpuFields = vcpu ? readFields<{ cpuset?: string; placement?: string }>(vcpu, VCPU_PROPS, 'vcpu') : {};
   if (vcpuFields.cpuset) facts.vcpuCpusets.push(vcpuFields.cpuset);
   if (vcpuFields.placement === 'auto') facts.vcpuPlacementAuto = true;
-  for (const pin of children(child(d, 'cputune'), 'vcpupin'))
-    if (pin.attrs.cpuset) facts.vcpuCpusets.push(pin.attrs.cpuset);
+  for (const pin of children(child(d, 'cputune'), 'vcpupin')) {
+    const { cpuset } = readFields<{ cpuset?: string }>(pin, VCPUPIN_PROPS, 'vcpupin');
+    if (cpuset) facts.vcpuCpusets.push(cpuset);
+  }
   const numatune = child(d, 'numatune');
   const numa = numatune
     ? readFields<{ nodeset?: string; placement?: string }>(numatune, NUMATUNE_PROPS, 'numatune')

@@ -132,6 +132,17 @@ describe('doctor start-time checks', () => {
     expect(right.find((l) => l.includes('NUMA'))).toBe(
       'PASS NUMA placement of 0000:0b:00.0: 0000:0b:00.0, guest memory and vCPUs on node 1 (CPUs 8-15)',
     );
+    // <cputune><vcpupin> pins each vCPU: one off the device's node is named
+    const pinned = await lines(
+      domainXml({
+        extra:
+          "<vcpu>2</vcpu><cputune><vcpupin vcpu='0' cpuset='8'/><vcpupin vcpu='1' cpuset='2'/></cputune><numatune><memory mode='strict' nodeset='1'/></numatune>",
+      }),
+      twoNodes,
+    );
+    expect(pinned.find((l) => l.includes('NUMA'))).toBe(
+      'WARN NUMA placement of 0000:0b:00.0: 0000:0b:00.0 is on node 1 (CPUs 8-15) of 2: vCPUs may run on CPUs 2 of other nodes: its DMA and interrupts cross nodes',
+    );
     const auto = await lines(
       domainXml({
         extra: "<vcpu placement='auto'>4</vcpu><numatune><memory mode='strict' placement='auto'/></numatune>",

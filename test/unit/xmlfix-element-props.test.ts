@@ -21,6 +21,7 @@ import {
 } from '../../src/xml/element-props.js';
 import {
   CONTROLLER_PCI_PROPS,
+  GUEST_PCI_ADDRESS_PROPS,
   HOSTDEV_MDEV_PROPS,
   HOSTDEV_PCI_PROPS,
   INTERFACE_HOSTDEV_PROPS,
@@ -37,7 +38,14 @@ import {
   PASSTHRU_VGPU_PROPS,
 } from '../../src/xml/metadata-tables.js';
 import { FORWARD_PF_PROPS, FORWARD_PROPS, NETWORK_PROPS } from '../../src/xml/network-tables.js';
-import { CPU_PROPS, DOMAIN_PROPS, NUMATUNE_PROPS, OS_PROPS, VCPU_PROPS } from '../../src/xml/domain-tables.js';
+import {
+  CPU_PROPS,
+  DOMAIN_PROPS,
+  NUMATUNE_PROPS,
+  OS_PROPS,
+  VCPU_PROPS,
+  VCPUPIN_PROPS,
+} from '../../src/xml/domain-tables.js';
 import { detectStyle } from '../../src/xml/style.js';
 import { parseTree } from '../../src/xml/tree.js';
 
@@ -142,6 +150,18 @@ const TABLES: Table[] = [
     tag: 'controller',
   },
   {
+    name: "address type='pci'",
+    props: GUEST_PCI_ADDRESS_PROPS,
+    base: () => ({}),
+    build: (p) => el('address', { type: 'pci', ...pci, ...p.attrs }),
+    schema: DOMAIN_SCHEMA,
+    document: (address) =>
+      domainWith(
+        `<hostdev mode='subsystem' type='pci'><source><address domain='0x0000' bus='0x02' slot='0x00' function='0x0'/></source>${address}</hostdev>`,
+      ),
+    tag: 'address',
+  },
+  {
     name: 'video',
     props: VIDEO_PROPS,
     base: () => ({}),
@@ -223,6 +243,15 @@ const TABLES: Table[] = [
     tag: 'vcpu',
   },
   {
+    name: 'cputune><vcpupin',
+    props: VCPUPIN_PROPS,
+    base: () => ({}),
+    build: (p) => el('vcpupin', { vcpu: '0', ...p.attrs }),
+    schema: DOMAIN_SCHEMA,
+    document: (pin) => domainWith('').replace('  <os>', `  <vcpu>2</vcpu>\n  <cputune>${pin}</cputune>\n  <os>`),
+    tag: 'vcpupin',
+  },
+  {
     name: 'numatune',
     props: NUMATUNE_PROPS,
     base: () => ({}),
@@ -295,6 +324,8 @@ function textFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
     const path = join(dir, f);
     if (statSync(path).isDirectory()) return textFiles(path);
+    // not this file, whose documents stand in for the tables' own examples
+    if (path === join('test', 'unit', 'xmlfix-element-props.test.ts')) return [];
     return /\.(xml|ts|sh|args|out|err)$/.test(f) ? [readFileSync(path, 'utf8')] : [];
   });
 }
