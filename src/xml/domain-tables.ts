@@ -48,3 +48,11 @@ export const NUMATUNE_PROPS: readonly Prop[] = [
   { field: 'nodeset', path: 'memory/@nodeset', values: 'node list', example: '0' },
   { field: 'placement', path: 'memory/@placement', values: 'static|auto', example: 'static' },
 ];
+
+/**
+ * `<qemu:commandline><qemu:arg value>` (qemu's namespace, any prefix): one argument a element; doctor
+ * looks for OVMF's 64-bit PCI window (`-fw_cfg opt/ovmf/X-PciMmio64Mb,string=N`) there.
+ */
+export const QEMU_ARG_PROPS: readonly Prop[] = [
+  { field: 'value', path: '@value', values: 'ARG', example: 'opt/ovmf/X-PciMmio64Mb,string=65536' },
+];

@@ -5,7 +5,15 @@
 import { propOf, readFields, readValue } from './element-props.js';
 import { MEMORY_BACKING_PROPS } from './element-tables.js';
 import { checkXmlInput } from './guard.js';
-import { CPU_PROPS, DOMAIN_PROPS, NUMATUNE_PROPS, OS_PROPS, VCPU_PROPS, VCPUPIN_PROPS } from './domain-tables.js';
+import {
+  CPU_PROPS,
+  DOMAIN_PROPS,
+  NUMATUNE_PROPS,
+  OS_PROPS,
+  QEMU_ARG_PROPS,
+  VCPU_PROPS,
+  VCPUPIN_PROPS,
+} from './domain-tables.js';
 import { child, children, parseTree, type XmlDoc } from './tree.js';
 
 const UNIT_BYTES: Record<string, number> = {
@@ -96,7 +104,9 @@ export function readStartFacts(input: string | Buffer): StartFacts {
   }
   // qemu:commandline in any prefix bound to qemu's namespace: the fw_cfg argument follows -fw_cfg
   const cmdline = d.children.find((c) => c.name.endsWith(':commandline') || c.name === 'commandline');
-  const args = (cmdline?.children ?? []).filter((c) => c.name.endsWith('arg')).map((c) => c.attrs.value ?? '');
+  const args = (cmdline?.children ?? [])
+    .filter((c) => c.name.endsWith('arg'))
+    .map((c) => readFields<{ value?: string }>(c, QEMU_ARG_PROPS, 'qemu:arg').value ?? '');
   for (const a of args) {
     const m = /opt\/ovmf\/X-PciMmio64Mb,string=(\d+)/.exec(a);
     if (m) facts.ovmfMmio64Mb = Number(m[1]);

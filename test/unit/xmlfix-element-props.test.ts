@@ -43,6 +43,7 @@ import {
   DOMAIN_PROPS,
   NUMATUNE_PROPS,
   OS_PROPS,
+  QEMU_ARG_PROPS,
   VCPU_PROPS,
   VCPUPIN_PROPS,
 } from '../../src/xml/domain-tables.js';
@@ -250,6 +251,18 @@ const TABLES: Table[] = [
     schema: DOMAIN_SCHEMA,
     document: (pin) => domainWith('').replace('  <os>', `  <vcpu>2</vcpu>\n  <cputune>${pin}</cputune>\n  <os>`),
     tag: 'vcpupin',
+  },
+  {
+    name: 'qemu:commandline><qemu:arg',
+    props: QEMU_ARG_PROPS,
+    base: () => ({}),
+    build: (p) => el('qemu:arg', p.attrs),
+    schema: DOMAIN_SCHEMA,
+    document: (arg) =>
+      domainWith('')
+        .replace("<domain type='kvm'>", "<domain type='kvm' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>")
+        .replace('</domain>', `  <qemu:commandline><qemu:arg value='-fw_cfg'/>${arg}</qemu:commandline>\n</domain>`),
+    tag: 'qemu:arg',
   },
   {
     name: 'numatune',
