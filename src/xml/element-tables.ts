@@ -1,7 +1,7 @@
 // The properties of the libvirt device elements we read or write, one table each (see
 // element-props.ts). What is no property of its own (a device's host address in <source>, the
 // device selector, primary=on) is read and parsed beside these: the address by fromLibvirtAttrs,
-// the rest in edit-options.ts.
+// the rest in edit-options.ts. Rows of one shape on purpose: one row an attribute.
 import { InputError } from '../errors.js';
 import { printable } from '../pci/address.js';
 import { onOff, type Prop, yesNo } from './element-props.js';
