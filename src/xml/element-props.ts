@@ -1,10 +1,11 @@
 // One description per XML property we read or write, as virtinst's XMLProperty: where it lives in
-// the element (`rom/@bar`), the model's field the hook's reader fills (src/xml/model.ts), its CLI
-// sub-option named after that path as virt-xml names it (`rom.bar`, older names as aliases), how a
-// command-line value becomes XML text and how XML text becomes the model's value, and its help. The
-// same table parses sub-options, builds elements, reads existing ones (hook and xmlfix), writes the
-// help and the metadata reference, and feeds the coverage test that fails when the RNG, a golden or
-// the help lacks a property (test/unit/xmlfix-element-props.test.ts).
+// the element (`rom/@bar`, or a child's text), the field its readers fill (the hook's model in
+// src/xml/model.ts, doctor's start facts, what xmlfix reads back), its CLI sub-option named after
+// that path as virt-xml names it (`rom.bar`, older names as aliases) or the flag that writes it, how
+// command-line text becomes XML and XML the field's value, and its help. The same table parses
+// sub-options, builds elements, reads existing ones, writes the help and docs/xmlfix.md's element
+// reference, and feeds the coverage test that fails when the RNG, a golden or the help lacks a
+// property (test/unit/xmlfix-element-props.test.ts).
 import { InputError } from '../errors.js';
 import { printable } from '../pci/address.js';
 import { el, type XmlNode } from './fragment.js';
