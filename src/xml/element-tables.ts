@@ -9,6 +9,21 @@ import { parseMac, parseUuid, parseVlan } from './values.js';
 
 const isYes = (t: string): boolean => t === 'yes';
 
+/** `<driver name>` of a PCI hostdev: how libvirt assigns it; VFIO is the only way left on KVM. */
+export const HOSTDEV_DRIVER_NAME: Prop = {
+  option: 'driver.name',
+  path: 'driver/@name',
+  values: 'vfio',
+  example: 'vfio',
+  parse: (t, what) => {
+    if (t !== 'vfio')
+      throw new InputError(
+        `invalid ${what} '${printable(t)}' (vfio: KVM's legacy device assignment left Linux in 4.12, and libvirt's qemu driver refuses it)`,
+      );
+    return t;
+  },
+};
+
 /** `<driver model>` of a PCI hostdev: the vfio variant driver libvirt binds instead of vfio-pci. */
 export const HOSTDEV_DRIVER_MODEL: Prop = {
   option: 'driver.model',
@@ -54,6 +69,7 @@ export const HOSTDEV_PCI_PROPS: readonly Prop[] = [
       return t;
     },
   },
+  HOSTDEV_DRIVER_NAME,
   HOSTDEV_DRIVER_MODEL,
 ];
 
