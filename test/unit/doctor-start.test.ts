@@ -103,7 +103,7 @@ describe('doctor start-time checks', () => {
     expect(i440.some((l) => l.includes('64-bit BARs'))).toBe(false);
   });
 
-  it('NUMA: a device on node 1 against a guest on node 0, then placed right', async () => {
+  it('NUMA: a device on node 1 against a guest on node 0, then placed right, pinned per vCPU, by numad', async () => {
     const twoNodes = (s: SimHostState) => {
       s.files = {
         ...s.files,
@@ -122,36 +122,24 @@ describe('doctor start-time checks', () => {
       'WARN NUMA placement of 0000:0b:00.0: 0000:0b:00.0 is on node 1 (CPUs 8-15) of 2: guest memory is on node(s) 0; vCPUs may run on CPUs 0,1,2,3 of other nodes: its DMA and interrupts cross nodes',
       "  fix: virsh edit big   # <vcpu placement='static' cpuset='8-15'>N</vcpu> and <numatune><memory mode='strict' nodeset='1'/></numatune>",
     ]);
-    const right = await lines(
-      domainXml({
-        extra:
-          "<vcpu placement='static' cpuset='8-11'>4</vcpu><numatune><memory mode='strict' nodeset='1'/></numatune>",
-      }),
-      twoNodes,
-    );
-    expect(right.find((l) => l.includes('NUMA'))).toBe(
-      'PASS NUMA placement of 0000:0b:00.0: 0000:0b:00.0, guest memory and vCPUs on node 1 (CPUs 8-15)',
-    );
-    // <cputune><vcpupin> pins each vCPU: one off the device's node is named
-    const pinned = await lines(
-      domainXml({
-        extra:
-          "<vcpu>2</vcpu><cputune><vcpupin vcpu='0' cpuset='8'/><vcpupin vcpu='1' cpuset='2'/></cputune><numatune><memory mode='strict' nodeset='1'/></numatune>",
-      }),
-      twoNodes,
-    );
-    expect(pinned.find((l) => l.includes('NUMA'))).toBe(
-      'WARN NUMA placement of 0000:0b:00.0: 0000:0b:00.0 is on node 1 (CPUs 8-15) of 2: vCPUs may run on CPUs 2 of other nodes: its DMA and interrupts cross nodes',
-    );
-    const auto = await lines(
-      domainXml({
-        extra: "<vcpu placement='auto'>4</vcpu><numatune><memory mode='strict' placement='auto'/></numatune>",
-      }),
-      twoNodes,
-    );
-    expect(auto.find((l) => l.includes('NUMA'))).toBe(
-      "PASS NUMA placement of 0000:0b:00.0: 0000:0b:00.0 is on node 1; placement='auto' lets numad place the guest",
-    );
+    // the NUMA line for each placement: pinned on the device's node, pinned per vCPU with one off it
+    // (<cputune><vcpupin>), and numad's
+    const placements: [string, string][] = [
+      [
+        "<vcpu placement='static' cpuset='8-11'>4</vcpu><numatune><memory mode='strict' nodeset='1'/></numatune>",
+        'PASS NUMA placement of 0000:0b:00.0: 0000:0b:00.0, guest memory and vCPUs on node 1 (CPUs 8-15)',
+      ],
+      [
+        "<vcpu>2</vcpu><cputune><vcpupin vcpu='0' cpuset='8'/><vcpupin vcpu='1' cpuset='2'/></cputune><numatune><memory mode='strict' nodeset='1'/></numatune>",
+        'WARN NUMA placement of 0000:0b:00.0: 0000:0b:00.0 is on node 1 (CPUs 8-15) of 2: vCPUs may run on CPUs 2 of other nodes: its DMA and interrupts cross nodes',
+      ],
+      [
+        "<vcpu placement='auto'>4</vcpu><numatune><memory mode='strict' placement='auto'/></numatune>",
+        "PASS NUMA placement of 0000:0b:00.0: 0000:0b:00.0 is on node 1; placement='auto' lets numad place the guest",
+      ],
+    ];
+    for (const [extra, line] of placements)
+      expect((await lines(domainXml({ extra }), twoNodes)).find((l) => l.includes('NUMA'))).toBe(line);
     expect((await lines(domainXml({}))).some((l) => l.includes('NUMA'))).toBe(false); // one node: nothing to say
   });
 
