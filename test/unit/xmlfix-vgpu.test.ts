@@ -97,6 +97,10 @@ describe('vGPU edits (pure)', () => {
         fc.uniqueArray(fc.tuple(addr, type), { minLength: 1, maxLength: 4, selector: ([a]) => formatPciAddress(a) }),
         fc.constantFrom(q35, i440fx, withMeta),
         (pairs, doc) => {
+          // a device the domain has already (managed='yes') is refused as a vGPU VF, rightly: not this property's case
+          const d = readDomainPassthrough(doc);
+          const taken = new Set([...d.pciHostdevs, ...d.hostdevInterfaces].map((h) => formatPciAddress(h.address)));
+          fc.pre(pairs.every(([a]) => !taken.has(formatPciAddress(a))));
           let out = doc;
           for (const [a, t] of pairs) out = addVgpu(out, a, t);
           expect(readDomainPassthrough(out).metadata.vgpus?.length).toBe(pairs.length);
