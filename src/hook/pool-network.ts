@@ -6,11 +6,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import { layout } from '../host/layout.js';
-import { formatPciAddress, fromLibvirtAttrs } from '../pci/address.js';
+import { formatPciAddress } from '../pci/address.js';
 import { readFields } from '../xml/element-props.js';
 import { checkXmlInput } from '../xml/guard.js';
-import { FORWARD_PF_PROPS, FORWARD_PROPS } from '../xml/network-tables.js';
-import { child, children, parseTree } from '../xml/tree.js';
+import { parseNetworkName, pfDevs, vfAddresses } from '../xml/network-edits.js';
+import { FORWARD_PROPS } from '../xml/network-tables.js';
+import { child, parseTree } from '../xml/tree.js';
 
 export interface PoolNetwork {
   name: string;
@@ -20,8 +21,6 @@ export interface PoolNetwork {
   vfAddresses: string[];
 }
 
-const NETWORK_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,63}$/;
-
 export function parsePoolNetwork(name: string, xml: string): PoolNetwork {
   const what = `network XML of '${name}'`;
   const doc = parseTree(checkXmlInput(xml, what, { structure: false }), what);
@@ -30,19 +29,16 @@ export function parsePoolNetwork(name: string, xml: string): PoolNetwork {
   if (network?.name !== 'network') throw new InputError(`${what} has no <network>`);
   const forward = child(network, 'forward');
   const mode = forward && readFields<{ mode?: string }>(forward, FORWARD_PROPS, 'network <forward>').mode;
-  const pfDevs = children(forward, 'pf').map(
-    (pf) => readFields<{ dev: string }>(pf, FORWARD_PF_PROPS, 'network <pf>').dev,
-  );
-  const vfAddresses = children(forward, 'address')
-    .filter((a) => (a.attrs.type ?? 'pci') === 'pci')
-    .map((a) => formatPciAddress(fromLibvirtAttrs(a.attrs)));
-  return { name, hostdev: mode === 'hostdev', pfDevs: pfDevs.sort(), vfAddresses: vfAddresses.sort() };
+  const pfs = pfDevs(forward);
+  const vfs = vfAddresses(forward).map((v) => formatPciAddress(v.address));
+  return { name, hostdev: mode === 'hostdev', pfDevs: pfs.sort(), vfAddresses: vfs.sort() };
 }
 
 /** The pool network NAME, or undefined when libvirt has no such network file. */
 export async function readPoolNetwork(root: string, name: string): Promise<PoolNetwork | undefined> {
-  if (!NETWORK_NAME.test(name) || name.includes('..'))
-    throw new InputError(`invalid network name '${name.slice(0, 80)}'`);
+  // libvirt's file names: the rule xmlfix writes by, and no '..' (a name becomes a file name here)
+  parseNetworkName(name);
+  if (name.includes('..')) throw new InputError(`invalid network name '${name.slice(0, 80)}'`);
   for (const rel of [layout.libvirtNetworkStatus(name), layout.libvirtNetworkConfig(name)]) {
     let xml: string;
     try {

@@ -19,7 +19,7 @@ import {
   PASSTHRU_VF_PROPS,
   PASSTHRU_VGPU_PROPS,
 } from './metadata-tables.js';
-import { ourPrefix } from './metadata-edit.js';
+import { entries, ourPrefix } from './metadata-edit.js';
 import {
   PASSTHRU_NS,
   type DomainPassthrough,
@@ -104,9 +104,8 @@ function readMetadata(metadata: XmlElement | undefined): PassthruMetadata {
   for (const el of metadata?.children ?? []) {
     const prefix = ourPrefix(el);
     if (prefix === undefined) continue;
-    const p = prefix ? `${prefix}:` : '';
     const read = <T>(name: string, props: readonly Prop[]): T[] =>
-      children(el, `${p}${name}`).map((e) => readFields<T>(e, props, `passthru:${name}`));
+      entries({ element: el, prefix }, name).map((e) => readFields<T>(e, props, `passthru:${name}`));
     out.mdevs.push(...read<MdevRequest>('mdev', PASSTHRU_MDEV_PROPS));
     for (const v of read<VfRequest>('vf', PASSTHRU_VF_PROPS)) {
       if (!v.address && !v.mac) throw new InputError('passthru:vf needs an address or a mac');

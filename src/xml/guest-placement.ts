@@ -11,7 +11,7 @@ import { fromLibvirtAttrs, samePciAddress, type PciAddress } from '../pci/addres
 import { buildProps, readFields } from './element-props.js';
 import { CONTROLLER_PCI_PROPS, GUEST_PCI_ADDRESS_PROPS } from './element-tables.js';
 import { el } from './fragment.js';
-import { OS_PROPS } from './domain-tables.js';
+import { readOs } from './start-facts.js';
 import { applySplices } from './splice.js';
 import { child, children } from './tree.js';
 import {
@@ -32,9 +32,7 @@ export interface GuestAddress {
 
 /** q35 (PCI Express) rather than i440fx: the machine type says so, or the pcie-root controller. */
 export function isQ35(d: DomainDoc): boolean {
-  const os = child(d.doc.root, 'os');
-  const machine = (os && readFields<{ machine?: string }>(os, OS_PROPS, 'os').machine) ?? '';
-  return machine.includes('q35') || pciControllers(d).some((c) => c.model === 'pcie-root');
+  return (readOs(d.doc).machine ?? '').includes('q35') || pciControllers(d).some((c) => c.model === 'pcie-root');
 }
 
 // Guest slots on bus 0 that libvirt keeps for itself even when no element names them: host bridge

@@ -62,11 +62,11 @@ export function openNetwork(text: string): NetworkDoc {
 export function addPf(text: string, dev: string): string {
   parseNetdevName(dev, '--add-pf');
   const n = openNetwork(text);
-  const pfs = pfDevs(n);
+  const pfs = pfDevs(n.forward);
   if (pfs.includes(dev)) return text;
   if (pfs.length)
     throw new InputError(`--add-pf ${dev}: the network already has <pf dev='${pfs[0]}'/> and libvirt allows only one`);
-  if (vfAddresses(n).length)
+  if (vfAddresses(n.forward).length)
     throw new InputError(`--add-pf ${dev}: the network lists VF addresses; libvirt refuses <pf> together with them`);
   return applySplices(text, [intoForward(n, pfElement(dev))]);
 }
@@ -77,7 +77,7 @@ export function addVfAddress(text: string, address: PciAddress): string {
     throw new InputError(
       `--add-vf-address ${formatPciAddress(address)}: the network uses <pf>; libvirt refuses VF addresses together with it`,
     );
-  const existing = vfAddresses(n);
+  const existing = vfAddresses(n.forward);
   if (existing.some((e) => samePciAddress(e.address, address))) return text;
   return applySplices(text, [
     intoForward(n, el('address', { type: 'pci', ...toLibvirtAttrs(address) }), existing[existing.length - 1]?.element),
@@ -86,7 +86,7 @@ export function addVfAddress(text: string, address: PciAddress): string {
 
 export function removeVfAddress(text: string, address: PciAddress): string {
   const n = openNetwork(text);
-  const all = vfAddresses(n);
+  const all = vfAddresses(n.forward);
   const gone = all.filter((e) => samePciAddress(e.address, address));
   if (gone.length === 0) return text;
   // a hostdev <forward> with neither <pf> nor addresses defines a pool libvirt cannot start a guest
@@ -102,13 +102,14 @@ export function removeVfAddress(text: string, address: PciAddress): string {
   );
 }
 
-/** The PFs of the pool's <forward> (libvirt takes one). */
-export function pfDevs(n: NetworkDoc): string[] {
-  return children(n.forward, 'pf').map((p) => readFields<{ dev: string }>(p, FORWARD_PF_PROPS, 'network <pf>').dev);
+/** The PFs of a pool's <forward> (libvirt takes one); also the hook's reader (src/hook/pool-network.ts). */
+export function pfDevs(forward: XmlElement | undefined): string[] {
+  return children(forward, 'pf').map((p) => readFields<{ dev: string }>(p, FORWARD_PF_PROPS, 'network <pf>').dev);
 }
 
-export function vfAddresses(n: NetworkDoc): { element: XmlElement; address: PciAddress }[] {
-  return children(n.forward, 'address')
+/** The VF addresses a pool's <forward> lists; also the hook's reader. */
+export function vfAddresses(forward: XmlElement | undefined): { element: XmlElement; address: PciAddress }[] {
+  return children(forward, 'address')
     .filter((a) => (a.attrs.type ?? 'pci') === 'pci')
     .map((element) => ({ element, address: fromLibvirtAttrs(element.attrs) }));
 }

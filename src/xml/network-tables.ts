@@ -3,7 +3,8 @@
 // them (src/hook/pool-network.ts). The VF list under <forward> is libvirt's PCI <address> elements,
 // read and written by fromLibvirtAttrs/toLibvirtAttrs.
 import type { Prop } from './element-props.js';
-import { parseNetdevName, parseVlan } from './values.js';
+import { checkNetdev } from '../plan/names.js';
+import { parseVlan } from './values.js';
 
 /** `<network>`: the VLAN tag libvirt sets on each VF it hands out. */
 export const NETWORK_PROPS: readonly Prop[] = [
@@ -16,7 +17,11 @@ export const FORWARD_PROPS: readonly Prop[] = [
   { field: 'managed', path: '@managed', values: 'yes|no', example: 'yes', read: (t) => t === 'yes' },
 ];
 
-/** `<forward><pf dev>`: the PF whose VFs make the pool (libvirt takes one). */
+/**
+ * `<forward><pf dev>`: the PF whose VFs make the pool (libvirt takes one). Read by the kernel's own
+ * rule for an existing name (checkNetdev: '@' is allowed there); what xmlfix writes is checked
+ * by parseNetdevName on the way in.
+ */
 export const FORWARD_PF_PROPS: readonly Prop[] = [
-  { field: 'dev', required: true, path: '@dev', values: 'NETDEV', example: 'enp3s0f0', read: parseNetdevName },
+  { field: 'dev', required: true, path: '@dev', values: 'NETDEV', example: 'enp3s0f0', read: (t) => checkNetdev(t) },
 ];

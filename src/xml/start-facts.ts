@@ -79,9 +79,10 @@ export function readStartFacts(input: string | Buffer): StartFacts {
     vcpuPlacementAuto: false,
     memoryPlacementAuto: false,
   };
+  const memory = domain('memory');
   const memBytes =
-    domain('memory') !== undefined
-      ? bytes(domain('memory'), domain('memoryUnit'))
+    memory !== undefined
+      ? bytes(memory, domain('memoryUnit'))
       : bytes(domain('currentMemory'), domain('currentMemoryUnit'));
   if (memBytes !== undefined) facts.memoryBytes = memBytes;
   const mb = child(d, 'memoryBacking');
@@ -89,10 +90,9 @@ export function readStartFacts(input: string | Buffer): StartFacts {
   const threads =
     mb && readFields<{ allocationThreads?: number }>(mb, MEMORY_BACKING_PROPS, 'memoryBacking').allocationThreads;
   if (threads !== undefined) facts.allocationThreads = threads;
-  const os = child(d, 'os');
-  const osFields = os ? readFields<{ machine?: string }>(os, OS_PROPS, 'os') : {};
-  if (osFields.machine) facts.machine = osFields.machine;
-  facts.efi = bootsUefi(doc);
+  const os = readOs(doc);
+  if (os.machine) facts.machine = os.machine;
+  facts.efi = isUefi(os);
   const cpu = child(d, 'cpu');
   const cpuFields = cpu
     ? readFields<{ mode?: string; maxPhysAddrMode?: string; maxPhysAddrBits?: number }>(cpu, CPU_PROPS, 'cpu')
@@ -128,12 +128,26 @@ export function readStartFacts(input: string | Buffer): StartFacts {
   return facts;
 }
 
-/** UEFI firmware (OVMF, AAVMF): `<os firmware='efi'>`, or a `<loader>` that is a pflash or an edk2 image. */
-export function bootsUefi(doc: XmlDoc): boolean {
+interface OsFields {
+  firmware?: string;
+  machine?: string;
+  loaderType?: string;
+  loader?: string;
+}
+
+/** The domain's <os> through its table (doctor's facts, xmlfix's machine type). */
+export function readOs(doc: XmlDoc): OsFields {
   const os = child(doc.root, 'os');
-  if (!os) return false;
-  const f = readFields<{ firmware?: string; loaderType?: string; loader?: string }>(os, OS_PROPS, 'os');
-  return f.firmware === 'efi' || f.loaderType === 'pflash' || /ovmf|edk2|aavmf|\.fd\b/i.test(f.loader ?? '');
+  return os ? readFields<OsFields>(os, OS_PROPS, 'os') : {};
+}
+
+/** UEFI firmware (OVMF, AAVMF): `<os firmware='efi'>`, or a `<loader>` that is a pflash or an edk2 image. */
+function isUefi(os: OsFields): boolean {
+  return os.firmware === 'efi' || os.loaderType === 'pflash' || /ovmf|edk2|aavmf|\.fd\b/i.test(os.loader ?? '');
+}
+
+export function bootsUefi(doc: XmlDoc): boolean {
+  return isUefi(readOs(doc));
 }
 
 /** A CPU or node list as the kernel and libvirt write it ('0-3,8,10-11', '^2' exclusions) as numbers. */

@@ -16,8 +16,10 @@ export function listDevices(text: string, root: string): Listed[] {
   if (root === 'network') {
     const n = openNetwork(text);
     return [
-      ...pfDevs(n).map((dev): Listed => ({ kind: 'pf', id: dev, details: {} })),
-      ...vfAddresses(n).map((v): Listed => ({ kind: 'vf-address', id: formatPciAddress(v.address), details: {} })),
+      ...pfDevs(n.forward).map((dev): Listed => ({ kind: 'pf', id: dev, details: {} })),
+      ...vfAddresses(n.forward).map(
+        (v): Listed => ({ kind: 'vf-address', id: formatPciAddress(v.address), details: {} }),
+      ),
     ];
   }
   const d = readDomainPassthrough(text);
